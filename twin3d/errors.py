@@ -1,0 +1,81 @@
+"""The one exception tree of twin3d.
+
+Library code raises these; only the CLI prints them and exits, and the server maps them to HTTP status codes
+in one table (:mod:`twin3d.server.errors`). Every error keeps the context a user needs to act on it: the file,
+the record, and a hint that says how to fix it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class Twin3dError(Exception):
+    """Base class for every error twin3d raises on purpose.
+
+    Args:
+        message: what went wrong, in one sentence.
+        file: the input or output file concerned, if any.
+        record: the record inside the file (feature index, id, row number), if any.
+        hint: how to fix it.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        record: str | int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.record = record
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """The error as one line: ``file: record: message (hint)``."""
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.record is not None:
+            parts.append(f"record {self.record}")
+        parts.append(self.message)
+        text = ": ".join(parts)
+        if self.hint:
+            text += f" (fix: {self.hint})"
+        return text
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+class ConfigError(Twin3dError):
+    """A pipeline definition or a setting is missing or wrong."""
+
+    exit_code = 2
+
+
+class InputError(Twin3dError):
+    """An input file cannot be read or its content is unusable."""
+
+    exit_code = 3
+
+
+class CRSError(InputError):
+    """The coordinate reference system of an input is unknown or does not fit the twin."""
+
+
+class StoreError(Twin3dError):
+    """The DuckDB store is missing, locked, or not in the expected schema."""
+
+    exit_code = 4
+
+
+class NotFoundError(Twin3dError):
+    """A twin, building, district or tile asked for does not exist."""
+
+    exit_code = 5
