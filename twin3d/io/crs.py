@@ -1,0 +1,88 @@
+"""CRS resolution and vectorised reprojection shared by the readers."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError as ProjCRSError
+
+from twin3d.errors import CRSError
+
+# German survey offices write compound CRS URNs with the height system; the horizontal part is what we need.
+_ADV_URN = re.compile(r"ETRS89_UTM(\d{2})", re.IGNORECASE)
+
+
+def parse_crs(text: str, *, file: str | Path | None = None) -> CRS:
+    """Turn a CRS string from a file or a definition into a pyproj CRS.
+
+    Accepts EPSG codes in their usual spellings (``EPSG:25832``, ``urn:ogc:def:crs:EPSG::25832``,
+    ``http://www.opengis.net/def/crs/EPSG/0/25832``), WKT and PROJ strings, and the AdV URNs
+    ``urn:adv:crs:ETRS89_UTM32*DE_DHHN2016_NH``. Compound CRSs are reduced to their horizontal part.
+
+    Raises:
+        CRSError: the string names no CRS that PROJ knows.
+    """
+    match = _ADV_URN.search(text)
+    if text.lower().startswith("urn:adv:crs:") and match:
+        return CRS.from_epsg(25800 + int(match.group(1)))
+    try:
+        crs = CRS.from_user_input(text)
+    except ProjCRSError as exc:
+        raise CRSError(
+            f"unknown CRS {text!r}",
+            file=file,
+            hint='declare the right one with crs = "EPSG:...." for this source in the pipeline definition',
+        ) from exc
+    if crs.is_compound:
+        horizontal = crs.sub_crs_list[0]
+        return CRS.from_user_input(horizontal.to_wkt())
+    return crs
+
+
+@lru_cache(maxsize=64)
+def _transformer(source_wkt: str, target_wkt: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_wkt(source_wkt), CRS.from_wkt(target_wkt), always_xy=True)
+
+
+def transformer(source: CRS, target: CRS) -> Transformer:
+    """A cached, axis-order-safe (x=east/lon, y=north/lat) transformer."""
+    return _transformer(source.to_wkt(), target.to_wkt())
+
+
+def reproject(geoms: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
+    """Reproject an array of shapely geometries to 2D; coordinates PROJ cannot transform become ``inf``.
+
+    Heights are not touched here: 3D readers reproject coordinate arrays with :func:`transform_points` and keep
+    their z values in the file's height system.
+    """
+    if source == target:
+        return geoms
+    tr = transformer(source, target)
+
+    def _xy(coords: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(coords[:, 0], coords[:, 1], errcheck=False)
+        return np.column_stack([x, y])
+
+    return np.asarray(shapely.transform(geoms, _xy, include_z=False))
+
+
+def transform_points(x: np.ndarray, y: np.ndarray, source: CRS, target: CRS) -> tuple[np.ndarray, np.ndarray]:
+    """Reproject coordinate arrays (always x=east/lon, y=north/lat)."""
+    if source == target:
+        return x, y
+    tx, ty = transformer(source, target).transform(x, y, errcheck=False)
+    return np.asarray(tx, dtype=np.float64), np.asarray(ty, dtype=np.float64)
+
+
+def finite_mask(geoms: np.ndarray) -> np.ndarray:
+    """True where every coordinate of a geometry is finite (reprojection did not fail)."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    out = np.ones(len(geoms), dtype=bool)
+    out[np.unique(index[bad])] = False
+    return out
