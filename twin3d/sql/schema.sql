@@ -1,0 +1,102 @@
+-- The twin store: one DuckDB file per twin. Geometries in the twin's projected CRS (geom) and, for serving,
+-- in WGS 84 lon/lat (geom_wgs84). Written only by twin3d.store.writer, inside one transaction per build.
+
+CREATE TABLE twin_meta (
+    key   VARCHAR PRIMARY KEY,
+    value JSON NOT NULL
+);
+
+CREATE TABLE sources (
+    name        VARCHAR PRIMARY KEY,
+    kind        VARCHAR NOT NULL,
+    files       VARCHAR[] NOT NULL,
+    sha256      VARCHAR[] NOT NULL,
+    attribution VARCHAR,
+    records_in  BIGINT NOT NULL,
+    records_out BIGINT NOT NULL,
+    repaired    BIGINT NOT NULL,
+    dropped     BIGINT NOT NULL
+);
+
+-- Every record a build left out, with the reason; the build summary counts these.
+CREATE TABLE dropped_records (
+    source VARCHAR NOT NULL,
+    file   VARCHAR NOT NULL,
+    record VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL
+);
+
+CREATE TABLE districts (
+    district_id VARCHAR PRIMARY KEY,      -- '<level>:<code>'
+    level       VARCHAR NOT NULL,
+    code        VARCHAR NOT NULL,
+    name        VARCHAR NOT NULL,
+    parent_id   VARCHAR,
+    area_m2     DOUBLE NOT NULL,
+    geom        GEOMETRY NOT NULL,
+    geom_wgs84  GEOMETRY NOT NULL,
+    UNIQUE (level, code)
+);
+
+CREATE TABLE district_stats (
+    district_id VARCHAR NOT NULL,
+    year        INTEGER NOT NULL,
+    variable    VARCHAR NOT NULL,
+    value       DOUBLE,
+    unit        VARCHAR,
+    source      VARCHAR NOT NULL,
+    PRIMARY KEY (district_id, year, variable)
+);
+
+CREATE TABLE grid_cells (
+    cell_id      VARCHAR PRIMARY KEY,     -- INSPIRE id, e.g. CRS3035RES1000mN3440000E4456000
+    resolution_m DOUBLE NOT NULL,
+    geom         GEOMETRY NOT NULL,
+    geom_wgs84   GEOMETRY NOT NULL
+);
+
+CREATE TABLE grid_stats (
+    cell_id  VARCHAR NOT NULL,
+    year     INTEGER NOT NULL,
+    variable VARCHAR NOT NULL,
+    value    DOUBLE,                      -- NULL: confidential or not available
+    unit     VARCHAR,
+    source   VARCHAR NOT NULL,
+    PRIMARY KEY (cell_id, year, variable)
+);
+
+CREATE TABLE buildings (
+    building_id   VARCHAR PRIMARY KEY,
+    source        VARCHAR NOT NULL,       -- source label: osm, cityjson, footprints
+    building_type VARCHAR NOT NULL,
+    name          VARCHAR,
+    height        DOUBLE NOT NULL,        -- metres above the ground it stands on
+    height_source VARCHAR NOT NULL,       -- measured | tag | levels | default
+    levels        DOUBLE,
+    ground_height DOUBLE NOT NULL,        -- metres above sea level (DHHN2016)
+    footprint_m2  DOUBLE NOT NULL,
+    tile          VARCHAR NOT NULL,       -- content file (relative to the tileset) that holds the building
+    attributes    JSON,
+    geom          GEOMETRY NOT NULL,
+    geom_wgs84    GEOMETRY NOT NULL
+);
+
+CREATE TABLE facilities (
+    facility_id VARCHAR PRIMARY KEY,
+    category    VARCHAR NOT NULL,         -- e.g. amenity=school
+    name        VARCHAR,
+    attributes  JSON,
+    source      VARCHAR NOT NULL,
+    geom        GEOMETRY NOT NULL,
+    geom_wgs84  GEOMETRY NOT NULL
+);
+
+CREATE TABLE paths (
+    path_id    VARCHAR PRIMARY KEY,
+    path_class VARCHAR,                   -- e.g. highway=footway
+    name       VARCHAR,
+    length_m   DOUBLE NOT NULL,
+    source     VARCHAR NOT NULL,
+    geom       GEOMETRY NOT NULL,
+    geom_wgs84 GEOMETRY NOT NULL
+);

@@ -1,0 +1,182 @@
+"""Named, parameterised read queries over a twin store (what the server asks for).
+
+Every function takes a DuckDB cursor, so each request can use its own cursor on a shared read-only connection.
+GeoJSON is assembled from ``ST_AsGeoJSON`` text without a round trip through Python objects per feature.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+import numpy as np
+from pyproj import CRS
+
+from twin3d.io.crs import transform_points
+
+Cursor = duckdb.DuckDBPyConnection
+WGS84 = CRS.from_epsg(4326)
+
+
+def _feature_collection(rows: list[tuple[str, str]]) -> bytes:
+    """Join (geometry JSON, properties JSON) rows into a GeoJSON FeatureCollection."""
+    features = ",".join(f'{{"type":"Feature","geometry":{g},"properties":{p}}}' for g, p in rows)
+    return f'{{"type":"FeatureCollection","features":[{features}]}}'.encode()
+
+
+def meta(cur: Cursor, key: str) -> Any:
+    """A value of ``twin_meta`` (decoded JSON), or None."""
+    row = cur.execute("SELECT value FROM twin_meta WHERE key = ?", [key]).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def table_counts(cur: Cursor) -> dict[str, int]:
+    """Rows in the tables a viewer can show."""
+    out = {}
+    for table in ("districts", "grid_cells", "buildings", "facilities", "paths"):
+        row = cur.execute(f"SELECT count(*) FROM {table}").fetchone()  # table names are constants above
+        out[table] = int(row[0]) if row else 0
+    return out
+
+
+def stat_years(cur: Cursor, table: str) -> list[int]:
+    """The years with statistics in ``district_stats`` or ``grid_stats``."""
+    if table not in ("district_stats", "grid_stats"):
+        raise ValueError(table)
+    return [int(r[0]) for r in cur.execute(f"SELECT DISTINCT year FROM {table} ORDER BY year").fetchall()]
+
+
+def districts_geojson(cur: Cursor, level: str, year: int | None) -> bytes:
+    """The districts of one level with their statistics of ``year`` (default: each variable's latest year).
+
+    Properties: ``district_id``, ``code``, ``name``, ``parent_id``, ``area_km2`` and one entry per statistic.
+    """
+    rows = cur.execute(
+        """
+        WITH latest AS (
+            SELECT district_id, variable, arg_max(value, year) AS value, max(year) AS year
+            FROM district_stats WHERE $year IS NULL OR year = $year
+            GROUP BY district_id, variable
+        ), stats AS (
+            SELECT district_id, json_group_object(variable, value) AS stats, max(year) AS year
+            FROM latest GROUP BY district_id
+        )
+        SELECT ST_AsGeoJSON(d.geom_wgs84),
+               json_merge_patch(
+                   json_object('district_id', d.district_id, 'code', d.code, 'name', d.name,
+                               'parent_id', d.parent_id, 'area_km2', round(d.area_m2 / 1e6, 3),
+                               'year', s.year),
+                   coalesce(s.stats, '{}'::JSON))::VARCHAR
+        FROM districts AS d LEFT JOIN stats AS s USING (district_id)
+        WHERE d.level = $level
+        ORDER BY d.code
+        """,
+        {"level": level, "year": year},
+    ).fetchall()
+    return _feature_collection(rows)
+
+
+def grid_geojson(cur: Cursor, year: int | None) -> bytes:
+    """Census grid cells with their statistics (null where confidential or not delivered)."""
+    rows = cur.execute(
+        """
+        WITH stats AS (
+            SELECT cell_id, json_group_object(variable, value) AS stats, max(year) AS year
+            FROM grid_stats WHERE $year IS NULL OR year = $year
+            GROUP BY cell_id
+        )
+        SELECT ST_AsGeoJSON(c.geom_wgs84),
+               json_merge_patch(json_object('cell_id', c.cell_id, 'resolution_m', c.resolution_m,
+                                            'year', s.year),
+                                coalesce(s.stats, '{}'::JSON))::VARCHAR
+        FROM grid_cells AS c LEFT JOIN stats AS s USING (cell_id)
+        ORDER BY c.cell_id
+        """,
+        {"year": year},
+    ).fetchall()
+    return _feature_collection(rows)
+
+
+def facilities_geojson(cur: Cursor, category: str | None) -> bytes:
+    """Facilities (points of interest), optionally of one category."""
+    rows = cur.execute(
+        """
+        SELECT ST_AsGeoJSON(geom_wgs84),
+               json_object('facility_id', facility_id, 'category', category, 'name', name)::VARCHAR
+        FROM facilities WHERE $category IS NULL OR category = $category
+        ORDER BY facility_id
+        """,
+        {"category": category},
+    ).fetchall()
+    return _feature_collection(rows)
+
+
+def paths_geojson(cur: Cursor) -> bytes:
+    """The street and footpath network lines."""
+    rows = cur.execute(
+        """
+        SELECT ST_AsGeoJSON(geom_wgs84),
+               json_object('path_id', path_id, 'path_class', path_class, 'name', name)::VARCHAR
+        FROM paths ORDER BY path_id
+        """
+    ).fetchall()
+    return _feature_collection(rows)
+
+
+def facility_categories(cur: Cursor) -> list[dict[str, Any]]:
+    """Facility categories with their counts, most frequent first."""
+    rows = cur.execute(
+        "SELECT category, count(*) FROM facilities GROUP BY category ORDER BY count(*) DESC, category"
+    ).fetchall()
+    return [{"category": c, "count": int(n)} for c, n in rows]
+
+
+_BUILDING_COLUMNS = """
+    b.building_id, b.source, b.building_type, b.name, b.height, b.height_source, b.levels, b.ground_height,
+    b.footprint_m2, b.tile, b.attributes, ST_AsGeoJSON(b.geom_wgs84) AS geometry,
+    ST_X(ST_Centroid(b.geom_wgs84)) AS lon, ST_Y(ST_Centroid(b.geom_wgs84)) AS lat,
+    (SELECT d.name FROM districts AS d WHERE ST_Contains(d.geom, ST_PointOnSurface(b.geom))
+     ORDER BY d.area_m2 LIMIT 1) AS district
+"""
+
+
+def _building_dict(cur: Cursor, row: tuple[Any, ...] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    names = [d[0] for d in cur.description or []]
+    out = dict(zip(names, row, strict=False))
+    out["attributes"] = json.loads(out["attributes"]) if out.get("attributes") else {}
+    out["geometry"] = json.loads(out["geometry"])
+    for key in ("height", "ground_height", "footprint_m2"):
+        out[key] = round(float(out[key]), 2)
+    return out
+
+
+def building(cur: Cursor, building_id: str) -> dict[str, Any] | None:
+    """One building by id, with its attributes and the district it lies in."""
+    cur.execute(f"SELECT {_BUILDING_COLUMNS} FROM buildings AS b WHERE b.building_id = ?", [building_id])
+    return _building_dict(cur, cur.fetchone())
+
+
+def building_at(cur: Cursor, lon: float, lat: float, crs: str, tolerance_m: float) -> dict[str, Any] | None:
+    """The building under a clicked point (lon/lat), or the nearest one within ``tolerance_m``.
+
+    A click on a wall lands on the footprint's edge, a click near a roof edge can miss it by a little: the
+    footprint containing the point wins, else the nearest within the tolerance.
+    """
+    x, y = transform_points(np.array([lon]), np.array([lat]), WGS84, CRS.from_user_input(crs))
+    cur.execute(
+        f"""
+        SELECT {_BUILDING_COLUMNS}, ST_Distance(b.geom, ST_Point($x, $y)) AS distance_m
+        FROM buildings AS b
+        WHERE ST_Intersects(b.geom, ST_Buffer(ST_Point($x, $y), $tol))
+        ORDER BY distance_m, b.footprint_m2
+        LIMIT 1
+        """,
+        {"x": float(x[0]), "y": float(y[0]), "tol": tolerance_m},
+    )
+    found = _building_dict(cur, cur.fetchone())
+    if found is not None:
+        found["distance_m"] = round(float(found["distance_m"]), 2)
+    return found
