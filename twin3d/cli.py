@@ -1,0 +1,173 @@
+"""The ``twin3d`` command: thin; it parses, calls library functions, shows progress, maps errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from twin3d import __version__
+from twin3d.errors import ConfigError, Twin3dError
+from twin3d.pipeline.report import BuildReport
+from twin3d.settings import PathSettings, ServerSettings
+
+DEMO_TWINS = ("rostock", "lauf")
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+@contextmanager
+def _errors_to_exit() -> Iterator[None]:
+    """Print a twin3d error as one line and exit with its code; anything else is a bug and keeps its traceback."""
+    try:
+        yield
+    except Twin3dError as exc:
+        err.print(f"[bold red]error:[/] {exc.one_line()}", soft_wrap=True)
+        sys.exit(exc.exit_code)
+
+
+def _summary(report: BuildReport) -> str:
+    c = report.counts
+    parts = []
+    if c.get("buildings"):
+        heights = ", ".join(f"{n:,} {src}" for src, n in report.height_sources.items())
+        size = f"{report.tile_bytes / 1e6:.1f} MB"
+        parts.append(f"{c['buildings']:,} buildings in {report.tiles} tile(s) ({size}; heights: {heights})")
+    for key, label in (
+        ("districts", "districts"),
+        ("district_stats", "district statistics"),
+        ("grid_cells", "grid cells"),
+        ("facilities", "facilities"),
+        ("paths", "paths"),
+    ):
+        if c.get(key):
+            parts.append(f"{c[key]:,} {label}")
+    records_in = sum(s.records_in for s in report.sources)
+    return (
+        f"{report.twin}: {records_in:,} records in -> "
+        + "; ".join(parts)
+        + f"; dropped {len(report.drops):,}; {report.seconds:.1f} s"
+    )
+
+
+def _print_report(report: BuildReport) -> None:
+    for reason, n in sorted(report.drop_reasons().items()):
+        examples = ", ".join(d.record for d in report.drops if d.reason == reason)[:120]
+        err.print(f"[yellow]dropped[/] {n:,} record(s): {reason} (e.g. {examples})", soft_wrap=True)
+    for note in report.notes:
+        err.print(f"[dim]note:[/] {note}", soft_wrap=True)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+    out.print(f"[bold green]built[/] {_summary(report)}", soft_wrap=True)
+
+
+def build_one(twin: str, paths: PathSettings, *, quiet: bool = False) -> BuildReport:
+    """Build one twin with a progress bar; the caller handles errors."""
+    from twin3d.pipeline.build import build_twin  # noqa: PLC0415  (keeps `twin3d --help` fast)
+    from twin3d.pipeline.config import load_pipeline  # noqa: PLC0415
+
+    cfg = load_pipeline(paths.pipeline_file(twin))
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=quiet) as bar:
+        task = bar.add_task(f"{twin}: reading", total=None)
+
+        def progress(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{twin}: {step}", completed=done, total=total or None)
+
+        report = build_twin(cfg, paths, progress)
+    _print_report(report)
+    return report
+
+
+def _available(paths: PathSettings) -> list[str]:
+    return sorted(p.stem for p in paths.pipelines_dir.glob("*.toml") if not p.stem.startswith("_"))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="twin3d")
+def main() -> None:
+    """twin3d: a 3D digital twin of a city and of its society."""
+
+
+@main.command()
+@click.argument("twins", nargs=-1)
+@click.option("--all", "build_all", is_flag=True, help="build every twin in the pipelines folder")
+def build(twins: tuple[str, ...], build_all: bool) -> None:
+    """Build TWINS from pipelines/<twin>.toml into the store (var/) and 3D Tiles (tiles/)."""
+    paths = PathSettings()
+    with _errors_to_exit():
+        names = _available(paths) if build_all else list(twins)
+        if not names:
+            raise ConfigError("name a twin to build, or use --all", hint=f"available: {', '.join(_available(paths))}")
+        for name in names:
+            build_one(name, paths)
+
+
+def _serve(host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
+    import uvicorn  # noqa: PLC0415
+
+    from twin3d.server.app import create_app  # noqa: PLC0415
+
+    server_settings = ServerSettings(host=host, port=port)
+    app = create_app(server_settings, PathSettings())
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    if on_ready is not None:
+        on_ready(f"http://{host}:{port}/")
+    server.run()
+
+
+@main.command()
+@click.option("--host", default=lambda: ServerSettings().host, show_default="127.0.0.1")
+@click.option("--port", default=lambda: ServerSettings().port, type=int, show_default="8000")
+def serve(host: str, port: int) -> None:
+    """Serve every built twin, the API and the viewer."""
+    with _errors_to_exit():
+        _serve(host, port, lambda url: out.print(f"twin3d serving on [bold]{url}[/] (Ctrl+C stops)"))
+
+
+def _needs_build(twin: str, paths: PathSettings) -> bool:
+    store, tileset = paths.store_file(twin), paths.tileset_dir(twin) / "tileset.json"
+    pipeline = paths.pipeline_file(twin)
+    if not store.is_file() or not tileset.is_file():
+        return True
+    return store.stat().st_mtime < pipeline.stat().st_mtime
+
+
+@main.command()
+@click.option("--host", default=lambda: ServerSettings().host, show_default="127.0.0.1")
+@click.option("--port", default=lambda: ServerSettings().port, type=int, show_default="8000")
+@click.option("--rebuild", is_flag=True, help="build the demo twins even if they exist")
+def demo(host: str, port: int, rebuild: bool) -> None:
+    """Build the demo twins (Rostock, Lauf) if missing, then serve them and print the URL."""
+    paths = PathSettings()
+    with _errors_to_exit():
+        for twin in DEMO_TWINS:
+            if rebuild or _needs_build(twin, paths):
+                build_one(twin, paths)
+            else:
+                out.print(f"{twin}: already built ({paths.store_file(twin)}); --rebuild builds it again")
+
+        def ready(url: str) -> None:
+            out.print(f"\n[bold green]twin3d demo:[/] open [bold]{url}[/] in a browser (Ctrl+C stops)")
+
+        _serve(host, port, ready)
+
+
+@main.command(name="list")
+def list_twins() -> None:
+    """List the twins that have a pipeline definition and whether they are built."""
+    paths = PathSettings()
+    for twin in _available(paths):
+        store = paths.store_file(twin)
+        state: Any = f"built {store}" if store.is_file() else "not built"
+        out.print(f"{twin}: {state}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""``twin3d build``: read every source, check it, load a new store and write the tileset, then swap both in.
+
+All reading and checking happens before anything is written, and both outputs are staged beside their targets,
+so a bad input leaves an existing twin exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+import pyarrow as pa
+import shapely
+from pyproj import CRS
+
+from twin3d import __version__
+from twin3d.io.crs import transform_points
+from twin3d.pipeline.config import (
+    BuildingsSource,
+    DistrictsSource,
+    DistrictStatsSource,
+    FacilitiesSource,
+    GridStatsSource,
+    PathsSource,
+    PipelineConfig,
+)
+from twin3d.pipeline.heights import HEIGHT_SOURCES
+from twin3d.pipeline.report import BuildReport, SourceSummary
+from twin3d.pipeline.sources import (
+    BuildingRows,
+    StepContext,
+    buildings_from_cityjson,
+    buildings_from_vector,
+    district_stats_table,
+    districts_table,
+    facilities_table,
+    geometry_columns,
+    grid_tables,
+    paths_table,
+)
+from twin3d.pipeline.staging import StagedDir
+from twin3d.settings import PathSettings
+from twin3d.store.writer import StoreWriter
+from twin3d.tiling.geodesy import frame_at
+from twin3d.tiling.tileset import BuildingSet, write_tileset
+
+Progress = Callable[[str, int, int], None]
+TILESET_FILE = "tileset.json"
+HOME_VIEW_MIN_BUILDINGS = 100
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Loaded:
+    """Everything read from the sources, held until the store is written."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, list[pa.Table]] = {}
+        self.buildings: list[BuildingRows] = []
+        self.parents: list[tuple[str, str]] = []
+
+    def add(self, name: str, table: pa.Table) -> None:
+        self.tables.setdefault(name, []).append(table)
+
+
+def _read_sources(cfg: PipelineConfig, crs: CRS, report: BuildReport, progress: Progress) -> _Loaded:
+    loaded = _Loaded()
+    ctx = StepContext(crs, report, cfg.heights, cfg.twin.ground_height, cfg.tiles.min_footprint_area)
+    base = cfg.base_dir
+    codes_by_level: dict[str, set[str]] = {}
+    # Districts first: statistics are joined to them.
+    ordered = sorted(cfg.sources, key=lambda s: 0 if isinstance(s, DistrictsSource) else 1)
+    for i, src in enumerate(ordered):
+        progress(f"reading {src.name}", i, len(ordered))
+        files = [f for _, f in src.files_by_year(base)] if isinstance(src, DistrictStatsSource) else src.files(base)
+        summary = SourceSummary(src.name, src.kind, files)
+        report.sources.append(summary)
+        for file in files:
+            if isinstance(src, DistrictsSource):
+                table = districts_table(src, file, ctx, summary)
+                codes_by_level.setdefault(src.level, set()).update(table["code"].to_pylist())
+                loaded.add("districts", table)
+                if src.parent_level:
+                    loaded.parents.append((src.level, src.parent_level))
+            elif isinstance(src, BuildingsSource) and src.format == "cityjson":
+                loaded.buildings.append(buildings_from_cityjson(src, file, ctx, summary))
+            elif isinstance(src, BuildingsSource):
+                loaded.buildings.append(buildings_from_vector(src, file, ctx, summary))
+            elif isinstance(src, FacilitiesSource):
+                loaded.add("facilities", facilities_table(src, file, ctx, summary))
+            elif isinstance(src, PathsSource):
+                loaded.add("paths", paths_table(src, file, ctx, summary))
+            elif isinstance(src, GridStatsSource):
+                cells, stats = grid_tables(src, file, ctx, summary)
+                loaded.add("grid_cells", cells)
+                loaded.add("grid_stats", stats)
+        if isinstance(src, DistrictStatsSource):
+            known = codes_by_level.get(src.level, set())
+            loaded.add("district_stats", district_stats_table(src, base, known, ctx, summary))
+    return loaded
+
+
+def _origin(cfg: PipelineConfig, crs: CRS, loaded: _Loaded) -> tuple[float, float]:
+    """The twin origin (lon, lat): the middle of the buildings, else of the districts or grid."""
+    if loaded.buildings and sum(len(b.ids) for b in loaded.buildings):
+        geoms = np.concatenate([b.footprints for b in loaded.buildings])
+    else:
+        geoms = np.concatenate(
+            [
+                shapely.from_wkb(t["geom"].to_numpy(zero_copy_only=False))
+                for name in ("districts", "grid_cells")
+                for t in loaded.tables.get(name, [])
+            ]
+            or [np.array([shapely.Point(0, 0)])]
+        )
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    lon, lat = transform_points(np.array([(x0 + x1) / 2]), np.array([(y0 + y1) / 2]), crs, CRS.from_epsg(4326))
+    return float(lon[0]), float(lat[0])
+
+
+def build_twin(cfg: PipelineConfig, paths: PathSettings, progress: Progress | None = None) -> BuildReport:
+    """Build one twin: store ``<store_dir>/<twin>.duckdb`` and tileset ``<tiles_dir>/<twin>/``.
+
+    Args:
+        cfg: the validated pipeline definition.
+        paths: where the store and the tiles go.
+        progress: called as ``progress(step, done, total)``.
+
+    Returns:
+        The build report (also stored in the twin's metadata).
+
+    Raises:
+        Twin3dError: an input is unusable; nothing has been written then.
+    """
+    started = perf_counter()
+    report_progress: Progress = progress or (lambda step, done, total: None)
+    crs = CRS.from_user_input(cfg.twin.crs)
+    twin = cfg.twin
+    report = BuildReport(twin.name)
+    loaded = _read_sources(cfg, crs, report, report_progress)
+
+    undulation = twin.geoid_undulation
+    report.warnings.append(
+        f"heights above the ellipsoid use a quasigeoid undulation of {undulation:.2f} m at the twin origin "
+        f"({twin.geoid_source or 'configured value'}); no geoid grid is applied"
+    )
+    lon, lat = _origin(cfg, crs, loaded)
+    ground_ellipsoidal = twin.ground_height + undulation
+    frame = frame_at(lon, lat, ground_ellipsoidal)
+
+    buildings = BuildingRows.concat(loaded.buildings) if loaded.buildings else None
+    with (
+        StagedDir(paths.tileset_dir(twin.name)) as staged_tiles,
+        StoreWriter(paths.store_file(twin.name)) as store,
+    ):
+        for table_name in ("districts", "district_stats", "grid_cells", "grid_stats", "facilities", "paths"):
+            for table in loaded.tables.get(table_name, []):
+                store.insert(table_name, table)
+        for level, parent in loaded.parents:
+            store.assign_parents(level, parent)
+
+        if buildings is not None and len(buildings.ids):
+            ids = buildings.ids.to_numpy(zero_copy_only=False).astype(object)
+            tile_set = BuildingSet(
+                ids=ids,
+                footprints=buildings.footprints,
+                base=buildings.ground + undulation,
+                height=buildings.height,
+                properties={
+                    "source": ("STRING", buildings.columns["source"].to_numpy(zero_copy_only=False)),
+                    "type": ("STRING", buildings.columns["building_type"].to_numpy(zero_copy_only=False)),
+                    "height_source": (
+                        "STRING",
+                        buildings.columns["height_source"].to_numpy(zero_copy_only=False),
+                    ),
+                },
+                crs=crs,
+            )
+            total = len(ids)
+            summary = write_tileset(
+                tile_set,
+                frame,
+                staged_tiles.path,
+                max_features=cfg.tiles.max_features_per_tile,
+                max_vertices=cfg.tiles.max_vertices_per_tile,
+                progress=lambda done: report_progress("writing tiles", done, total),
+            )
+            report.tiles, report.tile_bytes = summary.tiles, summary.bytes
+            store.insert(
+                "buildings",
+                pa.table(
+                    {
+                        "building_id": buildings.ids,
+                        **{k: buildings.columns[k] for k in ("source", "building_type", "name")},
+                        "height": pa.array(buildings.height, pa.float64()),
+                        "height_source": buildings.columns["height_source"],
+                        "levels": buildings.columns["levels"],
+                        "ground_height": pa.array(buildings.ground, pa.float64()),
+                        "footprint_m2": pa.array(shapely.area(buildings.footprints), pa.float64()),
+                        "tile": pa.array(summary.content_of_building.astype(str), pa.string()),
+                        "attributes": buildings.columns["attributes"],
+                        **geometry_columns(buildings.footprints, crs),
+                    }
+                ),
+            )
+            sources = buildings.columns["height_source"].to_numpy(zero_copy_only=False)
+            report.height_sources = {s: int((sources == s).sum()) for s in HEIGHT_SOURCES if (sources == s).any()}
+
+        report.counts = store.counts()
+        report.seconds = perf_counter() - started
+        attributions = {s.name: s.attribution for s in cfg.sources}
+        store.write_sources(report, attributions, {s.name: [_sha256(f) for f in s.files] for s in report.sources})
+        store.put_meta(
+            "twin",
+            {
+                "name": twin.name,
+                "title": twin.title,
+                "description": twin.description,
+                "crs": twin.crs,
+                "origin": {"lon": lon, "lat": lat, "height": ground_ellipsoidal},
+                "ground_height": twin.ground_height,
+                "geoid_undulation": undulation,
+                "attribution": twin.attribution,
+                "choropleth": twin.choropleth.model_dump() if twin.choropleth else None,
+                "bbox_wgs84": store.extent_wgs84(),
+                # The view a twin opens with: its buildings where it has a town's worth, else all of it.
+                "home_bbox_wgs84": store.extent_wgs84(("buildings",))
+                if report.counts.get("buildings", 0) >= HOME_VIEW_MIN_BUILDINGS
+                else store.extent_wgs84(),
+                "tileset": TILESET_FILE if report.tiles else None,
+                "district_levels": [
+                    {"level": s.level, "title": s.level_title or s.level, "parent_level": s.parent_level}
+                    for s in cfg.sources
+                    if isinstance(s, DistrictsSource)
+                ],
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "twin3d_version": __version__,
+            },
+        )
+        store.put_meta("build_report", report.as_dict())
+    report.seconds = perf_counter() - started
+    return report

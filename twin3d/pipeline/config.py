@@ -1,0 +1,261 @@
+"""The declarative pipeline definition of a twin (``pipelines/<twin>.toml``), parsed and validated.
+
+A definition holds no code: the twin's name, CRS and ground, a list of sources (what each file is and how its
+fields map onto the twin's tables), building-height rules and tiling parameters. Relative paths are taken
+relative to the definition file.
+
+Example:
+    >>> cfg = load_pipeline(Path("pipelines/lauf.toml"))  # doctest: +SKIP
+    >>> cfg.twin.crs
+    'EPSG:25832'
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pyproj import CRS
+from pyproj.exceptions import CRSError as ProjCRSError
+
+from twin3d.errors import ConfigError
+
+TWIN_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choropleth(_Strict):
+    """Which statistic the viewer colours by default."""
+
+    layer: str = Field(pattern=r"^(grid|districts:[a-z0-9_]+)$", description="'grid' or 'districts:<level>'")
+    variable: str
+    label: str
+    year: int | None = None
+
+
+class TwinSection(_Strict):
+    """The ``[twin]`` table: identity, CRS and the ground the buildings stand on."""
+
+    name: str = Field(pattern=TWIN_NAME_PATTERN)
+    title: str
+    description: str = ""
+    crs: str = Field(description="the twin's projected CRS, e.g. EPSG:25832")
+    ground_height: float = Field(description="twin-wide ground height above sea level (DHHN2016), metres")
+    geoid_undulation: float = Field(
+        ge=-120, le=100, description="quasigeoid above the GRS80 ellipsoid at the twin origin, metres"
+    )
+    geoid_source: str = Field(default="", description="where the undulation value comes from")
+    attribution: list[str] = Field(default_factory=list)
+    choropleth: Choropleth | None = None
+
+    @field_validator("crs")
+    @classmethod
+    def _projected_crs(cls, value: str) -> str:
+        try:
+            crs = CRS.from_user_input(value)
+        except ProjCRSError as exc:
+            raise ValueError(f"unknown CRS {value!r}") from exc
+        if not crs.is_projected:
+            raise ValueError(f"{value} is not a projected CRS; twins work in metres (e.g. EPSG:25832)")
+        return value
+
+
+class _SourceBase(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    path: str = Field(description="file path or glob, relative to the pipeline file")
+    crs: str | None = Field(default=None, description="declared CRS for files that carry none")
+    attribution: str = ""
+
+    def files(self, base: Path) -> list[Path]:
+        """The files this source names, sorted; a glob must match at least one file."""
+        pattern = os.path.normpath(base / self.path)
+        if any(ch in self.path for ch in "*?["):
+            found = sorted(Path(p) for p in glob.glob(pattern))  # noqa: PTH207  (the pattern is a whole path)
+            if not found:
+                raise ConfigError(
+                    f"source {self.name!r}: the pattern matches no file",
+                    file=pattern,
+                    hint="check the path in the pipeline definition",
+                )
+            return found
+        return [Path(pattern)]
+
+
+class BuildingsSource(_SourceBase):
+    """Building footprints (GeoJSON, GeoPackage, Shapefile) or 3D buildings (CityJSON)."""
+
+    kind: Literal["buildings"]
+    format: Literal["vector", "cityjson"] = "vector"
+    id_field: str | None = None
+    type_field: str | None = None
+    name_field: str | None = None
+    height_field: str | None = None
+    levels_field: str | None = None
+    source_label: str = Field(default="footprints", pattern=r"^[a-z0-9_-]+$")
+    keep_fields: list[str] = Field(default_factory=list, description="attributes kept for the building API")
+
+
+class FacilitiesSource(_SourceBase):
+    """Points of interest: schools, kindergartens, stops, doctors, parks."""
+
+    kind: Literal["facilities"]
+    id_field: str | None = None
+    category_field: str
+    name_field: str | None = None
+    keep_fields: list[str] = Field(default_factory=list)
+
+
+class PathsSource(_SourceBase):
+    """A street and footpath network (lines); the graph is built from it by later steps."""
+
+    kind: Literal["paths"]
+    id_field: str | None = None
+    class_field: str | None = None
+    name_field: str | None = None
+
+
+class DistrictsSource(_SourceBase):
+    """District polygons of one level (e.g. Stadtbereiche, statistische Bezirke)."""
+
+    kind: Literal["districts"]
+    level: str = Field(pattern=r"^[a-z0-9_]+$")
+    level_title: str = ""
+    code_field: str
+    name_field: str
+    parent_level: str | None = Field(
+        default=None, description="level this one nests in; parents are assigned by location"
+    )
+
+
+class DistrictStatsSource(_SourceBase):
+    """A municipal statistics table, one row per district, joined on the district code."""
+
+    kind: Literal["district_stats"]
+    level: str = Field(pattern=r"^[a-z0-9_]+$")
+    key_field: str
+    year: int | None = None
+    years: list[int] | None = Field(default=None, description="with '{year}' in path: one file per year")
+    rename: dict[str, str] = Field(default_factory=dict, description="source column -> variable name")
+    units: dict[str, str] = Field(default_factory=dict, description="variable name -> unit")
+
+    @model_validator(mode="after")
+    def _year_given(self) -> DistrictStatsSource:
+        if (self.year is None) == (self.years is None):
+            raise ValueError("give exactly one of 'year' or 'years'")
+        if self.years is not None and "{year}" not in self.path:
+            raise ValueError("'years' needs a '{year}' placeholder in 'path'")
+        return self
+
+    def files_by_year(self, base: Path) -> list[tuple[int, Path]]:
+        """(year, file) pairs for this source."""
+        if self.years is not None:
+            return [(y, Path(os.path.normpath(base / self.path.replace("{year}", str(y))))) for y in self.years]
+        assert self.year is not None
+        return [(self.year, Path(os.path.normpath(base / self.path)))]
+
+
+class GridStatsSource(_SourceBase):
+    """A census grid CSV (Eurostat/Zensus 1 km with INSPIRE ``GRD_ID``)."""
+
+    kind: Literal["grid"]
+    format: Literal["eurostat-grid"] = "eurostat-grid"
+    year: int
+    rename: dict[str, str] = Field(default_factory=dict)
+    units: dict[str, str] = Field(default_factory=dict)
+
+
+Source = Annotated[
+    BuildingsSource | FacilitiesSource | PathsSource | DistrictsSource | DistrictStatsSource | GridStatsSource,
+    Field(discriminator="kind"),
+]
+
+
+class HeightRules(_Strict):
+    """How a building's height is found: tag, else storeys x storey height, else a default per type."""
+
+    storey_height: float = Field(default=3.0, gt=1.5, le=10)
+    default: float = Field(default=7.0, gt=0, le=300, description="height for types without their own default")
+    by_type: dict[str, float] = Field(default_factory=dict)
+    min_height: float = Field(default=2.0, gt=0, description="tagged heights below this are implausible")
+    max_height: float = Field(default=300.0, gt=0, description="tagged heights above this are implausible")
+
+
+class TilingRules(_Strict):
+    """How buildings are cut into tiles."""
+
+    max_features_per_tile: int = Field(default=800, ge=1, le=100_000)
+    max_vertices_per_tile: int = Field(default=60_000, ge=100, le=65_535)
+    min_footprint_area: float = Field(default=1.0, ge=0, description="m²; smaller footprints are dropped")
+
+
+class PipelineConfig(_Strict):
+    """A whole pipeline definition."""
+
+    twin: TwinSection
+    sources: list[Source]
+    heights: HeightRules = HeightRules()
+    tiles: TilingRules = TilingRules()
+    base_dir: Path = Field(default=Path(), description="folder of the definition file (set on load)")
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> PipelineConfig:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique, repeated: {', '.join(dupes)}")
+        levels = {s.level for s in self.sources if isinstance(s, DistrictsSource)}
+        for s in self.sources:
+            if isinstance(s, DistrictStatsSource) and s.level not in levels:
+                raise ValueError(f"source {s.name!r} refers to district level {s.level!r}, which no source defines")
+            if isinstance(s, DistrictsSource) and s.parent_level and s.parent_level not in levels:
+                raise ValueError(f"source {s.name!r}: parent level {s.parent_level!r} is not defined")
+        return self
+
+    def sources_of(self, kind: type[_SourceBase]) -> list[_SourceBase]:
+        """The sources of one kind, in definition order."""
+        return [s for s in self.sources if isinstance(s, kind)]
+
+
+def load_pipeline(path: Path) -> PipelineConfig:
+    """Read and validate a pipeline definition.
+
+    Args:
+        path: the ``.toml`` file.
+
+    Returns:
+        The validated definition, with ``base_dir`` set to the file's folder.
+
+    Raises:
+        ConfigError: the file is missing, not TOML, or does not match the schema; the message names the field.
+    """
+    if not path.is_file():
+        raise ConfigError("pipeline definition not found", file=path, hint="create it or check the twin name")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=path) from exc
+    raw["base_dir"] = str(path.parent)
+    try:
+        cfg = PipelineConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"invalid value at {where}: {first['msg']}",
+            file=path,
+            hint=f"{exc.error_count()} problem(s) in total; see the pipeline schema in twin3d/pipeline/config.py",
+        ) from exc
+    if cfg.twin.name != path.stem:
+        raise ConfigError(
+            f"twin name {cfg.twin.name!r} differs from the file name {path.stem!r}",
+            file=path,
+            hint="name the file <twin>.toml",
+        )
+    return cfg

@@ -1,0 +1,344 @@
+"""Pipeline steps that turn one source into store-ready Arrow tables (pure: no writing, no globals)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+from pyproj import CRS
+
+from twin3d.errors import InputError
+from twin3d.io.cityjson import read_cityjson_buildings
+from twin3d.io.crs import reproject
+from twin3d.io.stats import read_district_table, read_eurostat_grid
+from twin3d.io.vector import FeatureTable, read_vector
+from twin3d.pipeline.config import (
+    BuildingsSource,
+    DistrictsSource,
+    DistrictStatsSource,
+    FacilitiesSource,
+    GridStatsSource,
+    HeightRules,
+    PathsSource,
+)
+from twin3d.pipeline.heights import infer_heights
+from twin3d.pipeline.report import BuildReport, SourceSummary
+from twin3d.pipeline.validate import LINEAR, POLYGONAL, PUNCTUAL, check_geometries, duplicate_mask
+
+WGS84 = CRS.from_epsg(4326)
+
+
+def geometry_columns(geoms: np.ndarray, crs: CRS) -> dict[str, pa.Array]:
+    """WKB columns ``geom`` (twin CRS) and ``geom_wgs84`` (lon/lat) for the store."""
+    return {
+        "geom": pa.array(shapely.to_wkb(geoms), pa.binary()),
+        "geom_wgs84": pa.array(shapely.to_wkb(reproject(geoms, crs, WGS84)), pa.binary()),
+    }
+
+
+def _text(table: FeatureTable, field: str | None, n: int) -> pa.Array:
+    if field is None:
+        return pa.nulls(n, pa.string())
+    return pc.cast(table.column(field), pa.string()).combine_chunks()
+
+
+def _ids(table: FeatureTable, field: str | None, prefix: str) -> pa.Array:
+    if field is None:
+        return pa.array([f"{prefix}{i}" for i in range(len(table))], pa.string())
+    ids = pc.cast(table.column(field), pa.string()).combine_chunks()
+    missing = ids.is_null().to_numpy(zero_copy_only=False)
+    if missing.any():
+        fill = pa.array([f"{prefix}{i}" for i in range(len(table))], pa.string())
+        ids = pc.if_else(ids.is_null(), fill, ids)
+    return ids
+
+
+def _attributes_json(table: FeatureTable, fields: list[str]) -> pa.Array:
+    if not fields:
+        return pa.nulls(len(table), pa.string())
+    cols = {f: table.column(f).to_pylist() for f in fields if f in table.attributes.column_names}
+    rows = [
+        json.dumps({k: v[i] for k, v in cols.items() if v[i] is not None}, ensure_ascii=False)
+        for i in range(len(table))
+    ]
+    return pa.array(rows, pa.string())
+
+
+def _checked(
+    ctx: StepContext,
+    summary: SourceSummary,
+    table: FeatureTable,
+    kinds: tuple[str, ...],
+    ids: pa.Array,
+    *,
+    min_area: float = 0.0,
+) -> tuple[FeatureTable, pa.Array]:
+    """Run the geometry checks and drop duplicate ids; every dropped record goes into the report."""
+    crs, report = ctx.crs, ctx.report
+    summary.records_in += len(table)
+    result = check_geometries(table, crs, kinds, min_area=min_area)
+    for reason, rows in result.reasons.items():
+        report.drop_many(summary, table.path, ids.take(pa.array(rows)).to_numpy(zero_copy_only=False), reason)
+    summary.repaired += result.repaired
+    kept = FeatureTable(table.path, table.source_crs, result.geometry, table.attributes).take(result.keep)
+    kept_ids = ids.filter(pa.array(result.keep))
+    dupes = duplicate_mask(kept_ids)
+    if dupes.any():
+        report.drop_many(
+            summary,
+            table.path,
+            kept_ids.filter(pa.array(dupes)).to_numpy(zero_copy_only=False),
+            "duplicate id (first occurrence kept)",
+        )
+        kept = kept.take(~dupes)
+        kept_ids = kept_ids.filter(pa.array(~dupes))
+    summary.records_out += len(kept)
+    return kept, kept_ids
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What every source step needs besides its source: the twin's CRS, rules, and the report to write to."""
+
+    crs: CRS
+    report: BuildReport
+    heights: HeightRules
+    ground_height: float
+    min_footprint_area: float
+
+
+@dataclass
+class BuildingRows:
+    """Buildings of one or more sources, ready for the store and the tiler."""
+
+    ids: pa.Array
+    footprints: np.ndarray
+    ground: np.ndarray
+    height: np.ndarray
+    columns: dict[str, pa.Array]
+
+    @staticmethod
+    def concat(parts: list[BuildingRows]) -> BuildingRows:
+        return BuildingRows(
+            pa.concat_arrays([p.ids for p in parts]),
+            np.concatenate([p.footprints for p in parts]),
+            np.concatenate([p.ground for p in parts]),
+            np.concatenate([p.height for p in parts]),
+            {k: pa.concat_arrays([p.columns[k] for p in parts]) for k in parts[0].columns},
+        )
+
+
+def buildings_from_vector(src: BuildingsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> BuildingRows:
+    """Footprints with heights inferred from tags (see :mod:`twin3d.pipeline.heights`)."""
+    crs, report = ctx.crs, ctx.report
+    table = read_vector(file, crs, declared_crs=src.crs)
+    ids = _ids(table, src.id_field, f"{src.name}-")
+    kept, kept_ids = _checked(ctx, summary, table, POLYGONAL, ids, min_area=ctx.min_footprint_area)
+    n = len(kept)
+    types = pc.fill_null(_text(kept, src.type_field, n), "yes" if src.source_label == "osm" else "building")
+    heights = infer_heights(
+        n,
+        ctx.heights,
+        height_tag=kept.column(src.height_field)
+        if src.height_field and src.height_field in kept.attributes.column_names
+        else None,
+        levels_tag=kept.column(src.levels_field)
+        if src.levels_field and src.levels_field in kept.attributes.column_names
+        else None,
+        building_type=types,
+    )
+    if heights.unusable_tags:
+        report.notes.append(
+            f"{file.name}: {heights.unusable_tags} height tag(s) unreadable or implausible, next rule used"
+        )
+    if heights.unusable_levels:
+        report.notes.append(
+            f"{file.name}: {heights.unusable_levels} storey tag(s) unreadable or implausible, next rule used"
+        )
+    return BuildingRows(
+        kept_ids,
+        kept.geometry,
+        np.full(n, ctx.ground_height),
+        heights.height,
+        {
+            "source": pa.array([src.source_label] * n, pa.string()),
+            "building_type": types,
+            "name": _text(kept, src.name_field, n),
+            "height_source": pa.array(heights.source.astype(str), pa.string()),
+            "levels": pa.array(heights.levels, pa.float64(), mask=np.isnan(heights.levels)),
+            "attributes": _attributes_json(kept, src.keep_fields),
+        },
+    )
+
+
+def buildings_from_cityjson(src: BuildingsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> BuildingRows:
+    """3D buildings with measured heights: ground = lowest vertex, height = highest - lowest."""
+    crs = ctx.crs
+    table = read_cityjson_buildings(file, crs, declared_crs=src.crs)
+    ids = pc.cast(table.column("id"), pa.string()).combine_chunks()
+    kept, kept_ids = _checked(ctx, summary, table, POLYGONAL, ids, min_area=ctx.min_footprint_area)
+    n = len(kept)
+    min_z = kept.column("min_z").to_numpy()
+    max_z = kept.column("max_z").to_numpy()
+    lod = kept.column("lod").to_numpy()
+    return BuildingRows(
+        kept_ids,
+        kept.geometry,
+        min_z,
+        max_z - min_z,
+        {
+            "source": pa.array([src.source_label] * n, pa.string()),
+            "building_type": pc.cast(kept.column("type"), pa.string()).combine_chunks(),
+            "name": pc.cast(kept.column("name"), pa.string()).combine_chunks(),
+            "height_source": pa.array(["measured"] * n, pa.string()),
+            "levels": pa.nulls(n, pa.float64()),
+            "attributes": pa.array([json.dumps({"lod": float(v)}) for v in lod], pa.string()),
+        },
+    )
+
+
+def districts_table(src: DistrictsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:
+    """District polygons of one level, keyed ``<level>:<code>``."""
+    crs = ctx.crs
+    table = read_vector(file, crs, declared_crs=src.crs)
+    codes = _text(table, src.code_field, len(table))
+    if codes.null_count:
+        row = int(np.flatnonzero(codes.is_null().to_numpy(zero_copy_only=False))[0])
+        raise InputError(
+            f"district without {src.code_field}", file=file, record=row, hint="every district needs a code"
+        )
+    kept, kept_codes = _checked(ctx, summary, table, POLYGONAL, codes)
+    n = len(kept)
+    return pa.table(
+        {
+            "district_id": pc.binary_join_element_wise(pa.array([src.level] * n), kept_codes, ":"),
+            "level": pa.array([src.level] * n, pa.string()),
+            "code": kept_codes,
+            "name": pc.fill_null(_text(kept, src.name_field, n), ""),
+            "area_m2": pa.array(shapely.area(kept.geometry), pa.float64()),
+            **geometry_columns(kept.geometry, crs),
+        }
+    )
+
+
+def district_stats_table(
+    src: DistrictStatsSource, base: Path, known_codes: set[str], ctx: StepContext, summary: SourceSummary
+) -> pa.Table:
+    """Statistics rows per (district, year, variable); rows for unknown district codes are dropped."""
+    report = ctx.report
+    parts = []
+    notes: Counter[str] = Counter()
+    for year, file in src.files_by_year(base):
+        stats = read_district_table(file, src.key_field, src.rename)
+        notes.update(stats.notes)
+        summary.records_in += len(stats.keys)
+        unknown = ~np.isin(stats.keys.to_numpy(zero_copy_only=False), list(known_codes))
+        if unknown.any():
+            report.drop_many(
+                summary,
+                file,
+                stats.keys.filter(pa.array(unknown)).to_numpy(zero_copy_only=False),
+                f"no {src.level} district with this code",
+            )
+        summary.records_out += int((~unknown).sum())
+        values = stats.values.filter(pc.is_in(stats.values["key"], value_set=pa.array(sorted(known_codes))))
+        n = values.num_rows
+        variables = values["variable"]
+        parts.append(
+            pa.table(
+                {
+                    "district_id": pc.binary_join_element_wise(pa.array([src.level] * n), values["key"], ":"),
+                    "year": pa.array([year] * n, pa.int32()),
+                    "variable": variables,
+                    "value": values["value"],
+                    "unit": pa.array([src.units.get(v) for v in variables.to_pylist()], pa.string()),
+                    "source": pa.array([src.name] * n, pa.string()),
+                }
+            )
+        )
+    report.notes.extend(f"{src.name}: {note} ({n} file(s))" for note, n in notes.items())
+    return pa.concat_tables(parts)
+
+
+def grid_tables(
+    src: GridStatsSource, file: Path, ctx: StepContext, summary: SourceSummary
+) -> tuple[pa.Table, pa.Table]:
+    """Census grid cells (geometry) and their statistics."""
+    crs, report = ctx.crs, ctx.report
+    grid = read_eurostat_grid(file, crs, src.rename)
+    report.notes.extend(grid.stats.notes)
+    summary.records_in += len(grid.cell_ids)
+    summary.records_out += len(grid.cell_ids)
+    cells = pa.table(
+        {
+            "cell_id": grid.cell_ids,
+            "resolution_m": pa.array(grid.resolution_m, pa.float64()),
+            **geometry_columns(grid.geometry, crs),
+        }
+    )
+    values = grid.stats.values
+    n = values.num_rows
+    stats = pa.table(
+        {
+            "cell_id": values["key"],
+            "year": pa.array([src.year] * n, pa.int32()),
+            "variable": values["variable"],
+            "value": values["value"],
+            "unit": pa.array([src.units.get(v) for v in values["variable"].to_pylist()], pa.string()),
+            "source": pa.array([src.name] * n, pa.string()),
+        }
+    )
+    return cells, stats
+
+
+def facilities_table(src: FacilitiesSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:
+    """Facilities as points; areas are represented by a point inside them."""
+    crs, report = ctx.crs, ctx.report
+    table = read_vector(file, crs, declared_crs=src.crs)
+    ids = _ids(table, src.id_field, f"{src.name}-")
+    kept, kept_ids = _checked(ctx, summary, table, PUNCTUAL + POLYGONAL, ids)
+    geoms = kept.geometry.copy()
+    areas = np.isin(shapely.get_type_id(geoms), [3, 6])
+    if areas.any():
+        geoms[areas] = shapely.point_on_surface(geoms[areas])
+        report.notes.append(f"{file.name}: {int(areas.sum())} facility area(s) represented by a point inside")
+    multi = shapely.get_type_id(geoms) == 4
+    if multi.any():
+        geoms[multi] = shapely.centroid(geoms[multi])
+    n = len(kept)
+    category = _text(kept, src.category_field, n)
+    return pa.table(
+        {
+            "facility_id": kept_ids,
+            "category": pc.fill_null(category, "unknown"),
+            "name": _text(kept, src.name_field, n),
+            "attributes": _attributes_json(kept, src.keep_fields),
+            "source": pa.array([src.name] * n, pa.string()),
+            **geometry_columns(geoms, crs),
+        }
+    )
+
+
+def paths_table(src: PathsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:
+    """Network lines (streets, footpaths) with their length."""
+    crs = ctx.crs
+    table = read_vector(file, crs, declared_crs=src.crs)
+    ids = _ids(table, src.id_field, f"{src.name}-")
+    kept, kept_ids = _checked(ctx, summary, table, LINEAR, ids)
+    n = len(kept)
+    return pa.table(
+        {
+            "path_id": kept_ids,
+            "path_class": _text(kept, src.class_field, n),
+            "name": _text(kept, src.name_field, n),
+            "length_m": pa.array(shapely.length(kept.geometry), pa.float64()),
+            "source": pa.array([src.name] * n, pa.string()),
+            **geometry_columns(kept.geometry, crs),
+        }
+    )
