@@ -1,0 +1,55 @@
+"""The FastAPI application factory: ``create_app(settings)``; nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from twin3d import __version__
+from twin3d.server.errors import install_error_handlers
+from twin3d.server.routers import buildings, geo, tiles, twins
+from twin3d.server.state import close_twins, open_twins
+from twin3d.settings import PathSettings, ServerSettings
+
+
+def default_viewer_dir() -> Path:
+    """The bundled viewer: ``viewer/`` of the source tree, or the copy packed into the wheel."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "viewer", package / "viewer"):
+        if (candidate / "index.html").is_file():
+            return candidate
+    return package.parent / "viewer"
+
+
+def create_app(server: ServerSettings | None = None, paths: PathSettings | None = None) -> FastAPI:
+    """Build the app that serves every twin built into ``paths.store_dir``.
+
+    Args:
+        server: listening and serving settings.
+        paths: where the stores and tiles are.
+    """
+    server = server or ServerSettings()
+    paths = paths or PathSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.twins = open_twins(paths.store_dir, paths.tiles_dir)
+        try:
+            yield
+        finally:
+            close_twins(app.state.twins)
+
+    app = FastAPI(title="twin3d", version=__version__, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(twins.router())
+    app.include_router(geo.router())
+    app.include_router(buildings.router(server.building_pick_tolerance_m))
+    app.include_router(tiles.router(server.tile_cache_seconds))
+    viewer = server.viewer_dir or default_viewer_dir()
+    if viewer.is_dir():
+        app.mount("/", StaticFiles(directory=viewer, html=True), name="viewer")
+    return app

@@ -1,0 +1,46 @@
+"""``/api/twins/{twin}/...geojson``: districts with statistics, census grid cells, facilities."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from twin3d.errors import NotFoundError
+from twin3d.server.deps import Twin
+from twin3d.store import queries
+
+GEOJSON = "application/geo+json"
+Year = Annotated[int | None, Query(ge=1800, le=2200, description="statistics year; default: the latest")]
+
+
+def router() -> APIRouter:
+    """Routes for the twin's 2D layers."""
+    r = APIRouter(prefix="/api/twins/{twin}", tags=["layers"])
+
+    @r.get("/districts/{level}.geojson", summary="Districts of one level with their statistics")
+    def districts(twin: Twin, level: Annotated[str, Path(pattern=r"^[a-z0-9_]{1,32}$")], year: Year = None) -> Response:
+        levels = [lvl["level"] for lvl in twin.meta.get("district_levels", [])]
+        if level not in levels:
+            raise NotFoundError(f"no district level {level!r}", hint=f"levels: {', '.join(levels) or 'none'}")
+        return Response(queries.districts_geojson(twin.cursor(), level, year), media_type=GEOJSON)
+
+    @r.get("/grid.geojson", summary="Census grid cells with their statistics")
+    def grid(twin: Twin, year: Year = None) -> Response:
+        return Response(queries.grid_geojson(twin.cursor(), year), media_type=GEOJSON)
+
+    @r.get("/facilities.geojson", summary="Facilities (schools, Kitas, stops, doctors, ...)")
+    def facilities(
+        twin: Twin, category: Annotated[str | None, Query(max_length=80, pattern=r"^[\w:=.\- ]+$")] = None
+    ) -> Response:
+        return Response(queries.facilities_geojson(twin.cursor(), category), media_type=GEOJSON)
+
+    @r.get("/paths.geojson", summary="Street and footpath network")
+    def paths(twin: Twin) -> Response:
+        return Response(queries.paths_geojson(twin.cursor()), media_type=GEOJSON)
+
+    @r.get("/facilities/categories", summary="Facility categories with their counts")
+    def categories(twin: Twin) -> list[dict[str, Any]]:
+        return queries.facility_categories(twin.cursor())
+
+    return r

@@ -1,0 +1,77 @@
+"""``/api/twins``: which twins are served, with what the viewer needs to show them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from twin3d.server.deps import Twin
+from twin3d.server.state import TwinHandle
+from twin3d.store import queries
+
+
+def describe(handle: TwinHandle) -> dict[str, Any]:
+    """A twin as the viewer sees it: identity, where it is, its layers and the default choropleth."""
+    meta = handle.meta
+    name = handle.name
+    counts = handle.counts
+    layers: list[dict[str, Any]] = [
+        {
+            "id": f"districts:{lvl['level']}",
+            "title": lvl["title"],
+            "kind": "districts",
+            "url": f"/api/twins/{name}/districts/{lvl['level']}.geojson",
+        }
+        for lvl in meta.get("district_levels", [])
+    ]
+    if counts.get("grid_cells"):
+        layers.append(
+            {"id": "grid", "title": "Zensus-Gitter", "kind": "grid", "url": f"/api/twins/{name}/grid.geojson"}
+        )
+    if counts.get("facilities"):
+        layers.append(
+            {
+                "id": "facilities",
+                "title": "Einrichtungen",
+                "kind": "facilities",
+                "url": f"/api/twins/{name}/facilities.geojson",
+            }
+        )
+    if counts.get("paths"):
+        layers.append({"id": "paths", "title": "Wegenetz", "kind": "paths", "url": f"/api/twins/{name}/paths.geojson"})
+    return {
+        "name": name,
+        "title": meta.get("title", name),
+        "description": meta.get("description", ""),
+        "crs": meta.get("crs"),
+        "origin": meta.get("origin"),
+        "bbox": meta.get("bbox_wgs84"),
+        "home_bbox": meta.get("home_bbox_wgs84") or meta.get("bbox_wgs84"),
+        "ground_height": meta.get("ground_height"),
+        "geoid_undulation": meta.get("geoid_undulation"),
+        "attribution": meta.get("attribution", []),
+        "choropleth": meta.get("choropleth"),
+        "tileset": f"/tiles/{name}/{meta['tileset']}" if meta.get("tileset") else None,
+        "counts": counts,
+        "layers": layers,
+        "built_at": meta.get("built_at"),
+    }
+
+
+def router() -> APIRouter:
+    """Routes for the twin catalogue."""
+    r = APIRouter(prefix="/api/twins", tags=["twins"])
+
+    @r.get("", summary="The twins this server serves")
+    def list_twins(request: Request) -> list[dict[str, Any]]:
+        twins: dict[str, TwinHandle] = request.app.state.twins
+        return [describe(h) for h in twins.values()]
+
+    @r.get("/{twin}", summary="One twin with its build report")
+    def get_twin(twin: Twin) -> dict[str, Any]:
+        out = describe(twin)
+        out["build_report"] = queries.meta(twin.cursor(), "build_report")
+        return out
+
+    return r
