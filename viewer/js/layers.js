@@ -1,0 +1,120 @@
+// deck.gl layers of one twin. The tiles carry heights above the ellipsoid; the flat layers are lifted to the
+// twin's ground (also an ellipsoidal height) with a model matrix, so buildings stand on the map.
+
+import { colorFor } from "./classify.js";
+
+const { Tile3DLayer, GeoJsonLayer } = globalThis.deck;
+
+export function liftMatrix(height) {
+  // Column-major 4x4 translation by `height` metres along z (deck.gl applies it to [lng, lat, z]).
+  return [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, height, 1];
+}
+
+// deck.gl 9.4 skips, when picking, every tile whose content origin projects more than a quarter screen away
+// from the cursor. Our tiles span a neighbourhood, so zoomed in on one building its tile's origin is off screen
+// and the building could not be clicked. Keep only the visibility test.
+class BuildingTilesLayer extends Tile3DLayer {
+  filterSubLayer({ layer, viewport }) {
+    const { tile } = layer.props;
+    return tile.selected && tile.viewportIds.includes(viewport.id);
+  }
+}
+BuildingTilesLayer.layerName = "BuildingTilesLayer";
+
+export function buildingsLayer(twin, handlers) {
+  return new BuildingTilesLayer({
+    id: `buildings-${twin.name}`,
+    data: twin.tileset,
+    pickable: true,
+    // No loader workers: they would be fetched from a CDN. Parsing on the main thread is fast for our tiles.
+    loadOptions: { worker: false, tileset: { throttleRequests: true } },
+    onTilesetLoad: handlers.onTilesetLoad,
+    onTileLoad: handlers.onTileLoad,
+    onTileError: handlers.onTileError,
+  });
+}
+
+export function choroplethLayer(twin, data, variable, breaks, visible, selectedId) {
+  return new GeoJsonLayer({
+    id: `choropleth-${twin.name}`,
+    data,
+    visible,
+    pickable: true,
+    stroked: true,
+    filled: true,
+    modelMatrix: liftMatrix(twin.origin.height - 0.5),
+    getFillColor: (f) => [...colorFor(f.properties[variable], breaks), 150],
+    getLineColor: (f) => (areaId(f) === selectedId ? [230, 90, 0, 255] : [60, 60, 60, 200]),
+    getLineWidth: (f) => (areaId(f) === selectedId ? 4 : 1),
+    lineWidthUnits: "pixels",
+    updateTriggers: { getFillColor: [variable, breaks], getLineColor: selectedId, getLineWidth: selectedId },
+  });
+}
+
+export function outlineLayer(twin, id, data, visible) {
+  return new GeoJsonLayer({
+    id: `outline-${id}-${twin.name}`,
+    data,
+    visible,
+    stroked: true,
+    filled: false,
+    modelMatrix: liftMatrix(twin.origin.height - 0.3),
+    getLineColor: [90, 60, 140, 220],
+    getLineWidth: 1.5,
+    lineWidthUnits: "pixels",
+  });
+}
+
+export function pathsLayer(twin, data, visible) {
+  return new GeoJsonLayer({
+    id: `paths-${twin.name}`,
+    data,
+    visible,
+    stroked: true,
+    filled: false,
+    modelMatrix: liftMatrix(twin.origin.height - 0.2),
+    getLineColor: (f) => (/footway|path|pedestrian|steps|living_street/.test(f.properties.path_class || "")
+      ? [120, 120, 120, 200]
+      : [255, 255, 255, 230]),
+    getLineWidth: 1,
+    lineWidthUnits: "pixels",
+  });
+}
+
+export function facilitiesLayer(twin, data, visible) {
+  return new GeoJsonLayer({
+    id: `facilities-${twin.name}`,
+    data,
+    visible,
+    pickable: true,
+    pointType: "circle",
+    modelMatrix: liftMatrix(twin.origin.height + 1),
+    getFillColor: [214, 39, 40, 230],
+    getLineColor: [255, 255, 255, 255],
+    stroked: true,
+    getPointRadius: 4,
+    pointRadiusUnits: "pixels",
+    getLineWidth: 1,
+    lineWidthUnits: "pixels",
+  });
+}
+
+export function highlightLayer(twin, building) {
+  if (!building) return null;
+  const base = building.ground_height + twin.geoid_undulation;
+  return new GeoJsonLayer({
+    id: `highlight-${twin.name}`,
+    data: { type: "Feature", geometry: building.geometry, properties: {} },
+    extruded: true,
+    wireframe: true,
+    filled: true,
+    modelMatrix: liftMatrix(base - 0.3),
+    getElevation: building.height + 0.6,
+    getFillColor: [255, 140, 0, 140],
+    getLineColor: [200, 80, 0, 255],
+  });
+}
+
+export function areaId(feature) {
+  return feature.properties.district_id || feature.properties.cell_id;
+}

@@ -1,0 +1,308 @@
+// The twin3d viewer: picks a twin, shows its 3D buildings and population, and answers clicks on buildings.
+
+import { api } from "./api.js";
+import { quantileBreaks } from "./classify.js";
+import { applyStaticTexts, formatNumber, t, toggleLang } from "./i18n.js";
+import {
+  areaId,
+  buildingsLayer,
+  choroplethLayer,
+  facilitiesLayer,
+  highlightLayer,
+  outlineLayer,
+  pathsLayer,
+} from "./layers.js";
+import { renderAreaList, renderAttribution, renderBuilding, renderLegend, renderToggles } from "./panels.js";
+
+const { Deck, MapView, WebMercatorViewport, FlyToInterpolator } = globalThis.deck;
+
+// State the browser tests read: they wait on these signals instead of sleeping.
+const probe = (globalThis.__twin3d = {
+  twin: null,
+  frames: 0,
+  tilesLoaded: 0,
+  tileErrors: 0,
+  tilesetReady: false,
+  allTilesLoaded: false,
+  lastBuilding: null,
+  errors: [],
+  // Screen position of a geographic point (lon, lat, metres above the ellipsoid), for tests that click on things.
+  project: (lon, lat, z) => deckgl.getViewports()[0]?.project([lon, lat, z]) ?? null,
+});
+
+const state = {
+  twins: [],
+  twin: null,
+  tileset: null,
+  layersData: {},
+  visible: { buildings: true, choropleth: true, facilities: false, paths: true, districts: false },
+  choropleth: null,
+  breaks: [],
+  building: null,
+  selectedArea: null,
+  viewState: null,
+};
+
+const dom = {
+  select: document.getElementById("twin-select"),
+  description: document.getElementById("twin-description"),
+  status: document.getElementById("status"),
+  toggles: document.getElementById("layer-toggles"),
+  legend: document.getElementById("legend"),
+  legendLabel: document.getElementById("legend-label"),
+  details: document.getElementById("building-details"),
+  areaTable: document.getElementById("area-list"),
+  areaCaption: document.getElementById("area-caption"),
+  areaValueHead: document.getElementById("area-value-head"),
+  attribution: document.getElementById("attribution"),
+};
+
+function setStatus(text) {
+  dom.status.textContent = text;
+}
+
+function fail(error) {
+  probe.errors.push(String(error?.message ?? error));
+  setStatus(t("loadError", { message: error?.message ?? String(error) }));
+}
+
+const deckgl = (globalThis.__deck = new Deck({
+  parent: document.getElementById("deck-container"),
+  views: new MapView({ repeat: false }),
+  initialViewState: { longitude: 10.45, latitude: 51.16, zoom: 5, pitch: 0, bearing: 0 },
+  controller: { keyboard: true, dragRotate: true, touchRotate: true },
+  onViewStateChange: ({ viewState }) => {
+    state.viewState = viewState;
+    schedulePermalink();
+    return viewState;
+  },
+  getTooltip: tooltip,
+  onClick: handleClick,
+  onAfterRender: () => {
+    probe.frames += 1;
+    if (state.tileset && state.tileset.isLoaded() && probe.tilesLoaded > 0 && !probe.allTilesLoaded) {
+      probe.allTilesLoaded = true;
+      setStatus(t("tilesReady", { count: probe.tilesLoaded }));
+    }
+  },
+  onError: (error) => fail(error),
+}));
+deckgl.getCanvas()?.setAttribute("tabindex", "0");
+
+function tooltip(info) {
+  const p = info.object?.properties;
+  if (!p) return null;
+  if (p.facility_id) return { text: `${p.name ?? ""}\n${p.category}`.trim() };
+  if (info.layer?.id.startsWith("choropleth")) {
+    const name = p.name ?? `${t("gridCell")} ${p.cell_id}`;
+    return { text: `${name}\n${t("population")}: ${formatNumber(p.population)}` };
+  }
+  return null;
+}
+
+// Permalink: #twin=<name>&view=<lon>,<lat>,<zoom>,<pitch>,<bearing>, kept current while the user moves.
+let permalinkTimer = null;
+function schedulePermalink() {
+  clearTimeout(permalinkTimer);
+  permalinkTimer = setTimeout(() => {
+    const v = state.viewState;
+    if (!state.twin || !v) return;
+    const view = [v.longitude.toFixed(6), v.latitude.toFixed(6), v.zoom.toFixed(2), v.pitch.toFixed(0), v.bearing.toFixed(0)];
+    history.replaceState(null, "", `#twin=${encodeURIComponent(state.twin.name)}&view=${view.join(",")}`);
+  }, 300);
+}
+
+function viewFromHash(twin) {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (params.get("twin") !== twin.name || !params.get("view")) return null;
+  const [longitude, latitude, zoom, pitch, bearing] = params.get("view").split(",").map(Number);
+  if (![longitude, latitude, zoom, pitch, bearing].every(Number.isFinite)) return null;
+  return { longitude, latitude, zoom, pitch, bearing, position: [0, 0, twin.origin.height] };
+}
+
+function fitView(twin, bbox = twin.home_bbox) {
+  const [west, south, east, north] = bbox;
+  // The container's layout size, not the canvas: deck.gl sizes its canvas only after the first frame.
+  const container = document.getElementById("deck-container");
+  const viewport = new WebMercatorViewport({ width: container.clientWidth || 800, height: container.clientHeight || 600 });
+  const { longitude, latitude, zoom } = viewport.fitBounds(
+    [
+      [west, south],
+      [east, north],
+    ],
+    { padding: 30 },
+  );
+  // `position` lifts the camera's focus to the twin's ground so that orbiting pivots on the buildings.
+  return { longitude, latitude, zoom: Math.min(zoom + 0.3, 17), pitch: 45, bearing: -15, position: [0, 0, twin.origin.height] };
+}
+
+function render() {
+  const twin = state.twin;
+  if (!twin) return;
+  const c = state.choropleth;
+  const data = state.layersData;
+  const layers = [];
+  if (data.paths) layers.push(pathsLayer(twin, data.paths, state.visible.paths));
+  if (c && data[c.layerId]) {
+    layers.push(
+      choroplethLayer(twin, data[c.layerId], c.variable, state.breaks, state.visible.choropleth, state.selectedArea),
+    );
+  }
+  for (const [id, geojson] of Object.entries(data)) {
+    if (id.startsWith("districts:") && id !== c?.layerId) {
+      layers.push(outlineLayer(twin, id, geojson, state.visible.districts));
+    }
+  }
+  if (data.facilities) layers.push(facilitiesLayer(twin, data.facilities, state.visible.facilities));
+  if (twin.tileset && state.visible.buildings) layers.push(state.buildingsLayer);
+  const highlight = highlightLayer(twin, state.building);
+  if (highlight) layers.push(highlight);
+  deckgl.setProps({ layers });
+}
+
+function choroplethFor(twin) {
+  const config = twin.choropleth;
+  if (!config) return null;
+  const layer = twin.layers.find((l) => l.id === config.layer);
+  if (!layer) return null;
+  return { layerId: layer.id, variable: config.variable, label: config.label, url: layer.url };
+}
+
+async function loadTwin(name) {
+  const twin = state.twins.find((tw) => tw.name === name);
+  if (!twin) return;
+  Object.assign(probe, { twin: name, tilesLoaded: 0, tileErrors: 0, tilesetReady: false, allTilesLoaded: false });
+  Object.assign(state, { twin, tileset: null, layersData: {}, building: null, selectedArea: null });
+  state.choropleth = choroplethFor(twin);
+  dom.description.textContent = twin.description;
+  renderAttribution(dom.attribution, twin);
+  renderBuilding(dom.details, null);
+  const initialView = viewFromHash(twin) ?? fitView(twin);
+  history.replaceState(null, "", `#twin=${encodeURIComponent(name)}`);
+
+  state.buildingsLayer = twin.tileset
+    ? buildingsLayer(twin, {
+        onTilesetLoad: (tileset) => {
+          state.tileset = tileset;
+          probe.tilesetReady = true;
+        },
+        onTileLoad: () => {
+          probe.tilesLoaded += 1;
+          if (!probe.allTilesLoaded) setStatus(t("loadingTiles", { loaded: probe.tilesLoaded }));
+        },
+        onTileError: (_tile, url, message) => {
+          probe.tileErrors += 1;
+          fail(new Error(`${url}: ${message}`));
+        },
+      })
+    : null;
+  deckgl.setProps({
+    initialViewState: { ...initialView, transitionDuration: 0, transitionInterpolator: new FlyToInterpolator() },
+  });
+  renderToggles(dom.toggles, toggleList(twin), (key, checked) => {
+    state.visible[key] = checked;
+    render();
+  });
+  render();
+
+  const wanted = twin.layers.filter((l) => ["districts", "grid", "facilities", "paths"].includes(l.kind));
+  const results = await Promise.allSettled(wanted.map((l) => api.layer(l.url)));
+  if (state.twin !== twin) return; // the user switched twins meanwhile
+  wanted.forEach((layer, i) => {
+    if (results[i].status === "fulfilled") state.layersData[layer.id] = results[i].value;
+    else fail(results[i].reason);
+  });
+  updateChoropleth();
+  render();
+}
+
+function updateChoropleth() {
+  const c = state.choropleth;
+  const data = c && state.layersData[c.layerId];
+  if (!data) {
+    dom.legend.replaceChildren();
+    return;
+  }
+  const values = data.features.map((f) => f.properties[c.variable]);
+  state.breaks = quantileBreaks(values);
+  renderLegend(dom.legend, dom.legendLabel, c.label, values, state.breaks);
+  renderAreaList(dom.areaTable, dom.areaCaption, dom.areaValueHead, data.features, c.variable, c.label, selectArea);
+}
+
+function selectArea(feature) {
+  state.selectedArea = areaId(feature);
+  const coords = feature.geometry.type === "Polygon" ? feature.geometry.coordinates.flat() : feature.geometry.coordinates.flat(2);
+  const lons = coords.map((p) => p[0]);
+  const lats = coords.map((p) => p[1]);
+  const view = fitView(state.twin, [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)]);
+  deckgl.setProps({ initialViewState: { ...view, transitionDuration: 800, transitionInterpolator: new FlyToInterpolator() } });
+  render();
+}
+
+function toggleList(twin) {
+  const list = [];
+  if (twin.tileset) list.push({ key: "buildings", label: "layerBuildings" });
+  if (twin.choropleth) list.push({ key: "choropleth", label: "layerChoropleth" });
+  if (twin.layers.some((l) => l.kind === "districts" && l.id !== twin.choropleth?.layer)) {
+    list.push({ key: "districts", label: "layerDistricts" });
+  }
+  if (twin.layers.some((l) => l.kind === "paths")) list.push({ key: "paths", label: "layerPaths" });
+  if (twin.layers.some((l) => l.kind === "facilities")) list.push({ key: "facilities", label: "layerFacilities" });
+  return list.map((item) => ({ ...item, checked: state.visible[item.key] }));
+}
+
+async function handleClick(info) {
+  if (!state.twin || !info.layer || !info.layer.id.startsWith("buildings-")) return;
+  // deck.gl picks a tile, not a building: find the 3D point under the cursor and ask the server what is there.
+  const hit = deckgl.pickObject({ x: info.x, y: info.y, radius: 2, unproject3D: true });
+  const coordinate = hit?.coordinate ?? info.coordinate;
+  if (!coordinate) return;
+  try {
+    const building = await api.buildingAt(state.twin.name, coordinate[0], coordinate[1]);
+    state.building = building;
+    probe.lastBuilding = building.building_id;
+    renderBuilding(dom.details, building);
+  } catch (error) {
+    if (error.status !== 404) return fail(error);
+    state.building = null;
+    renderBuilding(dom.details, null, t("noBuildingHere"));
+  }
+  render();
+}
+
+async function start() {
+  applyStaticTexts();
+  document.getElementById("lang-toggle").addEventListener("click", () => {
+    toggleLang();
+    if (state.twin) {
+      renderToggles(dom.toggles, toggleList(state.twin), (key, checked) => {
+        state.visible[key] = checked;
+        render();
+      });
+      updateChoropleth();
+      renderBuilding(dom.details, state.building);
+    }
+  });
+  setStatus(t("loadingTwins"));
+  try {
+    state.twins = await api.twins();
+  } catch (error) {
+    return fail(error);
+  }
+  if (state.twins.length === 0) return setStatus(t("noTwins"));
+  dom.select.replaceChildren(
+    ...state.twins.map((tw) => {
+      const option = document.createElement("option");
+      option.value = tw.name;
+      option.textContent = tw.title;
+      return option;
+    }),
+  );
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("twin");
+  const first = state.twins.some((tw) => tw.name === fromHash) ? fromHash : state.twins[0].name;
+  dom.select.value = first;
+  dom.select.addEventListener("change", () => loadTwin(dom.select.value).catch(fail));
+  await loadTwin(first);
+}
+
+start().catch(fail);

@@ -1,0 +1,97 @@
+// Side panels: layer toggles, legend, building details and the area list. Text is always set with
+// textContent (never innerHTML), so data from the server is rendered inert.
+
+import { legendEntries } from "./classify.js";
+import { formatNumber, t } from "./i18n.js";
+import { areaId } from "./layers.js";
+
+function el(tag, attrs = {}, text = null) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+export function renderToggles(container, toggles, onChange) {
+  container.replaceChildren();
+  for (const toggle of toggles) {
+    const id = `toggle-${toggle.key}`;
+    const input = el("input", { type: "checkbox", id });
+    input.checked = toggle.checked;
+    input.addEventListener("change", () => onChange(toggle.key, input.checked));
+    const label = el("label", { for: id }, t(toggle.label));
+    container.append(el("div", { class: "toggle" }), "");
+    container.lastElementChild.append(input, label);
+  }
+}
+
+export function renderLegend(list, labelEl, label, values, breaks) {
+  labelEl.textContent = label;
+  list.replaceChildren();
+  for (const entry of legendEntries(values, breaks, (v) => formatNumber(v))) {
+    const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
+    swatch.style.background = `rgb(${entry.color.join(",")})`;
+    const item = el("li");
+    item.append(swatch, document.createTextNode(entry.label ?? t("noData")));
+    list.append(item);
+  }
+}
+
+const HEIGHT_SOURCE_KEYS = { measured: "hs_measured", tag: "hs_tag", levels: "hs_levels", default: "hs_default" };
+
+export function renderBuilding(container, building, message = null) {
+  container.replaceChildren();
+  if (!building) {
+    container.append(el("p", { class: "muted" }, message ?? t("clickBuilding")));
+    return;
+  }
+  const attrs = building.attributes || {};
+  const address = [attrs["addr:street"], attrs["addr:housenumber"]].filter(Boolean).join(" ");
+  const place = [attrs["addr:postcode"], attrs["addr:city"]].filter(Boolean).join(" ");
+  const rows = [
+    ["name", building.name],
+    ["id", building.building_id],
+    ["type", building.building_type],
+    ["height", `${formatNumber(building.height, 1)} m`],
+    ["heightSource", t(HEIGHT_SOURCE_KEYS[building.height_source] ?? building.height_source)],
+    ["levels", building.levels === null ? null : formatNumber(building.levels, 1)],
+    ["footprint", `${formatNumber(building.footprint_m2, 0)} m²`],
+    ["address", [address, place].filter(Boolean).join(", ")],
+    ["district", building.district],
+    ["source", building.source],
+    ["position", `${building.lat.toFixed(5)}° N, ${building.lon.toFixed(5)}° E`],
+  ];
+  const dl = el("dl", { class: "building-attributes", "data-building-id": building.building_id });
+  for (const [key, value] of rows) {
+    if (value === null || value === undefined || value === "") continue;
+    dl.append(el("dt", {}, t(key)), el("dd", { "data-field": key }, String(value)));
+  }
+  container.append(dl);
+}
+
+export function renderAreaList(table, caption, valueHead, features, variable, label, onSelect) {
+  valueHead.textContent = label;
+  caption.textContent = t("listCaption", { label });
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  const rows = [...features].sort(
+    (a, b) => (b.properties[variable] ?? -Infinity) - (a.properties[variable] ?? -Infinity),
+  );
+  for (const feature of rows) {
+    const p = feature.properties;
+    const name = p.name ?? `${t("gridCell")} ${p.cell_id.replace(/^CRS3035RES1000m/, "")}`;
+    const button = el("button", { type: "button", class: "link", "data-area": areaId(feature) }, name);
+    button.setAttribute("aria-label", `${name}: ${t("showOnMap")}`);
+    button.addEventListener("click", () => onSelect(feature));
+    const tr = el("tr");
+    const nameCell = el("td");
+    nameCell.append(button);
+    tr.append(nameCell, el("td", { class: "num" }, formatNumber(p[variable])));
+    body.append(tr);
+  }
+}
+
+export function renderAttribution(footer, twin) {
+  footer.replaceChildren();
+  for (const line of twin.attribution || []) footer.append(el("span", {}, line));
+}
