@@ -1,0 +1,112 @@
+"""The viewer in a real browser: tiles load and render, a click on a building shows it, both twins work."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from playwright.sync_api import Page
+
+from tests.browser.conftest import PageWatch
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TILES_TIMEOUT_MS = 120_000
+
+
+def _pixels(page: Page) -> np.ndarray:
+    shot = page.locator("#deck-container").screenshot()
+    return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=np.int16)
+
+
+def _wait_for_tiles(page: Page) -> None:
+    page.wait_for_function("window.__twin3d && window.__twin3d.allTilesLoaded", timeout=TILES_TIMEOUT_MS)
+    # Let the camera settle: the tests project coordinates to pixels and must see the final view.
+    page.wait_for_function(
+        """() => new Promise(r => { const f = window.__twin3d.frames; setTimeout(() => r(true), 400); })""",
+    )
+
+
+def _screen_box(page: Page, bbox: list[float], z: float) -> tuple[int, int, int, int]:
+    corners = [page.evaluate(f"window.__twin3d.project({x}, {y}, {z})") for x in bbox[0::2] for y in bbox[1::2]]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    return int(max(min(xs), 0)), int(max(min(ys), 0)), int(max(xs)), int(max(ys))
+
+
+def test_lauf_buildings_render_and_a_click_shows_the_building(
+    page: tuple[Page, PageWatch], live_server: str, client: TestClient
+) -> None:
+    pg, watch = page
+    lauf = next(t for t in client.get("/api/twins").json() if t["name"] == "lauf")
+    pg.goto(f"{live_server}/#twin=lauf")
+    _wait_for_tiles(pg)
+    assert pg.evaluate("window.__twin3d.tileErrors") == 0
+    assert pg.evaluate("window.__twin3d.tilesLoaded") >= 10
+
+    # Not blank where the buildings are: the town's pixels change when the buildings layer is switched off.
+    x0, y0, x1, y1 = _screen_box(pg, lauf["home_bbox"], lauf["origin"]["height"])
+    with_buildings = _pixels(pg)[y0:y1, x0:x1]
+    pg.get_by_label("3D-Gebäude").uncheck()
+    pg.wait_for_timeout(1500)
+    without = _pixels(pg)[y0:y1, x0:x1]
+    changed = (np.abs(with_buildings - without).sum(axis=2) > 30).mean()
+    assert changed > 0.02, f"only {changed:.1%} of the town's pixels show buildings"
+    assert with_buildings.std() > 10  # a rendered scene, not a flat colour
+    pg.get_by_label("3D-Gebäude").check()
+
+    # Zoom to a building through the permalink, click its roof, and read its attributes in the panel.
+    school = client.get("/api/twins/lauf/buildings/way/23777857").json()
+    pg.goto(f"{live_server}/#twin=lauf&view={school['lon']},{school['lat']},18,40,0")
+    pg.reload()
+    _wait_for_tiles(pg)
+    roof = school["ground_height"] + lauf["geoid_undulation"] + school["height"]
+    x, y = pg.evaluate(f"window.__twin3d.project({school['lon']}, {school['lat']}, {roof})")[:2]
+    box = pg.locator("#deck-container").bounding_box()
+    assert box is not None
+    pg.mouse.move(box["x"] + x, box["y"] + y)
+    pg.mouse.click(box["x"] + x, box["y"] + y)
+    pg.wait_for_function("window.__twin3d.lastBuilding !== null", timeout=30_000)
+    assert pg.evaluate("window.__twin3d.lastBuilding") == "way/23777857"
+    details = pg.locator("#building-details")
+    assert details.locator("[data-field=name]").inner_text() == "Montesori FOS"
+    assert details.locator("[data-field=height]").inner_text() == "7,5 m"
+    assert "Standardwert" in details.locator("[data-field=heightSource]").inner_text()
+    watch.assert_clean()
+
+
+def test_rostock_population_choropleth_and_twin_switch(
+    page: tuple[Page, PageWatch], live_server: str, client: TestClient
+) -> None:
+    pg, watch = page
+    districts = client.get("/api/twins/rostock/districts/stadtbereich.geojson").json()["features"]
+    densest_feature = max(districts, key=lambda f: f["properties"]["density"])
+    densest = densest_feature["properties"]["name"]
+    ring = np.asarray(densest_feature["geometry"]["coordinates"][0])
+    pg.goto(f"{live_server}/#twin=lauf")
+    pg.wait_for_function("window.__twin3d && window.__twin3d.twin === 'lauf'")
+    pg.select_option("#twin-select", "rostock")
+    _wait_for_tiles(pg)
+    rows = pg.locator("#area-list tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == 21
+    # The list is sorted by the mapped variable (residents per km²), densest first.
+    assert rows.first.locator("button").inner_text() == densest
+    assert pg.locator("#legend li").count() >= 3
+    pixels = _pixels(pg)
+    # The choropleth paints the city in the palette's blues and greens, not in the empty background.
+    background = np.array([233, 231, 225])
+    coloured = (np.abs(pixels - background).sum(axis=2) > 40).mean()
+    assert coloured > 0.15, f"only {coloured:.1%} of the map is coloured"
+    # Keyboard: the list rows are buttons; Enter flies to the district (the permalink follows the view).
+    rows.first.locator("button").focus()
+    pg.keyboard.press("Enter")
+    pg.wait_for_function("location.hash.includes('view=')", timeout=10_000)
+    pg.wait_for_timeout(1500)  # the flight takes 0.8 s, the permalink follows 0.3 s after the last move
+    lon, lat = (float(v) for v in pg.evaluate("location.hash").split("view=")[1].split(",")[:2])
+    assert ring[:, 0].min() < lon < ring[:, 0].max()
+    assert ring[:, 1].min() < lat < ring[:, 1].max()
+    pg.get_by_role("button", name="English").click()
+    assert pg.locator("#layers-title").inner_text() == "Layers"
+    watch.assert_clean()

@@ -1,0 +1,77 @@
+"""Shared fixtures: the two demo twins built once per session into a temporary folder, and clients."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from twin3d.pipeline.build import build_twin
+from twin3d.pipeline.config import load_pipeline
+from twin3d.pipeline.report import BuildReport
+from twin3d.server.app import create_app
+from twin3d.settings import PathSettings, ServerSettings
+
+REPO = Path(__file__).resolve().parent.parent
+PIPELINES = REPO / "pipelines"
+GEODATA = REPO / "geodata"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def demo_paths(tmp_path_factory: pytest.TempPathFactory) -> PathSettings:
+    """Store and tiles folders outside the repository, with the repository's pipeline definitions."""
+    root = tmp_path_factory.mktemp("twins")
+    return PathSettings(pipelines_dir=PIPELINES, store_dir=root / "var", tiles_dir=root / "tiles")
+
+
+@pytest.fixture(scope="session")
+def built(demo_paths: PathSettings) -> dict[str, BuildReport]:
+    """Both demo twins, built once for the whole session (about 3 s)."""
+    return {name: build_twin(load_pipeline(PIPELINES / f"{name}.toml"), demo_paths) for name in ("lauf", "rostock")}
+
+
+@pytest.fixture(scope="session")
+def client(demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iterator[TestClient]:
+    """An API client with the app's lifespan running."""
+    with TestClient(create_app(ServerSettings(), demo_paths)) as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iterator[str]:
+    """The real server (uvicorn) on a free local port, serving the built twins; yields its base URL."""
+    port = free_port()
+    app = create_app(ServerSettings(port=port), demo_paths)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> PathSettings:
+    """A private copy of the pipelines and geodata, for tests that break inputs on purpose."""
+    shutil.copytree(PIPELINES, tmp_path / "pipelines")
+    shutil.copytree(GEODATA, tmp_path / "geodata")
+    return PathSettings(pipelines_dir=tmp_path / "pipelines", store_dir=tmp_path / "var", tiles_dir=tmp_path / "tiles")

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import SHARED_DATA
+from twin3d.cli import main
+from twin3d.pipeline.report import BuildReport
+from twin3d.settings import PathSettings
+from twin3d.store.connection import connect
+
+
+def test_lauf_keeps_every_footprint_and_reports_how_heights_were_found(built: dict[str, BuildReport]) -> None:
+    report = built["lauf"]
+    buildings = next(s for s in report.sources if s.name == "osm-buildings")
+    assert buildings.records_in == 6492
+    assert report.counts["buildings"] == buildings.records_in - buildings.dropped
+    # Jan 2020 Lauf: 53 footprints carry building:levels, none a usable height tag.
+    assert report.height_sources == {"levels": 53, "default": 6439}
+    assert report.counts["facilities"] == 573
+    assert report.counts["paths"] == 2815
+    assert report.counts["grid_cells"] == 31
+
+
+def test_rostock_districts_statistics_and_lod2_buildings(
+    built: dict[str, BuildReport], demo_paths: PathSettings
+) -> None:
+    report = built["rostock"]
+    assert report.counts["districts"] == 21 + 74
+    assert report.height_sources == {"measured": 2}
+    con = connect(demo_paths.store_file("rostock"), read_only=True)
+    total = con.execute(
+        "SELECT sum(value) FROM district_stats WHERE variable = 'population' AND year = 2023"
+    ).fetchone()
+    assert total == (211_692.0,)
+    years = con.execute("SELECT count(DISTINCT year) FROM district_stats WHERE variable = 'population'").fetchone()
+    assert years == (19,)
+    # Every statistical Bezirk is assigned to the Stadtbereich its 3-digit code starts with.
+    orphans = con.execute("SELECT count(*) FROM districts WHERE level = 'bezirk' AND parent_id IS NULL").fetchone()
+    assert orphans == (0,)
+    tor = con.execute("SELECT height, ground_height FROM buildings WHERE building_id = 'DEMVAL03000hEfAe'").fetchone()
+    assert tor == pytest.approx((8.065, 15.57), abs=0.01)
+
+
+def _fingerprint(paths: PathSettings, twin: str) -> str:
+    digest = hashlib.sha256(paths.store_file(twin).read_bytes())
+    for f in sorted(paths.tileset_dir(twin).rglob("*")):
+        if f.is_file():
+            digest.update(f.relative_to(paths.tileset_dir(twin)).as_posix().encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def _run(paths: PathSettings, *args: str) -> tuple[int, str]:
+    env = {
+        "TWIN3D_PIPELINES_DIR": str(paths.pipelines_dir),
+        "TWIN3D_STORE_DIR": str(paths.store_dir),
+        "TWIN3D_TILES_DIR": str(paths.tiles_dir),
+        "COLUMNS": "200",
+    }
+    result = CliRunner().invoke(main, list(args), env=env)
+    return result.exit_code, result.output
+
+
+BUILDINGS = "geodata/lauf/osm/lauf_buildings.geojson"
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _unknown_crs(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            '"type":"FeatureCollection",',
+            '"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:99999"}},',
+            1,
+        ),
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (_truncate, "cannot be read as vector data"),
+        (_empty, "file is empty"),
+        (_unknown_crs, "unknown CRS 'EPSG:99999'"),
+    ],
+)
+def test_bad_input_fails_in_one_line_and_leaves_the_twin_untouched(
+    project_copy: PathSettings, breakage, message
+) -> None:  # type: ignore[no-untyped-def]
+    code, _ = _run(project_copy, "build", "lauf")
+    assert code == 0
+    before = _fingerprint(project_copy, "lauf")
+
+    breakage(project_copy.pipelines_dir.parent / BUILDINGS)
+    code, output = _run(project_copy, "build", "lauf")
+
+    assert code != 0
+    error_lines = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, output
+    assert "lauf_buildings.geojson" in error_lines[0]
+    assert message in error_lines[0]
+    assert "fix:" in error_lines[0]
+    assert _fingerprint(project_copy, "lauf") == before
+    leftovers = [p.name for p in project_copy.store_dir.parent.rglob(".*") if re.search(r"\.(tmp|staged|old)$", p.name)]
+    assert leftovers == []
+
+
+def test_file_in_the_wrong_crs_is_caught(project_copy: PathSettings) -> None:
+    # Rostock's Stadtbereiche shapefile is in WGS 84; declared as UTM the coordinates land near the equator.
+    shp = project_copy.pipelines_dir.parent / "geodata" / "rostock" / "stadtbereiche"
+    for ext in ("shp", "shx", "dbf", "cpg"):
+        (shp / f"stadtbereiche.{ext}").write_bytes(
+            (SHARED_DATA / "rostock-stadtbereiche" / f"stadtbereiche.{ext}").read_bytes()
+        )
+    toml = project_copy.pipeline_file("rostock")
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            'path = "../geodata/rostock/stadtbereiche/stadtbereiche.json"',
+            'path = "../geodata/rostock/stadtbereiche/stadtbereiche.shp"\ncrs = "EPSG:25833"',
+        ),
+        encoding="utf-8",
+    )
+    code, output = _run(project_copy, "build", "rostock")
+    assert code != 0
+    assert "stadtbereiche.shp" in output
+    assert "CRS is probably wrong" in output
+    assert not project_copy.store_file("rostock").exists()
+
+
+def test_build_summary_names_counts_and_drops(project_copy: PathSettings) -> None:
+    # Two duplicated footprints: both are reported as dropped, the rest is built.
+    path = project_copy.pipelines_dir.parent / BUILDINGS
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["features"].extend(doc["features"][:2])
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    code, output = _run(project_copy, "build", "lauf")
+    assert code == 0, output
+    assert "dropped 2 record(s): duplicate id (first occurrence kept)" in output
+    assert "6,492 buildings" in output
+    con = connect(project_copy.store_file("lauf"), read_only=True)
+    assert con.execute("SELECT count(*) FROM dropped_records").fetchone() == (2,)
