@@ -22,7 +22,6 @@ from twin3d.settings import PathSettings, ServerSettings
 REPO = Path(__file__).resolve().parent.parent
 PIPELINES = REPO / "pipelines"
 GEODATA = REPO / "geodata"
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
+import pyogrio
 import pytest
 import shapely
 from pyproj import CRS
 
-from tests.conftest import GEODATA, SHARED_DATA
+from tests.conftest import GEODATA
 from twin3d.errors import CRSError, InputError
 from twin3d.io.vector import read_vector
 
@@ -56,10 +56,18 @@ def test_geojson_with_unknown_crs_is_rejected_not_read_as_wgs84(tmp_path: Path) 
     assert "EPSG::99999" in err.value.one_line()
 
 
+@pytest.mark.filterwarnings("ignore:Normalized/laundered field name")
 def test_shapefile_without_prj_needs_a_declared_crs(tmp_path: Path) -> None:
-    src = SHARED_DATA / "rostock-stadtbereiche"
-    for ext in ("shp", "shx", "dbf", "cpg"):
-        shutil.copy(src / f"stadtbereiche.{ext}", tmp_path / f"stadtbereiche.{ext}")
+    # The real Rostock districts written as a shapefile whose .prj got lost on the way.
+    meta, table = pyogrio.read_arrow(GEODATA / "rostock" / "stadtbereiche" / "stadtbereiche.json")
+    pyogrio.write_arrow(
+        table,
+        tmp_path / "stadtbereiche.shp",
+        geometry_name=meta["geometry_name"] or "wkb_geometry",
+        geometry_type="Polygon",
+        crs="EPSG:4326",
+    )
+    (tmp_path / "stadtbereiche.prj").unlink()
     with pytest.raises(CRSError, match="no CRS"):
         read_vector(tmp_path / "stadtbereiche.shp", CRS.from_epsg(25833))
     table = read_vector(tmp_path / "stadtbereiche.shp", CRS.from_epsg(25833), declared_crs="EPSG:4326")

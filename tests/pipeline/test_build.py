@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import SHARED_DATA
 from twin3d.cli import main
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings
@@ -121,23 +120,18 @@ def test_bad_input_fails_in_one_line_and_leaves_the_twin_untouched(
 
 
 def test_file_in_the_wrong_crs_is_caught(project_copy: PathSettings) -> None:
-    # Rostock's Stadtbereiche shapefile is in WGS 84; declared as UTM the coordinates land near the equator.
-    shp = project_copy.pipelines_dir.parent / "geodata" / "rostock" / "stadtbereiche"
-    for ext in ("shp", "shx", "dbf", "cpg"):
-        (shp / f"stadtbereiche.{ext}").write_bytes(
-            (SHARED_DATA / "rostock-stadtbereiche" / f"stadtbereiche.{ext}").read_bytes()
-        )
+    # Rostock's Stadtbereiche are in WGS 84; declared as UTM the coordinates land near the equator.
     toml = project_copy.pipeline_file("rostock")
     toml.write_text(
         toml.read_text(encoding="utf-8").replace(
             'path = "../geodata/rostock/stadtbereiche/stadtbereiche.json"',
-            'path = "../geodata/rostock/stadtbereiche/stadtbereiche.shp"\ncrs = "EPSG:25833"',
+            'path = "../geodata/rostock/stadtbereiche/stadtbereiche.json"\ncrs = "EPSG:25833"',
         ),
         encoding="utf-8",
     )
     code, output = _run(project_copy, "build", "rostock")
     assert code != 0
-    assert "stadtbereiche.shp" in output
+    assert "stadtbereiche.json" in output
     assert "CRS is probably wrong" in output
     assert not project_copy.store_file("rostock").exists()
 

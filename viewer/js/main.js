@@ -28,6 +28,8 @@ const probe = (globalThis.__twin3d = {
   errors: [],
   // Screen position of a geographic point (lon, lat, metres above the ellipsoid), for tests that click on things.
   project: (lon, lat, z) => deckgl.getViewports()[0]?.project([lon, lat, z]) ?? null,
+  // The layer a click at canvas pixel (x, y) would hit, so tests click only once the target is there.
+  pickLayer: (x, y) => deckgl.pickObject({ x, y, radius: 2 })?.layer?.id ?? null,
 });
 
 const state = {
@@ -66,7 +68,7 @@ function fail(error) {
   setStatus(t("loadError", { message: error?.message ?? String(error) }));
 }
 
-const deckgl = (globalThis.__deck = new Deck({
+const deckgl = new Deck({
   parent: document.getElementById("deck-container"),
   views: new MapView({ repeat: false }),
   initialViewState: { longitude: 10.45, latitude: 51.16, zoom: 5, pitch: 0, bearing: 0 },
@@ -86,8 +88,13 @@ const deckgl = (globalThis.__deck = new Deck({
     }
   },
   onError: (error) => fail(error),
-}));
-deckgl.getCanvas()?.setAttribute("tabindex", "0");
+  onLoad: () => {
+    // Focusable, so that the arrow keys and +/- move the map (deck.gl's keyboard controller).
+    const canvas = deckgl.getCanvas();
+    canvas?.setAttribute("tabindex", "0");
+    canvas?.setAttribute("aria-label", t("mapLabel"));
+  },
+});
 
 function tooltip(info) {
   const p = info.object?.properties;
