@@ -9,6 +9,7 @@ import shapely
 from pyproj import CRS
 
 from twin3d.errors import CRSError
+from twin3d.io.crs import transform_points
 from twin3d.io.vector import FeatureTable
 from twin3d.pipeline.validate import POLYGONAL, check_geometries, duplicate_mask
 
@@ -46,3 +47,10 @@ def test_a_file_entirely_elsewhere_means_a_wrong_crs() -> None:
 
 def test_duplicate_ids_keep_the_first() -> None:
     assert duplicate_mask(pa.array(["a", "b", "a", "c", "b"])).tolist() == [False, False, True, False, True]
+
+
+def test_eastern_bavaria_stays_in_a_utm32_twin() -> None:
+    # Bavaria keeps its whole territory in EPSG:25832, up to the Bavarian Forest at 13.8 E.
+    x, y = transform_points(np.array([13.75]), np.array([48.85]), CRS.from_epsg(4326), UTM32)
+    house = shapely.box(x[0], y[0], x[0] + 10, y[0] + 10)
+    assert check_geometries(_table([house]), UTM32, POLYGONAL).keep.tolist() == [True]

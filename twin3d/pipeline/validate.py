@@ -14,8 +14,9 @@ from twin3d.errors import CRSError
 from twin3d.io.crs import finite_mask, transform_points
 from twin3d.io.vector import FeatureTable
 
-# How far outside its CRS's area of use a twin's data may reach before we call the CRS wrong.
-REGION_MARGIN_DEG = 1.5
+# How far outside its CRS's area of use a twin's data may reach before we call the CRS wrong. Bavaria keeps all of
+# its data in UTM zone 32 (EPSG:25832, 6-12 E) although it reaches 13.8 E; 3 degrees leave room for such states.
+REGION_MARGIN_DEG = 3.0
 
 POLYGONAL = ("Polygon", "MultiPolygon")
 LINEAR = ("LineString", "MultiLineString")
