@@ -134,3 +134,10 @@ def test_the_viewer_is_served_at_the_root(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
     assert "vendor/deck.gl/dist.min.js" in page.text
+    assert client.get("/js/main.js").status_code == 200
+    assert client.get("/vendor/deck.gl/dist.min.js").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/node_modules/deck.gl/package.json", "/package.json", "/scripts/vendor.mjs"])
+def test_only_the_viewers_public_files_are_served(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 404

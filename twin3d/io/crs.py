@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -54,6 +55,18 @@ def transformer(source: CRS, target: CRS) -> Transformer:
     return _transformer(source.to_wkt(), target.to_wkt())
 
 
+def transform_arrays(tr: Transformer, *arrays: np.ndarray, errcheck: bool = False) -> tuple[np.ndarray, ...]:
+    """Run a transformer over coordinate arrays of any length.
+
+    pyproj first tries its single-point path, which turns one-element arrays into scalars with a NumPy
+    deprecation warning; one-element inputs are therefore passed as plain floats.
+    """
+    single = bool(arrays) and np.size(arrays[0]) == 1
+    args: list[Any] = [float(np.ravel(a)[0]) for a in arrays] if single else list(arrays)
+    out = tr.transform(*args, errcheck=errcheck)  # type: ignore[call-overload]
+    return tuple(np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in out)
+
+
 def reproject(geoms: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
     """Reproject an array of shapely geometries to 2D; coordinates PROJ cannot transform become ``inf``.
 
@@ -65,7 +78,7 @@ def reproject(geoms: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
     tr = transformer(source, target)
 
     def _xy(coords: np.ndarray) -> np.ndarray:
-        x, y = tr.transform(coords[:, 0], coords[:, 1], errcheck=False)
+        x, y = transform_arrays(tr, coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
     return np.asarray(shapely.transform(geoms, _xy, include_z=False))
@@ -75,8 +88,8 @@ def transform_points(x: np.ndarray, y: np.ndarray, source: CRS, target: CRS) -> 
     """Reproject coordinate arrays (always x=east/lon, y=north/lat)."""
     if source == target:
         return x, y
-    tx, ty = transformer(source, target).transform(x, y, errcheck=False)
-    return np.asarray(tx, dtype=np.float64), np.asarray(ty, dtype=np.float64)
+    tx, ty = transform_arrays(transformer(source, target), x, y)
+    return tx, ty
 
 
 def finite_mask(geoms: np.ndarray) -> np.ndarray:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from twin3d import __version__
@@ -49,7 +50,32 @@ def create_app(server: ServerSettings | None = None, paths: PathSettings | None 
     app.include_router(geo.router())
     app.include_router(buildings.router(server.building_pick_tolerance_m))
     app.include_router(tiles.router(server.tile_cache_seconds))
-    viewer = server.viewer_dir or default_viewer_dir()
-    if viewer.is_dir():
-        app.mount("/", StaticFiles(directory=viewer, html=True), name="viewer")
+    mount_viewer(app, server.viewer_dir or default_viewer_dir())
     return app
+
+
+# What of viewer/ is public: the page, its code and the vendored bundles, never node_modules or scripts.
+VIEWER_DIRS = ("js", "vendor")
+VIEWER_FILES = {"index.html": "text/html", "style.css": "text/css", "favicon.svg": "image/svg+xml"}
+
+
+def mount_viewer(app: FastAPI, viewer: Path) -> None:
+    """Serve the viewer's public files at ``/``."""
+    if not viewer.is_dir():
+        return
+    for sub in VIEWER_DIRS:
+        if (viewer / sub).is_dir():
+            app.mount(f"/{sub}", StaticFiles(directory=viewer / sub), name=f"viewer-{sub}")
+
+    def static_file(name: str, media_type: str) -> Callable[[], FileResponse]:
+        def serve() -> FileResponse:
+            return FileResponse(viewer / name, media_type=media_type, headers={"Cache-Control": "no-cache"})
+
+        return serve
+
+    for name, media_type in VIEWER_FILES.items():
+        if (viewer / name).is_file():
+            endpoint = static_file(name, media_type)
+            app.add_api_route(f"/{name}", endpoint, methods=["GET"], include_in_schema=False)
+            if name == "index.html":
+                app.add_api_route("/", endpoint, methods=["GET"], include_in_schema=False)

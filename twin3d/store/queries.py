@@ -10,10 +10,9 @@ import json
 from typing import Any
 
 import duckdb
-import numpy as np
 from pyproj import CRS
 
-from twin3d.io.crs import transform_points
+from twin3d.io.crs import transformer
 
 Cursor = duckdb.DuckDBPyConnection
 WGS84 = CRS.from_epsg(4326)
@@ -165,7 +164,7 @@ def building_at(cur: Cursor, lon: float, lat: float, crs: str, tolerance_m: floa
     A click on a wall lands on the footprint's edge, a click near a roof edge can miss it by a little: the
     footprint containing the point wins, else the nearest within the tolerance.
     """
-    x, y = transform_points(np.array([lon]), np.array([lat]), WGS84, CRS.from_user_input(crs))
+    x, y = transformer(WGS84, CRS.from_user_input(crs)).transform(lon, lat)
     cur.execute(
         f"""
         SELECT {_BUILDING_COLUMNS}, ST_Distance(b.geom, ST_Point($x, $y)) AS distance_m
@@ -174,7 +173,7 @@ def building_at(cur: Cursor, lon: float, lat: float, crs: str, tolerance_m: floa
         ORDER BY distance_m, b.footprint_m2
         LIMIT 1
         """,
-        {"x": float(x[0]), "y": float(y[0]), "tol": tolerance_m},
+        {"x": float(x), "y": float(y), "tol": tolerance_m},
     )
     found = _building_dict(cur, cur.fetchone())
     if found is not None:

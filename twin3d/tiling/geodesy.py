@@ -14,6 +14,8 @@ from functools import lru_cache
 import numpy as np
 from pyproj import CRS, Transformer
 
+from twin3d.io.crs import transform_arrays
+
 ECEF = CRS.from_epsg(4978)
 WGS84_3D = CRS.from_epsg(4979)
 
@@ -26,7 +28,7 @@ def _to_ecef(crs_wkt: str) -> Transformer:
 
 def projected_to_ecef(x: np.ndarray, y: np.ndarray, h: np.ndarray, crs: CRS) -> np.ndarray:
     """Projected coordinates with ellipsoidal heights to ECEF, shape (n, 3)."""
-    ex, ey, ez = _to_ecef(crs.to_wkt()).transform(x, y, h, errcheck=True)
+    ex, ey, ez = transform_arrays(_to_ecef(crs.to_wkt()), x, y, h, errcheck=True)
     return np.column_stack([ex, ey, ez])
 
 

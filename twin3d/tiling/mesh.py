@@ -103,7 +103,7 @@ def _face_normals(positions: np.ndarray, triangles: np.ndarray, fallback: np.nda
     good = length > 1e-12
     n[good] /= length[good, None]
     n[~good] = fallback
-    return n
+    return np.asarray(n)
 
 
 def extrude(
