@@ -106,8 +106,10 @@ def test_tiles_are_served_with_caching_headers_and_etags(client: TestClient) -> 
     assert "must-revalidate" in response.headers["cache-control"]
     etag = response.headers["etag"]
     assert client.get("/tiles/lauf/tileset.json", headers={"If-None-Match": etag}).status_code == 304
-    uri = response.json()["root"]["children"][0]["content"]["uri"]
-    glb = client.get(f"/tiles/lauf/{uri}")
+    partition = response.json()["root"]["children"][0]["content"]["uri"]
+    assert partition.endswith("/tileset.json")  # an external tileset per partition
+    sub = client.get(f"/tiles/lauf/{partition}").json()
+    glb = client.get(f"/tiles/lauf/{partition.rsplit('/', 1)[0]}/{sub['root']['content']['uri']}")
     assert glb.status_code == 200
     assert glb.headers["content-type"] == "model/gltf-binary"
     assert glb.content[:4] == b"glTF"

@@ -34,6 +34,14 @@ ATTRIBUTE_SCHEMA = pa.schema(
 )
 
 
+def ragged_arange(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated ranges ``[starts[i], starts[i] + counts[i])`` without a Python loop."""
+    counts = np.asarray(counts, dtype=np.int64)
+    ends = np.cumsum(counts)
+    total = int(ends[-1]) if len(ends) else 0
+    return np.repeat(np.asarray(starts, dtype=np.int64) - (ends - counts), counts) + np.arange(total, dtype=np.int64)
+
+
 class SurfaceKind(IntEnum):
     """What a polygon is (CityGML boundary surface types; ``SOLID`` for LoD1 solids and unlabelled faces)."""
 
@@ -89,6 +97,30 @@ class Buildings3D:
         """(v,) index of the building each vertex belongs to."""
         ring_building = self.building_of_polygon()[self.polygon_of_ring()]
         return np.repeat(ring_building, np.diff(self.ring_offsets))
+
+    def take(self, keep: np.ndarray) -> Buildings3D:
+        """The buildings where the boolean mask ``keep`` is true, with offsets rebuilt."""
+        members = np.flatnonzero(keep)
+        bp, pr, ro = self.building_polygons, self.polygon_rings, self.ring_offsets
+        polys_per = bp[members + 1] - bp[members]
+        poly_ids = ragged_arange(bp[members], polys_per)
+        rings_per = pr[poly_ids + 1] - pr[poly_ids]
+        ring_ids = ragged_arange(pr[poly_ids], rings_per)
+        sizes = ro[ring_ids + 1] - ro[ring_ids]
+
+        def offsets(counts: np.ndarray) -> np.ndarray:
+            return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+        return Buildings3D(
+            self.path,
+            self.source_crs,
+            self.vertices[ragged_arange(ro[ring_ids], sizes)],
+            offsets(sizes),
+            offsets(rings_per),
+            self.polygon_kind[poly_ids],
+            offsets(polys_per),
+            self.attributes.filter(pa.array(np.asarray(keep, dtype=bool))),
+        )
 
     def z_range(self) -> tuple[np.ndarray, np.ndarray]:
         """Lowest and highest z per building (NaN for a building without vertices)."""
@@ -157,8 +189,16 @@ def empty_attributes(n: int = 0) -> pa.Table:
     return pa.table({f.name: pa.nulls(n, f.type) for f in ATTRIBUTE_SCHEMA})
 
 
+def empty_buildings(path: Path, source_crs: CRS) -> Buildings3D:
+    """A chunk without buildings."""
+    zero = np.zeros(1, dtype=np.int64)
+    return Buildings3D(
+        path, source_crs, np.zeros((0, 3)), zero, zero.copy(), np.zeros(0, np.uint8), zero.copy(), empty_attributes()
+    )
+
+
 def concat(chunks: list[Buildings3D]) -> Buildings3D:
-    """Join chunks of the same file into one (offsets shifted)."""
+    """Join chunks of the same file into one (offsets shifted); at least one chunk is needed."""
     if len(chunks) == 1:
         return chunks[0]
     vertex_base = np.cumsum([0] + [len(c.vertices) for c in chunks[:-1]])

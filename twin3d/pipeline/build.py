@@ -19,6 +19,7 @@ from pyproj import CRS
 
 from twin3d import __version__
 from twin3d.io.crs import transform_points
+from twin3d.pipeline.buildings import BuildingRows, buildings_from_3d, buildings_from_vector
 from twin3d.pipeline.config import (
     BuildingsSource,
     DistrictsSource,
@@ -31,10 +32,7 @@ from twin3d.pipeline.config import (
 from twin3d.pipeline.heights import HEIGHT_SOURCES
 from twin3d.pipeline.report import BuildReport, SourceSummary
 from twin3d.pipeline.sources import (
-    BuildingRows,
     StepContext,
-    buildings_from_cityjson,
-    buildings_from_vector,
     district_stats_table,
     districts_table,
     facilities_table,
@@ -43,10 +41,10 @@ from twin3d.pipeline.sources import (
     paths_table,
 )
 from twin3d.pipeline.staging import StagedDir
+from twin3d.pipeline.tiles import write_building_tiles
 from twin3d.settings import PathSettings
 from twin3d.store.writer import StoreWriter
 from twin3d.tiling.geodesy import frame_at
-from twin3d.tiling.tileset import BuildingSet, write_tileset
 
 Progress = Callable[[str, int, int], None]
 TILESET_FILE = "tileset.json"
@@ -73,9 +71,19 @@ class _Loaded:
         self.tables.setdefault(name, []).append(table)
 
 
-def _read_sources(cfg: PipelineConfig, crs: CRS, report: BuildReport, progress: Progress) -> _Loaded:
+def _read_sources(
+    cfg: PipelineConfig, crs: CRS, report: BuildReport, progress: Progress, skip_invalid: bool
+) -> _Loaded:
     loaded = _Loaded()
-    ctx = StepContext(crs, report, cfg.heights, cfg.twin.ground_height, cfg.tiles.min_footprint_area)
+    ctx = StepContext(
+        crs,
+        report,
+        cfg.heights,
+        cfg.twin.ground_height,
+        cfg.twin.geoid_undulation,
+        cfg.tiles.min_footprint_area,
+        skip_invalid,
+    )
     base = cfg.base_dir
     codes_by_level: dict[str, set[str]] = {}
     # Districts first: statistics are joined to them.
@@ -92,8 +100,8 @@ def _read_sources(cfg: PipelineConfig, crs: CRS, report: BuildReport, progress: 
                 loaded.add("districts", table)
                 if src.parent_level:
                     loaded.parents.append((src.level, src.parent_level))
-            elif isinstance(src, BuildingsSource) and src.format == "cityjson":
-                loaded.buildings.append(buildings_from_cityjson(src, file, ctx, summary))
+            elif isinstance(src, BuildingsSource) and src.format in ("cityjson", "citygml"):
+                loaded.buildings.append(buildings_from_3d(src, file, ctx, summary))
             elif isinstance(src, BuildingsSource):
                 loaded.buildings.append(buildings_from_vector(src, file, ctx, summary))
             elif isinstance(src, FacilitiesSource):
@@ -128,13 +136,16 @@ def _origin(cfg: PipelineConfig, crs: CRS, loaded: _Loaded) -> tuple[float, floa
     return float(lon[0]), float(lat[0])
 
 
-def build_twin(cfg: PipelineConfig, paths: PathSettings, progress: Progress | None = None) -> BuildReport:
+def build_twin(
+    cfg: PipelineConfig, paths: PathSettings, progress: Progress | None = None, *, skip_invalid: bool = False
+) -> BuildReport:
     """Build one twin: store ``<store_dir>/<twin>.duckdb`` and tileset ``<tiles_dir>/<twin>/``.
 
     Args:
         cfg: the validated pipeline definition.
         paths: where the store and the tiles go.
         progress: called as ``progress(step, done, total)``.
+        skip_invalid: leave out broken objects of 3D city models (counted in the report) instead of failing.
 
     Returns:
         The build report (also stored in the twin's metadata).
@@ -147,7 +158,7 @@ def build_twin(cfg: PipelineConfig, paths: PathSettings, progress: Progress | No
     crs = CRS.from_user_input(cfg.twin.crs)
     twin = cfg.twin
     report = BuildReport(twin.name)
-    loaded = _read_sources(cfg, crs, report, report_progress)
+    loaded = _read_sources(cfg, crs, report, report_progress, skip_invalid)
 
     undulation = twin.geoid_undulation
     report.warnings.append(
@@ -170,32 +181,22 @@ def build_twin(cfg: PipelineConfig, paths: PathSettings, progress: Progress | No
             store.assign_parents(level, parent)
 
         if buildings is not None and len(buildings.ids):
-            ids = buildings.ids.to_numpy(zero_copy_only=False).astype(object)
-            tile_set = BuildingSet(
-                ids=ids,
-                footprints=buildings.footprints,
-                base=buildings.ground + undulation,
-                height=buildings.height,
-                properties={
-                    "source": ("STRING", buildings.columns["source"].to_numpy(zero_copy_only=False)),
-                    "type": ("STRING", buildings.columns["building_type"].to_numpy(zero_copy_only=False)),
-                    "height_source": (
-                        "STRING",
-                        buildings.columns["height_source"].to_numpy(zero_copy_only=False),
-                    ),
-                },
-                crs=crs,
-            )
-            total = len(ids)
-            summary = write_tileset(
-                tile_set,
-                frame,
-                staged_tiles.path,
-                max_features=cfg.tiles.max_features_per_tile,
-                max_vertices=cfg.tiles.max_vertices_per_tile,
-                progress=lambda done: report_progress("writing tiles", done, total),
+            old_tiles = paths.tileset_dir(twin.name)
+            summary = write_building_tiles(
+                cfg,
+                buildings=buildings,
+                districts=loaded.tables.get("districts", []),
+                frame=frame,
+                out_dir=staged_tiles.path,
+                previous=old_tiles if old_tiles.is_dir() else None,
+                progress=lambda done, total: report_progress("writing tiles", done, total),
             )
             report.tiles, report.tile_bytes = summary.tiles, summary.bytes
+            report.notes.append(
+                f"tiles: {summary.partitions} partition(s), {summary.reused_partitions} unchanged and kept; "
+                f"{summary.leaf_bytes / max(summary.buildings, 1):.0f} B per building at full detail, "
+                f"{summary.bytes / max(summary.buildings, 1):.0f} B with coarse levels"
+            )
             store.insert(
                 "buildings",
                 pa.table(

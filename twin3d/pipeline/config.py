@@ -92,7 +92,7 @@ class BuildingsSource(_SourceBase):
     """Building footprints (GeoJSON, GeoPackage, Shapefile) or 3D buildings (CityJSON)."""
 
     kind: Literal["buildings"]
-    format: Literal["vector", "cityjson"] = "vector"
+    format: Literal["vector", "osm", "cityjson", "citygml"] = "vector"
     id_field: str | None = None
     type_field: str | None = None
     name_field: str | None = None
@@ -106,6 +106,7 @@ class FacilitiesSource(_SourceBase):
     """Points of interest: schools, kindergartens, stops, doctors, parks."""
 
     kind: Literal["facilities"]
+    format: Literal["vector", "osm"] = "vector"
     id_field: str | None = None
     category_field: str
     name_field: str | None = None
@@ -116,6 +117,7 @@ class PathsSource(_SourceBase):
     """A street and footpath network (lines); the graph is built from it by later steps."""
 
     kind: Literal["paths"]
+    format: Literal["vector", "osm"] = "vector"
     id_field: str | None = None
     class_field: str | None = None
     name_field: str | None = None
@@ -193,6 +195,15 @@ class TilingRules(_Strict):
     max_features_per_tile: int = Field(default=800, ge=1, le=100_000)
     max_vertices_per_tile: int = Field(default=60_000, ge=100, le=65_535)
     min_footprint_area: float = Field(default=1.0, ge=0, description="m²; smaller footprints are dropped")
+    partition: str = Field(
+        default="blocks",
+        pattern=r"^(blocks|districts:[a-z0-9_]+)$",
+        description="external tilesets per square block, or per district of a level ('districts:<level>')",
+    )
+    block_size_m: float = Field(default=1000.0, ge=100.0, le=20_000.0)
+    levels_of_detail: bool = Field(default=True, description="coarse LoD1 parents so a whole town shows at once")
+    compression: Literal["none", "meshopt"] = "none"
+    workers: int = Field(default=1, ge=1, le=64, description="processes that build partitions in parallel")
 
 
 class PipelineConfig(_Strict):
@@ -211,6 +222,8 @@ class PipelineConfig(_Strict):
         if dupes:
             raise ValueError(f"source names must be unique, repeated: {', '.join(dupes)}")
         levels = {s.level for s in self.sources if isinstance(s, DistrictsSource)}
+        if self.tiles.partition.startswith("districts:") and self.tiles.partition.split(":", 1)[1] not in levels:
+            raise ValueError(f"tiles.partition {self.tiles.partition!r} names a district level no source defines")
         for s in self.sources:
             if isinstance(s, DistrictStatsSource) and s.level not in levels:
                 raise ValueError(f"source {s.name!r} refers to district level {s.level!r}, which no source defines")

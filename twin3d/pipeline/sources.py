@@ -14,12 +14,11 @@ import shapely
 from pyproj import CRS
 
 from twin3d.errors import InputError
-from twin3d.io.cityjson import read_cityjson_buildings
 from twin3d.io.crs import reproject
 from twin3d.io.stats import read_district_table, read_eurostat_grid
+from twin3d.io.surfaces import SkipLog
 from twin3d.io.vector import FeatureTable, read_vector
 from twin3d.pipeline.config import (
-    BuildingsSource,
     DistrictsSource,
     DistrictStatsSource,
     FacilitiesSource,
@@ -27,7 +26,6 @@ from twin3d.pipeline.config import (
     HeightRules,
     PathsSource,
 )
-from twin3d.pipeline.heights import infer_heights
 from twin3d.pipeline.report import BuildReport, SourceSummary
 from twin3d.pipeline.validate import LINEAR, POLYGONAL, PUNCTUAL, check_geometries, duplicate_mask
 
@@ -42,13 +40,13 @@ def geometry_columns(geoms: np.ndarray, crs: CRS) -> dict[str, pa.Array]:
     }
 
 
-def _text(table: FeatureTable, field: str | None, n: int) -> pa.Array:
+def text_column(table: FeatureTable, field: str | None, n: int) -> pa.Array:
     if field is None:
         return pa.nulls(n, pa.string())
     return pc.cast(table.column(field), pa.string()).combine_chunks()
 
 
-def _ids(table: FeatureTable, field: str | None, prefix: str) -> pa.Array:
+def id_column(table: FeatureTable, field: str | None, prefix: str) -> pa.Array:
     if field is None:
         return pa.array([f"{prefix}{i}" for i in range(len(table))], pa.string())
     ids = pc.cast(table.column(field), pa.string()).combine_chunks()
@@ -59,7 +57,7 @@ def _ids(table: FeatureTable, field: str | None, prefix: str) -> pa.Array:
     return ids
 
 
-def _attributes_json(table: FeatureTable, fields: list[str]) -> pa.Array:
+def attributes_json(table: FeatureTable, fields: list[str]) -> pa.Array:
     if not fields:
         return pa.nulls(len(table), pa.string())
     cols = {f: table.column(f).to_pylist() for f in fields if f in table.attributes.column_names}
@@ -70,7 +68,7 @@ def _attributes_json(table: FeatureTable, fields: list[str]) -> pa.Array:
     return pa.array(rows, pa.string())
 
 
-def _checked(
+def checked(
     ctx: StepContext,
     summary: SourceSummary,
     table: FeatureTable,
@@ -78,8 +76,12 @@ def _checked(
     ids: pa.Array,
     *,
     min_area: float = 0.0,
-) -> tuple[FeatureTable, pa.Array]:
-    """Run the geometry checks and drop duplicate ids; every dropped record goes into the report."""
+) -> tuple[FeatureTable, pa.Array, np.ndarray]:
+    """Run the geometry checks and drop duplicate ids; every dropped record goes into the report.
+
+    Returns:
+        The kept rows (geometries repaired), their ids, and the boolean mask of kept rows over the input.
+    """
     crs, report = ctx.crs, ctx.report
     summary.records_in += len(table)
     result = check_geometries(table, crs, kinds, min_area=min_area)
@@ -88,6 +90,7 @@ def _checked(
     summary.repaired += result.repaired
     kept = FeatureTable(table.path, table.source_crs, result.geometry, table.attributes).take(result.keep)
     kept_ids = ids.filter(pa.array(result.keep))
+    mask = result.keep.copy()
     dupes = duplicate_mask(kept_ids)
     if dupes.any():
         report.drop_many(
@@ -98,8 +101,9 @@ def _checked(
         )
         kept = kept.take(~dupes)
         kept_ids = kept_ids.filter(pa.array(~dupes))
+        mask[np.flatnonzero(mask)[dupes]] = False
     summary.records_out += len(kept)
-    return kept, kept_ids
+    return kept, kept_ids, mask
 
 
 @dataclass(frozen=True)
@@ -110,117 +114,29 @@ class StepContext:
     report: BuildReport
     heights: HeightRules
     ground_height: float
+    geoid_undulation: float
     min_footprint_area: float
-
-
-@dataclass
-class BuildingRows:
-    """Buildings of one or more sources, ready for the store and the tiler."""
-
-    ids: pa.Array
-    footprints: np.ndarray
-    ground: np.ndarray
-    height: np.ndarray
-    columns: dict[str, pa.Array]
-
-    @staticmethod
-    def concat(parts: list[BuildingRows]) -> BuildingRows:
-        return BuildingRows(
-            pa.concat_arrays([p.ids for p in parts]),
-            np.concatenate([p.footprints for p in parts]),
-            np.concatenate([p.ground for p in parts]),
-            np.concatenate([p.height for p in parts]),
-            {k: pa.concat_arrays([p.columns[k] for p in parts]) for k in parts[0].columns},
-        )
-
-
-def buildings_from_vector(src: BuildingsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> BuildingRows:
-    """Footprints with heights inferred from tags (see :mod:`twin3d.pipeline.heights`)."""
-    crs, report = ctx.crs, ctx.report
-    table = read_vector(file, crs, declared_crs=src.crs)
-    ids = _ids(table, src.id_field, f"{src.name}-")
-    kept, kept_ids = _checked(ctx, summary, table, POLYGONAL, ids, min_area=ctx.min_footprint_area)
-    n = len(kept)
-    types = pc.fill_null(_text(kept, src.type_field, n), "yes" if src.source_label == "osm" else "building")
-    heights = infer_heights(
-        n,
-        ctx.heights,
-        height_tag=kept.column(src.height_field)
-        if src.height_field and src.height_field in kept.attributes.column_names
-        else None,
-        levels_tag=kept.column(src.levels_field)
-        if src.levels_field and src.levels_field in kept.attributes.column_names
-        else None,
-        building_type=types,
-    )
-    if heights.unusable_tags:
-        report.notes.append(
-            f"{file.name}: {heights.unusable_tags} height tag(s) unreadable or implausible, next rule used"
-        )
-    if heights.unusable_levels:
-        report.notes.append(
-            f"{file.name}: {heights.unusable_levels} storey tag(s) unreadable or implausible, next rule used"
-        )
-    return BuildingRows(
-        kept_ids,
-        kept.geometry,
-        np.full(n, ctx.ground_height),
-        heights.height,
-        {
-            "source": pa.array([src.source_label] * n, pa.string()),
-            "building_type": types,
-            "name": _text(kept, src.name_field, n),
-            "height_source": pa.array(heights.source.astype(str), pa.string()),
-            "levels": pa.array(heights.levels, pa.float64(), mask=np.isnan(heights.levels)),
-            "attributes": _attributes_json(kept, src.keep_fields),
-        },
-    )
-
-
-def buildings_from_cityjson(src: BuildingsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> BuildingRows:
-    """3D buildings with measured heights: ground = lowest vertex, height = highest - lowest."""
-    crs = ctx.crs
-    table = read_cityjson_buildings(file, crs, declared_crs=src.crs)
-    ids = pc.cast(table.column("id"), pa.string()).combine_chunks()
-    kept, kept_ids = _checked(ctx, summary, table, POLYGONAL, ids, min_area=ctx.min_footprint_area)
-    n = len(kept)
-    min_z = kept.column("min_z").to_numpy()
-    max_z = kept.column("max_z").to_numpy()
-    lod = kept.column("lod").to_numpy()
-    return BuildingRows(
-        kept_ids,
-        kept.geometry,
-        min_z,
-        max_z - min_z,
-        {
-            "source": pa.array([src.source_label] * n, pa.string()),
-            "building_type": pc.cast(kept.column("type"), pa.string()).combine_chunks(),
-            "name": pc.cast(kept.column("name"), pa.string()).combine_chunks(),
-            "height_source": pa.array(["measured"] * n, pa.string()),
-            "levels": pa.nulls(n, pa.float64()),
-            "attributes": pa.array([json.dumps({"lod": float(v)}) for v in lod], pa.string()),
-        },
-    )
+    skip_invalid: bool = False
 
 
 def districts_table(src: DistrictsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:
     """District polygons of one level, keyed ``<level>:<code>``."""
     crs = ctx.crs
     table = read_vector(file, crs, declared_crs=src.crs)
-    codes = _text(table, src.code_field, len(table))
+    codes = text_column(table, src.code_field, len(table))
     if codes.null_count:
         row = int(np.flatnonzero(codes.is_null().to_numpy(zero_copy_only=False))[0])
         raise InputError(
             f"district without {src.code_field}", file=file, record=row, hint="every district needs a code"
         )
-    kept, kept_codes = _checked(ctx, summary, table, POLYGONAL, codes)
+    kept, kept_codes, _ = checked(ctx, summary, table, POLYGONAL, codes)
     n = len(kept)
     return pa.table(
         {
             "district_id": pc.binary_join_element_wise(pa.array([src.level] * n), kept_codes, ":"),
             "level": pa.array([src.level] * n, pa.string()),
             "code": kept_codes,
-            "name": pc.fill_null(_text(kept, src.name_field, n), ""),
+            "name": pc.fill_null(text_column(kept, src.name_field, n), ""),
             "area_m2": pa.array(shapely.area(kept.geometry), pa.float64()),
             **geometry_columns(kept.geometry, crs),
         }
@@ -297,12 +213,34 @@ def grid_tables(
     return cells, stats
 
 
+def read_features(
+    src: FacilitiesSource | PathsSource, file: Path, ctx: StepContext, summary: SourceSummary
+) -> FeatureTable:
+    """A vector file, or an OSM extract (whose unusable objects are reported as dropped)."""
+    if src.format != "osm":
+        return read_vector(file, ctx.crs, declared_crs=src.crs)
+    from twin3d.io import osm  # noqa: PLC0415  (pyosmium only when needed)
+
+    skipped = SkipLog()
+    reader = osm.read_osm_pois if isinstance(src, FacilitiesSource) else osm.read_osm_paths
+    table = reader(file, ctx.crs, skipped=skipped)
+    report_skipped(ctx, summary, skipped)
+    return table
+
+
+def report_skipped(ctx: StepContext, summary: SourceSummary, skipped: SkipLog) -> None:
+    """Count what a reader left out as dropped records of the source, with the reader's reasons."""
+    for path, object_id, reason in skipped.entries:
+        ctx.report.drop_many(summary, Path(path), np.array([object_id]), reason)
+    summary.records_in += len(skipped)
+
+
 def facilities_table(src: FacilitiesSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:
     """Facilities as points; areas are represented by a point inside them."""
     crs, report = ctx.crs, ctx.report
-    table = read_vector(file, crs, declared_crs=src.crs)
-    ids = _ids(table, src.id_field, f"{src.name}-")
-    kept, kept_ids = _checked(ctx, summary, table, PUNCTUAL + POLYGONAL, ids)
+    table = read_features(src, file, ctx, summary)
+    ids = id_column(table, src.id_field, f"{src.name}-")
+    kept, kept_ids, _ = checked(ctx, summary, table, PUNCTUAL + POLYGONAL, ids)
     geoms = kept.geometry.copy()
     areas = np.isin(shapely.get_type_id(geoms), [3, 6])
     if areas.any():
@@ -312,13 +250,13 @@ def facilities_table(src: FacilitiesSource, file: Path, ctx: StepContext, summar
     if multi.any():
         geoms[multi] = shapely.centroid(geoms[multi])
     n = len(kept)
-    category = _text(kept, src.category_field, n)
+    category = text_column(kept, src.category_field, n)
     return pa.table(
         {
             "facility_id": kept_ids,
             "category": pc.fill_null(category, "unknown"),
-            "name": _text(kept, src.name_field, n),
-            "attributes": _attributes_json(kept, src.keep_fields),
+            "name": text_column(kept, src.name_field, n),
+            "attributes": attributes_json(kept, src.keep_fields),
             "source": pa.array([src.name] * n, pa.string()),
             **geometry_columns(geoms, crs),
         }
@@ -328,15 +266,15 @@ def facilities_table(src: FacilitiesSource, file: Path, ctx: StepContext, summar
 def paths_table(src: PathsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:
     """Network lines (streets, footpaths) with their length."""
     crs = ctx.crs
-    table = read_vector(file, crs, declared_crs=src.crs)
-    ids = _ids(table, src.id_field, f"{src.name}-")
-    kept, kept_ids = _checked(ctx, summary, table, LINEAR, ids)
+    table = read_features(src, file, ctx, summary)
+    ids = id_column(table, src.id_field, f"{src.name}-")
+    kept, kept_ids, _ = checked(ctx, summary, table, LINEAR, ids)
     n = len(kept)
     return pa.table(
         {
             "path_id": kept_ids,
-            "path_class": _text(kept, src.class_field, n),
-            "name": _text(kept, src.name_field, n),
+            "path_class": text_column(kept, src.class_field, n),
+            "name": text_column(kept, src.name_field, n),
             "length_m": pa.array(shapely.length(kept.geometry), pa.float64()),
             "source": pa.array([src.name] * n, pa.string()),
             **geometry_columns(kept.geometry, crs),

@@ -2,31 +2,36 @@
 
 Each tile is one mesh primitive whose vertices carry ``_FEATURE_ID_0`` (``EXT_mesh_features``) pointing into
 one ``EXT_structural_metadata`` property table of class ``building``. Every buffer view starts on an 8-byte
-boundary (the 3D Tiles validator requires it for metadata buffers). Positions are float32 relative to the tile
-origin, in glTF's y-up axes (x east, y up, z south); 3D Tiles rotates y-up content to z-up.
+boundary (the 3D Tiles validator requires it for metadata buffers). Positions are relative to the content origin,
+which the glTF node carries as its translation, in glTF's y-up axes (x east, y up, z south); 3D Tiles turns y-up
+content to z-up.
 """
 
 from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from twin3d.tiling.mesh import Mesh
 
-_GLB_MAGIC = 0x46546C67
-_CHUNK_JSON = 0x4E4F534A
-_CHUNK_BIN = 0x004E4942
-_ARRAY_BUFFER = 34962
-_ELEMENT_ARRAY_BUFFER = 34963
-_FLOAT = 5126
-_UNSIGNED_SHORT = 5123
-_UNSIGNED_INT = 5125
+GLB_MAGIC = 0x46546C67
+CHUNK_JSON = 0x4E4F534A
+CHUNK_BIN = 0x004E4942
+ARRAY_BUFFER = 34962
+ELEMENT_ARRAY_BUFFER = 34963
+BYTE = 5120
+SHORT = 5122
+UNSIGNED_SHORT = 5123
+UNSIGNED_INT = 5125
+FLOAT = 5126
 
 BUILDING_COLOR = (0.86, 0.84, 0.80, 1.0)
+_DTYPES = {BYTE: np.int8, SHORT: np.int16, FLOAT: np.float32, UNSIGNED_SHORT: np.uint16, UNSIGNED_INT: np.uint32}
+_WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}
 
 
 @dataclass(frozen=True)
@@ -46,158 +51,205 @@ class Property:
     description: str = ""
 
 
-def _pad(data: bytes, align: int = 8, fill: bytes = b"\x00") -> bytes:
+def pad_bytes(data: bytes, align: int = 8, fill: bytes = b"\x00") -> bytes:
+    """``data`` padded to a multiple of ``align`` bytes."""
     return data + fill * ((-len(data)) % align)
 
 
-class _BufferBuilder:
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self.views: list[dict[str, Any]] = []
-        self.offset = 0
+def y_up(enu: np.ndarray) -> np.ndarray:
+    """ENU (z-up) vectors to glTF y-up: (e, n, u) -> (e, u, -n), a proper rotation, so winding is kept."""
+    return np.column_stack([enu[:, 0], enu[:, 2], -enu[:, 1]])
 
-    def add(self, data: bytes, target: int | None = None) -> int:
-        view: dict[str, Any] = {"buffer": 0, "byteOffset": self.offset, "byteLength": len(data)}
-        if target is not None:
-            view["target"] = target
-        self.views.append(view)
-        padded = _pad(data)
+
+@dataclass
+class GlbBuilder:
+    """Collects buffer views, accessors and the property table of one building mesh, then writes the GLB."""
+
+    views: list[dict[str, Any]] = field(default_factory=list)
+    accessors: list[dict[str, Any]] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+    offset: int = 0
+    buffers_extra: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_bytes(self, data: bytes) -> int:
+        """Append 8-byte aligned data to the binary chunk; returns its offset there."""
+        start = self.offset
+        padded = pad_bytes(data)
         self.chunks.append(padded)
         self.offset += len(padded)
+        return start
+
+    def add_view(self, data: bytes, target: int | None = None, stride: int | None = None) -> int:
+        """A buffer view over new data in the binary chunk."""
+        view: dict[str, Any] = {"buffer": 0, "byteOffset": self.add_bytes(data), "byteLength": len(data)}
+        if target is not None:
+            view["target"] = target
+        if stride is not None:
+            view["byteStride"] = stride
+        self.views.append(view)
         return len(self.views) - 1
 
-    def blob(self) -> bytes:
-        return b"".join(self.chunks)
+    def add_accessor(self, view: int, component: int, count: int, kind: str, **extra: Any) -> int:
+        self.accessors.append({"bufferView": view, "componentType": component, "count": count, "type": kind, **extra})
+        return len(self.accessors) - 1
+
+    def property_table(self, properties: list[Property], feature_count: int) -> dict[str, Any]:
+        """The ``EXT_structural_metadata`` extension with one ``building`` class and its table."""
+        class_props: dict[str, Any] = {}
+        table_props: dict[str, Any] = {}
+        for prop in properties:
+            if prop.kind == "STRING":
+                encoded = [str(v).encode("utf-8") for v in prop.values]
+                offsets = np.zeros(len(encoded) + 1, dtype=np.uint32)
+                offsets[1:] = np.cumsum([len(e) for e in encoded])
+                table_props[prop.name] = {
+                    "values": self.add_view(b"".join(encoded)),
+                    "stringOffsets": self.add_view(offsets.tobytes()),
+                }
+                class_props[prop.name] = {"type": "STRING"}
+            else:
+                values = np.asarray(prop.values, dtype=np.float32).tobytes()
+                table_props[prop.name] = {"values": self.add_view(values)}
+                class_props[prop.name] = {"type": "SCALAR", "componentType": "FLOAT32"}
+            if prop.description:
+                class_props[prop.name]["description"] = prop.description
+        return {
+            "schema": {
+                "id": "twin3d_buildings",
+                "classes": {"building": {"name": "Building", "properties": class_props}},
+            },
+            "propertyTables": [{"class": "building", "count": feature_count, "properties": table_props}],
+        }
+
+    def finish(
+        self,
+        node: dict[str, Any],
+        attributes: dict[str, int],
+        indices: int,
+        metadata: dict[str, Any],
+        feature_count: int,
+        *,
+        double_sided: bool,
+        extensions_used: tuple[str, ...] = (),
+        extensions_required: tuple[str, ...] = (),
+    ) -> bytes:
+        """The GLB: one node with one primitive, one material, the property table."""
+        blob = b"".join(self.chunks)
+        gltf: dict[str, Any] = {
+            "asset": {"version": "2.0", "generator": "twin3d"},
+            "extensionsUsed": ["EXT_mesh_features", "EXT_structural_metadata", *extensions_used],
+            "scene": 0,
+            "scenes": [{"nodes": [0]}],
+            "nodes": [{"mesh": 0, **node}],
+            "meshes": [
+                {
+                    "primitives": [
+                        {
+                            "attributes": attributes,
+                            "indices": indices,
+                            "material": 0,
+                            "mode": 4,
+                            "extensions": {
+                                "EXT_mesh_features": {
+                                    "featureIds": [{"featureCount": feature_count, "attribute": 0, "propertyTable": 0}]
+                                }
+                            },
+                        }
+                    ]
+                }
+            ],
+            "materials": [
+                {
+                    "pbrMetallicRoughness": {
+                        "baseColorFactor": list(BUILDING_COLOR),
+                        "metallicFactor": 0.0,
+                        "roughnessFactor": 1.0,
+                    },
+                    "doubleSided": double_sided,
+                }
+            ],
+            "accessors": self.accessors,
+            "bufferViews": self.views,
+            "buffers": [{"byteLength": len(blob)}, *self.buffers_extra],
+            "extensions": {"EXT_structural_metadata": metadata},
+        }
+        if extensions_required:
+            gltf["extensionsRequired"] = list(extensions_required)
+        json_chunk = pad_bytes(json.dumps(gltf, separators=(",", ":")).encode("utf-8"), 8, b" ")
+        total = 12 + 8 + len(json_chunk) + 8 + len(blob)
+        return b"".join(
+            [
+                struct.pack("<III", GLB_MAGIC, 2, total),
+                struct.pack("<II", len(json_chunk), CHUNK_JSON),
+                json_chunk,
+                struct.pack("<II", len(blob), CHUNK_BIN),
+                blob,
+            ]
+        )
 
 
-def _string_column(values: np.ndarray) -> tuple[bytes, bytes]:
-    encoded = [str(v).encode("utf-8") for v in values]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.uint32)
-    offsets[1:] = np.cumsum([len(e) for e in encoded])
-    return b"".join(encoded), offsets.tobytes()
-
-
-def encode_glb(mesh: Mesh, origin: np.ndarray, properties: list[Property], feature_count: int) -> bytes:
+def encode_glb(
+    mesh: Mesh,
+    origin: np.ndarray,
+    properties: list[Property],
+    feature_count: int,
+    *,
+    compression: str = "none",
+    double_sided: bool = False,
+) -> bytes:
     """Encode a building mesh and its property table as a GLB.
 
     Args:
         mesh: the tile's triangles in the local ENU frame.
-        origin: the tile origin in the same frame; positions are written relative to it.
+        origin: the content origin in the same frame: positions are written relative to it and the glTF node
+            carries it as its translation.
         properties: the property table columns, each ``feature_count`` long.
         feature_count: number of buildings in the tile.
+        compression: ``"none"``, or ``"meshopt"`` for quantized attributes compressed with
+            ``EXT_meshopt_compression`` (see :mod:`twin3d.tiling.meshopt`).
+        double_sided: render both sides of each triangle (LoD2 surfaces from survey data are not always
+            oriented consistently).
 
     Returns:
         The GLB bytes.
     """
-    enu = mesh.positions - origin
-    # ENU (z-up) to glTF y-up: (e, n, u) -> (e, u, -n); a proper rotation, so winding is kept.
-    pos = np.column_stack([enu[:, 0], enu[:, 2], -enu[:, 1]]).astype(np.float32)
-    nrm = np.column_stack([mesh.normals[:, 0], mesh.normals[:, 2], -mesh.normals[:, 1]]).astype(np.float32)
-    fid = mesh.feature_ids.astype(np.float32)
+    if compression == "meshopt":
+        from twin3d.tiling.meshopt import encode_glb_meshopt  # noqa: PLC0415  (optional encoder)
+
+        return encode_glb_meshopt(mesh, origin, properties, feature_count, double_sided=double_sided)
+    pos = y_up(mesh.positions - origin).astype(np.float32)
+    nrm = y_up(mesh.normals).astype(np.float32)
     wide = mesh.vertex_count > 65535
     idx = mesh.indices.astype(np.uint32 if wide else np.uint16)
 
-    buf = _BufferBuilder()
-    v_pos = buf.add(pos.tobytes(), _ARRAY_BUFFER)
-    v_nrm = buf.add(nrm.tobytes(), _ARRAY_BUFFER)
-    v_fid = buf.add(fid.tobytes(), _ARRAY_BUFFER)
-    v_idx = buf.add(idx.tobytes(), _ELEMENT_ARRAY_BUFFER)
-
-    accessors: list[dict[str, Any]] = [
-        {
-            "bufferView": v_pos,
-            "componentType": _FLOAT,
-            "count": len(pos),
-            "type": "VEC3",
-            "min": [float(v) for v in pos.min(axis=0)],
-            "max": [float(v) for v in pos.max(axis=0)],
-        },
-        {"bufferView": v_nrm, "componentType": _FLOAT, "count": len(nrm), "type": "VEC3"},
-        {"bufferView": v_fid, "componentType": _FLOAT, "count": len(fid), "type": "SCALAR"},
-        {
-            "bufferView": v_idx,
-            "componentType": _UNSIGNED_INT if wide else _UNSIGNED_SHORT,
-            "count": len(idx),
-            "type": "SCALAR",
-        },
-    ]
-
-    class_props: dict[str, Any] = {}
-    table_props: dict[str, Any] = {}
-    for prop in properties:
-        if prop.kind == "STRING":
-            data, offsets = _string_column(prop.values)
-            table_props[prop.name] = {"values": buf.add(data), "stringOffsets": buf.add(offsets)}
-            class_props[prop.name] = {"type": "STRING"}
-        else:
-            table_props[prop.name] = {"values": buf.add(np.asarray(prop.values, dtype=np.float32).tobytes())}
-            class_props[prop.name] = {"type": "SCALAR", "componentType": "FLOAT32"}
-        if prop.description:
-            class_props[prop.name]["description"] = prop.description
-
-    blob = buf.blob()
-    gltf: dict[str, Any] = {
-        "asset": {"version": "2.0", "generator": "twin3d"},
-        "extensionsUsed": ["EXT_mesh_features", "EXT_structural_metadata"],
-        "scene": 0,
-        "scenes": [{"nodes": [0]}],
-        "nodes": [{"mesh": 0}],
-        "meshes": [
-            {
-                "primitives": [
-                    {
-                        "attributes": {"POSITION": 0, "NORMAL": 1, "_FEATURE_ID_0": 2},
-                        "indices": 3,
-                        "material": 0,
-                        "mode": 4,
-                        "extensions": {
-                            "EXT_mesh_features": {
-                                "featureIds": [{"featureCount": feature_count, "attribute": 0, "propertyTable": 0}]
-                            }
-                        },
-                    }
-                ]
-            }
-        ],
-        "materials": [
-            {
-                "pbrMetallicRoughness": {
-                    "baseColorFactor": list(BUILDING_COLOR),
-                    "metallicFactor": 0.0,
-                    "roughnessFactor": 1.0,
-                }
-            }
-        ],
-        "accessors": accessors,
-        "bufferViews": buf.views,
-        "buffers": [{"byteLength": len(blob)}],
-        "extensions": {
-            "EXT_structural_metadata": {
-                "schema": {
-                    "id": "twin3d_buildings",
-                    "classes": {"building": {"name": "Building", "properties": class_props}},
-                },
-                "propertyTables": [{"class": "building", "count": feature_count, "properties": table_props}],
-            }
-        },
+    glb = GlbBuilder()
+    count = len(pos)
+    attributes = {
+        "POSITION": glb.add_accessor(
+            glb.add_view(pos.tobytes(), ARRAY_BUFFER),
+            FLOAT,
+            count,
+            "VEC3",
+            min=[float(v) for v in pos.min(axis=0)],
+            max=[float(v) for v in pos.max(axis=0)],
+        ),
+        "NORMAL": glb.add_accessor(glb.add_view(nrm.tobytes(), ARRAY_BUFFER), FLOAT, count, "VEC3"),
+        "_FEATURE_ID_0": glb.add_accessor(
+            glb.add_view(mesh.feature_ids.astype(np.float32).tobytes(), ARRAY_BUFFER), FLOAT, count, "SCALAR"
+        ),
     }
-    json_chunk = _pad(json.dumps(gltf, separators=(",", ":")).encode("utf-8"), 8, b" ")
-    total = 12 + 8 + len(json_chunk) + 8 + len(blob)
-    return b"".join(
-        [
-            struct.pack("<III", _GLB_MAGIC, 2, total),
-            struct.pack("<II", len(json_chunk), _CHUNK_JSON),
-            json_chunk,
-            struct.pack("<II", len(blob), _CHUNK_BIN),
-            blob,
-        ]
+    indices = glb.add_accessor(
+        glb.add_view(idx.tobytes(), ELEMENT_ARRAY_BUFFER), UNSIGNED_INT if wide else UNSIGNED_SHORT, len(idx), "SCALAR"
     )
+    metadata = glb.property_table(properties, feature_count)
+    node = {"translation": [float(v) for v in y_up(origin.reshape(1, 3))[0]]}
+    return glb.finish(node, attributes, indices, metadata, feature_count, double_sided=double_sided)
 
 
 def decode_glb(data: bytes) -> tuple[dict[str, Any], bytes]:
     """Split a GLB into its JSON and its binary chunk (for tests and tools)."""
     magic, version, total = struct.unpack_from("<III", data, 0)
-    if magic != _GLB_MAGIC or version != 2 or total != len(data):
+    if magic != GLB_MAGIC or version != 2 or total != len(data):
         raise ValueError("not a glTF 2.0 binary")
     json_len, _ = struct.unpack_from("<II", data, 12)
     doc = json.loads(data[20 : 20 + json_len])
@@ -207,11 +259,32 @@ def decode_glb(data: bytes) -> tuple[dict[str, Any], bytes]:
 
 
 def read_accessor(doc: dict[str, Any], blob: bytes, index: int) -> np.ndarray:
-    """An accessor's data as a numpy array (tightly packed views only, as this writer makes them)."""
+    """An accessor's data as a numpy array, decoding EXT_meshopt_compression and strided views."""
     acc = doc["accessors"][index]
     view = doc["bufferViews"][acc["bufferView"]]
-    dtype = {_FLOAT: np.float32, _UNSIGNED_SHORT: np.uint16, _UNSIGNED_INT: np.uint32}[acc["componentType"]]
-    width = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}[acc["type"]]
-    start = view.get("byteOffset", 0) + acc.get("byteOffset", 0)
-    arr = np.frombuffer(blob, dtype=dtype, count=acc["count"] * width, offset=start)
-    return arr.reshape(-1, width) if width > 1 else arr
+    dtype = np.dtype(_DTYPES[acc["componentType"]])
+    width = _WIDTH[acc["type"]]
+    meshopt_ext = view.get("extensions", {}).get("EXT_meshopt_compression")
+    if meshopt_ext:
+        import meshopt  # noqa: PLC0415
+
+        stride = meshopt_ext["byteStride"]
+        raw = blob[meshopt_ext["byteOffset"] : meshopt_ext["byteOffset"] + meshopt_ext["byteLength"]]
+        decoded = meshopt.decode_gltf_buffer(raw, meshopt_ext["count"], stride, meshopt_ext["mode"])
+        if meshopt_ext["mode"] != "ATTRIBUTES":
+            return np.asarray(decoded).reshape(-1).astype(dtype)
+        data = np.ascontiguousarray(decoded, dtype=np.uint8).tobytes()
+        start = acc.get("byteOffset", 0)
+    else:
+        stride = view.get("byteStride", dtype.itemsize * width)
+        data = blob
+        start = view.get("byteOffset", 0) + acc.get("byteOffset", 0)
+    rows = np.frombuffer(data, dtype=np.uint8, count=(acc["count"] - 1) * stride + dtype.itemsize * width, offset=start)
+    out = (
+        np.lib.stride_tricks.as_strided(
+            rows.view(np.uint8), shape=(acc["count"], dtype.itemsize * width), strides=(stride, 1)
+        )
+        .copy()
+        .view(dtype)
+    )
+    return out.reshape(-1, width) if width > 1 else out.reshape(-1)

@@ -1,68 +1,66 @@
-"""Cut buildings into a quadtree of tiles and write a 3D Tiles 1.1 tileset (explicit ``tileset.json``).
+"""Write a twin's buildings as 3D Tiles 1.1: one external tileset per partition, a quadtree in each.
 
-Each leaf of the quadtree holds at most ``max_features`` buildings and ``max_vertices`` vertices and becomes
-one ``.glb``. Leaves carry their own ``transform`` (a translation in the twin's ENU frame) so that their float32
-positions stay small; the root carries the ENU-to-ECEF transform of the twin origin.
+Layout of ``tiles/<twin>/``::
 
-A tile is a pure function of its buildings (:func:`build_tile`), so tiles can be built in parallel or by a
-distributed executor; :func:`write_tileset` is the small driver.
+    tileset.json              root: ENU-to-ECEF transform, one child per partition (external tileset)
+    p/<partition>/tileset.json   the partition's quadtree; leaves full detail, inner nodes coarse LoD1 (REPLACE)
+    p/<partition>/<node>.glb
+
+A partition (a district, or a square block of the twin) is a pure function of its buildings: it can be built in
+a separate process, and it is rebuilt only when its input changed. Its ``tileset.json`` records a hash of its
+input; a rebuild finds an unchanged partition in the previous tileset and links its files instead of writing
+them again, so unchanged tiles keep their bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
+import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, cast
 
 import numpy as np
-import shapely
-from pyproj import CRS
 
 from twin3d import __version__
 from twin3d.tiling.geodesy import LocalFrame
+from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings
 from twin3d.tiling.gltf import Property, encode_glb
-from twin3d.tiling.mesh import estimate_vertices, extrude
-from twin3d.tiling.model import Tile, Tileset, box_volume
+from twin3d.tiling.lod import coarse_content
+from twin3d.tiling.mesh import Mesh
+from twin3d.tiling.model import Tile, Tileset, box_volume, tileset_json
 
-CONTENT_DIR = "content"
+PARTITIONS_DIR = "p"
+BOX_PAD_M = 0.01  # float32 rounding of positions relative to a tile origin stays far below 1 cm
 
 
 @dataclass(frozen=True)
-class BuildingSet:
-    """Buildings ready to tile.
+class TilingOptions:
+    """How buildings are cut into tiles."""
 
-    Attributes:
-        ids: building ids (str), unique.
-        footprints: shapely polygons in ``crs``.
-        base: ellipsoidal height of the ground under each building, metres.
-        height: building height above its ground, metres.
-        properties: extra per-building columns for the property table, name -> (kind, values).
-        crs: the twin's projected CRS.
-    """
+    max_features: int = 800
+    max_vertices: int = 60_000
+    levels_of_detail: bool = True
+    compression: Literal["none", "meshopt"] = "none"
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class BuildingProperties:
+    """Per-building columns of the property table; ``id`` always comes first."""
 
     ids: np.ndarray
-    footprints: np.ndarray
-    base: np.ndarray
-    height: np.ndarray
-    properties: dict[str, tuple[str, np.ndarray]]
-    crs: CRS
+    columns: dict[str, tuple[Literal["STRING", "FLOAT32"], np.ndarray]] = field(default_factory=dict)
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
-
-@dataclass(frozen=True)
-class TileContent:
-    """One built tile: its file bytes and where it sits."""
-
-    key: str
-    glb: bytes
-    origin: np.ndarray
-    lo: np.ndarray
-    hi: np.ndarray
-    members: np.ndarray
+    def table(self, members: np.ndarray) -> list[Property]:
+        props = [Property("id", "STRING", self.ids[members], "building id in the twin store")]
+        props.extend(Property(name, kind, values[members]) for name, (kind, values) in self.columns.items())
+        return props
 
 
 @dataclass(frozen=True)
@@ -72,136 +70,283 @@ class TilesetSummary:
     tiles: int
     buildings: int
     bytes: int
+    leaf_bytes: int
+    partitions: int
+    reused_partitions: int
     content_of_building: np.ndarray
 
 
-def partition(
-    x: np.ndarray, y: np.ndarray, weight: np.ndarray, max_features: int, max_weight: int
-) -> list[tuple[str, np.ndarray]]:
-    """Split points into quadtree leaves with at most ``max_features`` points and ``max_weight`` weight.
+@dataclass
+class _Node:
+    key: str
+    members: np.ndarray
+    extent: float
+    children: list[_Node] = field(default_factory=list)
 
-    Returns:
-        (key, indices) per non-empty leaf, keys like ``"0_3_1"`` (quadrant path), in a stable order.
-    """
-    leaves: list[tuple[str, np.ndarray]] = []
-    if len(x) == 0:
-        return leaves
-    size = max(float(np.ptp(x)), float(np.ptp(y)), 1.0)
-    stack: list[tuple[str, np.ndarray, float, float, float]] = [
-        ("r", np.arange(len(x)), float(x.min()), float(y.min()), size)
-    ]
+
+def quadtree(xy: np.ndarray, weight: np.ndarray, members: np.ndarray, max_features: int, max_weight: int) -> _Node:
+    """Split ``members`` (points ``xy``) until each leaf holds at most ``max_features`` and ``max_weight``."""
+    sub = xy[members]
+    x0, y0 = sub.min(axis=0) if len(sub) else (0.0, 0.0)
+    size = max(float(np.ptp(sub[:, 0])) if len(sub) else 0.0, float(np.ptp(sub[:, 1])) if len(sub) else 0.0, 1.0)
+    root = _Node("r", members, size)
+    stack = [(root, float(x0), float(y0), size)]
     while stack:
-        key, idx, x0, y0, s = stack.pop()
+        node, nx, ny, s = stack.pop()
+        idx = node.members
         if (len(idx) <= max_features and weight[idx].sum() <= max_weight) or len(idx) == 1 or s < 1.0:
-            leaves.append((key, idx))
             continue
         half = s / 2.0
-        east = x[idx] >= x0 + half
-        north = y[idx] >= y0 + half
+        east = xy[idx, 0] >= nx + half
+        north = xy[idx, 1] >= ny + half
         for q, mask in enumerate([~east & ~north, east & ~north, ~east & north, east & north]):
             if mask.any():
-                stack.append((f"{key}_{q}", idx[mask], x0 + half * (q % 2), y0 + half * (q // 2), half))
-    leaves.sort(key=lambda leaf: leaf[0])
-    return leaves
+                child = _Node(f"{node.key}{q}", idx[mask], half)
+                node.children.append(child)
+                stack.append((child, nx + half * (q % 2), ny + half * (q // 2), half))
+    return root
 
 
-def build_tile(key: str, buildings: BuildingSet, members: np.ndarray, frame: LocalFrame) -> TileContent:
-    """Mesh and encode the buildings ``members`` as one tile."""
-    mesh = extrude(
-        buildings.footprints[members],
-        buildings.base[members],
-        buildings.base[members] + buildings.height[members],
-        buildings.crs,
-        frame,
-    )
-    lo = mesh.positions.min(axis=0)
-    hi = mesh.positions.max(axis=0)
+def _leaves(node: _Node) -> list[_Node]:
+    return [node] if not node.children else [leaf for c in node.children for leaf in _leaves(c)]
+
+
+@dataclass(frozen=True)
+class _Job:
+    geometry: BuildingGeometry
+    properties: BuildingProperties
+    frame: LocalFrame
+    options: TilingOptions
+    xy: np.ndarray
+    weight: np.ndarray
+
+
+@dataclass(frozen=True)
+class _PartitionResult:
+    pid: str
+    tile: Tile
+    tiles: int
+    bytes: int
+    leaf_bytes: int
+    reused: bool
+
+
+def _content(job: _Job, mesh: Mesh, members: np.ndarray, out: Path, name: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """Write one ``.glb``; returns its box (lo, hi) in the twin's ENU frame and its size."""
+    lo, hi = mesh.positions.min(axis=0), mesh.positions.max(axis=0)
+    # The content's own origin keeps float32 positions small; the glTF node carries it as a translation.
     origin = np.round((lo + hi) / 2.0, 3)
-    props = [
-        Property("id", "STRING", buildings.ids[members], "building id in the twin store"),
-        Property("height", "FLOAT32", buildings.height[members], "height above ground, metres"),
-    ]
-    for name, (kind, values) in buildings.properties.items():
-        props.append(Property(name, "STRING" if kind == "STRING" else "FLOAT32", values[members]))
-    glb = encode_glb(mesh, origin, props, len(members))
-    return TileContent(key, glb, origin, lo, hi, members)
+    glb = encode_glb(
+        mesh,
+        origin,
+        job.properties.table(members),
+        len(members),
+        compression=job.options.compression,
+        double_sided=not isinstance(job.geometry, ExtrudedBuildings),
+    )
+    (out / name).write_bytes(glb)
+    return lo - BOX_PAD_M, hi + BOX_PAD_M, len(glb)
 
 
-def _leaf(tile: TileContent) -> Tile:
-    # Float32 rounding of positions relative to the origin can move a vertex by ~1e-4 m; pad the box by 1 cm.
-    pad = 0.01
-    lo = [float(v) - pad for v in tile.lo - tile.origin]
-    hi = [float(v) + pad for v in tile.hi - tile.origin]
-    translate = [float(v) for v in tile.origin]
-    return {
-        "boundingVolume": box_volume(lo, hi),
-        "geometricError": 0.0,
-        "transform": [1.0, 0, 0, 0, 0, 1.0, 0, 0, 0, 0, 1.0, 0, *translate, 1.0],
-        "content": {"uri": f"{CONTENT_DIR}/{tile.key}.glb"},
-    }
+@dataclass
+class _Built:
+    tile: Tile
+    lo: np.ndarray
+    hi: np.ndarray
+    tiles: int = 0
+    bytes: int = 0
+    leaf_bytes: int = 0
+
+
+def _build_node(job: _Job, node: _Node, out: Path) -> _Built:
+    """Write a node and its subtree. Boxes are in the twin's ENU frame (only the root tileset transforms)."""
+    if not node.children:
+        lo, hi, size = _content(job, job.geometry.mesh(node.members, job.frame), node.members, out, f"{node.key}.glb")
+        tile: Tile = {
+            "boundingVolume": box_volume(list(lo), list(hi)),
+            "geometricError": 0.0,
+            "content": {"uri": f"{node.key}.glb"},
+        }
+        return _Built(tile, lo, hi, 1, size, size)
+
+    children = [_build_node(job, child, out) for child in node.children]
+    lo = np.min([c.lo for c in children], axis=0)
+    hi = np.max([c.hi for c in children], axis=0)
+    built = _Built({"boundingVolume": box_volume([0] * 3, [1] * 3), "geometricError": 0.0}, lo, hi)
+    built.tiles = sum(c.tiles for c in children)
+    built.bytes = sum(c.bytes for c in children)
+    built.leaf_bytes = sum(c.leaf_bytes for c in children)
+    child_error = max(float(c.tile["geometricError"]) for c in children)
+    coarse = (
+        coarse_content(job.geometry, node.members, job.frame, node.extent) if job.options.levels_of_detail else None
+    )
+    if coarse is not None and len(coarse.shown):
+        clo, chi, size = _content(job, coarse.mesh, node.members[coarse.shown], out, f"{node.key}.glb")
+        built.lo, built.hi = np.minimum(lo, clo), np.maximum(hi, chi)
+        built.tiles += 1
+        built.bytes += size
+        built.tile["content"] = {"uri": f"{node.key}.glb"}
+        built.tile["refine"] = "REPLACE"
+        built.tile["geometricError"] = max(coarse.geometric_error, child_error)
+    else:
+        built.tile["refine"] = "ADD"
+        # Without coarse content the node must refine whenever it is on screen.
+        built.tile["geometricError"] = max(child_error, round(node.extent / 2.0, 3))
+    built.tile["boundingVolume"] = box_volume(list(built.lo), list(built.hi))
+    built.tile["children"] = [c.tile for c in children]
+    return built
+
+
+def partition_fingerprint(job: _Job, members: np.ndarray) -> str:
+    """A hash of everything a partition's files depend on: code version, options, frame and its buildings."""
+    digest = hashlib.sha256()
+    digest.update(f"twin3d {__version__} {job.options.max_features} {job.options.max_vertices} ".encode())
+    digest.update(f"{job.options.levels_of_detail} {job.options.compression} ".encode())
+    digest.update(np.asarray(job.frame.origin, dtype=np.float64).tobytes())
+    digest.update(job.geometry.fingerprint(members))
+    for prop in job.properties.table(members):
+        digest.update(prop.name.encode())
+        digest.update(
+            json.dumps([str(v) for v in prop.values]).encode()
+            if prop.kind == "STRING"
+            else np.asarray(prop.values, dtype=np.float32).tobytes()
+        )
+    return digest.hexdigest()
+
+
+_JOB: _Job | None = None  # the job a forked worker inherits (no pickling of the geometry)
+
+
+def _build_partition(pid: str, members: np.ndarray, out_root: Path, previous: Path | None) -> _PartitionResult:
+    job = _JOB
+    assert job is not None
+    out = out_root / PARTITIONS_DIR / pid
+    fingerprint = partition_fingerprint(job, members)
+    old = previous / PARTITIONS_DIR / pid if previous else None
+    if old is not None and (old / "tileset.json").is_file():
+        old_doc = json.loads((old / "tileset.json").read_text(encoding="utf-8"))
+        if old_doc.get("extras", {}).get("twin3d", {}).get("input") == fingerprint:
+            _link_tree(old, out)
+            stats = old_doc["extras"]["twin3d"]
+            root = cast(Tile, old_doc["root"])
+            return _PartitionResult(pid, root, stats["tiles"], stats["bytes"], stats["leaf_bytes"], True)
+    out.mkdir(parents=True, exist_ok=True)
+    tree = quadtree(job.xy, job.weight, members, job.options.max_features, job.options.max_vertices)
+    built = _build_node(job, tree, out)
+    doc = tileset_json(
+        built.tile,
+        built.tile["geometricError"],
+        extras={
+            "twin3d": {"input": fingerprint, "tiles": built.tiles, "bytes": built.bytes, "leaf_bytes": built.leaf_bytes}
+        },
+    )
+    (out / "tileset.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    return _PartitionResult(pid, doc["root"], built.tiles, built.bytes, built.leaf_bytes, False)
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Hard-link (or copy across file systems) an unchanged partition into the new tileset."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        try:
+            os.link(f, dst / f.name)
+        except OSError:
+            shutil.copy2(f, dst / f.name)
 
 
 def write_tileset(
-    buildings: BuildingSet,
+    geometry: BuildingGeometry,
+    properties: BuildingProperties,
+    *,
+    partition_of: np.ndarray,
     frame: LocalFrame,
     out_dir: Path,
-    *,
-    max_features: int,
-    max_vertices: int,
-    progress: Callable[[int], None] | None = None,
+    options: TilingOptions,
+    previous: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> TilesetSummary:
-    """Write ``tileset.json`` and one ``.glb`` per leaf into ``out_dir`` (an empty or new folder).
+    """Write the tileset into ``out_dir`` (a new, staged folder).
 
     Args:
-        buildings: what to tile.
-        frame: the twin's ENU frame (its origin becomes the root transform).
-        out_dir: the folder to write; the build driver stages it and swaps it in when the whole build succeeded.
-        max_features: buildings per tile at most.
-        max_vertices: vertices per tile at most (<= 65535 keeps 16-bit indices).
-        progress: called with the number of buildings done after each tile.
+        geometry: the buildings to mesh.
+        properties: per-building property table columns.
+        partition_of: the partition (district or block id, ``[A-Za-z0-9_-]``) of each building.
+        frame: the twin's ENU frame; its origin becomes the root transform.
+        out_dir: the folder to write.
+        options: caps, levels of detail, compression, worker processes.
+        previous: the tileset this one replaces; unchanged partitions are linked from it.
+        progress: called with (partitions done, partitions) after each partition.
     """
-    centroids = shapely.centroid(buildings.footprints)
-    cx, cy = shapely.get_x(centroids), shapely.get_y(centroids)
-    leaves = partition(cx, cy, estimate_vertices(buildings.footprints), max_features, max_vertices)
-    content_of = np.empty(len(buildings), dtype=object)
+    global _JOB  # noqa: PLW0603  (forked workers inherit the job instead of receiving a pickled copy)
+    xy = geometry.centroids()
+    weight = geometry.vertex_estimate()
+    _JOB = _Job(geometry, properties, frame, options, xy, weight)
+    pids = sorted(set(partition_of.tolist()))
+    groups = {pid: np.flatnonzero(partition_of == pid) for pid in pids}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results: list[_PartitionResult] = []
+    try:
+        if options.workers > 1 and len(pids) > 1:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=options.workers, mp_context=ctx) as pool:
+                futures = [pool.submit(_build_partition, pid, groups[pid], out_dir, previous) for pid in pids]
+                for i, future in enumerate(futures):
+                    results.append(future.result())
+                    if progress:
+                        progress(i + 1, len(pids))
+        else:
+            for i, pid in enumerate(pids):
+                results.append(_build_partition(pid, groups[pid], out_dir, previous))
+                if progress:
+                    progress(i + 1, len(pids))
+    finally:
+        _JOB = None
 
-    (out_dir / CONTENT_DIR).mkdir(parents=True, exist_ok=True)
     children: list[Tile] = []
-    lo_all = np.full(3, np.inf)
-    hi_all = np.full(3, -np.inf)
-    total = 0
-    done = 0
-    digest = hashlib.sha256()
-    for key, members in leaves:
-        tile = build_tile(key, buildings, members, frame)
-        (out_dir / CONTENT_DIR / f"{key}.glb").write_bytes(tile.glb)
-        digest.update(tile.glb)
-        total += len(tile.glb)
-        content_of[members] = f"{CONTENT_DIR}/{key}.glb"
-        children.append(_leaf(tile))
-        lo_all = np.minimum(lo_all, tile.lo - 0.01)
-        hi_all = np.maximum(hi_all, tile.hi + 0.01)
-        done += len(members)
-        if progress:
-            progress(done)
+    lo_all, hi_all = np.full(3, np.inf), np.full(3, -np.inf)
+    for r in results:
+        box = np.asarray(r.tile["boundingVolume"]["box"])
+        half = np.abs(box[3:].reshape(3, 3)).sum(axis=0)
+        lo_all, hi_all = np.minimum(lo_all, box[:3] - half), np.maximum(hi_all, box[:3] + half)
+        children.append(
+            {
+                "boundingVolume": r.tile["boundingVolume"],
+                "geometricError": r.tile["geometricError"],
+                "content": {"uri": f"{PARTITIONS_DIR}/{r.pid}/tileset.json"},
+            }
+        )
     extent = float(np.linalg.norm(hi_all - lo_all)) if children else 1.0
+    root_error = max([extent / 2.0] + [float(c["geometricError"]) for c in children])
     root: Tile = {
         "boundingVolume": box_volume(list(lo_all), list(hi_all)) if children else box_volume([0] * 3, [1] * 3),
-        # Until coarser levels of detail exist, the root must refine at any town-wide view: its error is
-        # half the extent, so its children load whenever the town is on screen.
-        "geometricError": round(extent / 2.0, 3),
+        # The root has no content of its own: its error makes it refine whenever the twin is on screen.
+        "geometricError": round(root_error, 3),
         "refine": "ADD",
         "transform": frame.transform(),
         "children": children,
     }
-    tileset: Tileset = {
-        "asset": {
-            "version": "1.1",
-            "generator": f"twin3d {__version__}",
-            "tilesetVersion": digest.hexdigest()[:16],
-        },
-        "geometricError": round(extent, 3),
-        "root": root,
-    }
-    (out_dir / "tileset.json").write_text(json.dumps(tileset, indent=1), encoding="utf-8")
-    return TilesetSummary(len(leaves), len(buildings), total, content_of)
+    doc: Tileset = tileset_json(root, round(root_error * 2.0, 3))
+    (out_dir / "tileset.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+
+    content_of = np.empty(len(geometry), dtype=object)
+    for pid in pids:
+        tree = quadtree(xy, weight, groups[pid], options.max_features, options.max_vertices)
+        for leaf in _leaves(tree):
+            content_of[leaf.members] = f"{PARTITIONS_DIR}/{pid}/{leaf.key}.glb"
+    return TilesetSummary(
+        tiles=sum(r.tiles for r in results),
+        buildings=len(geometry),
+        bytes=sum(r.bytes for r in results),
+        leaf_bytes=sum(r.leaf_bytes for r in results),
+        partitions=len(results),
+        reused_partitions=sum(r.reused for r in results),
+        content_of_building=content_of,
+    )
+
+
+def block_partitions(xy: np.ndarray, size_m: float) -> np.ndarray:
+    """Square blocks of ``size_m`` metres on a grid aligned to the CRS origin, named by their corner in metres."""
+    corner = np.floor(xy / size_m).astype(np.int64) * int(size_m)
+    blocks, inverse = np.unique(corner, axis=0, return_inverse=True)
+    names = np.array([f"e{e}_n{n}" for e, n in blocks], dtype=object)
+    return names[inverse.reshape(-1)]

@@ -1,0 +1,83 @@
+"""Incremental rebuilds and compressed tiles, on a private copy of the Lauf twin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.tiling.test_tileset import content_points, gltf_validate, walk
+from twin3d.pipeline.build import build_twin
+from twin3d.pipeline.config import load_pipeline
+from twin3d.settings import PathSettings
+
+pytestmark = pytest.mark.slow
+BUILDINGS = "geodata/lauf/osm/lauf_buildings.geojson"
+
+
+def _files(paths: PathSettings) -> dict[str, tuple[bytes, int]]:
+    root = paths.tileset_dir("lauf")
+    return {f.relative_to(root).as_posix(): (f.read_bytes(), f.stat().st_ino) for f in root.rglob("*") if f.is_file()}
+
+
+def _set_compression(paths: PathSettings, value: str) -> None:
+    toml = paths.pipeline_file("lauf")
+    text = toml.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("compression =")]
+    lines.insert(lines.index("[tiles]") + 1, f'compression = "{value}"')
+    toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_changing_one_building_rebuilds_only_its_partition(project_copy: PathSettings) -> None:
+    _set_compression(project_copy, "none")
+    build_twin(load_pipeline(project_copy.pipeline_file("lauf")), project_copy)
+    before = _files(project_copy)
+
+    # Raise one building in the town centre: give it 6 storeys.
+    path = project_copy.pipelines_dir.parent / BUILDINGS
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    target = next(f for f in doc["features"] if f["properties"]["osm_id"] == "way/23777857")
+    target["properties"]["building:levels"] = "6"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    report = build_twin(load_pipeline(project_copy.pipeline_file("lauf")), project_copy)
+    after = _files(project_copy)
+
+    changed = {name for name in after if name not in before or after[name][0] != before[name][0]}
+    partitions = {name.split("/")[1] for name in changed if name.startswith("p/")}
+    assert len(partitions) == 1, changed
+    assert "tileset.json" not in changed  # the root only lists partitions; their boxes did not move
+    unchanged = [name for name in after if name.startswith("p/") and name not in changed]
+    assert unchanged
+    # Unchanged partitions are linked from the previous build, not written again: same bytes, same file.
+    assert all(after[name][1] == before[name][1] for name in unchanged)
+    assert any("unchanged and kept" in note and "19 unchanged" in note for note in report.notes), report.notes
+
+
+def test_meshopt_tiles_are_smaller_valid_and_decode_to_the_same_places(project_copy: PathSettings) -> None:
+    _set_compression(project_copy, "none")
+    plain = build_twin(load_pipeline(project_copy.pipeline_file("lauf")), project_copy)
+    plain_points = {
+        (folder / uri).relative_to(project_copy.tiles_dir): content_points((folder / uri).read_bytes())[0]
+        for tile, folder, _ in walk(project_copy.tileset_dir("lauf") / "tileset.json")
+        if (uri := tile.get("content", {}).get("uri", "")).endswith(".glb")
+    }
+    _set_compression(project_copy, "meshopt")
+    packed = build_twin(load_pipeline(project_copy.pipeline_file("lauf")), project_copy)
+    assert packed.tile_bytes < plain.tile_bytes / 3
+    files: list[Path] = []
+    for tile, folder, _ in walk(project_copy.tileset_dir("lauf") / "tileset.json"):
+        uri = tile.get("content", {}).get("uri", "")
+        if not uri.endswith(".glb"):
+            continue
+        files.append(folder / uri)
+        points, doc, _ = content_points((folder / uri).read_bytes())
+        assert "EXT_meshopt_compression" in doc["extensionsRequired"]
+        # Same vertices (reordered for the vertex cache) within the 16-bit grid of the tile's size.
+        ref = plain_points[(folder / uri).relative_to(project_copy.tiles_dir)]
+        assert len(points) == len(ref)
+        step = np.ptp(ref, axis=0).max() / 32767
+        assert np.abs(np.sort(points, axis=0) - np.sort(ref, axis=0)).max() <= step
+    reports = gltf_validate(files)
+    assert [r for r in reports if r["errors"]] == []

@@ -1,0 +1,551 @@
+"""OpenStreetMap extracts (PBF and XML) read with pyosmium: building footprints, points of interest and paths.
+
+Each reader makes one streaming pass over the file (two for areas: pyosmium reads the relations first) and lets
+libosmium do the heavy work: node locations are cached and looked up in C++, key filters drop uninteresting
+objects before Python sees them, areas (closed ways and multipolygon relations) are assembled by libosmium's
+area assembler, and geometries leave C++ as WKB that shapely parses in bulk. Python touches each selected object
+once (to read its tags), never each vertex.
+
+OpenStreetMap data is in WGS 84 (EPSG:4326); geometries are reprojected to the twin's CRS. OSM data is
+licensed under the ODbL 1.0 ("© OpenStreetMap contributors"); tables read from it are derived databases.
+
+Extracts cut along a bounding box contain ways and relations whose nodes or member ways lie outside the cut.
+Those cannot be assembled; the readers never drop them silently but list each one, with the reason, in the
+:class:`~twin3d.io.surfaces.SkipLog` passed as ``skipped`` (the ``SKIP_*`` constants of this module are the
+reasons, so that callers can count by reason).
+
+Example:
+    >>> from pyproj import CRS
+    >>> log = SkipLog()
+    >>> table = read_osm_buildings(Path("lauf-200115.osm.pbf"), CRS.from_epsg(25832), skipped=log)  # doctest: +SKIP
+    >>> len(table), len(log.entries)
+    (6492, 66)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeGuard
+
+import numpy as np
+import osmium
+import osmium.filter
+import osmium.geom
+import osmium.osm
+import pyarrow as pa
+import shapely
+from pyproj import CRS
+
+from twin3d.errors import InputError
+from twin3d.io.crs import reproject
+from twin3d.io.surfaces import SkipLog
+from twin3d.io.vector import FeatureTable
+
+WGS84 = CRS.from_epsg(4326)
+
+# --- what the readers keep ---------------------------------------------------------------------------------------
+
+#: Tags of a building copied into string columns (null where the building does not have them).
+BUILDING_TAGS: tuple[str, ...] = (
+    "building",
+    "building:levels",
+    "height",
+    "min_height",
+    "roof:shape",
+    "roof:levels",
+    "building:min_level",
+    "name",
+    "amenity",
+    "shop",
+    "addr:street",
+    "addr:housenumber",
+    "addr:postcode",
+    "addr:city",
+    "start_date",
+)
+
+#: The keys that make an object a point of interest, in the order that decides its ``poi_kind``.
+POI_KEYS: tuple[str, ...] = (
+    "amenity",
+    "leisure",
+    "shop",
+    "public_transport",
+    "highway",
+    "railway",
+    "healthcare",
+    "social_facility",
+)
+
+#: Tags of a point of interest copied into string columns besides ``name``.
+POI_TAGS: tuple[str, ...] = (
+    "operator",
+    "capacity",
+    "wheelchair",
+    "isced:level",
+    "social_facility",
+    "social_facility:for",
+)
+
+#: ``highway`` values that are no place to walk, and therefore left out of :func:`read_osm_paths`.
+EXCLUDED_HIGHWAYS: frozenset[str] = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "construction",
+        "proposed",
+        "raceway",
+        "bus_guideway",
+    }
+)
+
+#: Tags of a path copied into string columns besides ``highway`` and ``name``.
+PATH_TAGS: tuple[str, ...] = ("footway", "sidewalk", "foot", "access", "surface")
+
+# --- why an object was left out (the reasons in the SkipLog) -----------------------------------------------------
+
+SKIP_NODES_MISSING = "area could not be assembled (nodes missing at the extract edge)"
+SKIP_RING_BROKEN = "area could not be assembled (ring self-intersecting or with fewer than three distinct nodes)"
+SKIP_RELATION_INCOMPLETE = (
+    "area could not be assembled (multipolygon members missing at the extract edge, or its rings do not close)"
+)
+SKIP_OPEN_WAY = "way is not closed, so it has no area"
+SKIP_AREA_NO = "closed way tagged area=no, so it has no area"
+SKIP_BUILDING_PART = "building:part"
+SKIP_BUILDING_NO = "building=no"
+SKIP_BUILDING_NODE = "building mapped as a node, without an outline"
+SKIP_LINE_NODES_MISSING = "line could not be built (nodes missing at the extract edge)"
+SKIP_LINE_DEGENERATE = "line could not be built (fewer than two distinct nodes)"
+
+_AREA_RELATION_TYPES = frozenset({"multipolygon", "boundary"})
+_PRIVATE_ACCESS = frozenset({"private", "no"})
+
+
+@dataclass(frozen=True)
+class ValueFilter:
+    """Which values of one key make a point of interest.
+
+    Attributes:
+        only: if given, only these values count.
+        exclude: values that never count (checked after ``only``).
+    """
+
+    only: frozenset[str] | None = None
+    exclude: frozenset[str] = frozenset({"no"})
+
+    def accepts(self, value: str) -> bool:
+        """Whether ``value`` makes the object a point of interest."""
+        if self.only is not None and value not in self.only:
+            return False
+        return value not in self.exclude
+
+
+#: The default value filters of :func:`read_osm_pois`; a key not listed here accepts every value but ``no``.
+#:
+#: * ``amenity``: street furniture and car/bike infrastructure are left out (benches, bins, grit bins, vending
+#:   machines, post boxes, recycling containers, parking, charging stations, shelters, hunting stands, ...):
+#:   they are no destinations a twin's accessibility analysis walks to.
+#: * ``leisure``: ``track`` (the running track inside a stadium, which is its own POI) and outdoor furniture.
+#:   Private gardens and pools are removed by the ``access`` rule below, not here.
+#: * ``shop``: every shop except ``vacant``.
+#: * ``public_transport``: ``platform`` and ``station``; ``stop_position`` is the point on the road where the
+#:   vehicle halts and duplicates the platform next to it.
+#: * ``highway``: only ``bus_stop``.
+#: * ``railway``: ``station``, ``halt``, ``tram_stop``, ``subway_entrance`` (not tracks, signals, platforms).
+#: * ``healthcare`` and ``social_facility``: every value.
+#:
+#: Independently of these, objects tagged ``access=private`` or ``access=no`` are never points of interest.
+POI_VALUES: Mapping[str, ValueFilter] = {
+    "amenity": ValueFilter(
+        exclude=frozenset(
+            {
+                "no",
+                "bench",
+                "waste_basket",
+                "waste_disposal",
+                "grit_bin",
+                "vending_machine",
+                "post_box",
+                "recycling",
+                "parking",
+                "parking_space",
+                "parking_entrance",
+                "bicycle_parking",
+                "motorcycle_parking",
+                "charging_station",
+                "telephone",
+                "fountain",
+                "drinking_water",
+                "shelter",
+                "hunting_stand",
+                "clock",
+                "wlan",
+                "sanitary_dump_station",
+                "loading_dock",
+                "compressed_air",
+                "water_point",
+                "watering_place",
+                "feeding_place",
+                "bbq",
+                "table",
+                "lounger",
+                "letter_box",
+                "photo_booth",
+                "smoking_area",
+                "trolley_bay",
+            }
+        )
+    ),
+    "leisure": ValueFilter(
+        exclude=frozenset({"no", "track", "picnic_table", "firepit", "bleachers", "outdoor_seating"})
+    ),
+    "shop": ValueFilter(exclude=frozenset({"no", "vacant"})),
+    "public_transport": ValueFilter(only=frozenset({"platform", "station"})),
+    "highway": ValueFilter(only=frozenset({"bus_stop"})),
+    "railway": ValueFilter(only=frozenset({"station", "halt", "tram_stop", "subway_entrance"})),
+}
+
+_ANY_VALUE = ValueFilter()
+
+# --- shared machinery ----------------------------------------------------------------------------------------------
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise InputError("file not found", file=path, hint="check the path in the pipeline definition")
+    if not path.is_file():
+        raise InputError("not a file", file=path, hint="point the source at an .osm.pbf or .osm file")
+    if path.stat().st_size == 0:
+        raise InputError("file is empty (0 bytes)", file=path, hint="download or export the extract again")
+
+
+@contextmanager
+def _osmium_errors(path: Path) -> Iterator[None]:
+    """Turn libosmium's reader errors (all ``RuntimeError``) into an :class:`InputError` naming the file."""
+    try:
+        yield
+    except RuntimeError as exc:
+        detail = str(exc)
+        if "detect file format" in detail:
+            raise InputError(
+                "not an OpenStreetMap file name osmium knows",
+                file=path,
+                hint="name the file *.osm.pbf, *.osm, *.osm.gz or *.osm.bz2 after its content",
+            ) from exc
+        raise InputError(
+            f"cannot be read as OpenStreetMap data: {detail}",
+            file=path,
+            hint="the file may be truncated or in another format; download or export the extract again",
+        ) from exc
+
+
+def _way_line(factory: osmium.geom.WKBFactory, way: osmium.osm.Way) -> bytes | str:
+    """A way as a WKB LineString, or the reason (a ``SKIP_LINE_*``) why it cannot be one.
+
+    libosmium's line builder raises on a missing node location, except at the start of the way: there it skips
+    the missing nodes silently (they compare equal to its unset "previous location") and returns a shortened
+    line. Checking the first node as well makes the answer exact without a Python loop over the nodes.
+    """
+    if len(way.nodes) == 0:
+        return SKIP_LINE_DEGENERATE
+    first_known = way.nodes[0].location.valid()
+    try:
+        wkb = factory.create_linestring(way)
+    except osmium.InvalidLocationError:
+        return SKIP_LINE_NODES_MISSING
+    except RuntimeError:  # geometry_error: fewer than two distinct locations
+        return SKIP_LINE_DEGENERATE if first_known else SKIP_LINE_NODES_MISSING
+    return bytes.fromhex(wkb) if first_known else SKIP_LINE_NODES_MISSING
+
+
+def _way_failure(factory: osmium.geom.WKBFactory, way: osmium.osm.Way) -> str:
+    """Why a closed way may give no area: nodes missing at the extract edge, or else a broken ring."""
+    return SKIP_NODES_MISSING if _way_line(factory, way) == SKIP_LINE_NODES_MISSING else SKIP_RING_BROKEN
+
+
+class _Rows:
+    """Geometries (as WKB) and string columns collected object by object, turned into arrays at the end."""
+
+    def __init__(self, fixed: Sequence[str], tags: Sequence[str]) -> None:
+        self.fixed = tuple(fixed)
+        self.tags = tuple(tags)
+        self.wkb: list[bytes] = []
+        self.columns: dict[str, list[str | None]] = {name: [] for name in (*self.fixed, *self.tags)}
+
+    def add(self, wkb: bytes, tags: osmium.osm.TagList, *values: str) -> None:
+        """One row: its geometry, the values of the ``fixed`` columns in order, and its tags."""
+        self.wkb.append(wkb)
+        for name, value in zip(self.fixed, values, strict=True):
+            self.columns[name].append(value)
+        for tag in self.tags:
+            self.columns[tag].append(tags.get(tag))
+
+    def geometries(self) -> np.ndarray:
+        out = np.empty(len(self.wkb), dtype=object)
+        out[:] = self.wkb
+        return np.asarray(shapely.from_wkb(out), dtype=object)
+
+    def attributes(self) -> pa.Table:
+        return pa.table({name: pa.array(values, type=pa.string()) for name, values in self.columns.items()})
+
+
+class _AreaBook:
+    """Which ways and relations should give an area, which did, and what was left out and why."""
+
+    def __init__(self, path: Path, factory: osmium.geom.WKBFactory) -> None:
+        self.path = path
+        self.factory = factory
+        self.log: list[tuple[str, str]] = []
+        self.expected: dict[str, str] = {}  # osm id -> the reason to log if no area comes for it
+        self.assembled: set[str] = set()
+
+    def skip(self, osm_id: str, reason: str) -> None:
+        self.log.append((osm_id, reason))
+
+    def expect_way(self, way: osmium.osm.Way) -> None:
+        osm_id = f"way/{way.id}"
+        if not way.is_closed():
+            self.skip(osm_id, SKIP_OPEN_WAY)
+        elif way.tags.get("area") == "no":
+            self.skip(osm_id, SKIP_AREA_NO)
+        else:
+            self.expected[osm_id] = _way_failure(self.factory, way)
+
+    def expect_relation(self, relation: osmium.osm.Relation) -> None:
+        self.expected[f"relation/{relation.id}"] = SKIP_RELATION_INCOMPLETE
+
+    def polygon(self, area: osmium.osm.Area) -> tuple[str, bytes | None]:
+        """The area's id and WKB MultiPolygon (``None``, logged, where libosmium cannot write it)."""
+        osm_id = f"{'way' if area.from_way() else 'relation'}/{area.orig_id()}"
+        self.assembled.add(osm_id)
+        try:
+            return osm_id, bytes.fromhex(self.factory.create_multipolygon(area))
+        except (RuntimeError, osmium.InvalidLocationError):
+            self.skip(osm_id, SKIP_RING_BROKEN)
+            return osm_id, None
+
+    def close(self, skipped: SkipLog | None) -> None:
+        """Log the expected areas that never came, and hand everything to ``skipped``."""
+        self.log.extend((osm_id, why) for osm_id, why in self.expected.items() if osm_id not in self.assembled)
+        if skipped is not None:
+            for osm_id, reason in self.log:
+                skipped.add(self.path, osm_id, reason)
+
+
+def _is_area_relation(obj: object) -> TypeGuard[osmium.osm.Relation]:
+    return isinstance(obj, osmium.osm.Relation) and obj.tags.get("type") in _AREA_RELATION_TYPES
+
+
+def _polygons(rows: _Rows, target_crs: CRS) -> np.ndarray:
+    """Assembled areas as (Multi)Polygons in ``target_crs``: single-part ones as Polygon, invalid ones repaired."""
+    geoms = rows.geometries()
+    single = shapely.get_num_geometries(geoms) == 1
+    geoms[single] = shapely.get_geometry(geoms[single], 0)
+    geoms = reproject(geoms, WGS84, target_crs)
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        # libosmium rejects self-intersecting rings, but rings touching in a point or reprojection rounding can
+        # still make an OGC-invalid polygon; "structure" keeps it polygonal.
+        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+    return geoms
+
+
+# --- buildings -----------------------------------------------------------------------------------------------------
+
+
+def _not_a_building(building: str | None) -> str | None:
+    """Why an object in the building pass is no building (it passed the key filter through building:part)."""
+    if building is None:
+        return SKIP_BUILDING_PART
+    if building == "no":
+        return SKIP_BUILDING_NO
+    return None
+
+
+def read_osm_buildings(path: Path, target_crs: CRS, *, skipped: SkipLog | None = None) -> FeatureTable:
+    """Read building footprints: every area (closed way or multipolygon relation) tagged ``building``.
+
+    Left out, each recorded in ``skipped``: ``building:part`` objects (parts of a building, not buildings of
+    their own), ``building=no``, buildings mapped as a node, open ways, and areas that cannot be assembled
+    (nodes or member ways missing at the edge of the extract, broken rings). Relations of ``type=building``
+    are no areas; their outline is a way of its own and is read as such.
+
+    Args:
+        path: an OSM PBF (``.osm.pbf``) or XML (``.osm``, ``.osm.gz``, ``.osm.bz2``) file.
+        target_crs: the twin's projected CRS.
+        skipped: where to list the objects left out, as (file, ``"way/123"``, reason).
+
+    Returns:
+        One row per building in file order (ways before relations): Polygon or MultiPolygon geometries (holes
+        kept) in ``target_crs``; attributes ``osm_id`` (``"way/123"`` or ``"relation/5"``) and one string column
+        per tag in :data:`BUILDING_TAGS`, null where the building lacks the tag.
+
+    Raises:
+        InputError: the file is missing, empty, truncated or not OSM data.
+    """
+    path = Path(path)
+    _check_readable(path)
+    book = _AreaBook(path, osmium.geom.WKBFactory())
+    rows = _Rows(("osm_id",), BUILDING_TAGS)
+    processor = (
+        osmium.FileProcessor(path)
+        .with_areas(osmium.filter.KeyFilter("building"))
+        .with_filter(osmium.filter.KeyFilter("building", "building:part"))
+    )
+    with _osmium_errors(path):
+        for obj in processor:
+            why_not = _not_a_building(obj.tags.get("building"))
+            if isinstance(obj, osmium.osm.Area):
+                if why_not is None:  # parts and building=no are logged once, from their way or relation
+                    osm_id, wkb = book.polygon(obj)
+                    if wkb is not None:
+                        rows.add(wkb, obj.tags, osm_id)
+            elif isinstance(obj, osmium.osm.Way):
+                if why_not is None:
+                    book.expect_way(obj)
+                else:
+                    book.skip(f"way/{obj.id}", why_not)
+            elif _is_area_relation(obj):
+                if why_not is None:
+                    book.expect_relation(obj)
+                else:
+                    book.skip(f"relation/{obj.id}", why_not)
+            elif isinstance(obj, osmium.osm.Node) and why_not is None:
+                book.skip(f"node/{obj.id}", SKIP_BUILDING_NODE)
+    book.close(skipped)
+    return FeatureTable(path, WGS84, _polygons(rows, target_crs), rows.attributes())
+
+
+# --- points of interest --------------------------------------------------------------------------------------------
+
+
+def _poi_kind(tags: osmium.osm.TagList, keys: Sequence[str], values: Mapping[str, ValueFilter]) -> str | None:
+    if tags.get("access") in _PRIVATE_ACCESS:
+        return None
+    for key in keys:
+        value = tags.get(key)
+        if value is not None and values.get(key, _ANY_VALUE).accepts(value):
+            return f"{key}={value}"
+    return None
+
+
+def read_osm_pois(
+    path: Path,
+    target_crs: CRS,
+    *,
+    keys: Sequence[str] = POI_KEYS,
+    values: Mapping[str, ValueFilter] = POI_VALUES,
+    skipped: SkipLog | None = None,
+) -> FeatureTable:
+    """Read points of interest: nodes, and areas as a point inside them.
+
+    An object is a point of interest when one of ``keys`` has a value its :class:`ValueFilter` in ``values``
+    accepts (see :data:`POI_VALUES` for the defaults and why) and it is not tagged ``access=private``/``no``.
+    Its ``poi_kind`` is ``key=value`` of the first such key in ``keys`` order, so a bus stop node tagged both
+    ``public_transport=platform`` and ``highway=bus_stop`` is ``public_transport=platform`` with the default
+    order. Areas (closed ways, multipolygon relations) give a point on their surface
+    (:func:`shapely.point_on_surface`, computed in ``target_crs``). Open ways with such tags and areas that
+    cannot be assembled are recorded in ``skipped``.
+
+    Args:
+        path: an OSM PBF or XML file.
+        target_crs: the twin's projected CRS.
+        keys: the keys to look at, in the order that decides ``poi_kind``.
+        values: value filters per key; a key without one accepts every value but ``no``.
+        skipped: where to list the objects left out.
+
+    Returns:
+        One Point per object (nodes first, in file order); attributes ``osm_id``, ``poi_kind``, ``geom_source``
+        (``"node"`` or ``"area"``), ``name`` and the tags in :data:`POI_TAGS`, all strings.
+
+    Raises:
+        InputError: the file is missing, empty, truncated or not OSM data, or ``keys`` is empty.
+    """
+    path = Path(path)
+    _check_readable(path)
+    if not keys:
+        raise InputError("no keys given for points of interest", file=path, hint="pass keys such as ('amenity',)")
+    factory = osmium.geom.WKBFactory()
+    book = _AreaBook(path, factory)
+    rows = _Rows(("osm_id", "poi_kind", "geom_source"), ("name", *POI_TAGS))
+    processor = (
+        osmium.FileProcessor(path)
+        .with_areas(osmium.filter.KeyFilter(*keys))
+        .with_filter(osmium.filter.KeyFilter(*keys))
+    )
+    with _osmium_errors(path):
+        for obj in processor:
+            kind = _poi_kind(obj.tags, keys, values)
+            if kind is None:
+                continue
+            if isinstance(obj, osmium.osm.Node):
+                rows.add(bytes.fromhex(factory.create_point(obj)), obj.tags, f"node/{obj.id}", kind, "node")
+            elif isinstance(obj, osmium.osm.Area):
+                osm_id, wkb = book.polygon(obj)
+                if wkb is not None:
+                    rows.add(wkb, obj.tags, osm_id, kind, "area")
+            elif isinstance(obj, osmium.osm.Way):
+                book.expect_way(obj)
+            elif _is_area_relation(obj):
+                book.expect_relation(obj)
+    book.close(skipped)
+    # The point on the surface is taken in the target CRS; for a node it is the node itself.
+    geoms = shapely.point_on_surface(reproject(rows.geometries(), WGS84, target_crs))
+    return FeatureTable(path, WGS84, np.asarray(geoms, dtype=object), rows.attributes())
+
+
+# --- paths ---------------------------------------------------------------------------------------------------------
+
+
+def read_osm_paths(path: Path, target_crs: CRS, *, skipped: SkipLog | None = None) -> FeatureTable:
+    """Read the ways people walk on: every way tagged ``highway``, as a LineString.
+
+    Left out without a record: ``highway`` values in :data:`EXCLUDED_HIGHWAYS` (motorways, trunk roads and their
+    links, construction, proposed, raceway, bus_guideway) and ways tagged ``area=yes`` (squares, which are
+    surfaces, not lines). Left out and recorded in ``skipped``: ways with nodes missing at the extract edge (also
+    where only their first nodes are missing: no shortened lines) and ways with fewer than two distinct nodes.
+    Ways are not split at intersections.
+
+    Args:
+        path: an OSM PBF or XML file.
+        target_crs: the twin's projected CRS.
+        skipped: where to list the ways left out.
+
+    Returns:
+        One LineString per way in file order; attributes ``osm_id``, ``highway``, ``name`` and the tags in
+        :data:`PATH_TAGS`, all strings.
+
+    Raises:
+        InputError: the file is missing, empty, truncated or not OSM data.
+    """
+    path = Path(path)
+    _check_readable(path)
+    factory = osmium.geom.WKBFactory()
+    rows = _Rows(("osm_id",), ("highway", "name", *PATH_TAGS))
+    log: list[tuple[str, str]] = []
+    processor = (
+        osmium.FileProcessor(path, osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    with _osmium_errors(path):
+        for obj in processor:
+            if not isinstance(obj, osmium.osm.Way):
+                continue
+            highway = obj.tags.get("highway")
+            if highway is None or highway in EXCLUDED_HIGHWAYS or obj.tags.get("area") == "yes":
+                continue
+            line = _way_line(factory, obj)
+            if isinstance(line, str):
+                log.append((f"way/{obj.id}", line))
+            else:
+                rows.add(line, obj.tags, f"way/{obj.id}")
+    if skipped is not None:
+        for osm_id, reason in log:
+            skipped.add(path, osm_id, reason)
+    return FeatureTable(path, WGS84, reproject(rows.geometries(), WGS84, target_crs), rows.attributes())

@@ -1,0 +1,158 @@
+"""Building sources: footprints with inferred heights (LoD1) and 3D city models (CityJSON, CityGML).
+
+Each step returns :class:`BuildingRows`: what the store keeps about each building, and the geometry the tiler
+meshes (extruded footprints or the model's own surfaces).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from twin3d.io.cityjson import read_cityjson
+from twin3d.io.surfaces import Buildings3D, SkipLog
+from twin3d.io.vector import FeatureTable, read_vector
+from twin3d.pipeline.config import BuildingsSource
+from twin3d.pipeline.heights import infer_heights
+from twin3d.pipeline.report import SourceSummary
+from twin3d.pipeline.sources import StepContext, attributes_json, checked, id_column, report_skipped, text_column
+from twin3d.pipeline.validate import POLYGONAL
+from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings, MixedBuildings, SurfaceBuildings
+
+
+@dataclass
+class BuildingRows:
+    """Buildings of one or more sources, ready for the store and the tiler.
+
+    Attributes:
+        ids: building ids.
+        footprints: 2D footprints in the twin's CRS.
+        ground: ground height under each building, metres above sea level.
+        height: height above that ground, metres.
+        columns: further store columns (source, building_type, name, height_source, levels, attributes).
+        geometry: what the tiler meshes for these buildings, in the same order.
+    """
+
+    ids: pa.Array
+    footprints: np.ndarray
+    ground: np.ndarray
+    height: np.ndarray
+    columns: dict[str, pa.Array]
+    geometry: BuildingGeometry
+
+    @staticmethod
+    def concat(parts: list[BuildingRows]) -> BuildingRows:
+        geometry = (
+            parts[0].geometry
+            if len(parts) == 1
+            else MixedBuildings(tuple(p.geometry for p in parts), parts[0].geometry.crs)
+        )
+        return BuildingRows(
+            pa.concat_arrays([p.ids for p in parts]),
+            np.concatenate([p.footprints for p in parts]),
+            np.concatenate([p.ground for p in parts]),
+            np.concatenate([p.height for p in parts]),
+            {k: pa.concat_arrays([p.columns[k] for p in parts]) for k in parts[0].columns},
+            geometry,
+        )
+
+
+def _optional(table: FeatureTable, name: str | None) -> pa.ChunkedArray | None:
+    return table.column(name) if name and name in table.attributes.column_names else None
+
+
+def buildings_from_vector(src: BuildingsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> BuildingRows:
+    """Footprints with heights inferred from tags (see :mod:`twin3d.pipeline.heights`), extruded to LoD1."""
+    crs, report = ctx.crs, ctx.report
+    if src.format == "osm":
+        from twin3d.io.osm import read_osm_buildings  # noqa: PLC0415  (pyosmium only when needed)
+
+        skipped = SkipLog()
+        table = read_osm_buildings(file, crs, skipped=skipped)
+        report_skipped(ctx, summary, skipped)
+    else:
+        table = read_vector(file, crs, declared_crs=src.crs)
+    ids = id_column(table, src.id_field, f"{src.name}-")
+    kept, kept_ids, _ = checked(ctx, summary, table, POLYGONAL, ids, min_area=ctx.min_footprint_area)
+    n = len(kept)
+    types = pc.fill_null(text_column(kept, src.type_field, n), "yes" if src.source_label == "osm" else "building")
+    heights = infer_heights(
+        n,
+        ctx.heights,
+        height_tag=_optional(kept, src.height_field),
+        levels_tag=_optional(kept, src.levels_field),
+        building_type=types,
+    )
+    if heights.unusable_tags:
+        report.notes.append(f"{file.name}: {heights.unusable_tags} height tag(s) unusable, next rule used")
+    if heights.unusable_levels:
+        report.notes.append(f"{file.name}: {heights.unusable_levels} storey tag(s) unusable, next rule used")
+    ground = np.full(n, ctx.ground_height)
+    base = ground + ctx.geoid_undulation
+    return BuildingRows(
+        kept_ids,
+        kept.geometry,
+        ground,
+        heights.height,
+        {
+            "source": pa.array([src.source_label] * n, pa.string()),
+            "building_type": types,
+            "name": text_column(kept, src.name_field, n),
+            "height_source": pa.array(heights.source.astype(str), pa.string()),
+            "levels": pa.array(heights.levels, pa.float64(), mask=np.isnan(heights.levels)),
+            "attributes": attributes_json(kept, src.keep_fields),
+        },
+        ExtrudedBuildings(kept.geometry, base, base + heights.height, crs),
+    )
+
+
+def read_3d(src: BuildingsSource, file: Path, ctx: StepContext, skipped: SkipLog) -> Buildings3D:
+    """The 3D buildings of a CityJSON or CityGML file, reprojected to the twin's CRS."""
+    if src.format == "citygml":
+        from twin3d.io.citygml import read_citygml_buildings  # noqa: PLC0415  (lxml only when needed)
+
+        return read_citygml_buildings(
+            file, ctx.crs, declared_crs=src.crs, skip_invalid=ctx.skip_invalid, skipped=skipped
+        )
+    return read_cityjson(file, ctx.crs, declared_crs=src.crs, skip_invalid=ctx.skip_invalid, skipped=skipped)
+
+
+def buildings_from_3d(src: BuildingsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> BuildingRows:
+    """3D buildings with measured heights: ground = lowest vertex, height = highest - lowest; LoD2 tiles."""
+    skipped = SkipLog()
+    model = read_3d(src, file, ctx, skipped)
+    report_skipped(ctx, summary, skipped)
+    footprints = model.footprints()
+    table = FeatureTable(file, model.source_crs, footprints, model.attributes)
+    ids = pc.cast(model.attributes["id"], pa.string()).combine_chunks()
+    kept, kept_ids, mask = checked(ctx, summary, table, POLYGONAL, ids, min_area=ctx.min_footprint_area)
+    model = model.take(mask)
+    lo, hi = model.z_range()
+    n = len(kept)
+    attrs = model.attributes
+    measured = attrs["measured_height"].to_numpy(zero_copy_only=False)
+    extra = [
+        json.dumps({k: v for k, v in row.items() if v is not None and k not in ("id", "function", "name")})
+        for row in attrs.select(["measured_height", "roof_type", "storeys", "lod"]).to_pylist()
+    ]
+    height = hi - lo
+    return BuildingRows(
+        kept_ids,
+        kept.geometry,
+        lo,
+        np.where(np.isfinite(measured) & (measured > 0), measured, height) if len(measured) else height,
+        {
+            "source": pa.array([src.source_label] * n, pa.string()),
+            "building_type": pc.fill_null(pc.cast(attrs["function"], pa.string()), "Building").combine_chunks(),
+            "name": pc.cast(attrs["name"], pa.string()).combine_chunks(),
+            "height_source": pa.array(["measured"] * n, pa.string()),
+            "levels": pc.cast(attrs["storeys"], pa.float64()).combine_chunks(),
+            "attributes": pa.array(extra, pa.string()),
+        },
+        SurfaceBuildings(model, ctx.geoid_undulation, ctx.crs),
+    )

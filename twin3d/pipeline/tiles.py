@@ -1,0 +1,88 @@
+"""The build step that turns the loaded buildings into the twin's tileset."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+
+from twin3d.pipeline.buildings import BuildingRows
+from twin3d.pipeline.config import PipelineConfig
+from twin3d.tiling.geodesy import LocalFrame
+from twin3d.tiling.tileset import BuildingProperties, TilesetSummary, TilingOptions, block_partitions, write_tileset
+
+OUTSIDE = "outside"
+
+
+def district_partitions(centroids: np.ndarray, districts: list[pa.Table], level: str) -> np.ndarray:
+    """The code of the ``level`` district that holds each building's centre (``outside`` if none)."""
+    table = pa.concat_tables(districts) if districts else None
+    out = np.full(len(centroids), OUTSIDE, dtype=object)
+    if table is None:
+        return out
+    table = table.filter(pc.equal(table["level"], level))
+    polygons = shapely.from_wkb(table["geom"].to_numpy(zero_copy_only=False))
+    codes = np.array([re.sub(r"[^A-Za-z0-9_-]", "_", c) for c in table["code"].to_pylist()], dtype=object)
+    points = shapely.points(centroids)
+    point_idx, poly_idx = shapely.STRtree(polygons).query(points, predicate="within")
+    # A point on a shared border falls in two districts: the first one (lowest code order) takes it.
+    order = np.lexsort((poly_idx, point_idx))
+    point_idx, poly_idx = point_idx[order], poly_idx[order]
+    first = np.unique(point_idx, return_index=True)[1]
+    out[point_idx[first]] = codes[poly_idx[first]]
+    return out
+
+
+def write_building_tiles(
+    cfg: PipelineConfig,
+    *,
+    buildings: BuildingRows,
+    districts: list[pa.Table],
+    frame: LocalFrame,
+    out_dir: Path,
+    previous: Path | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TilesetSummary:
+    """Partition, mesh and write the buildings; unchanged partitions are linked from ``previous``."""
+    rules = cfg.tiles
+    geometry = buildings.geometry
+    centroids = geometry.centroids()
+    if rules.partition.startswith("districts:"):
+        partition_of = district_partitions(centroids, districts, rules.partition.split(":", 1)[1])
+    else:
+        partition_of = block_partitions(centroids, rules.block_size_m)
+
+    def column(name: str) -> np.ndarray:
+        return np.asarray(buildings.columns[name].to_numpy(zero_copy_only=False), dtype=object)
+
+    properties = BuildingProperties(
+        ids=np.asarray(buildings.ids.to_numpy(zero_copy_only=False), dtype=object),
+        columns={
+            "height": ("FLOAT32", buildings.height),
+            "source": ("STRING", column("source")),
+            "type": ("STRING", column("building_type")),
+            "height_source": ("STRING", column("height_source")),
+        },
+    )
+    options = TilingOptions(
+        max_features=rules.max_features_per_tile,
+        max_vertices=rules.max_vertices_per_tile,
+        levels_of_detail=rules.levels_of_detail,
+        compression=rules.compression,
+        workers=rules.workers,
+    )
+    return write_tileset(
+        geometry,
+        properties,
+        partition_of=partition_of,
+        frame=frame,
+        out_dir=out_dir,
+        options=options,
+        previous=previous,
+        progress=progress,
+    )

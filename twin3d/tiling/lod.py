@@ -1,0 +1,63 @@
+"""Coarse levels of detail: simplified LoD1 blocks standing in for many buildings seen from afar.
+
+A tile that covers a whole neighbourhood cannot show every shed at full detail; from the distance at which it is
+shown nobody would see them. Its content keeps every building above a size that grows with the tile, with the
+footprint simplified by a tolerance that grows the same way, extruded to a block. The geometric error says how
+far that picture is from the full one, so that clients switch to the children before the difference shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from twin3d.tiling.geodesy import LocalFrame
+from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings
+from twin3d.tiling.mesh import Mesh, extrude
+
+# Tolerance and smallest kept building relative to the tile's extent: a 1 km tile simplifies by 4 m and leaves
+# out footprints under 64 m² (sheds and garages, which a tile that large is never close enough to show).
+TOLERANCE_PER_EXTENT = 1 / 250
+MIN_SIDE_PER_EXTENT = 1 / 125
+# A block stands for a pitched LoD2 roof: the shape differs by up to about a third of the building height.
+ROOF_SHAPE_ERROR = 1 / 3
+
+
+@dataclass(frozen=True)
+class CoarseContent:
+    """A coarse tile: its mesh, which buildings it shows (positions in ``members``) and its geometric error."""
+
+    mesh: Mesh
+    shown: np.ndarray
+    geometric_error: float
+
+
+def coarse_content(
+    geometry: BuildingGeometry, members: np.ndarray, frame: LocalFrame, extent_m: float
+) -> CoarseContent:
+    """Simplified LoD1 blocks for ``members``, for a tile ``extent_m`` wide."""
+    tolerance = max(extent_m * TOLERANCE_PER_EXTENT, 0.5)
+    min_area = (extent_m * MIN_SIDE_PER_EXTENT) ** 2
+    footprints = geometry.footprints()[members]
+    base, top = (h[members] for h in geometry.heights())
+    area = shapely.area(footprints)
+    keep = (area >= min_area) & np.isfinite(base) & np.isfinite(top)
+    # Small buildings become their oriented rectangle; larger ones keep their shape within the tolerance.
+    small = keep & (area < (8 * tolerance) ** 2)
+    simplified = footprints.copy()
+    simplified[small] = shapely.oriented_envelope(footprints[small])
+    large = keep & ~small
+    simplified[large] = shapely.simplify(footprints[large], tolerance, preserve_topology=True)
+    usable = keep & ~shapely.is_empty(simplified) & np.isin(shapely.get_type_id(simplified), [3, 6])
+    shown = np.flatnonzero(usable)
+    mesh = extrude(simplified[shown], base[shown], top[shown], geometry.crs, frame)
+
+    dropped = ~usable & np.isfinite(area)
+    error = tolerance
+    if dropped.any():
+        error = max(error, float(np.sqrt(area[dropped].max())), float(np.nanmax(top[dropped] - base[dropped])))
+    if not isinstance(geometry, ExtrudedBuildings) and len(shown):
+        error = max(error, float(np.nanmax(top[shown] - base[shown])) * ROOF_SHAPE_ERROR)
+    return CoarseContent(mesh, shown, round(error, 3))
