@@ -66,7 +66,7 @@ def _print_report(report: BuildReport) -> None:
     out.print(f"[bold green]built[/] {_summary(report)}", soft_wrap=True)
 
 
-def build_one(twin: str, paths: PathSettings, *, quiet: bool = False) -> BuildReport:
+def build_one(twin: str, paths: PathSettings, *, quiet: bool = False, skip_invalid: bool = False) -> BuildReport:
     """Build one twin with a progress bar; the caller handles errors."""
     from twin3d.pipeline.build import build_twin  # noqa: PLC0415  (keeps `twin3d --help` fast)
     from twin3d.pipeline.config import load_pipeline  # noqa: PLC0415
@@ -79,7 +79,7 @@ def build_one(twin: str, paths: PathSettings, *, quiet: bool = False) -> BuildRe
         def progress(step: str, done: int, total: int) -> None:
             bar.update(task, description=f"{twin}: {step}", completed=done, total=total or None)
 
-        report = build_twin(cfg, paths, progress)
+        report = build_twin(cfg, paths, progress, skip_invalid=skip_invalid)
     _print_report(report)
     return report
 
@@ -97,7 +97,10 @@ def main() -> None:
 @main.command()
 @click.argument("twins", nargs=-1)
 @click.option("--all", "build_all", is_flag=True, help="build every twin in the pipelines folder")
-def build(twins: tuple[str, ...], build_all: bool) -> None:
+@click.option(
+    "--skip-invalid", is_flag=True, help="leave out broken objects of 3D city models (counted) instead of stopping"
+)
+def build(twins: tuple[str, ...], build_all: bool, skip_invalid: bool) -> None:
     """Build TWINS from pipelines/<twin>.toml into the store (var/) and 3D Tiles (tiles/)."""
     paths = PathSettings()
     with _errors_to_exit():
@@ -105,7 +108,7 @@ def build(twins: tuple[str, ...], build_all: bool) -> None:
         if not names:
             raise ConfigError("name a twin to build, or use --all", hint=f"available: {', '.join(_available(paths))}")
         for name in names:
-            build_one(name, paths)
+            build_one(name, paths, skip_invalid=skip_invalid)
 
 
 def _serve(host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:

@@ -148,3 +148,64 @@ def test_build_summary_names_counts_and_drops(project_copy: PathSettings) -> Non
     assert "6,492 buildings" in output
     con = connect(project_copy.store_file("lauf"), read_only=True)
     assert con.execute("SELECT count(*) FROM dropped_records").fetchone() == (2,)
+
+
+def test_footprints_stand_on_the_dem_where_it_covers_them(tmp_path: Path) -> None:
+    from tests.io.test_raster import DEM  # noqa: PLC0415
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": "slope", "building": "house"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[357100, 5646100], [357160, 5646100], [357160, 5646160], [357100, 5646160], [357100, 5646100]]
+                ],
+            },
+        },
+        {
+            "type": "Feature",
+            "properties": {"id": "beyond", "building": "house"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[358500, 5646100], [358520, 5646100], [358520, 5646120], [358500, 5646120], [358500, 5646100]]
+                ],
+            },
+        },
+    ]
+    (tmp_path / "houses.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "EPSG:25832"}},
+                "features": features,
+            }
+        )
+    )
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "rhine.toml").write_text(f"""
+[twin]
+name = "rhine"
+title = "Rhine bank"
+crs = "EPSG:25832"
+ground_height = 45.0
+geoid_undulation = 47.0
+dem = "{DEM}"
+
+[[sources]]
+name = "houses"
+kind = "buildings"
+path = "../houses.geojson"
+id_field = "id"
+type_field = "building"
+""")
+    paths = PathSettings(pipelines_dir=tmp_path / "pipelines", store_dir=tmp_path / "var", tiles_dir=tmp_path / "t")
+    code, output = _run(paths, "build", "rhine")
+    assert code == 0, output
+    assert "ground from the DEM for 1 building(s), twin-wide 45 m for 1 outside it" in output
+    con = connect(paths.store_file("rhine"), read_only=True)
+    ground = dict(con.execute("SELECT building_id, ground_height FROM buildings").fetchall())
+    assert ground["beyond"] == 45.0
+    assert 39.0 < ground["slope"] < 45.0  # the Rhine bank, lowest corner of the outline

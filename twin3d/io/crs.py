@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import warnings
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
+from pyproj.transformer import TransformerGroup
 
 from twin3d.errors import CRSError
 
@@ -99,3 +102,39 @@ def finite_mask(geoms: np.ndarray) -> np.ndarray:
     out = np.ones(len(geoms), dtype=bool)
     out[np.unique(index[bad])] = False
     return out
+
+
+@dataclass(frozen=True)
+class GeoidUndulation:
+    """Height of the (quasi)geoid above the ellipsoid at a place, or why PROJ could not tell.
+
+    Attributes:
+        value: metres, or None when the grid is missing.
+        method: the PROJ operation used.
+        missing_grids: grid files PROJ would need (install them into its data folder, e.g. with ``projsync``).
+    """
+
+    value: float | None
+    method: str
+    missing_grids: tuple[str, ...]
+
+
+def geoid_undulation(lon: float, lat: float, height_system: str = "EPSG:7837") -> GeoidUndulation:
+    """The undulation at ``lon, lat`` (ETRS89) for a vertical CRS (default DHHN2016), through PROJ's grids.
+
+    PROJ falls back to a "ballpark" operation that ignores the geoid when the grid is not installed; that is
+    reported as missing rather than used.
+    """
+    source = CRS.from_user_input(f"EPSG:4258+{CRS.from_user_input(height_system).to_epsg()}")
+    with warnings.catch_warnings():
+        # PROJ warns about the missing grid; the caller reports it with the fix instead.
+        warnings.simplefilter("ignore", UserWarning)
+        group = TransformerGroup(source, CRS.from_epsg(4937), always_xy=True)
+    missing = tuple(sorted({g.short_name for op in group.unavailable_operations for g in op.grids}))
+    if not group.best_available or not group.transformers:
+        return GeoidUndulation(None, "", missing)
+    best = group.transformers[0]
+    if "ballpark" in best.description.lower():
+        return GeoidUndulation(None, best.description, missing)
+    _, _, h = best.transform(lon, lat, 0.0)
+    return GeoidUndulation(float(h), best.description, missing)

@@ -100,7 +100,18 @@ class Buildings3D:
 
     def take(self, keep: np.ndarray) -> Buildings3D:
         """The buildings where the boolean mask ``keep`` is true, with offsets rebuilt."""
-        members = np.flatnonzero(keep)
+        return self.subset(np.flatnonzero(keep))
+
+    def vertex_ids(self, members: np.ndarray) -> np.ndarray:
+        """Indices into ``vertices`` of the buildings ``members``, in order."""
+        bp, pr, ro = self.building_polygons, self.polygon_rings, self.ring_offsets
+        poly_ids = ragged_arange(bp[members], bp[members + 1] - bp[members])
+        ring_ids = ragged_arange(pr[poly_ids], pr[poly_ids + 1] - pr[poly_ids])
+        return ragged_arange(ro[ring_ids], ro[ring_ids + 1] - ro[ring_ids])
+
+    def subset(self, members: np.ndarray) -> Buildings3D:
+        """The buildings at the indices ``members`` (in that order), with offsets rebuilt."""
+        members = np.asarray(members, dtype=np.int64)
         bp, pr, ro = self.building_polygons, self.polygon_rings, self.ring_offsets
         polys_per = bp[members + 1] - bp[members]
         poly_ids = ragged_arange(bp[members], polys_per)
@@ -119,7 +130,7 @@ class Buildings3D:
             offsets(rings_per),
             self.polygon_kind[poly_ids],
             offsets(polys_per),
-            self.attributes.filter(pa.array(np.asarray(keep, dtype=bool))),
+            self.attributes.take(pa.array(members)),
         )
 
     def z_range(self) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ so a bad input leaves an existing twin exactly as it was.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ import shapely
 from pyproj import CRS
 
 from twin3d import __version__
-from twin3d.io.crs import transform_points
+from twin3d.io.crs import geoid_undulation, transform_points
 from twin3d.pipeline.buildings import BuildingRows, buildings_from_3d, buildings_from_vector
 from twin3d.pipeline.config import (
     BuildingsSource,
@@ -80,9 +81,10 @@ def _read_sources(
         report,
         cfg.heights,
         cfg.twin.ground_height,
-        cfg.twin.geoid_undulation,
         cfg.tiles.min_footprint_area,
         skip_invalid,
+        dem_path=Path(os.path.normpath(cfg.base_dir / cfg.twin.dem)) if cfg.twin.dem else None,
+        dem_crs=cfg.twin.dem_crs,
     )
     base = cfg.base_dir
     codes_by_level: dict[str, set[str]] = {}
@@ -160,12 +162,18 @@ def build_twin(
     report = BuildReport(twin.name)
     loaded = _read_sources(cfg, crs, report, report_progress, skip_invalid)
 
-    undulation = twin.geoid_undulation
-    report.warnings.append(
-        f"heights above the ellipsoid use a quasigeoid undulation of {undulation:.2f} m at the twin origin "
-        f"({twin.geoid_source or 'configured value'}); no geoid grid is applied"
-    )
     lon, lat = _origin(cfg, crs, loaded)
+    geoid = geoid_undulation(lon, lat, twin.height_system)
+    if geoid.value is not None:
+        undulation = geoid.value
+        report.notes.append(f"geoid undulation {undulation:.3f} m at the twin origin from PROJ ({geoid.method})")
+    else:
+        undulation = twin.geoid_undulation
+        report.warnings.append(
+            f"heights above the ellipsoid use the configured quasigeoid undulation of {undulation:.2f} m at the twin "
+            f"origin ({twin.geoid_source or 'pipeline definition'}): PROJ lacks the grid "
+            f"{', '.join(geoid.missing_grids) or 'for this height system'} (install it with projsync)"
+        )
     ground_ellipsoidal = twin.ground_height + undulation
     frame = frame_at(lon, lat, ground_ellipsoidal)
 
@@ -185,6 +193,7 @@ def build_twin(
             summary = write_building_tiles(
                 cfg,
                 buildings=buildings,
+                undulation=undulation,
                 districts=loaded.tables.get("districts", []),
                 frame=frame,
                 out_dir=staged_tiles.path,

@@ -13,13 +13,16 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
+from pyproj import CRS
 
 from twin3d.io.cityjson import read_cityjson
+from twin3d.io.raster import footprint_ground, read_dem
 from twin3d.io.surfaces import Buildings3D, SkipLog
 from twin3d.io.vector import FeatureTable, read_vector
 from twin3d.pipeline.config import BuildingsSource
 from twin3d.pipeline.heights import infer_heights
-from twin3d.pipeline.report import SourceSummary
+from twin3d.pipeline.report import BuildReport, SourceSummary
 from twin3d.pipeline.sources import StepContext, attributes_json, checked, id_column, report_skipped, text_column
 from twin3d.pipeline.validate import POLYGONAL
 from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings, MixedBuildings, SurfaceBuildings
@@ -35,7 +38,7 @@ class BuildingRows:
         ground: ground height under each building, metres above sea level.
         height: height above that ground, metres.
         columns: further store columns (source, building_type, name, height_source, levels, attributes).
-        geometry: what the tiler meshes for these buildings, in the same order.
+        parts: consecutive runs of rows and their 3D model (None: extrude the footprints), in order.
     """
 
     ids: pa.Array
@@ -43,23 +46,50 @@ class BuildingRows:
     ground: np.ndarray
     height: np.ndarray
     columns: dict[str, pa.Array]
-    geometry: BuildingGeometry
+    parts: list[tuple[int, Buildings3D | None]]
 
     @staticmethod
     def concat(parts: list[BuildingRows]) -> BuildingRows:
-        geometry = (
-            parts[0].geometry
-            if len(parts) == 1
-            else MixedBuildings(tuple(p.geometry for p in parts), parts[0].geometry.crs)
-        )
         return BuildingRows(
             pa.concat_arrays([p.ids for p in parts]),
             np.concatenate([p.footprints for p in parts]),
             np.concatenate([p.ground for p in parts]),
             np.concatenate([p.height for p in parts]),
             {k: pa.concat_arrays([p.columns[k] for p in parts]) for k in parts[0].columns},
-            geometry,
+            [run for p in parts for run in p.parts],
         )
+
+    def geometry(self, crs: CRS, undulation: float) -> BuildingGeometry:
+        """What the tiler meshes: extruded footprints or model surfaces, heights above the ellipsoid."""
+        pieces: list[BuildingGeometry] = []
+        start = 0
+        for count, model in self.parts:
+            rows = slice(start, start + count)
+            if model is None:
+                base = self.ground[rows] + undulation
+                pieces.append(ExtrudedBuildings(self.footprints[rows], base, base + self.height[rows], crs))
+            else:
+                pieces.append(SurfaceBuildings(model, undulation, crs, self.footprints[rows]))
+            start += count
+        return pieces[0] if len(pieces) == 1 else MixedBuildings(tuple(pieces), crs)
+
+
+def terrain_ground(ctx: StepContext, footprints: np.ndarray, report: BuildReport, file: Path) -> np.ndarray:
+    """Ground height (above sea level) under each footprint: the DEM where it covers it, else the twin-wide one."""
+    ground = np.full(len(footprints), ctx.ground_height)
+    if ctx.dem_path is None or not len(footprints):
+        return ground
+    dem = read_dem(
+        ctx.dem_path, declared_crs=ctx.dem_crs, bounds=tuple(shapely.total_bounds(footprints)), bounds_crs=ctx.crs
+    )
+    sampled = footprint_ground(dem, footprints, ctx.crs)
+    covered = np.isfinite(sampled)
+    ground[covered] = sampled[covered]
+    report.notes.append(
+        f"{file.name}: ground from the DEM for {int(covered.sum()):,} building(s), "
+        f"twin-wide {ctx.ground_height:g} m for {int((~covered).sum()):,} outside it"
+    )
+    return ground
 
 
 def _optional(table: FeatureTable, name: str | None) -> pa.ChunkedArray | None:
@@ -92,8 +122,7 @@ def buildings_from_vector(src: BuildingsSource, file: Path, ctx: StepContext, su
         report.notes.append(f"{file.name}: {heights.unusable_tags} height tag(s) unusable, next rule used")
     if heights.unusable_levels:
         report.notes.append(f"{file.name}: {heights.unusable_levels} storey tag(s) unusable, next rule used")
-    ground = np.full(n, ctx.ground_height)
-    base = ground + ctx.geoid_undulation
+    ground = terrain_ground(ctx, kept.geometry, report, file)
     return BuildingRows(
         kept_ids,
         kept.geometry,
@@ -107,7 +136,7 @@ def buildings_from_vector(src: BuildingsSource, file: Path, ctx: StepContext, su
             "levels": pa.array(heights.levels, pa.float64(), mask=np.isnan(heights.levels)),
             "attributes": attributes_json(kept, src.keep_fields),
         },
-        ExtrudedBuildings(kept.geometry, base, base + heights.height, crs),
+        [(n, None)],
     )
 
 
@@ -154,5 +183,5 @@ def buildings_from_3d(src: BuildingsSource, file: Path, ctx: StepContext, summar
             "levels": pc.cast(attrs["storeys"], pa.float64()).combine_chunks(),
             "attributes": pa.array(extra, pa.string()),
         },
-        SurfaceBuildings(model, ctx.geoid_undulation, ctx.crs),
+        [(n, model)],
     )

@@ -52,6 +52,9 @@ class TwinSection(_Strict):
         ge=-120, le=100, description="quasigeoid above the GRS80 ellipsoid at the twin origin, metres"
     )
     geoid_source: str = Field(default="", description="where the undulation value comes from")
+    height_system: str = Field(default="EPSG:7837", description="vertical CRS of heights (DHHN2016)")
+    dem: str | None = Field(default=None, description="terrain GeoTIFF, relative to the pipeline file")
+    dem_crs: str | None = Field(default=None, description="CRS of a DEM file that carries none")
     attribution: list[str] = Field(default_factory=list)
     choropleth: Choropleth | None = None
 
@@ -230,6 +233,10 @@ class PipelineConfig(_Strict):
             if isinstance(s, DistrictsSource) and s.parent_level and s.parent_level not in levels:
                 raise ValueError(f"source {s.name!r}: parent level {s.parent_level!r} is not defined")
         return self
+
+    def twin_crs(self) -> CRS:
+        """The twin's projected CRS."""
+        return CRS.from_user_input(self.twin.crs)
 
     def sources_of(self, kind: type[_SourceBase]) -> list[_SourceBase]:
         """The sources of one kind, in definition order."""

@@ -114,9 +114,10 @@ class StepContext:
     report: BuildReport
     heights: HeightRules
     ground_height: float
-    geoid_undulation: float
     min_footprint_area: float
     skip_invalid: bool = False
+    dem_path: Path | None = None
+    dem_crs: str | None = None
 
 
 def districts_table(src: DistrictsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:

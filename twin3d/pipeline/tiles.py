@@ -42,6 +42,7 @@ def write_building_tiles(
     cfg: PipelineConfig,
     *,
     buildings: BuildingRows,
+    undulation: float,
     districts: list[pa.Table],
     frame: LocalFrame,
     out_dir: Path,
@@ -50,7 +51,7 @@ def write_building_tiles(
 ) -> TilesetSummary:
     """Partition, mesh and write the buildings; unchanged partitions are linked from ``previous``."""
     rules = cfg.tiles
-    geometry = buildings.geometry
+    geometry = buildings.geometry(cfg.twin_crs(), undulation)
     centroids = geometry.centroids()
     if rules.partition.startswith("districts:"):
         partition_of = district_partitions(centroids, districts, rules.partition.split(":", 1)[1])

@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from twin3d.io.surfaces import Buildings3D
+from twin3d.io.surfaces import Buildings3D, ragged_arange
 from twin3d.tiling.geodesy import LocalFrame
 from twin3d.tiling.mesh import Mesh, estimate_vertices, extrude
 from twin3d.tiling.surfaces import triangulate
@@ -108,6 +108,7 @@ class SurfaceBuildings:
     buildings: Buildings3D
     z_offset: float
     crs: CRS
+    footprint: np.ndarray | None = None  # when the caller has them already (computing them is not cheap)
 
     def __len__(self) -> int:
         return len(self.buildings)
@@ -117,6 +118,8 @@ class SurfaceBuildings:
         return np.column_stack([shapely.get_x(c), shapely.get_y(c)])
 
     def footprints(self) -> np.ndarray:
+        if self.footprint is not None:
+            return self.footprint
         cached = self.__dict__.get("_footprints")
         if cached is None:
             cached = self.buildings.footprints()
@@ -124,8 +127,13 @@ class SurfaceBuildings:
         return np.asarray(cached)
 
     def heights(self) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.buildings.z_range()
-        return lo + self.z_offset, hi + self.z_offset
+        cached = self.__dict__.get("_heights")
+        if cached is None:
+            lo, hi = self.buildings.z_range()
+            cached = (lo + self.z_offset, hi + self.z_offset)
+            object.__setattr__(self, "_heights", cached)
+        lo_hi: tuple[np.ndarray, np.ndarray] = cached
+        return lo_hi
 
     def vertex_estimate(self) -> np.ndarray:
         return np.bincount(self.buildings.building_of_vertex(), minlength=len(self.buildings))
@@ -136,9 +144,10 @@ class SurfaceBuildings:
 
     def fingerprint(self, members: np.ndarray) -> bytes:
         b = self.buildings
-        vertices = b.vertices[np.isin(b.building_of_vertex(), members)]
-        kinds = b.polygon_kind[np.isin(b.building_of_polygon(), members)]
-        return vertices.tobytes() + kinds.tobytes() + np.float64(self.z_offset).tobytes()
+        polygons = ragged_arange(b.building_polygons[members], np.diff(b.building_polygons)[members])
+        vertices = b.vertices[b.vertex_ids(members)]
+        offset = np.array([self.z_offset], dtype=np.float64)
+        return bytes(vertices.tobytes()) + bytes(b.polygon_kind[polygons].tobytes()) + bytes(offset.tobytes())
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,17 @@ import shapely
 
 from twin3d.tiling.geodesy import LocalFrame
 from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings
-from twin3d.tiling.mesh import Mesh, extrude
+from twin3d.tiling.mesh import Mesh, estimate_vertices, extrude
 
 # Tolerance and smallest kept building relative to the tile's extent: a 1 km tile simplifies by 4 m and leaves
-# out footprints under 64 m² (sheds and garages, which a tile that large is never close enough to show).
+# out footprints under 280 m² (houses, sheds, garages: from where a whole kilometre fits the screen they are specks).
 TOLERANCE_PER_EXTENT = 1 / 250
-MIN_SIDE_PER_EXTENT = 1 / 125
+MIN_SIDE_PER_EXTENT = 1 / 60
 # A block stands for a pitched LoD2 roof: the shape differs by up to about a third of the building height.
 ROOF_SHAPE_ERROR = 1 / 3
+# A coarse level must save at least this share of the vertices of what it stands for, else it is not made: the
+# node then has no content and its children load with it (ADD refinement).
+MIN_SAVING = 0.4
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,13 @@ class CoarseContent:
 
 
 def coarse_content(
-    geometry: BuildingGeometry, members: np.ndarray, frame: LocalFrame, extent_m: float
-) -> CoarseContent:
-    """Simplified LoD1 blocks for ``members``, for a tile ``extent_m`` wide."""
+    geometry: BuildingGeometry, members: np.ndarray, frame: LocalFrame, extent_m: float, full_vertices: int
+) -> CoarseContent | None:
+    """Simplified LoD1 blocks for ``members``, for a tile ``extent_m`` wide; None where it would not pay.
+
+    Args:
+        full_vertices: vertices of the full-detail meshes of ``members`` (what the coarse level replaces).
+    """
     tolerance = max(extent_m * TOLERANCE_PER_EXTENT, 0.5)
     min_area = (extent_m * MIN_SIDE_PER_EXTENT) ** 2
     footprints = geometry.footprints()[members]
@@ -52,6 +59,8 @@ def coarse_content(
     simplified[large] = shapely.simplify(footprints[large], tolerance, preserve_topology=True)
     usable = keep & ~shapely.is_empty(simplified) & np.isin(shapely.get_type_id(simplified), [3, 6])
     shown = np.flatnonzero(usable)
+    if int(estimate_vertices(simplified[shown]).sum()) > (1.0 - MIN_SAVING) * full_vertices:
+        return None
     mesh = extrude(simplified[shown], base[shown], top[shown], geometry.crs, frame)
 
     dropped = ~usable & np.isfinite(area)

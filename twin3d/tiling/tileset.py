@@ -177,9 +177,10 @@ def _build_node(job: _Job, node: _Node, out: Path) -> _Built:
     built.bytes = sum(c.bytes for c in children)
     built.leaf_bytes = sum(c.leaf_bytes for c in children)
     child_error = max(float(c.tile["geometricError"]) for c in children)
-    coarse = (
-        coarse_content(job.geometry, node.members, job.frame, node.extent) if job.options.levels_of_detail else None
-    )
+    coarse = None
+    if job.options.levels_of_detail:
+        full = int(job.weight[node.members].sum())
+        coarse = coarse_content(job.geometry, node.members, job.frame, node.extent, full)
     if coarse is not None and len(coarse.shown):
         clo, chi, size = _content(job, coarse.mesh, node.members[coarse.shown], out, f"{node.key}.glb")
         built.lo, built.hi = np.minimum(lo, clo), np.maximum(hi, chi)
@@ -280,9 +281,12 @@ def write_tileset(
     global _JOB  # noqa: PLW0603  (forked workers inherit the job instead of receiving a pickled copy)
     xy = geometry.centroids()
     weight = geometry.vertex_estimate()
+    geometry.heights()  # computed (and cached) once here, before workers fork, so they share it
     _JOB = _Job(geometry, properties, frame, options, xy, weight)
-    pids = sorted(set(partition_of.tolist()))
-    groups = {pid: np.flatnonzero(partition_of == pid) for pid in pids}
+    names, inverse = np.unique(np.asarray(partition_of, dtype=str), return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    groups = dict(zip(names.tolist(), np.split(order, np.cumsum(np.bincount(inverse))[:-1]), strict=True))
+    pids = list(groups)
     out_dir.mkdir(parents=True, exist_ok=True)
     results: list[_PartitionResult] = []
     try:
