@@ -31,10 +31,15 @@ def demo_paths(tmp_path_factory: pytest.TempPathFactory) -> PathSettings:
     return PathSettings(pipelines_dir=PIPELINES, store_dir=root / "var", tiles_dir=root / "tiles")
 
 
+TEST_PIPELINES = REPO / "tests" / "data" / "pipelines"
+
+
 @pytest.fixture(scope="session")
 def built(demo_paths: PathSettings) -> dict[str, BuildReport]:
-    """Both demo twins, built once for the whole session (about 3 s)."""
-    return {name: build_twin(load_pipeline(PIPELINES / f"{name}.toml"), demo_paths) for name in ("lauf", "rostock")}
+    """Both demo twins and a small CityGML LoD2 test twin, built once for the whole session (about 4 s)."""
+    reports = {name: build_twin(load_pipeline(PIPELINES / f"{name}.toml"), demo_paths) for name in ("lauf", "rostock")}
+    reports["nrw"] = build_twin(load_pipeline(TEST_PIPELINES / "nrw.toml"), demo_paths)
+    return reports
 
 
 @pytest.fixture(scope="session")

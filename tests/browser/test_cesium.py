@@ -176,3 +176,28 @@ def test_cesium_loads_lauf_renders_and_picks_building_metadata(
     assert clicked["source"] == school["source"]
     assert clicked["height_source"] == school["height_source"]
     watch.assert_clean()
+
+
+def test_cesium_shows_and_picks_citygml_lod2_surfaces(
+    cesium_page: tuple[Page, PageWatch], cesium_server: str, client: TestClient
+) -> None:
+    pg, watch = cesium_page
+    nrw = next(t for t in client.get("/api/twins").json() if t["name"] == "nrw")
+    house = client.get("/api/twins/nrw/buildings/DENW34AL0000rEeN").json()  # a residential building, hipped roof
+    ground = house["ground_height"] + nrw["geoid_undulation"]
+    top = ground + house["height"]
+    pg.goto(f"{cesium_server}/cesium-test/?tileset={nrw['tileset']}")
+    pg.wait_for_function("window.__cesium && window.__cesium.tilesetReady", timeout=TIMEOUT_MS)
+    frame = pg.evaluate(f"window.__cesium.lookAt({house['lon']}, {house['lat']}, {top}, 120, 30, -50)")
+    _wait_for_tiles(pg, frame)
+    assert pg.evaluate("window.__cesium.tileFailures") == []
+    # The roof's centre is below the ridge; aim a little under the top, inside the outline.
+    x, y = pg.evaluate(f"window.__cesium.toWindow({house['lon']}, {house['lat']}, {top - 1.5})")
+    picked = pg.evaluate(f"window.__cesium.pick({x}, {y})")
+    assert picked is not None
+    assert picked["id"] == "DENW34AL0000rEeN", picked
+    assert picked["source"] == "citygml"
+    assert picked["height_source"] == "measured"
+    _lon, _lat, h = pg.evaluate(f"window.__cesium.pickPosition({x}, {y})")
+    assert ground + 2 < h <= top + 0.5  # on the LoD2 roof, between the eaves and the ridge
+    watch.assert_clean()

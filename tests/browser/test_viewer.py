@@ -123,3 +123,32 @@ def test_rostock_population_choropleth_and_twin_switch(
     pg.get_by_role("button", name="English").click()
     assert pg.locator("#layers-title").inner_text() == "Layers"
     watch.assert_clean()
+
+
+def test_citygml_lod2_buildings_render_and_pick_in_deck_gl(
+    page: tuple[Page, PageWatch], live_server: str, client: TestClient
+) -> None:
+    pg, watch = page
+    nrw = next(t for t in client.get("/api/twins").json() if t["name"] == "nrw")
+    house = client.get("/api/twins/nrw/buildings/DENW34AL0000rEeN").json()
+    pg.goto(f"{live_server}/#twin=nrw&view={house['lon']},{house['lat']},19,45,30")
+    _wait_for_tiles(pg)
+    assert pg.evaluate("window.__twin3d.tileErrors") == 0
+    top = house["ground_height"] + nrw["geoid_undulation"] + house["height"]
+    x, y = pg.evaluate(f"window.__twin3d.project({house['lon']}, {house['lat']}, {top - 1.5})")[:2]
+    pg.wait_for_function(f"window.__twin3d.pickLayer({x}, {y}) === 'buildings-nrw'", timeout=TILES_TIMEOUT_MS)
+    box = pg.locator("#deck-container").bounding_box()
+    assert box is not None
+    for _attempt in range(3):
+        pg.mouse.move(box["x"] + x, box["y"] + y)
+        pg.mouse.click(box["x"] + x, box["y"] + y)
+        try:
+            pg.wait_for_function("window.__twin3d.lastBuilding !== null", timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    assert pg.evaluate("window.__twin3d.lastBuilding") == "DENW34AL0000rEeN"
+    details = pg.locator("#building-details")
+    assert "Messung" in details.locator("[data-field=heightSource]").inner_text()
+    assert details.locator("[data-field=type]").inner_text() == "31001_1010"
+    watch.assert_clean()

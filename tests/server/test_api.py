@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 def test_twins_lists_both_demo_twins_with_what_the_viewer_needs(client: TestClient) -> None:
     twins = {t["name"]: t for t in client.get("/api/twins").json()}
-    assert set(twins) == {"lauf", "rostock"}
+    assert set(twins) == {"lauf", "rostock", "nrw"}  # the two demo twins and the CityGML test twin
     lauf = twins["lauf"]
     assert lauf["tileset"] == "/tiles/lauf/tileset.json"
     assert lauf["counts"]["buildings"] == 6492

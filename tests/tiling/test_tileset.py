@@ -17,7 +17,7 @@ from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings
 from twin3d.tiling.gltf import decode_glb, read_accessor
 
-TWINS = ("lauf", "rostock")
+TWINS = ("lauf", "rostock", "nrw")
 
 
 def walk(tileset_file: Path) -> Iterator[tuple[dict[str, Any], Path, dict[str, Any] | None]]:

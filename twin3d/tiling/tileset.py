@@ -28,6 +28,7 @@ from typing import Literal, cast
 import numpy as np
 
 from twin3d import __version__
+from twin3d.tiling import lod
 from twin3d.tiling.geodesy import LocalFrame
 from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings
 from twin3d.tiling.gltf import Property, encode_glb
@@ -36,6 +37,9 @@ from twin3d.tiling.mesh import Mesh
 from twin3d.tiling.model import Tile, Tileset, box_volume, tileset_json
 
 PARTITIONS_DIR = "p"
+# Bump when the bytes written for the same input change (mesh layout, glTF writer, LoD rules): partitions built by
+# an older writer are then rebuilt instead of reused.
+TILE_FORMAT = 3
 BOX_PAD_M = 0.01  # float32 rounding of positions relative to a tile origin stays far below 1 cm
 
 
@@ -201,8 +205,19 @@ def _build_node(job: _Job, node: _Node, out: Path) -> _Built:
 def partition_fingerprint(job: _Job, members: np.ndarray) -> str:
     """A hash of everything a partition's files depend on: code version, options, frame and its buildings."""
     digest = hashlib.sha256()
-    digest.update(f"twin3d {__version__} {job.options.max_features} {job.options.max_vertices} ".encode())
-    digest.update(f"{job.options.levels_of_detail} {job.options.compression} ".encode())
+    rules = (
+        __version__,
+        TILE_FORMAT,
+        lod.TOLERANCE_PER_EXTENT,
+        lod.MIN_SIDE_PER_EXTENT,
+        lod.ROOF_SHAPE_ERROR,
+        lod.MIN_SAVING,
+        job.options.max_features,
+        job.options.max_vertices,
+        job.options.levels_of_detail,
+        job.options.compression,
+    )
+    digest.update(repr(rules).encode())
     digest.update(np.asarray(job.frame.origin, dtype=np.float64).tobytes())
     digest.update(job.geometry.fingerprint(members))
     for prop in job.properties.table(members):
