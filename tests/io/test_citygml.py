@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from lxml import etree
 from pyproj import CRS, Transformer
 
 from twin3d.errors import CRSError, InputError
+from twin3d.io import citygml
 from twin3d.io.citygml import iter_citygml_buildings, read_citygml_buildings
 from twin3d.io.surfaces import Buildings3D, SkipLog, SurfaceKind
 
@@ -432,3 +435,83 @@ def test_holes_pos_coordinates_and_reversed_orientable_surfaces(tmp_path: Path) 
     roof_ring = buildings.vertices[buildings.ring_offsets[2] : buildings.ring_offsets[3]]
     assert roof_ring[:, :2].tolist() == [[500020, 5700000], [500020, 5700020], [500000, 5700020], [500000, 5700000]]
     assert shapely.Polygon(roof_ring[:, :2]).exterior.is_ccw
+
+
+# --- rings read in one go and ring by ring --------------------------------------------------------------------------
+
+WALL = [(500000, 5700000, 30), (500010, 5700000, 30), (500010, 5700000, 36), (500000, 5700000, 36)]
+WINDOW = [(500002, 5700000, 31), (500002, 5700000, 33), (500004, 5700000, 33), (500004, 5700000, 31)]
+
+
+def numbers(corners: list[tuple[float, float, float]]) -> list[str]:
+    return [str(v) for corner in corners for v in corner]
+
+
+@dataclass(frozen=True)
+class RingCase:
+    rings: list[list[str]]  # the numbers of each ring as written, exterior first
+    exterior: list[int]  # the exterior as read, as indices into WALL
+    in_one_go: bool  # whether the gml:posList building is read in one go
+    reversed_surface: bool = False
+
+
+RING_CASES = {
+    "closed": RingCase([numbers([*WALL, WALL[0]])], [0, 1, 2, 3], True),
+    "open": RingCase([numbers(WALL)], [0, 1, 2, 3], True),
+    "hole": RingCase([numbers([*WALL, WALL[0]]), numbers([*WINDOW, WINDOW[0]])], [0, 1, 2, 3], True),
+    "reversed": RingCase([numbers([*WALL, WALL[0]]), numbers(WINDOW)], [3, 2, 1, 0], True, reversed_surface=True),
+    # Left to the ring-by-ring reader: a closing corner in other digits, the first corner repeated.
+    "closing-in-other-digits": RingCase([[*numbers(WALL), "500000.0", "5700000.00", "30.0"]], [0, 1, 2, 3], False),
+    "first-corner-repeated": RingCase([numbers([WALL[0], *WALL, WALL[0]])], [0, 0, 1, 2, 3], False),
+}
+
+
+def ring_xml(values: list[str], encoding: str) -> str:
+    if encoding == "posList":
+        return f'<gml:posList srsDimension="3">{" ".join(values)}</gml:posList>'
+    return "".join(f"<gml:pos>{' '.join(values[i : i + 3])}</gml:pos>" for i in range(0, len(values), 3))
+
+
+def wall_xml(case: RingCase, encoding: str) -> str:
+    boundaries = "".join(
+        f"<gml:{side}><gml:LinearRing>{ring_xml(ring, encoding)}</gml:LinearRing></gml:{side}>"
+        for side, ring in zip(["exterior"] + ["interior"] * len(case.rings), case.rings, strict=False)
+    )
+    surface = f"<gml:Polygon>{boundaries}</gml:Polygon>"
+    if case.reversed_surface:
+        surface = (
+            '<gml:OrientableSurface orientation="-"><gml:baseSurface>'
+            f"{surface}</gml:baseSurface></gml:OrientableSurface>"
+        )
+    return (
+        "<bldg:boundedBy><bldg:WallSurface><bldg:lod2MultiSurface><gml:MultiSurface>"
+        f"<gml:surfaceMember>{surface}</gml:surfaceMember>"
+        "</gml:MultiSurface></bldg:lod2MultiSurface></bldg:WallSurface></bldg:boundedBy>"
+    )
+
+
+@pytest.mark.parametrize("case", RING_CASES.values(), ids=RING_CASES.keys())
+def test_poslist_rings_read_in_one_go_match_rings_read_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: RingCase
+) -> None:
+    """A building of gml:posList rings is read in one go, one of gml:pos rings ring by ring: the same polygons."""
+    ring_by_ring = Counter[str]()
+    polygon_rings = citygml._polygon_rings
+
+    def counted(face: Any) -> list[np.ndarray]:
+        ring_by_ring[face.element.getroottree().docinfo.URL] += 1
+        return polygon_rings(face)
+
+    monkeypatch.setattr(citygml, "_polygon_rings", counted)
+    read = {}
+    for encoding in ("posList", "pos"):
+        path = tmp_path / f"{encoding}.gml"
+        path.write_text(citygml2(member("b", wall_xml(case, encoding))), encoding="utf-8")
+        read[encoding] = read_citygml_buildings(path, UTM32)
+    assert (ring_by_ring[str(tmp_path / "posList.gml")] == 0) == case.in_one_go
+    assert ring_by_ring[str(tmp_path / "pos.gml")] == 1
+    for name in ("vertices", "ring_offsets", "polygon_rings", "polygon_kind", "building_polygons"):
+        np.testing.assert_array_equal(getattr(read["posList"], name), getattr(read["pos"], name))
+    buildings = read["posList"]
+    assert np.diff(buildings.ring_offsets).tolist() == [len(case.exterior)] + [4] * (len(case.rings) - 1)
+    assert buildings.vertices[: len(case.exterior)].tolist() == [list(WALL[i]) for i in case.exterior]

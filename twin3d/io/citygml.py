@@ -24,6 +24,12 @@ What is read:
   Coordinates are read easting first, except in geographic CRSs whose axis order is latitude first
   (``urn:ogc:def:crs:EPSG::4326``, as GML prescribes); each ``srsName`` met is honoured, polygon by polygon.
 
+Speed: most files write every ring the same way (``gml:exterior`` / ``gml:LinearRing`` / ``gml:posList`` of x y z)
+and name the CRS once for the file. The rings of such a building are read in one go: all its numbers are parsed by
+one numpy call and the rings are checked on the parsed values; without an ``srsName`` in the building no CRS is
+looked up per polygon. A building with anything else (``gml:pos``, ``gml:coordinates``, a ring that may be broken)
+is read polygon by polygon, ring by ring, which gives the same result, or the same error, in the common case too.
+
 Example:
     >>> from pyproj import CRS
     >>> for chunk in iter_citygml_buildings(Path("LoD2_32_328_5730_1_NW.gml"), CRS.from_epsg(25832)):
@@ -33,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -72,6 +79,7 @@ _EXTERIOR_TAGS = frozenset(_gml("exterior", "outerBoundaryIs"))
 _INTERIOR_TAGS = frozenset(_gml("interior", "innerBoundaryIs"))
 _LINEAR_RING_TAGS = frozenset(_gml("LinearRing"))
 _POSLIST_TAGS = _gml("posList")
+_POSLIST_TAG_SET = frozenset(_POSLIST_TAGS)
 # Where boundary surfaces reference polygons held elsewhere (lxml's iter is slow with many tags: keep it short).
 _HREF_HOLDER_TAGS = _gml("surfaceMember", "baseSurface")
 _POS_TAGS = _gml("pos")
@@ -85,6 +93,22 @@ _MEASURED_HEIGHT_TAGS = _bldg("measuredHeight")
 _STOREYS_TAGS = _bldg("storeysAboveGround")
 _CON_HEIGHT = f"{{{_CON_NS}}}height"
 _CON_HEIGHT_OBJECT = f"{{{_CON_NS}}}Height"
+# Attribute column of each attribute element (a direct child of a Building or BuildingPart).
+_ATTRIBUTE_TAGS = {
+    tag: column
+    for column, tags in (
+        ("function", _FUNCTION_TAGS),
+        ("name", _NAME_TAGS),
+        ("measured_height", _MEASURED_HEIGHT_TAGS),
+        ("roof_type", _ROOF_TYPE_TAGS),
+        ("storeys", _STOREYS_TAGS),
+    )
+    for tag in tags
+}
+# The same by local name: lxml matches a few "{*}name" patterns faster than many qualified tags.
+_ATTRIBUTE_NAMES = tuple(sorted({"{*}" + tag.partition("}")[2] for tag in _ATTRIBUTE_TAGS}))
+# Whether any element of a building, the building included, has an srsName (most files name the CRS only once).
+_HAS_SRS_NAME = etree.XPath("boolean(.//@srsName)")
 
 _SURFACE_KINDS = {
     "GroundSurface": SurfaceKind.GROUND,
@@ -126,7 +150,7 @@ class _Invalid(Exception):
     """A building cannot be read; the message says why (turned into an InputError that names the building)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Face:
     """One polygon element of a building, classified before its coordinates are parsed."""
 
@@ -134,18 +158,17 @@ class _Face:
     member: Any
     lod: int
     kind: int | None
-    referenced: bool  # its kind comes from a boundary surface's xlink, not from where it stands
     flip: bool
-    srs_name: str | None
-    dimension: str | None
+    referenced: bool = False  # its kind comes from a boundary surface's xlink, not from where it stands
 
 
-@dataclass
+@dataclass(slots=True)
 class _Record:
-    """One building ready for a chunk: open rings, rings per polygon, kind and CRS index per polygon."""
+    """One building ready for a chunk: its open rings' corners, ring sizes, rings, kind and CRS index per polygon."""
 
     attributes: dict[str, Any]
-    rings: list[np.ndarray] = field(default_factory=list)
+    vertices: np.ndarray | None = None  # (v, 3), the rings one after the other; None without polygons
+    ring_sizes: list[int] = field(default_factory=list)
     ring_counts: list[int] = field(default_factory=list)
     kinds: list[int] = field(default_factory=list)
     srs: list[int] = field(default_factory=list)
@@ -201,35 +224,50 @@ def _height_3_0(element: Any) -> str | None:
     return best[1] if best else None
 
 
+def _own_attributes(element: Any) -> dict[str, str | None]:
+    """The stripped text (None when empty) of the first child element per attribute column, in one pass."""
+    found: dict[str, str | None] = {}
+    for child in element.iterchildren(*_ATTRIBUTE_NAMES):
+        column = _ATTRIBUTE_TAGS.get(child.tag)
+        if column is not None and column not in found:
+            found[column] = None if child.text is None else (str(child.text).strip() or None)
+    return found
+
+
 def _attributes(building: Any, parts: list[Any], building_id: str) -> dict[str, Any]:
     """The ATTRIBUTE_SCHEMA row: the building's own values, else taken from its parts.
 
     Where only the parts carry them (NRW writes heights per part), function, name and roof type come from the
     first part that has one; measured height and storeys are the largest over the parts.
     """
+    own = _own_attributes(building)
+    of_parts = [_own_attributes(part) for part in parts]
 
-    def text(tags: tuple[str, ...]) -> str | None:
-        for element in (building, *parts):
-            value = _first_text(element, tags)
+    def text(column: str) -> str | None:
+        for values in (own, *of_parts):
+            value = values.get(column)
             if value is not None:
                 return value
         return None
 
-    def largest(tags: tuple[str, ...], what: str, *, height: bool = False) -> float | None:
-        own = _first_text(building, tags) or (_height_3_0(building) if height else None)
-        if own is not None:
-            return _number(own, what)
-        values = [_number(_first_text(p, tags) or (_height_3_0(p) if height else None), what) for p in parts]
+    def largest(column: str, what: str, *, height: bool = False) -> float | None:
+        value = own.get(column) or (_height_3_0(building) if height else None)
+        if value is not None:
+            return _number(value, what)
+        values = [
+            _number(v.get(column) or (_height_3_0(p) if height else None), what)
+            for p, v in zip(parts, of_parts, strict=True)
+        ]
         present = [v for v in values if v is not None]
         return max(present) if present else None
 
     return {
         "id": building_id,
-        "function": text(_FUNCTION_TAGS),
-        "name": text(_NAME_TAGS),
-        "measured_height": largest(_MEASURED_HEIGHT_TAGS, "measuredHeight", height=True),
-        "roof_type": text(_ROOF_TYPE_TAGS),
-        "storeys": largest(_STOREYS_TAGS, "storeysAboveGround"),
+        "function": text("function"),
+        "name": text("name"),
+        "measured_height": largest("measured_height", "measuredHeight", height=True),
+        "roof_type": text("roof_type"),
+        "storeys": largest("storeys", "storeysAboveGround"),
         "lod": None,
     }
 
@@ -289,7 +327,8 @@ def _has_three_distinct(points: np.ndarray) -> bool:
 
 
 def _polygon_rings(face: _Face) -> list[np.ndarray]:
-    """Open rings of a polygon, exterior first."""
+    """Open rings of a polygon, exterior first (any GML ring encoding; raises _Invalid with the reason)."""
+    dimension = _inherited(face.element, "srsDimension")
     exterior: list[Any] = []
     interior: list[Any] = []
     for boundary in face.element.iterchildren():
@@ -305,7 +344,7 @@ def _polygon_rings(face: _Face) -> list[np.ndarray]:
         if ring is None or ring.tag not in _LINEAR_RING_TAGS:
             found = "a reference" if boundary.get(_XLINK_HREF) else "no gml:LinearRing"
             raise _Invalid(f"a polygon ring is {found}; only gml:LinearRing rings are read")
-        points = _coordinates(ring, face.dimension)
+        points = _coordinates(ring, dimension)
         if len(points) > 1 and (points[0] == points[-1]).all():
             points = points[:-1]
         if not _has_three_distinct(points):
@@ -348,44 +387,166 @@ def _lend_kinds(faces: list[_Face], building: Any) -> None:
             element = element.getparent()
 
 
+def _plain_ring(boundary: Any, face: _Face) -> list[str] | None:
+    """The number strings of a ``gml:LinearRing`` / ``gml:posList`` ring of x y z triples, at least three; else None."""
+    try:
+        ring = boundary[0]
+        poslist = ring[0]
+    except IndexError:
+        return None
+    if ring.tag not in _LINEAR_RING_TAGS or poslist.tag not in _POSLIST_TAG_SET:
+        return None
+    dimension = poslist.get("srsDimension") or _inherited(face.element, "srsDimension")
+    text = poslist.text
+    if (dimension and dimension != "3") or not text:
+        return None
+    tokens: list[str] = text.split()
+    return tokens if len(tokens) >= 9 and not len(tokens) % 3 else None
+
+
+def _plain_tokens(face: _Face, tokens: list[str], counts: list[int], closed: list[bool]) -> int | None:
+    """The number strings of a polygon in the common encoding, for :func:`_plain_geometry`.
+
+    For a polygon whose rings are ``gml:exterior`` (then ``gml:interior``) elements read by :func:`_plain_ring`,
+    this appends each ring's numbers to ``tokens`` (less a closing corner written exactly as the first), their count
+    to ``counts`` and whether a closing corner was left out to ``closed``, and returns the number of rings. For any
+    other polygon: None.
+    """
+    rings = 0
+    element = face.element
+    for boundary in (element[0],) if len(element) == 1 else element:  # the usual: just the exterior
+        tag = boundary.tag
+        if tag in _EXTERIOR_TAGS:
+            in_order = rings == 0
+        elif tag in _INTERIOR_TAGS:
+            in_order = rings > 0
+        else:
+            continue
+        ring_tokens = _plain_ring(boundary, face) if in_order else None
+        if ring_tokens is None:
+            return None
+        closing = ring_tokens[:3] == ring_tokens[-3:]
+        if closing:
+            del ring_tokens[-3:]
+        closed.append(closing)
+        tokens += ring_tokens
+        counts.append(len(ring_tokens))
+        rings += 1
+    return rings or None
+
+
+def _plain_geometry(faces: list[_Face], record: _Record) -> bool:
+    """The fast path of :func:`_polygon_rings` for all faces of a building at once; False if it does not apply.
+
+    It applies where every polygon is read by :func:`_plain_tokens`, all numbers parse and are finite, and every
+    ring passes :func:`_plain_sizes`. Elsewhere (another encoding, or a ring :func:`_polygon_rings` might reject)
+    the caller reads the building polygon by polygon, which gives the same rings or the error. All numbers of the
+    building are parsed by one numpy call (``float`` for each string, as for each ring before), so the coordinates
+    are the same to the bit.
+    """
+    tokens: list[str] = []
+    counts: list[int] = []
+    closed: list[bool] = []
+    ring_counts: list[int] = []
+    for face in faces:
+        rings = _plain_tokens(face, tokens, counts, closed)
+        if rings is None:
+            return False
+        ring_counts.append(rings)
+    if not tokens:
+        return True
+    try:
+        values = np.array(tokens, dtype=np.float64)
+    except ValueError:
+        return False
+    # A closing corner written like the first equals it unless it is NaN; NaN or infinity anywhere: ring by ring.
+    sizes = _plain_sizes(values.tolist(), counts, closed) if math.isfinite(values.sum()) else None
+    if sizes is None:
+        return False
+    vertices = values.reshape(-1, 3)
+    if any(face.flip for face in faces):  # rings of reversed gml:OrientableSurfaces run the other way
+        flips = [face.flip for face, rings in zip(faces, ring_counts, strict=True) for _ in range(rings)]
+        for end, size, flip in zip(np.cumsum(sizes).tolist(), sizes, flips, strict=True):
+            if flip:
+                vertices[end - size : end] = vertices[end - size : end][::-1].copy()
+    record.vertices, record.ring_sizes, record.ring_counts = vertices, sizes, ring_counts
+    return True
+
+
+def _plain_sizes(values: list[float], counts: list[int], closed: list[bool]) -> list[int] | None:
+    """Corners per ring, if every ring has at least three, the first three distinct, and no unnoticed closing one.
+
+    ``values`` holds the rings' numbers one after the other, ``counts`` how many each, ``closed`` whether a closing
+    corner was left out already. None for a ring that may be broken, or that repeats its first corner at the end in
+    other digits (1.0 for 1): the caller then reads the building polygon by polygon.
+    """
+    sizes: list[int] = []
+    start = 0
+    for count, ring_closed in zip(counts, closed, strict=True):
+        end = start + count
+        first, second, third = values[start : start + 3], values[start + 3 : start + 6], values[start + 6 : start + 9]
+        if count < 9 or first == second or third in (first, second):
+            return None
+        if not ring_closed and first == values[end - 3 : end]:
+            return None
+        sizes.append(count // 3)
+        start = end
+    return sizes
+
+
+def _inherited(polygon: Any, attribute: str) -> str | None:
+    """``srsName`` or ``srsDimension`` of a polygon: its own, else the nearest one of an ancestor below its member."""
+    value = polygon.get(attribute)
+    for ancestor in polygon.iterancestors():
+        if value is not None or _role(ancestor.tag)[0] == _MEMBER:
+            break
+        value = ancestor.get(attribute)
+    return None if value is None else str(value)
+
+
 def _classify(polygon: Any) -> _Face | None:
-    """Walk up from a polygon to its Building or BuildingPart: LoD, surface kind, orientation, CRS, dimension."""
+    """Walk up from a polygon to its Building or BuildingPart: LoD, surface kind and orientation."""
     lod = -1
     kind: int | None = None
     flip = False
-    srs_name = polygon.get("srsName")
-    dimension = polygon.get("srsDimension")
     for ancestor in polygon.iterancestors():
         role, value = _role(ancestor.tag)
+        if role == _NONE:
+            continue
         if role == _MEMBER:
-            return _Face(polygon, ancestor, lod, kind, False, flip, srs_name, dimension) if lod >= 0 else None
-        if role == _LOD and lod < 0:
-            lod = value
-        elif role == _SURFACE and kind is None and lod >= 0:
-            kind = value
-        elif role == _ORIENTABLE and ancestor.get("orientation") == "-":
+            return _Face(polygon, ancestor, lod, kind, flip) if lod >= 0 else None
+        if role == _LOD:
+            if lod < 0:
+                lod = value
+        elif role == _SURFACE:
+            if kind is None and lod >= 0:
+                kind = value
+        elif ancestor.get("orientation") == "-":  # _ORIENTABLE
             flip = not flip
-        if srs_name is None:
-            srs_name = ancestor.get("srsName")
-        if dimension is None:
-            dimension = ancestor.get("srsDimension")
     return None
 
 
 def _select(faces: list[_Face]) -> tuple[list[_Face], float | None]:
     """Per building or part: LoD2 faces if any, else LoD1; copies of labelled faces left out."""
-    by_member: dict[Any, list[_Face]] = {}
-    for face in faces:
-        by_member.setdefault(face.member, []).append(face)
+    first = faces[0].member if faces else None
+    if all(face.member is first for face in faces):  # the usual: no parts
+        by_member = [faces] if faces else []
+    else:
+        members: dict[Any, list[_Face]] = {}
+        for face in faces:
+            members.setdefault(face.member, []).append(face)
+        by_member = list(members.values())
     chosen: list[_Face] = []
     lods: list[int] = []
-    for member_faces in by_member.values():
+    for member_faces in by_member:
         for lod in _READ_LODS:
             at_lod = [f for f in member_faces if f.lod == lod]
             if not at_lod:
                 continue
-            labelled_here = any(f.kind is not None and not f.referenced for f in at_lod)
-            chosen.extend(f for f in at_lod if f.kind is not None or not labelled_here)
+            if any(f.kind is not None and not f.referenced for f in at_lod):
+                chosen += [f for f in at_lod if f.kind is not None]
+            else:
+                chosen += at_lod
             lods.append(lod)
             break
     return chosen, (float(min(lods)) if lods else None)
@@ -405,7 +566,8 @@ class _Chunk:
     """Buildings collected for the next Buildings3D."""
 
     def __init__(self) -> None:
-        self.rings: list[np.ndarray] = []
+        self.vertices: list[np.ndarray] = []  # one block per building with polygons
+        self.ring_sizes: list[int] = []
         self.ring_counts: list[int] = []
         self.kinds: list[int] = []
         self.srs: list[int] = []
@@ -416,17 +578,19 @@ class _Chunk:
         return len(self.polygon_counts)
 
     def add(self, record: _Record) -> None:
-        self.rings.extend(record.rings)
-        self.ring_counts.extend(record.ring_counts)
-        self.kinds.extend(record.kinds)
-        self.srs.extend(record.srs)
+        if record.vertices is not None:
+            self.vertices.append(record.vertices)
+        self.ring_sizes += record.ring_sizes
+        self.ring_counts += record.ring_counts
+        self.kinds += record.kinds
+        self.srs += record.srs
         self.polygon_counts.append(len(record.kinds))
         for name, values in self.rows.items():
             values.append(record.attributes[name])
 
     def build(self, path: Path, source_crs: CRS, crs_list: list[CRS], target_crs: CRS) -> Buildings3D:
-        ring_sizes = np.fromiter((len(r) for r in self.rings), dtype=np.int64, count=len(self.rings))
-        vertices = np.concatenate(self.rings) if self.rings else np.zeros((0, 3))
+        ring_sizes = np.asarray(self.ring_sizes, dtype=np.int64)
+        vertices = np.concatenate(self.vertices) if self.vertices else np.zeros((0, 3))
         polygon_srs = np.asarray(self.srs, dtype=np.int64)
         used = np.unique(polygon_srs)
         vertex_srs = np.repeat(np.repeat(polygon_srs, self.ring_counts), ring_sizes) if len(used) > 1 else None
@@ -510,6 +674,10 @@ class _Reader:
         faces = [f for p in element.iter(*_POLYGON_TAGS) if (f := _classify(p)) is not None]
         _lend_kinds(faces, element)
         chosen, record.attributes["lod"] = _select(faces)
+        record.kinds = [f.kind if f.kind is not None else int(SurfaceKind.SOLID) for f in chosen]
+        # Without any srsName in the building (the usual case: the file names its CRS once) every polygon is in the
+        # file's CRS, and nothing needs to be looked up per polygon.
+        named = bool(chosen) and not self.declared and bool(_HAS_SRS_NAME(element))
         envelope_srs: dict[Any, str | None] = {}
 
         def member_srs(member: Any) -> str | None:
@@ -517,15 +685,29 @@ class _Reader:
                 envelope_srs[member] = _envelope_srs(member)
             return envelope_srs[member]
 
-        for face in chosen:
-            rings = _polygon_rings(face)
-            srs_name = face.srs_name
-            if srs_name is None and not self.declared:
+        def srs(face: _Face) -> int:
+            if not named:
+                return self.srs(None)
+            srs_name = _inherited(face.element, "srsName")
+            if srs_name is None:
                 srs_name = member_srs(face.member) or member_srs(element)
-            record.rings.extend(rings)
-            record.ring_counts.append(len(rings))
-            record.kinds.append(face.kind if face.kind is not None else int(SurfaceKind.SOLID))
-            record.srs.append(self.srs(srs_name))
+            return self.srs(srs_name)
+
+        if _plain_geometry(chosen, record):
+            if named:
+                record.srs = [srs(face) for face in chosen]
+            elif chosen:
+                record.srs = [self.srs(None)] * len(chosen)
+            return record
+        # Element by element, in the original order: the first broken ring or unknown CRS is the one reported.
+        rings: list[np.ndarray] = []
+        for face in chosen:
+            polygon = _polygon_rings(face)
+            rings += polygon
+            record.ring_counts.append(len(polygon))
+            record.srs.append(srs(face))
+        record.ring_sizes = [len(ring) for ring in rings]
+        record.vertices = np.concatenate(rings) if rings else None
         return record
 
     def chunks(self, chunk_size: int) -> Iterator[Buildings3D]:
@@ -533,8 +715,15 @@ class _Reader:
             raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
         self.check_file()
         chunk = _Chunk()
+        # remove_blank_text: no text nodes for the indentation between elements (faster; every text read is
+        # stripped, so nothing read changes).
         events = etree.iterparse(
-            str(self.path), events=("end",), tag=_BUILDING_TAGS, resolve_entities=False, no_network=True
+            str(self.path),
+            events=("end",),
+            tag=_BUILDING_TAGS,
+            resolve_entities=False,
+            no_network=True,
+            remove_blank_text=True,
         )
         try:
             for _event, element in events:
