@@ -7,10 +7,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from twin3d.pipeline.build import build_twin
@@ -55,11 +57,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iterator[str]:
-    """The real server (uvicorn) on a free local port, serving the built twins; yields its base URL."""
-    port = free_port()
-    app = create_app(ServerSettings(port=port), demo_paths)
+@contextmanager
+def serving(app: FastAPI, port: int) -> Iterator[str]:
+    """Run ``app`` with uvicorn on 127.0.0.1:``port`` in a thread; yields the base URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -68,9 +68,19 @@ def live_server(demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iter
         if time.monotonic() > deadline:
             raise RuntimeError("server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iterator[str]:
+    """The real server (uvicorn) on a free local port, serving the built twins; yields its base URL."""
+    port = free_port()
+    with serving(create_app(ServerSettings(port=port), demo_paths), port) as url:
+        yield url
 
 
 @pytest.fixture

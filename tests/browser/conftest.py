@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, FloatRect, Page, Request, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -44,36 +46,61 @@ class PageWatch:
         assert self.foreign_requests == [], self.foreign_requests
 
 
+@contextmanager
+def watched_page(
+    browser: Browser, base_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[Page, PageWatch]]:
+    """A fresh page that records console errors and requests leaving ``base_url``'s origin.
+
+    A screenshot is kept under ``tmp_path`` when the test fails.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    watch = PageWatch(base_url)
+    origin = urlsplit(base_url).netloc
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            watch.console_errors.append(msg.text)
+
+    def on_request(req: Request) -> None:
+        if urlsplit(req.url).netloc != origin and not req.url.startswith(("data:", "blob:")):
+            watch.foreign_requests.append(req.url)
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: watch.console_errors.append(f"page error: {exc}"))
+    pg.on("request", on_request)
+    try:
+        yield pg, watch
+    finally:
+        if request.node.stash.get(_FAILED, False):
+            shot = tmp_path / "failure.png"
+            pg.screenshot(path=shot)
+            print(f"screenshot of the failure: {shot}")
+        context.close()
+
+
+def click_until(page: Page, box: FloatRect, x: float, y: float, condition: str, *, attempts: int = 3) -> None:
+    """Click at canvas pixel (x, y) until the JavaScript ``condition`` holds.
+
+    A click that lands during a seconds-long software-rendered frame can be missed, as it can be by a person.
+    """
+    for _attempt in range(attempts):
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        try:
+            page.wait_for_function(condition, timeout=10_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+
+
 @pytest.fixture
 def page(
     browser: Browser, live_server: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Page, PageWatch]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    pg = context.new_page()
-    watch = PageWatch(live_server)
-    origin = urlsplit(live_server).netloc
-
-    def on_console(msg):  # type: ignore[no-untyped-def]
-        if msg.type == "error":
-            watch.console_errors.append(msg.text)
-
-    pg.on("console", on_console)
-    pg.on("pageerror", lambda exc: watch.console_errors.append(f"page error: {exc}"))
-    pg.on(
-        "request",
-        lambda req: (
-            None
-            if urlsplit(req.url).netloc == origin or req.url.startswith(("data:", "blob:"))
-            else watch.foreign_requests.append(req.url)
-        ),
-    )
-    yield pg, watch
-    failed = request.node.stash.get(_FAILED, False)
-    if failed:
-        shot = tmp_path / "failure.png"
-        pg.screenshot(path=shot)
-        print(f"screenshot of the failure: {shot}")
-    context.close()
+    with watched_page(browser, live_server, tmp_path, request) as pair:
+        yield pair
 
 
 _FAILED = pytest.StashKey[bool]()

@@ -8,24 +8,19 @@ starts its own copy of the real app with two extra mounts on the same origin, fo
 from __future__ import annotations
 
 import io
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-import uvicorn
 from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 from PIL import Image
 from playwright.sync_api import Browser, Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.browser.conftest import _FAILED, PageWatch
-from tests.conftest import REPO, free_port
+from tests.browser.conftest import PageWatch, click_until, watched_page
+from tests.conftest import REPO, free_port, serving
 from twin3d.pipeline.report import BuildReport
 from twin3d.server.app import create_app
 from twin3d.settings import PathSettings, ServerSettings
@@ -47,17 +42,8 @@ def cesium_server(demo_paths: PathSettings, built: dict[str, BuildReport]) -> It
     app = create_app(ServerSettings(port=port), demo_paths)
     app.mount("/cesium-test", StaticFiles(directory=CESIUM_PAGE, html=True), name="cesium-test")
     app.mount("/cesium-build", StaticFiles(directory=CESIUM_BUILD), name="cesium-build")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port) as url:
+        yield url
 
 
 @pytest.fixture
@@ -65,31 +51,8 @@ def cesium_page(
     browser: Browser, cesium_server: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Page, PageWatch]]:
     """A page on the Cesium test server that records console errors and requests to other origins."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    pg = context.new_page()
-    watch = PageWatch(cesium_server)
-    origin = urlsplit(cesium_server).netloc
-
-    def on_console(msg):  # type: ignore[no-untyped-def]
-        if msg.type == "error":
-            watch.console_errors.append(msg.text)
-
-    pg.on("console", on_console)
-    pg.on("pageerror", lambda exc: watch.console_errors.append(f"page error: {exc}"))
-    pg.on(
-        "request",
-        lambda req: (
-            None
-            if urlsplit(req.url).netloc == origin or req.url.startswith(("data:", "blob:"))
-            else watch.foreign_requests.append(req.url)
-        ),
-    )
-    yield pg, watch
-    if request.node.stash.get(_FAILED, False):
-        shot = tmp_path / "failure.png"
-        pg.screenshot(path=shot)
-        print(f"screenshot of the failure: {shot}")
-    context.close()
+    with watched_page(browser, cesium_server, tmp_path, request) as pair:
+        yield pair
 
 
 def _pixels(page: Page) -> np.ndarray:
@@ -161,14 +124,7 @@ def test_cesium_loads_lauf_renders_and_picks_building_metadata(
     # A real mouse click on the same spot, handled by Cesium's ScreenSpaceEventHandler (LEFT_CLICK).
     box = pg.locator("#cesium canvas").bounding_box()
     assert box is not None
-    for _attempt in range(3):  # a click during a seconds-long software-rendered frame can be missed, as by a person
-        pg.mouse.move(box["x"] + x, box["y"] + y)
-        pg.mouse.click(box["x"] + x, box["y"] + y)
-        try:
-            pg.wait_for_function("window.__cesium.picked !== null", timeout=10_000)
-            break
-        except PlaywrightTimeoutError:
-            continue
+    click_until(pg, box, x, y, "window.__cesium.picked !== null")
     clicked = pg.evaluate("window.__cesium.picked")
     assert clicked is not None, "the click reached no LEFT_CLICK handler"
     assert clicked["id"] == SCHOOL, clicked

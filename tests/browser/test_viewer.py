@@ -9,9 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from playwright.sync_api import Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.browser.conftest import PageWatch
+from tests.browser.conftest import PageWatch, click_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TILES_TIMEOUT_MS = 120_000
@@ -68,14 +67,7 @@ def test_lauf_buildings_render_and_a_click_shows_the_building(
     assert box is not None
     # Click once the building is really under the cursor; software rendering may still be finishing tiles.
     pg.wait_for_function(f"window.__twin3d.pickLayer({x}, {y}) === 'buildings-lauf'", timeout=TILES_TIMEOUT_MS)
-    for _attempt in range(3):  # a click during a seconds-long software-rendered frame can be missed, as by a person
-        pg.mouse.move(box["x"] + x, box["y"] + y)
-        pg.mouse.click(box["x"] + x, box["y"] + y)
-        try:
-            pg.wait_for_function("window.__twin3d.lastBuilding !== null", timeout=10_000)
-            break
-        except PlaywrightTimeoutError:
-            continue
+    click_until(pg, box, x, y, "window.__twin3d.lastBuilding !== null")
     assert pg.evaluate("window.__twin3d.lastBuilding") == "way/23777857"
     details = pg.locator("#building-details")
     assert details.locator("[data-field=name]").inner_text() == "Montesori FOS"
@@ -139,14 +131,7 @@ def test_citygml_lod2_buildings_render_and_pick_in_deck_gl(
     pg.wait_for_function(f"window.__twin3d.pickLayer({x}, {y}) === 'buildings-nrw'", timeout=TILES_TIMEOUT_MS)
     box = pg.locator("#deck-container").bounding_box()
     assert box is not None
-    for _attempt in range(3):
-        pg.mouse.move(box["x"] + x, box["y"] + y)
-        pg.mouse.click(box["x"] + x, box["y"] + y)
-        try:
-            pg.wait_for_function("window.__twin3d.lastBuilding !== null", timeout=10_000)
-            break
-        except PlaywrightTimeoutError:
-            continue
+    click_until(pg, box, x, y, "window.__twin3d.lastBuilding !== null")
     assert pg.evaluate("window.__twin3d.lastBuilding") == "DENW34AL0000rEeN"
     details = pg.locator("#building-details")
     assert "Messung" in details.locator("[data-field=heightSource]").inner_text()
