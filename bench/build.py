@@ -24,7 +24,8 @@ from twin3d.pipeline.build import build_twin
 from twin3d.pipeline.config import BuildingsSource, load_pipeline
 from twin3d.settings import PathSettings
 from twin3d.tiling.geodesy import frame_at
-from twin3d.tiling.tileset import BuildingSet, write_tileset
+from twin3d.tiling.geometry import ExtrudedBuildings
+from twin3d.tiling.tileset import BuildingProperties, TilingOptions, block_partitions, write_tileset
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -60,22 +61,19 @@ def main() -> None:
             tile_bytes = report.tile_bytes
             footprints = table.geometry
             n = len(footprints)
-            tiles = BuildingSet(
-                np.array([f"b{i}" for i in range(n)], dtype=object),
-                footprints,
-                np.full(n, 370.0),
-                np.full(n, 7.5),
-                {},
-                crs,
-            )
-            frame = frame_at(11.28, 49.51, 370.0)
+            base = np.full(n, 370.0)
+            geometry = ExtrudedBuildings(footprints, base, base + 7.5, crs)
+            props = BuildingProperties(np.array([f"b{i}" for i in range(n)], dtype=object))
             t0 = time.perf_counter()
             write_tileset(
-                tiles,
-                frame,
-                Path(tmp) / "tiles-only",
-                max_features=cfg.tiles.max_features_per_tile,
-                max_vertices=cfg.tiles.max_vertices_per_tile,
+                geometry,
+                props,
+                partition_of=block_partitions(geometry.centroids(), cfg.tiles.block_size_m),
+                frame=frame_at(11.28, 49.51, 370.0),
+                out_dir=Path(tmp) / "tiles-only",
+                options=TilingOptions(
+                    max_features=cfg.tiles.max_features_per_tile, max_vertices=cfg.tiles.max_vertices_per_tile
+                ),
             )
             tile_times.append(time.perf_counter() - t0)
 

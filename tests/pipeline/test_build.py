@@ -209,3 +209,35 @@ type_field = "building"
     ground = dict(con.execute("SELECT building_id, ground_height FROM buildings").fetchall())
     assert ground["beyond"] == 45.0
     assert 39.0 < ground["slope"] < 45.0  # the Rhine bank, lowest corner of the outline
+
+
+def test_skip_invalid_leaves_out_a_broken_citygml_building_and_counts_it(tmp_path: Path) -> None:
+    from tests.conftest import TEST_PIPELINES  # noqa: PLC0415
+
+    gml = (TEST_PIPELINES.parent / "citygml" / "nrw_lod2_3_buildings_citygml1.gml").read_text(encoding="utf-8")
+    head, building, rest = gml.partition('<bldg:Building gml:id="DENW34AL00026uV0">')
+    # Break the last building: the ring of its first polygon keeps only two corners.
+    start = rest.index("<gml:posList", rest.index("<gml:Polygon"))
+    open_end = rest.index(">", start) + 1
+    close = rest.index("</gml:posList>", open_end)
+    two_corners = " ".join(rest[open_end:close].split()[:6])
+    broken = head + building + rest[:open_end] + two_corners + rest[close:]
+    (tmp_path / "citygml").mkdir()
+    (tmp_path / "citygml" / "tile.gml").write_text(broken, encoding="utf-8")
+    (tmp_path / "pipelines").mkdir()
+    toml = (TEST_PIPELINES / "nrw.toml").read_text(encoding="utf-8")
+    toml = toml.replace("../citygml/nrw_lod2_3_buildings_citygml1.gml", "../citygml/tile.gml")
+    (tmp_path / "pipelines" / "nrw.toml").write_text(toml, encoding="utf-8")
+    paths = PathSettings(pipelines_dir=tmp_path / "pipelines", store_dir=tmp_path / "var", tiles_dir=tmp_path / "t")
+
+    code, output = _run(paths, "build", "nrw")
+    assert code != 0
+    assert "tile.gml" in output
+    assert "DENW34AL00026uV0" in output
+    assert "--skip-invalid" in output
+    assert not paths.store_file("nrw").exists()
+
+    code, output = _run(paths, "build", "nrw", "--skip-invalid")
+    assert code == 0, output
+    assert "dropped 1 record(s)" in output
+    assert "2 buildings" in output

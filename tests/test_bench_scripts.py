@@ -1,0 +1,35 @@
+"""The benchmark scripts keep running and print one JSON figure per line (their numbers are not judged here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def _figures(*args: str) -> dict[str, dict[str, object]]:
+    result = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=600, check=True)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert all({"name", "value", "unit"} <= set(line) for line in lines), lines
+    return {str(line["name"]): line for line in lines}
+
+
+def test_build_bench_runs_on_lauf() -> None:
+    figures = _figures("bench/build.py", "--repeat", "1")
+    assert figures["build_buildings_per_s"]["buildings"] == 6492
+    assert float(figures["tile_bytes_per_building"]["value"]) > 0  # type: ignore[arg-type]
+
+
+def test_tiles_bench_runs_small() -> None:
+    figures = _figures("bench/tiles.py", "--phase", "lod1", "--lod1", "3000", "--workers", "2")
+    assert figures["lod1_buildings_per_s"]["buildings"] == 3000
+    assert "lod1_bytes_per_building_meshopt" in figures
+    assert float(figures["lod1_peak_memory"]["value"]) > 0  # type: ignore[arg-type]
+    baseline = _figures("bench/tiles.py", "--phase", "baseline", "--baseline", "100")
+    assert float(baseline["speedup_vs_py3dtiles"]["value"]) > 1  # type: ignore[arg-type]
