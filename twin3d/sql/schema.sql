@@ -100,3 +100,55 @@ CREATE TABLE paths (
     geom       GEOMETRY NOT NULL,
     geom_wgs84 GEOMETRY NOT NULL
 );
+
+-- The synthetic population (twin3d.population). Households and persons are the store's microdata: no public
+-- endpoint reads them; the public API reads population_public, which only twin3d.population.privacy writes.
+CREATE TABLE households (
+    replicate      SMALLINT NOT NULL,     -- 0 is the published one; more on request
+    household_id   BIGINT NOT NULL,
+    household_type VARCHAR NOT NULL,      -- single | couple | couple_children | single_parent | shared
+    size           UTINYINT NOT NULL,
+    adults         UTINYINT NOT NULL,
+    children       UTINYINT NOT NULL,     -- persons under 18
+    persona        VARCHAR NOT NULL,
+    district_id    VARCHAR,               -- the district whose statistics it was fitted to
+    cell_id        VARCHAR,               -- the census grid cell it was fitted to
+    building_id    VARCHAR,               -- NULL where the town has no residential buildings
+    lon            DOUBLE NOT NULL,
+    lat            DOUBLE NOT NULL,
+    h3_10          UBIGINT NOT NULL,
+    PRIMARY KEY (replicate, household_id)
+);
+
+CREATE TABLE persons (
+    replicate    SMALLINT NOT NULL,
+    person_id    BIGINT NOT NULL,
+    household_id BIGINT NOT NULL,
+    age          UTINYINT NOT NULL,
+    sex          VARCHAR NOT NULL,        -- m | f
+    role         VARCHAR NOT NULL,        -- adult | child
+    PRIMARY KEY (replicate, person_id)
+);
+
+CREATE TABLE personas (
+    persona_id     VARCHAR PRIMARY KEY,
+    position       INTEGER NOT NULL,
+    name           VARCHAR NOT NULL,
+    name_en        VARCHAR NOT NULL,
+    description    VARCHAR NOT NULL,
+    description_en VARCHAR NOT NULL,
+    color          VARCHAR NOT NULL,      -- #rrggbb
+    rule           JSON NOT NULL,
+    needs          JSON NOT NULL
+);
+
+-- Privacy-safe aggregates: the only population table public endpoints read (written by privacy.publish).
+CREATE TABLE population_public (
+    scenario        VARCHAR NOT NULL,     -- 'baseline' or a scenario's content hash
+    resolution      UTINYINT NOT NULL,    -- the H3 resolution asked for
+    h3              UBIGINT NOT NULL,     -- the published cell: at that resolution, or a coarser one it was merged into
+    cell_resolution UTINYINT NOT NULL,
+    persona         VARCHAR NOT NULL,     -- a persona id, or '*' for everyone
+    persons         BIGINT NOT NULL,
+    households      BIGINT NOT NULL
+);
