@@ -32,6 +32,10 @@ class PathSettings(BaseSettings):
         """The DuckDB file of ``twin``."""
         return self.store_dir / f"{twin}.duckdb"
 
+    def privacy_key_file(self, twin: str) -> Path:
+        """The secret that keys the privacy gate's noise for ``twin`` (created on the first build, kept after)."""
+        return self.store_dir / f"{twin}.privacy-key"
+
     def tileset_dir(self, twin: str) -> Path:
         """The tileset folder of ``twin``."""
         return self.tiles_dir / twin

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -31,6 +32,7 @@ from twin3d.pipeline.config import (
     PipelineConfig,
 )
 from twin3d.pipeline.heights import HEIGHT_SOURCES
+from twin3d.pipeline.population_step import population_step
 from twin3d.pipeline.report import BuildReport, SourceSummary
 from twin3d.pipeline.sources import (
     StepContext,
@@ -43,6 +45,7 @@ from twin3d.pipeline.sources import (
 )
 from twin3d.pipeline.staging import StagedDir
 from twin3d.pipeline.tiles import write_building_tiles
+from twin3d.population.placement import BuildingStock
 from twin3d.settings import PathSettings
 from twin3d.store.writer import StoreWriter
 from twin3d.tiling.geodesy import frame_at
@@ -138,6 +141,27 @@ def _origin(cfg: PipelineConfig, crs: CRS, loaded: _Loaded) -> tuple[float, floa
     return float(lon[0]), float(lat[0])
 
 
+def _building_stock(buildings: BuildingRows | None) -> BuildingStock | None:
+    if buildings is None or not len(buildings.ids):
+        return None
+    levels = buildings.columns["levels"].to_numpy(zero_copy_only=False).astype(np.float64)
+    return BuildingStock(
+        ids=buildings.ids.to_numpy(zero_copy_only=False).astype(object),
+        footprints=buildings.footprints,
+        building_type=buildings.columns["building_type"].to_numpy(zero_copy_only=False).astype(object),
+        levels=np.nan_to_num(levels, nan=np.nan),
+        height=buildings.height,
+    )
+
+
+def _population_note(report: dict[str, Any]) -> str:
+    levels = ", ".join(
+        f"{lv['level']} SRMSE <= {lv['max_srmse_fitted']} ({'met' if lv['met'] else 'NOT met'})"
+        for lv in report["levels"]
+    )
+    return f"population: {report['persons']:,} persons in {report['households']:,} households; {levels}"
+
+
 def build_twin(
     cfg: PipelineConfig, paths: PathSettings, progress: Progress | None = None, *, skip_invalid: bool = False
 ) -> BuildReport:
@@ -187,6 +211,17 @@ def build_twin(
                 store.insert(table_name, table)
         for level, parent in loaded.parents:
             store.assign_parents(level, parent)
+
+        if cfg.population is not None:
+            report_progress("synthesising the population", 0, 1)
+            population = population_step(
+                cfg, loaded.tables, _building_stock(buildings), paths.privacy_key_file(twin.name)
+            )
+            for table_name in ("households", "persons", "personas"):
+                store.insert(table_name, getattr(population, table_name))
+            store.insert("population_public", population.public)
+            store.put_meta("population_report", population.report)
+            report.notes.append(_population_note(population.report))
 
         if buildings is not None and len(buildings.ids):
             old_tiles = paths.tileset_dir(twin.name)

@@ -209,6 +209,60 @@ class TilingRules(_Strict):
     workers: int = Field(default=1, ge=1, le=64, description="processes that build partitions in parallel")
 
 
+class PlacementSection(_Strict):
+    """Which buildings house people, and the point lattice used where a zone has none."""
+
+    residential_types: list[str] = Field(
+        default_factory=lambda: [
+            "yes",
+            "house",
+            "detached",
+            "semidetached_house",
+            "terrace",
+            "residential",
+            "apartments",
+            "farm",
+            "bungalow",
+            "dormitory",
+        ]
+    )
+    min_footprint_m2: float = Field(default=35.0, ge=0, description="smaller buildings are sheds and garages")
+    lattice_spacing_m: float = Field(default=100.0, ge=10.0, le=1000.0)
+
+
+class PrivacySection(_Strict):
+    """Thresholds of the privacy gate; they can be raised, never lowered below the defaults."""
+
+    min_persons: int = Field(default=50, ge=50)
+    min_households: int = Field(default=25, ge=25)
+    min_group: int = Field(default=3, ge=3)
+    noise_amplitude: int = Field(default=2, ge=1, le=10)
+
+
+class PopulationSection(_Strict):
+    """The ``[population]`` table: synthesise households and persons from the twin's statistics."""
+
+    year: int = Field(description="the statistics year the population reproduces")
+    district_level: str | None = Field(default=None, description="district level whose tables are fitted")
+    seed: int = Field(default=2023, ge=0)
+    replicates: int = Field(default=1, ge=1, le=20)
+    holdout: list[str] = Field(default_factory=list, description="controls left out of the fit to validate it")
+    priors: str = Field(default="priors/germany.toml", description="household priors, relative to this file")
+    personas: str = Field(default="personas.toml", description="persona catalogue, relative to this file")
+    placement: PlacementSection = PlacementSection()
+    privacy: PrivacySection = PrivacySection()
+
+    @field_validator("holdout")
+    @classmethod
+    def _known_controls(cls, value: list[str]) -> list[str]:
+        from twin3d.population.controls import ALL_CONTROLS  # noqa: PLC0415  (keeps config import light)
+
+        unknown = sorted(set(value) - set(ALL_CONTROLS))
+        if unknown:
+            raise ValueError(f"unknown control(s) {', '.join(unknown)}; known: {', '.join(ALL_CONTROLS)}")
+        return value
+
+
 class PipelineConfig(_Strict):
     """A whole pipeline definition."""
 
@@ -216,6 +270,7 @@ class PipelineConfig(_Strict):
     sources: list[Source]
     heights: HeightRules = HeightRules()
     tiles: TilingRules = TilingRules()
+    population: PopulationSection | None = None
     base_dir: Path = Field(default=Path(), description="folder of the definition file (set on load)")
 
     @model_validator(mode="after")
@@ -232,6 +287,9 @@ class PipelineConfig(_Strict):
                 raise ValueError(f"source {s.name!r} refers to district level {s.level!r}, which no source defines")
             if isinstance(s, DistrictsSource) and s.parent_level and s.parent_level not in levels:
                 raise ValueError(f"source {s.name!r}: parent level {s.parent_level!r} is not defined")
+        pop = self.population
+        if pop is not None and pop.district_level is not None and pop.district_level not in levels:
+            raise ValueError(f"population.district_level {pop.district_level!r} is not a district level of a source")
         return self
 
     def twin_crs(self) -> CRS:

@@ -1,0 +1,250 @@
+"""The validation report: how well the synthetic population reproduces the statistics it came from.
+
+Per control and level (district, census grid cell, H3 res 9) it gives the standardised root mean square error
+SRMSE = sqrt(mean((synthetic - target)^2)) / mean(target) and the share of units within max(1, 10 %) of the
+target. Controls held out of the fit are reported the same way and flagged: they test the model, not the fit.
+
+H3 cells have no statistics of their own; their reference is the zone targets spread over the zone's
+capacity (buildings or area) exactly as placement intends, so the H3 figure measures what integer households
+and placement add to the error.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from h3ronpy import change_resolution
+
+from twin3d.population.controls import AGE_BANDS, GRID_AGE_GROUPS, SEXES, district_controls
+from twin3d.population.placement import slot_shares
+from twin3d.population.synthesis import Population, PopulationInputs, Replicate
+
+TARGETS = {"district": 0.05, "grid": 0.30, "h3_9": 0.10}
+GRID_VARIABLES = {"persons": "population", **{g: g for g in GRID_AGE_GROUPS}, **{s: s for s in SEXES}}
+
+
+@dataclass(frozen=True)
+class ControlFit:
+    """One control at one level."""
+
+    control: str
+    units: int
+    srmse: float
+    within_10pct: float
+    target_total: float
+    synthetic_total: float
+    holdout: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "control": self.control,
+            "units": self.units,
+            "srmse": round(self.srmse, 5),
+            "within_10pct": round(self.within_10pct, 4),
+            "target_total": round(self.target_total, 1),
+            "synthetic_total": round(self.synthetic_total, 1),
+            "holdout": self.holdout,
+        }
+
+
+def compare(name: str, synthetic: np.ndarray, target: np.ndarray, holdout: bool) -> ControlFit | None:
+    """SRMSE and the share within max(1, 10 %) over the units with a known target; None if there are none."""
+    known = np.isfinite(target)
+    if not known.any() or np.nanmean(target[known]) <= 0:
+        return None
+    s, t = synthetic[known], target[known]
+    srmse = float(np.sqrt(np.mean((s - t) ** 2)) / np.mean(t))
+    within = float(np.mean(np.abs(s - t) <= np.maximum(1.0, 0.1 * t)))
+    return ControlFit(name, int(known.sum()), srmse, within, float(t.sum()), float(s.sum()), holdout)
+
+
+def person_counts(rep: Replicate, unit_of_household: np.ndarray, n_units: int) -> dict[str, np.ndarray]:
+    """Persons per unit by age band, grid age group and sex, counted from the synthetic persons themselves."""
+    unit = unit_of_household[rep.persons.household]
+    inside = unit >= 0
+    age = rep.persons.age.astype(np.int64)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(unit[inside & mask], minlength=n_units).astype(np.float64)
+
+    from twin3d.population.prototypes import AGE_CLASSES  # noqa: PLC0415
+
+    out = {"persons": count(np.ones(len(age), dtype=bool))}
+    for name, classes in {**AGE_BANDS, **GRID_AGE_GROUPS}.items():
+        lo, hi = AGE_CLASSES[classes[0]][0], AGE_CLASSES[classes[-1]][1]
+        out[name] = count((age >= lo) & (age <= hi))
+    out["male"] = count(rep.persons.male)
+    out["female"] = count(~rep.persons.male)
+    return out
+
+
+def household_counts(pop: Population, rep: Replicate, unit: np.ndarray, n_units: int) -> dict[str, np.ndarray]:
+    """Households per unit by the household controls."""
+    from twin3d.population.controls import prototype_coefficients  # noqa: PLC0415
+
+    coefs = prototype_coefficients(pop.protos, 0.5)
+    inside = unit >= 0
+    names = ("households", "single", "single_under_30", "single_65_plus", "with_children", "single_parent")
+    return {n: np.bincount(unit[inside], weights=coefs[n][rep.proto][inside], minlength=n_units) for n in names}
+
+
+def district_level(pop: Population, inputs: PopulationInputs, holdout: set[str]) -> list[ControlFit]:
+    if inputs.districts is None or (pop.zones.district < 0).any():
+        return []
+    rep = pop.first
+    n = len(inputs.districts.ids)
+    unit = pop.zones.district[rep.zone]
+    synthetic = {**person_counts(rep, unit, n), **household_counts(pop, rep, unit, n)}
+    targets = district_controls(inputs.districts)
+    fits = [compare(name, synthetic[name], targets[name], name in holdout) for name in targets]
+    return [f for f in fits if f is not None]
+
+
+def grid_level(pop: Population, inputs: PopulationInputs, holdout: set[str]) -> list[ControlFit]:
+    """Synthetic persons per census cell against the cell's own counts, for the part of it inside the twin."""
+    if inputs.grid is None:
+        return []
+    rep = pop.first
+    n = len(inputs.grid.ids)
+    zone_cell = pop.zones.cell
+    synthetic = person_counts(rep, zone_cell[rep.zone], n)
+    cell_area = np.bincount(zone_cell[zone_cell >= 0], minlength=n)
+    share = np.zeros(n)
+    import shapely  # noqa: PLC0415
+
+    inside = zone_cell >= 0
+    np.add.at(share, zone_cell[inside], shapely.area(pop.zones.geometry[inside]))
+    share = np.divide(share, shapely.area(inputs.grid.geometry), out=np.zeros(n), where=cell_area > 0)
+    fits = []
+    for name, variable in GRID_VARIABLES.items():
+        target = np.where(share > 0, inputs.grid.get(variable) * share, np.nan)
+        fits.append(compare(name, synthetic[name], target, name in holdout))
+    return [f for f in fits if f is not None]
+
+
+def h3_level(pop: Population, holdout: set[str], resolution: int = 9) -> list[ControlFit]:
+    """Synthetic counts per H3 cell against the zone targets spread over the zone's slots."""
+    rep = pop.first
+    slots = pop.slots
+    slot_cell = np.asarray(change_resolution(slots.h3, resolution)).astype(np.uint64)
+    cells, slot_unit = np.unique(slot_cell, return_inverse=True)
+    n = len(cells)
+    share = slot_shares(slots, len(pop.zones))
+    hh_unit = slot_unit[rep.slot]
+    synthetic = person_counts(rep, hh_unit, n)
+    synthetic["households"] = np.bincount(hh_unit, minlength=n).astype(np.float64)
+    zone_households = np.bincount(rep.zone, minlength=len(pop.zones)).astype(np.float64)
+    fits = []
+    for name in ("persons", "households", *GRID_AGE_GROUPS, *SEXES):
+        zone_target = zone_households if name == "households" else pop.zones.targets[name]
+        if name == "persons":
+            zone_target = np.bincount(rep.zone, weights=pop.protos.size[rep.proto], minlength=len(pop.zones))
+        per_slot = zone_target[slots.zone] * share
+        target = np.bincount(slot_unit, weights=np.nan_to_num(per_slot), minlength=n)
+        target[~np.isfinite(np.bincount(slot_unit, weights=per_slot, minlength=n))] = np.nan
+        fits.append(compare(name, synthetic[name], target, name in holdout))
+    return [f for f in fits if f is not None]
+
+
+def validation_report(
+    pop: Population, inputs: PopulationInputs, holdout: set[str], context: dict[str, Any]
+) -> dict[str, Any]:
+    """The report as a JSON-ready dict: levels with per-control figures, targets and whether they are met."""
+    levels = {
+        "district": district_level(pop, inputs, holdout),
+        "grid": grid_level(pop, inputs, holdout),
+        "h3_9": h3_level(pop, holdout),
+    }
+    rep = pop.first
+    out_levels = []
+    for level, fits in levels.items():
+        if not fits:
+            continue
+        fitted = [f.srmse for f in fits if not f.holdout]
+        out_levels.append(
+            {
+                "level": level,
+                "units": max(f.units for f in fits),
+                "target_srmse": TARGETS[level],
+                "max_srmse_fitted": round(max(fitted), 5) if fitted else None,
+                "met": bool(fitted) and max(fitted) <= TARGETS[level],
+                "controls": [f.as_dict() for f in fits],
+            }
+        )
+    exact: dict[str, bool] = {}
+    district = next((lv for lv in levels["district"] if lv.control == "persons"), None)
+    if district is not None:
+        exact["district_persons"] = district.srmse == 0.0
+    households = next((lv for lv in levels["district"] if lv.control == "households"), None)
+    if households is not None:
+        exact["district_households"] = households.srmse == 0.0
+    return {
+        **context,
+        "persons": len(rep.persons.age),
+        "households": len(rep.zone),
+        "zones": len(pop.zones),
+        "holdout": sorted(holdout),
+        "exact_totals": exact,
+        "levels": out_levels,
+        "fit": {
+            "iterations": pop.fit.iterations,
+            "worst_relative_error": {k: round(v, 5) for k, v in pop.fit.worst_error.items()},
+            "unfittable_units": pop.fit.unfittable,
+        },
+        "placement": {
+            "slots": len(pop.slots.zone),
+            "building_slots": int((pop.slots.building >= 0).sum()),
+            "zones_on_area_lattice": pop.lattice_zones,
+        },
+        "timings_s": {k: round(v, 3) for k, v in pop.timings.items()},
+    }
+
+
+def report_html(report: dict[str, Any]) -> str:
+    """A self-contained, readable HTML page of the report (no scripts, every value escaped)."""
+    e = html.escape
+    parts = [
+        "<!doctype html><html lang='de'><head><meta charset='utf-8'>",
+        f"<title>Population report: {e(str(report.get('twin', '')))}</title>",
+        "<style>body{font:15px/1.45 system-ui,sans-serif;margin:2rem;max-width:70rem}"
+        "table{border-collapse:collapse;margin:0 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .6rem;"
+        "text-align:right}th:first-child,td:first-child{text-align:left}.bad{background:#fdd}.ok{background:#dfd}"
+        ".hold{font-style:italic}</style></head><body>",
+        f"<h1>Synthetic population of {e(str(report.get('title', report.get('twin', ''))))}</h1>",
+        f"<p>{report['persons']:,} persons in {report['households']:,} households, fitted in "
+        f"{report['zones']:,} zones (seed {e(str(report.get('seed')))}, {e(str(report.get('replicates', 1)))} "
+        "replicate(s)). Hold-out controls (left out of the fit, italic): "
+        f"{e(', '.join(report['holdout']) or 'none')}.</p>",
+    ]
+    if report.get("priors"):
+        parts.append(f"<p>Priors: {e(str(report['priors']))}</p>")
+    if report["exact_totals"]:
+        items = ", ".join(f"{e(k)}: {'yes' if v else 'NO'}" for k, v in report["exact_totals"].items())
+        parts.append(f"<p>Exact district totals: {items}.</p>")
+    for level in report["levels"]:
+        parts.append(
+            f"<h2>{e(level['level'])}: {level['units']:,} units, target SRMSE ≤ {level['target_srmse']}"
+            f" — {'met' if level['met'] else 'NOT met'}</h2>"
+        )
+        parts.append(
+            "<table><tr><th>control</th><th>SRMSE</th><th>within max(1, 10 %)</th>"
+            "<th>target total</th><th>synthetic total</th></tr>"
+        )
+        for c in level["controls"]:
+            cls = "hold" if c["holdout"] else ("ok" if c["srmse"] <= level["target_srmse"] else "bad")
+            parts.append(
+                f"<tr class='{cls}'><td>{e(c['control'])}{' (hold-out)' if c['holdout'] else ''}</td>"
+                f"<td>{c['srmse']:.4f}</td><td>{100 * c['within_10pct']:.1f} %</td>"
+                f"<td>{c['target_total']:,.0f}</td><td>{c['synthetic_total']:,.0f}</td></tr>"
+            )
+        parts.append("</table>")
+    if report.get("personas"):
+        parts.append("<h2>Personas</h2><table><tr><th>persona</th><th>households</th><th>persons</th></tr>")
+        for p in report["personas"]:
+            parts.append(f"<tr><td>{e(p['name'])}</td><td>{p['households']:,}</td><td>{p['persons']:,}</td></tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,305 @@
+"""The synthesis driver: statistics in, households and persons with personas and H3 cells out.
+
+    zones and targets (controls) -> fit prototype weights (fit) -> whole households per zone (integerise)
+    -> exact person totals (refine) -> members (members) -> personas -> slots and H3 (placement)
+
+Seeded and reproducible: replicate ``r`` uses the generator seeded with ``(seed, r)``; the fitted weights are
+shared by all replicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from time import perf_counter
+
+import numpy as np
+import pyarrow as pa
+from pyproj import CRS
+
+from twin3d.population.controls import AreaStats, Zones, build_constraints, build_zones
+from twin3d.population.fit import (
+    Constraint,
+    FitLog,
+    fit_weights,
+    integerise,
+    refine_controls,
+    refine_persons,
+    round_within,
+)
+from twin3d.population.members import Persons, expand_persons, household_traits
+from twin3d.population.personas import PersonaCatalogue
+from twin3d.population.placement import BuildingStock, PlacementRules, Slots, allocate, build_slots
+from twin3d.population.priors import Priors
+from twin3d.population.prototypes import HOUSEHOLD_TYPES, Prototypes, build_prototypes, neighbour_maps
+
+Progress = Callable[[str], None]
+MAX_REFINED_ZONES = 5000
+
+
+@dataclass(frozen=True)
+class SynthesisSpec:
+    """How to synthesise: seed, replicates, the controls held out for validation, placement rules."""
+
+    seed: int = 2023
+    replicates: int = 1
+    holdout: tuple[str, ...] = ()
+    placement: PlacementRules = field(default_factory=PlacementRules)
+
+
+@dataclass(frozen=True)
+class PopulationInputs:
+    """What a town knows: district tables and/or census grid, and buildings if it has them."""
+
+    crs: CRS
+    districts: AreaStats | None
+    grid: AreaStats | None
+    buildings: BuildingStock | None
+
+
+@dataclass
+class Replicate:
+    """One synthetic population."""
+
+    zone: np.ndarray
+    proto: np.ndarray
+    persona: np.ndarray
+    slot: np.ndarray
+    persons: Persons
+
+
+@dataclass
+class Population:
+    """The result: zones, fitted weights, slots and one or more replicates."""
+
+    zones: Zones
+    protos: Prototypes
+    weights: np.ndarray
+    slots: Slots
+    replicates: list[Replicate]
+    fit: FitLog
+    lattice_zones: int
+    timings: dict[str, float]
+
+    @property
+    def first(self) -> Replicate:
+        """Replicate 0: the published one."""
+        return self.replicates[0]
+
+
+def synthesise(
+    inputs: PopulationInputs,
+    spec: SynthesisSpec,
+    priors: Priors,
+    personas: PersonaCatalogue,
+    progress: Progress | None = None,
+) -> Population:
+    """Synthesise households and persons that reproduce the inputs' statistics.
+
+    Raises:
+        ConfigError: a household matches no persona.
+        ValueError: the inputs have neither district populations nor a grid.
+    """
+    say = progress or (lambda step: None)
+    timings: dict[str, float] = {}
+    clock = perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = perf_counter()
+        timings[name] = now - clock
+        clock = now
+
+    say("zones and controls")
+    protos = build_prototypes(priors)
+    zones = build_zones(inputs.districts, inputs.grid)
+    constraints = build_constraints(zones, inputs.districts, protos, priors, set(spec.holdout))
+    mean_size = float((protos.seed * protos.size).sum())
+    weights = protos.seed[None, :] * (zones.persons / mean_size)[:, None]
+    lap("controls")
+    say("fitting")
+    log = fit_weights(weights, constraints)
+    lap("fit")
+
+    households_per_zone = _household_totals(weights, zones, inputs.districts, set(spec.holdout))
+    # The integer refinement works on the coarsest level with statistics of the town's own: districts, else zones
+    # (a census grid alone) while there are few enough of them for its per-zone search.
+    nested = bool((zones.district >= 0).all())
+    level = "district" if nested else "zone"
+    unit_constraints = [c for c in constraints if c.level == level and c.name not in ("persons", "households")]
+    if not nested and len(zones) > MAX_REFINED_ZONES:
+        unit_constraints = []
+    grow, shrink = neighbour_maps(protos, weights.sum(axis=0))
+    say("placing")
+    slots, lattice_zones = build_slots(zones.geometry, inputs.buildings, spec.placement, inputs.crs)
+    lap("slots")
+    plan = _Plan(
+        protos,
+        zones,
+        weights,
+        households_per_zone,
+        _movable_persons(zones, households_per_zone),
+        zones.district if nested else np.arange(len(zones)),
+        unit_constraints,
+        grow,
+        shrink,
+        slots,
+        priors.persons.male_share_children,
+    )
+    replicates = []
+    for r in range(spec.replicates):
+        say(f"replicate {r + 1} of {spec.replicates}")
+        replicates.append(_draw_replicate(plan, personas, np.random.default_rng([spec.seed, r])))
+    lap("households")
+    return Population(zones, protos, weights, slots, replicates, log, lattice_zones, timings)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What every replicate shares: the fitted weights, the integer targets, the refinement and the slots."""
+
+    protos: Prototypes
+    zones: Zones
+    weights: np.ndarray
+    households: np.ndarray
+    persons: np.ndarray
+    refine_unit: np.ndarray
+    unit_constraints: list[Constraint]
+    grow: np.ndarray
+    shrink: np.ndarray
+    slots: Slots
+    male_share_children: float
+
+
+def _draw_replicate(plan: _Plan, personas: PersonaCatalogue, rng: np.random.Generator) -> Replicate:
+    protos, zones = plan.protos, plan.zones
+    n_zones = len(zones)
+    counts = integerise(plan.weights, plan.households, rng)
+    zone = np.repeat(np.repeat(np.arange(n_zones), counts.shape[1]), counts.ravel())
+    proto = np.tile(np.arange(counts.shape[1]), n_zones).repeat(counts.ravel())
+    proto = refine_persons(zone, proto, protos.size, plan.persons, grow=plan.grow, shrink=plan.shrink, rng=rng)
+    gap = plan.persons - np.bincount(zone, weights=protos.size[proto], minlength=n_zones).astype(np.int64)
+    if gap.any() and (zones.district >= 0).all():
+        # A zone whose households can neither grow nor shrink (old couples, say) hands its gap to the
+        # district's largest zone, so that the district total stays exact.
+        target = plan.persons - gap + _to_largest_zone(zones, plan.households, gap)
+        proto = refine_persons(zone, proto, protos.size, target, grow=plan.grow, shrink=plan.shrink, rng=rng)
+    if plan.unit_constraints:
+        proto = refine_controls(plan.refine_unit[zone], proto, protos.size, plan.unit_constraints, rng)
+    persons = expand_persons(
+        protos, proto, zone, zones.targets["male"], male_share_children=plan.male_share_children, rng=rng
+    )
+    traits = household_traits(protos, proto, persons)
+    persona = personas.classify(traits)
+    # Sorted by children, size and persona, each kind of household spreads evenly over the zone's slots.
+    make_up = (traits.children * 8 + traits.size) * 16 + persona
+    slot = allocate(zone, make_up, plan.slots, n_zones=n_zones, rng=rng)
+    return Replicate(zone, proto, persona, slot, persons)
+
+
+def _household_totals(weights: np.ndarray, zones: Zones, districts: AreaStats | None, holdout: set[str]) -> np.ndarray:
+    """Whole households per zone: the fitted sums, rounded so that each district's total is exact."""
+    expected = weights.sum(axis=1)
+    if districts is not None and "households" not in holdout and (zones.district >= 0).all():
+        totals = districts.get("households")
+        if np.isfinite(totals).all():
+            return round_within(expected, zones.district, np.rint(totals).astype(np.int64))
+    rounded: np.ndarray = np.rint(expected).astype(np.int64)
+    return rounded
+
+
+def _movable_persons(zones: Zones, households: np.ndarray) -> np.ndarray:
+    """Zone person targets, with persons of zones that got no household moved to the district's largest zone.
+
+    A sliver of a grid cell may be owed one person but round to no household; without districts, such a zone
+    gets one household instead (``households`` is raised in place).
+    """
+    persons = zones.persons.copy()
+    orphan = (households == 0) & (persons > 0)
+    if not orphan.any():
+        return persons
+    if (zones.district < 0).any():
+        households[orphan] = 1
+        return persons
+    moved = _to_largest_zone(zones, households, np.where(orphan, persons, 0))
+    persons[orphan] = 0
+    result: np.ndarray = persons + moved
+    return result
+
+
+def _to_largest_zone(zones: Zones, households: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Per zone, the sum of ``amount`` over its district if it is the district's zone with most households."""
+    n_d = int(zones.district.max()) + 1
+    order = np.lexsort((households, zones.district))
+    largest = np.full(n_d, -1)
+    largest[zones.district[order]] = order  # the last write per district is its zone with most households
+    per_district = np.bincount(zones.district, weights=amount, minlength=n_d).astype(np.int64)
+    out = np.zeros(len(zones), dtype=np.int64)
+    out[largest[per_district != 0]] = per_district[per_district != 0]
+    return out
+
+
+def household_table(pop: Population, personas: PersonaCatalogue, inputs: PopulationInputs) -> pa.Table:
+    """All replicates' households as the store's ``households`` table."""
+    parts = []
+    district_ids = inputs.districts.ids if inputs.districts is not None else None
+    cell_ids = inputs.grid.ids if inputs.grid is not None else None
+    building_ids = inputs.buildings.ids if inputs.buildings is not None else None
+    persona_ids = np.array(personas.ids, dtype=object)
+    for r, rep in enumerate(pop.replicates):
+        n = len(rep.zone)
+        size = pop.protos.size[rep.proto]
+        children = np.bincount(rep.persons.household, weights=rep.persons.child, minlength=n).astype(np.int64)
+        district = pop.zones.district[rep.zone]
+        cell = pop.zones.cell[rep.zone]
+        building = pop.slots.building[rep.slot]
+        parts.append(
+            pa.table(
+                {
+                    "replicate": pa.array(np.full(n, r, np.int16)),
+                    "household_id": pa.array(np.arange(n, dtype=np.int64)),
+                    "household_type": pa.array(
+                        np.array(HOUSEHOLD_TYPES, dtype=object)[pop.protos.household_type[rep.proto]]
+                    ),
+                    "size": pa.array(size.astype(np.uint8)),
+                    "adults": pa.array((size - children).astype(np.uint8)),
+                    "children": pa.array(children.astype(np.uint8)),
+                    "persona": pa.array(persona_ids[rep.persona]),
+                    "district_id": _take(district_ids, district),
+                    "cell_id": _take(cell_ids, cell),
+                    "building_id": _take(building_ids, building),
+                    "lon": pa.array(pop.slots.lon[rep.slot]),
+                    "lat": pa.array(pop.slots.lat[rep.slot]),
+                    "h3_10": pa.array(pop.slots.h3[rep.slot]),
+                }
+            )
+        )
+    return pa.concat_tables(parts)
+
+
+def person_table(pop: Population) -> pa.Table:
+    """All replicates' persons as the store's ``persons`` table."""
+    parts = []
+    for r, rep in enumerate(pop.replicates):
+        p = rep.persons
+        n = len(p.age)
+        parts.append(
+            pa.table(
+                {
+                    "replicate": pa.array(np.full(n, r, np.int16)),
+                    "person_id": pa.array(np.arange(n, dtype=np.int64)),
+                    "household_id": pa.array(p.household.astype(np.int64)),
+                    "age": pa.array(p.age),
+                    "sex": pa.array(np.where(p.male, "m", "f")),
+                    "role": pa.array(np.where(p.child, "child", "adult")),
+                }
+            )
+        )
+    return pa.concat_tables(parts)
+
+
+def _take(ids: np.ndarray | None, index: np.ndarray) -> pa.Array:
+    if ids is None:
+        return pa.nulls(len(index), pa.string())
+    values = np.asarray(ids, dtype=object)[np.maximum(index, 0)]
+    return pa.array(values, pa.string(), mask=index < 0)
