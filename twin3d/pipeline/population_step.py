@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
+from h3ronpy.vector import cells_to_coordinates
 from pyproj import CRS
 
 from twin3d.errors import ConfigError, InputError
@@ -163,7 +164,13 @@ def public_table(pop: Population, catalogue: PersonaCatalogue, rules: PrivacyRul
         scenario=BASELINE,
         rules=rules,
     )
-    return published.add_column(0, "scenario", pa.array([BASELINE] * published.num_rows, pa.string()))
+    return with_centres(published.add_column(0, "scenario", pa.array([BASELINE] * published.num_rows, pa.string())))
+
+
+def with_centres(table: pa.Table) -> pa.Table:
+    """Add the lon/lat centre of each published cell (bounding-box queries select cells by their centre)."""
+    centres = pa.table(cells_to_coordinates(table["h3"].combine_chunks()))
+    return table.append_column("lon", centres["lng"]).append_column("lat", centres["lat"])
 
 
 def population_step(

@@ -150,5 +150,7 @@ CREATE TABLE population_public (
     cell_resolution UTINYINT NOT NULL,
     persona         VARCHAR NOT NULL,     -- a persona id, or '*' for everyone
     persons         BIGINT NOT NULL,
-    households      BIGINT NOT NULL
+    households      BIGINT NOT NULL,
+    lon             DOUBLE NOT NULL,      -- centre of the published cell, for bounding-box queries
+    lat             DOUBLE NOT NULL
 );
