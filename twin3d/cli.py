@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from twin3d import __version__
-from twin3d.errors import ConfigError, Twin3dError
+from twin3d.errors import ConfigError, NotFoundError, Twin3dError
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings, ServerSettings
 
@@ -84,8 +88,16 @@ def build_one(twin: str, paths: PathSettings, *, quiet: bool = False, skip_inval
     return report
 
 
+def _is_twin(path: Path) -> bool:
+    """A pipeline definition has a [twin] table; personas.toml and other shared tables do not."""
+    try:
+        return "twin" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return True  # broken definitions are listed, so that building them says what is wrong
+
+
 def _available(paths: PathSettings) -> list[str]:
-    return sorted(p.stem for p in paths.pipelines_dir.glob("*.toml") if not p.stem.startswith("_"))
+    return sorted(p.stem for p in paths.pipelines_dir.glob("*.toml") if not p.stem.startswith("_") and _is_twin(p))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -139,7 +151,20 @@ def _needs_build(twin: str, paths: PathSettings) -> bool:
     pipeline = paths.pipeline_file(twin)
     if not store.is_file() or not tileset.is_file():
         return True
-    return store.stat().st_mtime < pipeline.stat().st_mtime
+    inputs = [pipeline, *paths.pipelines_dir.glob("personas.toml"), *paths.pipelines_dir.glob("priors/*.toml")]
+    if store.stat().st_mtime < max(p.stat().st_mtime for p in inputs):
+        return True
+    from twin3d.store.connection import connect  # noqa: PLC0415
+
+    # A store written by an older twin3d lacks the newer tables: build it again.
+    try:
+        con = connect(store, read_only=True)
+    except Twin3dError:
+        return True
+    try:
+        return population_report(con) is None and "[population]" in pipeline.read_text(encoding="utf-8")
+    finally:
+        con.close()
 
 
 @main.command()
@@ -160,6 +185,74 @@ def demo(host: str, port: int, rebuild: bool) -> None:
             out.print(f"\n[bold green]twin3d demo:[/] open [bold]{url}[/] in a browser (Ctrl+C stops)")
 
         _serve(host, port, ready)
+
+
+@main.group()
+def population() -> None:
+    """The synthetic population of a built twin."""
+
+
+def population_report(con: Any) -> dict[str, Any] | None:
+    """The stored validation report, or None for a twin without a population (or an older store)."""
+    from twin3d.store.queries import meta  # noqa: PLC0415
+
+    try:
+        report: dict[str, Any] | None = meta(con.cursor(), "population_report")
+    except duckdb.CatalogException:
+        return None
+    return report
+
+
+@population.command("report")
+@click.argument("twin")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), help="write the report as JSON")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="write a readable page")
+def population_report_command(twin: str, json_file: Path | None, html_file: Path | None) -> None:
+    """Show how well TWIN's synthetic population reproduces its statistics (SRMSE per control and level)."""
+    from twin3d.population.report import report_html  # noqa: PLC0415
+    from twin3d.store.connection import connect  # noqa: PLC0415
+
+    paths = PathSettings()
+    with _errors_to_exit():
+        store = paths.store_file(twin)
+        if not store.is_file():
+            raise NotFoundError(f"twin {twin!r} is not built", file=store, hint=f"run: twin3d build {twin}")
+        con = connect(store, read_only=True)
+        try:
+            report = population_report(con)
+        finally:
+            con.close()
+        if report is None:
+            raise NotFoundError(
+                f"twin {twin!r} has no synthetic population",
+                file=paths.pipeline_file(twin),
+                hint="add a [population] table to its pipeline definition and build it again",
+            )
+        if json_file is not None:
+            json_file.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        if html_file is not None:
+            html_file.write_text(report_html(report), encoding="utf-8")
+        _print_population(report)
+
+
+def _print_population(report: dict[str, Any]) -> None:
+    out.print(
+        f"[bold]{report['twin']}[/]: {report['persons']:,} persons in {report['households']:,} households "
+        f"({report['zones']:,} zones, seed {report['seed']}); hold-out: {', '.join(report['holdout']) or 'none'}"
+    )
+    for name, exact in report.get("exact_totals", {}).items():
+        out.print(f"  {name}: {'exact' if exact else '[red]NOT exact[/]'}")
+    for level in report["levels"]:
+        verdict = "[green]met[/]" if level["met"] else "[red]not met[/]"
+        out.print(
+            f"  [bold]{level['level']}[/] ({level['units']:,} units): max SRMSE {level['max_srmse_fitted']} "
+            f"(target <= {level['target_srmse']}: {verdict})"
+        )
+        for c in level["controls"]:
+            flag = " [italic](hold-out)[/]" if c["holdout"] else ""
+            out.print(
+                f"    {c['control']:<18} SRMSE {c['srmse']:.4f}  within 10 %: {100 * c['within_10pct']:5.1f} %{flag}"
+            )
 
 
 @main.command(name="list")

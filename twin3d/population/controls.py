@@ -117,6 +117,37 @@ def _ipf_to_margins(seed: np.ndarray, rows: np.ndarray, group: np.ndarray, colum
     return table
 
 
+def _rake_pieces(
+    grid_people: np.ndarray, area: np.ndarray, district: np.ndarray, cell: np.ndarray, district_persons: np.ndarray
+) -> np.ndarray:
+    """Persons per piece (cell x district) that add up to the district totals and follow the cells' counts.
+
+    Spreading a cell's count over its pieces by area alone puts a dense quarter's people into the park next
+    door; raking the piece table to both margins (district register totals, exact; cell counts scaled by the
+    twin-wide register/census ratio) lets the districts' totals correct the split inside shared cells.
+    """
+    n_d = len(district_persons)
+    seed = grid_people.copy()
+    in_district = np.bincount(district, weights=seed, minlength=n_d)
+    # Districts the grid does not see take their persons by area.
+    blind = in_district[district] <= 0
+    seed[blind] = area[blind]
+    has_cell = cell >= 0
+    cells = np.where(has_cell, cell, 0)
+    n_c = int(cells.max(initial=0)) + 1
+    cell_target = np.bincount(cells[has_cell], weights=grid_people[has_cell], minlength=n_c)
+    ratio = district_persons.sum() / max(cell_target.sum(), 1.0)
+    cell_target *= ratio
+    table = seed
+    for _ in range(50):
+        current = np.bincount(cells[has_cell], weights=table[has_cell], minlength=n_c)
+        factor = np.divide(cell_target, current, out=np.ones(n_c), where=current > 0)
+        table = np.where(has_cell & ~blind, table * factor[cells], table)
+        per_district = np.bincount(district, weights=table, minlength=n_d)
+        table = table * np.divide(district_persons, per_district, out=np.zeros(n_d), where=per_district > 0)[district]
+    return table
+
+
 def _scaled_within(grid: AreaStats, cell: np.ndarray, share: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     return np.stack([grid.get(n)[cell] * share for n in names], axis=1)
 
@@ -169,10 +200,7 @@ def _district_grid_zones(districts: AreaStats, grid: AreaStats) -> Zones:
     ctrl = district_controls(districts)
     d_persons = np.nan_to_num(ctrl["persons"])
     grid_people = np.where(c_idx >= 0, np.nan_to_num(grid.get("population")[np.maximum(c_idx, 0)]) * share, 0.0)
-    in_district = np.bincount(d_idx, weights=grid_people, minlength=n_d)
-    by_area = np.bincount(d_idx, weights=area, minlength=n_d)
-    weight = np.where(in_district[d_idx] > 0, grid_people / np.maximum(in_district[d_idx], 1e-9), area / by_area[d_idx])
-    expected = d_persons[d_idx] * weight
+    expected = _rake_pieces(grid_people, area, d_idx, c_idx, d_persons)
     persons = round_within(expected, d_idx, np.rint(d_persons).astype(np.int64))
 
     targets: dict[str, np.ndarray] = {"persons": persons.astype(np.float64)}

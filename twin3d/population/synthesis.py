@@ -191,8 +191,12 @@ def _draw_replicate(plan: _Plan, personas: PersonaCatalogue, rng: np.random.Gene
     )
     traits = household_traits(protos, proto, persons)
     persona = personas.classify(traits)
-    # Sorted by children, size and persona, each kind of household spreads evenly over the zone's slots.
-    make_up = (traits.children * 8 + traits.size) * 16 + persona
+    # Sorted by the age groups the census counts, then size and persona, each kind of household spreads evenly
+    # over the zone's slots (children under 15 first: they cluster in few households and vary most).
+    n = len(proto)
+    under_15 = np.bincount(persons.household, weights=persons.age < 15, minlength=n).astype(np.int64)
+    over_64 = np.bincount(persons.household, weights=persons.age >= 65, minlength=n).astype(np.int64)
+    make_up = ((under_15 * 4 + np.minimum(over_64, 3)) * 8 + traits.size) * 16 + persona
     slot = allocate(zone, make_up, plan.slots, n_zones=n_zones, rng=rng)
     return Replicate(zone, proto, persona, slot, persons)
 
