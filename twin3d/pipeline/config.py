@@ -167,10 +167,12 @@ class DistrictStatsSource(_SourceBase):
 
 
 class GridStatsSource(_SourceBase):
-    """A census grid CSV (Eurostat/Zensus 1 km with INSPIRE ``GRD_ID``)."""
+    """A census grid CSV: Eurostat 1 km (``GRD_ID``) or Destatis Zensus 2022 (``GITTER_ID_100m;...``)."""
 
     kind: Literal["grid"]
-    format: Literal["eurostat-grid"] = "eurostat-grid"
+    format: Literal["auto", "eurostat-grid", "zensus-grid"] = Field(
+        default="auto", description="'auto' tells the two layouts apart by their header"
+    )
     year: int
     rename: dict[str, str] = Field(default_factory=dict)
     units: dict[str, str] = Field(default_factory=dict)

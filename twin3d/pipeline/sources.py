@@ -18,6 +18,7 @@ from twin3d.io.crs import reproject
 from twin3d.io.stats import read_district_table, read_eurostat_grid
 from twin3d.io.surfaces import SkipLog
 from twin3d.io.vector import FeatureTable, read_vector
+from twin3d.io.zensus import read_grid, read_zensus_grid
 from twin3d.pipeline.config import (
     DistrictsSource,
     DistrictStatsSource,
@@ -188,7 +189,8 @@ def grid_tables(
 ) -> tuple[pa.Table, pa.Table]:
     """Census grid cells (geometry) and their statistics."""
     crs, report = ctx.crs, ctx.report
-    grid = read_eurostat_grid(file, crs, src.rename)
+    reader = {"auto": read_grid, "eurostat-grid": read_eurostat_grid, "zensus-grid": read_zensus_grid}[src.format]
+    grid = reader(file, crs, src.rename)
     report.notes.extend(grid.stats.notes)
     summary.records_in += len(grid.cell_ids)
     summary.records_out += len(grid.cell_ids)

@@ -41,6 +41,9 @@ class PlacementRules:
     min_footprint_m2: float = 35.0
     storey_height_m: float = 3.0
     lattice_spacing_m: float = 100.0
+    # Germans live on about 47 m² each; a zone whose mapped floor area is far below even a fifth of that is
+    # only partly mapped, and its people go on the area lattice rather than into the few buildings it has.
+    min_floor_area_per_person_m2: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,16 @@ def _lattice(zones: np.ndarray, geometry: np.ndarray, spacing: float) -> tuple[n
 
 
 def build_slots(
-    geometry: np.ndarray, stock: BuildingStock | None, rules: PlacementRules, crs: CRS
+    geometry: np.ndarray, persons: np.ndarray, stock: BuildingStock | None, rules: PlacementRules, crs: CRS
 ) -> tuple[Slots, int]:
-    """Slots for every zone: its residential buildings, or a lattice where it has none.
+    """Slots for every zone: its residential buildings, or a lattice where it has too few of them.
+
+    Args:
+        geometry: zone polygons.
+        persons: persons per zone, to judge whether its buildings can house them.
+        stock: the twin's buildings, if any.
+        rules: residential types and lattice spacing.
+        crs: the twin's CRS.
 
     Returns:
         The slots, sorted by zone, and the number of zones that fell back to the lattice.
@@ -132,6 +142,10 @@ def build_slots(
         point_idx, zone_idx = shapely.STRtree(geometry).query(centres, predicate="within")
         first = np.unique(point_idx, return_index=True)[1]
         point_idx, zone_idx = point_idx[first], zone_idx[first]
+        floor_area = np.bincount(zone_idx, weights=capacity[usable[point_idx]], minlength=n)
+        covered = floor_area >= rules.min_floor_area_per_person_m2 * persons
+        keep = covered[zone_idx]
+        point_idx, zone_idx = point_idx[keep], zone_idx[keep]
         b = usable[point_idx]
         xy = shapely.get_coordinates(centres[point_idx])
         zone_parts.append(zone_idx)

@@ -131,7 +131,7 @@ def synthesise(
         unit_constraints = []
     grow, shrink = neighbour_maps(protos, weights.sum(axis=0))
     say("placing")
-    slots, lattice_zones = build_slots(zones.geometry, inputs.buildings, spec.placement, inputs.crs)
+    slots, lattice_zones = build_slots(zones.geometry, zones.persons, inputs.buildings, spec.placement, inputs.crs)
     lap("slots")
     plan = _Plan(
         protos,
