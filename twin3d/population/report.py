@@ -194,6 +194,7 @@ def validation_report(
             "worst_relative_error": {k: round(v, 5) for k, v in pop.fit.worst_error.items()},
             "unfittable_units": pop.fit.unfittable,
         },
+        "zones_off_person_target": rep.zones_off,
         "placement": {
             "slots": len(pop.slots.zone),
             "building_slots": int((pop.slots.building >= 0).sum()),
@@ -221,6 +222,11 @@ def report_html(report: dict[str, Any]) -> str:
     ]
     if report.get("priors"):
         parts.append(f"<p>Priors: {e(str(report['priors']))}</p>")
+    if report.get("zones_off_person_target"):
+        parts.append(
+            f"<p class='bad'>{report['zones_off_person_target']:,} zone(s) miss their person total: no household "
+            "there could grow or shrink to close the gap.</p>"
+        )
     if report["exact_totals"]:
         items = ", ".join(f"{e(k)}: {'yes' if v else 'NO'}" for k, v in report["exact_totals"].items())
         parts.append(f"<p>Exact district totals: {items}.</p>")

@@ -66,6 +66,7 @@ class Replicate:
     persona: np.ndarray
     slot: np.ndarray
     persons: Persons
+    zones_off: int = 0  # zones whose person target no household swap could reach (reported, never hidden)
 
 
 @dataclass
@@ -198,7 +199,10 @@ def _draw_replicate(plan: _Plan, personas: PersonaCatalogue, rng: np.random.Gene
     over_64 = np.bincount(persons.household, weights=persons.age >= 65, minlength=n).astype(np.int64)
     make_up = ((under_15 * 4 + np.minimum(over_64, 3)) * 8 + traits.size) * 16 + persona
     slot = allocate(zone, make_up, plan.slots, n_zones=n_zones, rng=rng)
-    return Replicate(zone, proto, persona, slot, persons)
+    final = np.bincount(zone, weights=protos.size[proto], minlength=n_zones).astype(np.int64)
+    target = plan.persons if not (zones.district >= 0).all() else None
+    zones_off = int((final != target).sum()) if target is not None else 0
+    return Replicate(zone, proto, persona, slot, persons, zones_off)
 
 
 def _household_totals(weights: np.ndarray, zones: Zones, districts: AreaStats | None, holdout: set[str]) -> np.ndarray:
