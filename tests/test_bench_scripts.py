@@ -33,3 +33,13 @@ def test_tiles_bench_runs_small() -> None:
     assert float(figures["lod1_peak_memory"]["value"]) > 0  # type: ignore[arg-type]
     baseline = _figures("bench/tiles.py", "--phase", "baseline", "--baseline", "100")
     assert float(baseline["speedup_vs_py3dtiles"]["value"]) > 1  # type: ignore[arg-type]
+
+
+def test_population_bench_runs_small() -> None:
+    figures = _figures("bench/population.py", "--only", "bavaria", "--cells", "300")
+    rate = figures["bavaria_persons_per_s"]
+    assert rate["cells"] == 300
+    assert float(rate["value"]) > 0  # type: ignore[arg-type]
+    assert float(figures["bavaria_baseline_multinomial_persons_per_s"]["value"]) > 0  # type: ignore[arg-type]
+    assert float(figures["bavaria_peak_memory"]["value"]) > 0  # type: ignore[arg-type]
+    assert "bavaria_grid_srmse_persons" in figures

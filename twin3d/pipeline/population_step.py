@@ -197,8 +197,15 @@ def population_step(
     rep = pop.first
     sizes = pop.protos.size[rep.proto]
     n_personas = len(catalogue.ids)
+    # The report is public: a persona with fewer households than the gate's group minimum shows no count.
+    small = pop_cfg.privacy.min_group
     personas_summary = [
-        {"id": p.id, "name": p.name, "households": int(h), "persons": int(n)}
+        {
+            "id": p.id,
+            "name": p.name,
+            "households": int(h) if h >= small else None,
+            "persons": int(n) if h >= small else None,
+        }
         for p, h, n in zip(
             catalogue.persona,
             np.bincount(rep.persona, minlength=n_personas),

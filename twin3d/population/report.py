@@ -250,7 +250,8 @@ def report_html(report: dict[str, Any]) -> str:
     if report.get("personas"):
         parts.append("<h2>Personas</h2><table><tr><th>persona</th><th>households</th><th>persons</th></tr>")
         for p in report["personas"]:
-            parts.append(f"<tr><td>{e(p['name'])}</td><td>{p['households']:,}</td><td>{p['persons']:,}</td></tr>")
+            counts = [f"{v:,}" if v is not None else "&lt; 3 households" for v in (p["households"], p["persons"])]
+            parts.append(f"<tr><td>{e(p['name'])}</td><td>{counts[0]}</td><td>{counts[1]}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from twin3d import __version__
 from twin3d.server.errors import install_error_handlers
-from twin3d.server.routers import buildings, geo, tiles, twins
+from twin3d.server.routers import buildings, geo, population, tiles, twins
 from twin3d.server.state import close_twins, open_twins
 from twin3d.settings import PathSettings, ServerSettings
 
@@ -50,6 +50,7 @@ def create_app(server: ServerSettings | None = None, paths: PathSettings | None 
     app.include_router(geo.router())
     app.include_router(buildings.router(server.building_pick_tolerance_m))
     app.include_router(tiles.router(server.tile_cache_seconds))
+    app.include_router(population.router())
     mount_viewer(app, server.viewer_dir or default_viewer_dir())
     return app
 

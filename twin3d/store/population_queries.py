@@ -67,12 +67,6 @@ def cell_schema(geometry: bool) -> pa.Schema:
     return CELL_SCHEMA.append(BOUNDARY) if geometry else CELL_SCHEMA
 
 
-def persona_count(cur: Cursor) -> int:
-    """How many personas the twin has; 0 for a twin built without a population."""
-    row = cur.execute("SELECT count(*) FROM personas").fetchone()
-    return int(row[0]) if row else 0
-
-
 def personas(cur: Cursor) -> list[dict[str, Any]]:
     """The persona catalogue in its order: id, names, descriptions (German and English), colour, needs, rule."""
     rows = cur.execute(
@@ -114,23 +108,25 @@ def _with_strings_and_rings(batch: pa.RecordBatch, geometry: bool) -> pa.RecordB
     columns += [batch.column(name) for name in CELL_SCHEMA.names[1:]]
     if geometry:
         polygons = shapely.from_wkb(pa.array(cells_to_wkb_polygons(cells)).to_numpy(zero_copy_only=False))
-        coords = np.round(shapely.get_coordinates(shapely.get_exterior_ring(polygons)), COORD_DIGITS)
-        counts = shapely.get_num_coordinates(shapely.get_exterior_ring(polygons))
-        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        rings = shapely.get_exterior_ring(polygons)
+        coords = np.round(shapely.get_coordinates(rings), COORD_DIGITS)
+        offsets = np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(rings))]).astype(np.int32)
         points = pa.FixedSizeListArray.from_arrays(pa.array(coords.ravel()), 2)
         columns.append(pa.ListArray.from_arrays(pa.array(offsets), points))
     return pa.RecordBatch.from_arrays(columns, schema=cell_schema(geometry))
 
 
 def public_cells(cur: Cursor, query: CellQuery, *, geometry: bool = False) -> Iterator[pa.RecordBatch]:
-    """The published cells of one resolution and persona, streamed in batches ordered by cell id.
+    """The published cells of one resolution and persona, in batches ordered by cell id.
+
+    The query runs at once (errors surface here, not half-way through a response); the batches are read lazily.
 
     Args:
-        cur: a cursor of its own (the batches are read lazily).
+        cur: a cursor of its own, used until the iterator is exhausted.
         query: resolution, persona, scenario and bounding box.
         geometry: add the ``boundary`` ring of each cell.
 
-    Yields:
+    Returns:
         Record batches with :func:`cell_schema` columns.
     """
     west, south, east, north = query.bbox or (None, None, None, None)
@@ -151,10 +147,8 @@ def public_cells(cur: Cursor, query: CellQuery, *, geometry: bool = False) -> It
             "east": east,
             "north": north,
         },
-    ).fetch_record_batch(BATCH_ROWS)
-    for batch in reader:
-        if batch.num_rows:
-            yield _with_strings_and_rings(batch, geometry)
+    ).to_arrow_reader(BATCH_ROWS)
+    return (_with_strings_and_rings(batch, geometry) for batch in reader if batch.num_rows)
 
 
 def summary(cur: Cursor, scenario: str = BASELINE, resolution: int = 7) -> dict[str, Any]:

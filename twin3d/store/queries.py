@@ -31,9 +31,9 @@ def meta(cur: Cursor, key: str) -> Any:
 
 
 def table_counts(cur: Cursor) -> dict[str, int]:
-    """Rows in the tables a viewer can show."""
+    """Rows in the tables a viewer can show (``personas`` > 0: the twin has a synthetic population)."""
     out = {}
-    for table in ("districts", "grid_cells", "buildings", "facilities", "paths"):
+    for table in ("districts", "grid_cells", "buildings", "facilities", "paths", "personas"):
         row = cur.execute(f"SELECT count(*) FROM {table}").fetchone()  # table names are constants above
         out[table] = int(row[0]) if row else 0
     return out

@@ -17,9 +17,30 @@ async function getJson(url) {
   return response.json();
 }
 
+// Newline-delimited JSON, one object per line (the population cells).
+async function getNdjson(url) {
+  const response = await fetch(url, { headers: { Accept: "application/x-ndjson" } });
+  if (!response.ok) {
+    const error = new Error(`${response.status} ${response.statusText}`);
+    error.status = response.status;
+    throw error;
+  }
+  const text = await response.text();
+  return text.split("\n").filter((line) => line.length > 0).map((line) => JSON.parse(line));
+}
+
+const twinUrl = (twin) => `/api/twins/${encodeURIComponent(twin)}`;
+
 export const api = {
   twins: () => getJson("/api/twins"),
   layer: (url) => getJson(url),
   buildingAt: (twin, lon, lat) =>
     getJson(`/api/twins/${encodeURIComponent(twin)}/buildings/at?lon=${lon.toFixed(8)}&lat=${lat.toFixed(8)}`),
+  personas: (twin) => getJson(`${twinUrl(twin)}/personas`),
+  populationSummary: (twin) => getJson(`${twinUrl(twin)}/population/summary`),
+  populationCells: (twin, persona, resolution) =>
+    getNdjson(
+      `${twinUrl(twin)}/population/h3?resolution=${resolution}&persona=${encodeURIComponent(persona)}&geometry=true`,
+    ),
+  populationReportUrl: (twin) => `${twinUrl(twin)}/population/report.html`,
 };

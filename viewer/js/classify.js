@@ -28,16 +28,16 @@ export function classOf(value, breaks) {
   return k;
 }
 
-export function colorFor(value, breaks) {
+export function colorFor(value, breaks, palette = PALETTE) {
   const k = classOf(value, breaks);
   if (k < 0) return NO_DATA_COLOR;
   // Spread fewer classes over the whole palette so the contrast stays readable.
   const n = breaks.length + 1;
-  const index = n === 1 ? PALETTE.length - 1 : Math.round((k * (PALETTE.length - 1)) / (n - 1));
-  return PALETTE[index];
+  const index = n === 1 ? palette.length - 1 : Math.round((k * (palette.length - 1)) / (n - 1));
+  return palette[index];
 }
 
-export function legendEntries(values, breaks, format) {
+export function legendEntries(values, breaks, format, palette = PALETTE) {
   const finite = values.filter((v) => Number.isFinite(v));
   if (finite.length === 0) return [];
   const min = Math.min(...finite);
@@ -45,7 +45,7 @@ export function legendEntries(values, breaks, format) {
   const edges = [min, ...breaks, max];
   const entries = [];
   for (let k = 0; k < edges.length - 1; k += 1) {
-    entries.push({ color: colorFor(edges[k], breaks), label: `${format(edges[k])} – ${format(edges[k + 1])}` });
+    entries.push({ color: colorFor(edges[k], breaks, palette), label: `${format(edges[k])} – ${format(edges[k + 1])}` });
   }
   if (values.some((v) => !Number.isFinite(v))) entries.push({ color: NO_DATA_COLOR, label: null });
   return entries;

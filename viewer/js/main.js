@@ -13,6 +13,7 @@ import {
   pathsLayer,
 } from "./layers.js";
 import { renderAreaList, renderAttribution, renderBuilding, renderLegend, renderToggles } from "./panels.js";
+import { PopulationPanel } from "./population_panel.js";
 
 const { Deck, MapView, WebMercatorViewport, FlyToInterpolator } = globalThis.deck;
 
@@ -37,7 +38,8 @@ const state = {
   twin: null,
   tileset: null,
   layersData: {},
-  visible: { buildings: true, choropleth: true, facilities: false, paths: true, districts: false },
+  // The population layer starts hidden: its columns would stand in front of the buildings one clicks on.
+  visible: { buildings: true, choropleth: true, facilities: false, paths: true, districts: false, population: false },
   choropleth: null,
   breaks: [],
   building: null,
@@ -68,13 +70,29 @@ function fail(error) {
   setStatus(t("loadError", { message: error?.message ?? String(error) }));
 }
 
+// The society twin's layer and panel; it asks for a redraw when its data or selection change.
+const population = new PopulationPanel({
+  probe,
+  onChange: ({ toggles = false } = {}) => {
+    state.visible.population = population.visible;
+    if (toggles && state.twin) showToggles(state.twin);
+    render();
+    schedulePermalink();
+  },
+  onError: (error) => fail(error),
+});
+
 const deckgl = new Deck({
   parent: document.getElementById("deck-container"),
   views: new MapView({ repeat: false }),
   initialViewState: { longitude: 10.45, latitude: 51.16, zoom: 5, pitch: 0, bearing: 0 },
   controller: { keyboard: true, dragRotate: true, touchRotate: true },
+  // A click is a press released within this many ms. deck.gl's 250 ms counts the time its own picking on
+  // pointer-down blocks the page, so on a slow device (or software rendering) clicks on busy maps were lost.
+  eventRecognizerOptions: { click: { time: 1000 } },
   onViewStateChange: ({ viewState }) => {
     state.viewState = viewState;
+    population.onZoom(viewState.zoom);
     schedulePermalink();
     return viewState;
   },
@@ -82,6 +100,7 @@ const deckgl = new Deck({
   onClick: handleClick,
   onAfterRender: () => {
     probe.frames += 1;
+    probe.populationDrawn = probe.populationLoads; // a frame with the latest population data is on screen
     if (state.tileset && state.tileset.isLoaded() && probe.tilesLoaded > 0 && !probe.allTilesLoaded) {
       probe.allTilesLoaded = true;
       setStatus(t("tilesReady", { count: probe.tilesLoaded }));
@@ -97,6 +116,8 @@ const deckgl = new Deck({
 });
 
 function tooltip(info) {
+  const cell = population.tooltip(info);
+  if (cell) return cell;
   const p = info.object?.properties;
   if (!p) return null;
   if (p.facility_id) return { text: `${p.name ?? ""}\n${p.category}`.trim() };
@@ -115,7 +136,9 @@ function schedulePermalink() {
     const v = state.viewState;
     if (!state.twin || !v) return;
     const view = [v.longitude.toFixed(6), v.latitude.toFixed(6), v.zoom.toFixed(2), v.pitch.toFixed(0), v.bearing.toFixed(0)];
-    history.replaceState(null, "", `#twin=${encodeURIComponent(state.twin.name)}&view=${view.join(",")}`);
+    const pop = population.hashParam();
+    const extra = pop ? `&pop=${encodeURIComponent(pop)}` : "";
+    history.replaceState(null, "", `#twin=${encodeURIComponent(state.twin.name)}&view=${view.join(",")}${extra}`);
   }, 300);
 }
 
@@ -164,6 +187,7 @@ function render() {
   if (twin.tileset && state.visible.buildings) layers.push(state.buildingsLayer);
   const highlight = highlightLayer(twin, state.building);
   if (highlight) layers.push(highlight);
+  layers.push(...population.layers()); // partly transparent: drawn last, so what lies below shows through
   deckgl.setProps({ layers });
 }
 
@@ -185,6 +209,7 @@ async function loadTwin(name) {
   renderAttribution(dom.attribution, twin);
   renderBuilding(dom.details, null);
   const initialView = viewFromHash(twin) ?? fitView(twin);
+  const populationView = populationFromHash(twin);
   history.replaceState(null, "", `#twin=${encodeURIComponent(name)}`);
 
   state.buildingsLayer = twin.tileset
@@ -206,11 +231,11 @@ async function loadTwin(name) {
   deckgl.setProps({
     initialViewState: { ...initialView, transitionDuration: 0, transitionInterpolator: new FlyToInterpolator() },
   });
-  renderToggles(dom.toggles, toggleList(twin), (key, checked) => {
-    state.visible[key] = checked;
-    render();
-  });
+  state.visible.population = populationView.visible;
+  showToggles(twin);
   render();
+  population.onZoom(initialView.zoom);
+  const populationReady = population.open(twin, populationView).catch(fail);
 
   const wanted = twin.layers.filter((l) => ["districts", "grid", "facilities", "paths"].includes(l.kind));
   const results = await Promise.allSettled(wanted.map((l) => api.layer(l.url)));
@@ -221,6 +246,24 @@ async function loadTwin(name) {
   });
   updateChoropleth();
   render();
+  await populationReady;
+}
+
+// The population layer's state in the permalink: #...&pop=<persona>,<resolution or auto> while it is shown.
+function populationFromHash(twin) {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const pop = params.get("twin") === twin.name ? params.get("pop") : null;
+  if (!pop) return { visible: false };
+  const [persona, choice] = pop.split(",");
+  return { visible: true, persona: persona || undefined, choice: choice || undefined };
+}
+
+function showToggles(twin) {
+  renderToggles(dom.toggles, toggleList(twin), (key, checked) => {
+    state.visible[key] = checked;
+    if (key === "population") population.setVisible(checked);
+    else render();
+  });
 }
 
 function updateChoropleth() {
@@ -250,6 +293,7 @@ function toggleList(twin) {
   const list = [];
   if (twin.tileset) list.push({ key: "buildings", label: "layerBuildings" });
   if (twin.choropleth) list.push({ key: "choropleth", label: "layerChoropleth" });
+  if (twin.counts?.personas) list.push({ key: "population", label: "layerPopulation" });
   if (twin.layers.some((l) => l.kind === "districts" && l.id !== twin.choropleth?.layer)) {
     list.push({ key: "districts", label: "layerDistricts" });
   }
@@ -259,7 +303,8 @@ function toggleList(twin) {
 }
 
 async function handleClick(info) {
-  if (!state.twin || !info.layer || !info.layer.id.startsWith("buildings-")) return;
+  if (!state.twin || !info.layer || population.pick(info)) return;
+  if (!info.layer.id.startsWith("buildings-")) return;
   // deck.gl picks a tile, not a building: find the 3D point under the cursor and ask the server what is there.
   const hit = deckgl.pickObject({ x: info.x, y: info.y, radius: 2, unproject3D: true });
   const coordinate = hit?.coordinate ?? info.coordinate;
@@ -282,10 +327,8 @@ async function start() {
   document.getElementById("lang-toggle").addEventListener("click", () => {
     toggleLang();
     if (state.twin) {
-      renderToggles(dom.toggles, toggleList(state.twin), (key, checked) => {
-        state.visible[key] = checked;
-        render();
-      });
+      showToggles(state.twin);
+      population.relabel();
       updateChoropleth();
       renderBuilding(dom.details, state.building);
     }

@@ -5,7 +5,7 @@ import { legendEntries } from "./classify.js";
 import { formatNumber, t } from "./i18n.js";
 import { areaId } from "./layers.js";
 
-function el(tag, attrs = {}, text = null) {
+export function el(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
   if (text !== null) node.textContent = text;
