@@ -34,7 +34,6 @@ from twin3d.population.priors import Priors
 from twin3d.population.prototypes import HOUSEHOLD_TYPES, Prototypes, build_prototypes, neighbour_maps
 
 Progress = Callable[[str], None]
-MAX_REFINED_ZONES = 5000
 
 
 @dataclass(frozen=True)
@@ -122,14 +121,16 @@ def synthesise(
     log = fit_weights(weights, constraints)
     lap("fit")
 
+    # A census cell may hold only children (the census perturbs small counts): no prototype fits it and the fit
+    # zeroes its weights. Such zones keep the prior mix, so their persons are not lost.
+    empty = (weights.sum(axis=1) <= 1e-9) & (zones.persons > 0)
+    weights[empty] = protos.seed[None, :] * (zones.persons[empty] / mean_size)[:, None]
     households_per_zone = _household_totals(weights, zones, inputs.districts, set(spec.holdout))
     # The integer refinement works on the coarsest level with statistics of the town's own: districts, else zones
-    # (a census grid alone) while there are few enough of them for its per-zone search.
+    # (a census grid alone).
     nested = bool((zones.district >= 0).all())
     level = "district" if nested else "zone"
     unit_constraints = [c for c in constraints if c.level == level and c.name not in ("persons", "households")]
-    if not nested and len(zones) > MAX_REFINED_ZONES:
-        unit_constraints = []
     grow, shrink = neighbour_maps(protos, weights.sum(axis=0))
     say("placing")
     slots, lattice_zones = build_slots(zones.geometry, zones.persons, inputs.buildings, spec.placement, inputs.crs)
