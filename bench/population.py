@@ -269,23 +269,6 @@ def phase_rostock_step(store: Path) -> None:
 # --- Bavaria ---------------------------------------------------------------------------------------------------
 
 
-def _pivot(long: Any, ids: Any) -> dict[str, np.ndarray]:
-    """Long (key, variable, value) rows -> one float64 array per variable aligned with ``ids`` (NaN: null)."""
-    import pyarrow.compute as pc  # noqa: PLC0415
-
-    pos = pc.index_in(long["key"], value_set=ids).to_numpy(zero_copy_only=False)
-    variables = long["variable"].combine_chunks().dictionary_encode()
-    codes = variables.indices.to_numpy(zero_copy_only=False)
-    values = pc.fill_null(long["value"], np.nan).to_numpy(zero_copy_only=False)
-    out = {}
-    for code, name in enumerate(variables.dictionary.to_pylist()):
-        column = np.full(len(ids), np.nan)
-        sel = codes == code
-        column[pos[sel]] = values[sel]
-        out[str(name)] = column
-    return out
-
-
 def phase_bavaria(cells: int | None) -> None:
     start_mib = _pss_now()
     with MemorySampler() as memory:
@@ -343,7 +326,7 @@ def phase_bavaria(cells: int | None) -> None:
 
 def _bavaria(cells: int | None) -> tuple[dict[str, float], dict[str, Any], dict[str, float]]:
     from twin3d.io.stats import read_eurostat_grid  # noqa: PLC0415
-    from twin3d.population.controls import AreaStats  # noqa: PLC0415
+    from twin3d.population.controls import AreaStats, pivot_stats  # noqa: PLC0415
     from twin3d.population.personas import load_personas  # noqa: PLC0415
     from twin3d.population.priors import load_priors  # noqa: PLC0415
     from twin3d.population.privacy import publish_population  # noqa: PLC0415
@@ -362,8 +345,8 @@ def _bavaria(cells: int | None) -> tuple[dict[str, float], dict[str, Any], dict[
 
     grid_cells = read_eurostat_grid(BAVARIA, crs, rename=GRID_RENAME)
     lap("read")
-    values = _pivot(grid_cells.stats.values, grid_cells.cell_ids)
     ids = grid_cells.cell_ids.to_numpy(zero_copy_only=False).astype(object)
+    values = pivot_stats(ids, grid_cells.stats.values, "key", None)
     keep = np.arange(len(ids))
     if cells is not None and cells < len(ids):
         keep = np.arange(cells) * len(ids) // cells  # evenly spaced, every (len / cells)-th

@@ -22,7 +22,7 @@ from pyproj import CRS
 
 from twin3d.errors import ConfigError, InputError
 from twin3d.pipeline.config import PipelineConfig, PopulationSection
-from twin3d.population.controls import AreaStats
+from twin3d.population.controls import AreaStats, pivot_stats
 from twin3d.population.personas import PersonaCatalogue, load_personas
 from twin3d.population.placement import BuildingStock, PlacementRules
 from twin3d.population.priors import load_priors
@@ -69,26 +69,6 @@ def _concat(tables: list[pa.Table]) -> pa.Table | None:
     return pa.concat_tables(tables) if tables else None
 
 
-def _pivot(ids: np.ndarray, stats: pa.Table, key: str, year: int | None) -> dict[str, np.ndarray]:
-    """Long (key, year, variable, value) rows -> one array per variable aligned with ``ids`` (NaN: absent)."""
-    if year is not None:
-        stats = stats.filter(pc.equal(stats["year"], year))
-    keys = stats[key].to_numpy(zero_copy_only=False).astype(object)
-    variables = stats["variable"].to_numpy(zero_copy_only=False).astype(object)
-    values = pc.fill_null(pc.cast(stats["value"], pa.float64()), np.nan).to_numpy(zero_copy_only=False)
-    order = np.argsort(ids)
-    pos = np.searchsorted(ids[order], keys)
-    pos = np.clip(pos, 0, len(ids) - 1)
-    found = ids[order][pos] == keys
-    out: dict[str, np.ndarray] = {}
-    for name in np.unique(variables):
-        column = np.full(len(ids), np.nan)
-        sel = found & (variables == name)
-        column[order[pos[sel]]] = values[sel]
-        out[str(name)] = column
-    return out
-
-
 def gather_inputs(
     pop_cfg: PopulationSection, crs: CRS, tables: dict[str, list[pa.Table]], buildings: BuildingStock | None
 ) -> PopulationInputs:
@@ -99,7 +79,7 @@ def gather_inputs(
         d = d_all.filter(pc.equal(d_all["level"], pop_cfg.district_level))
         ids = d["district_id"].to_numpy(zero_copy_only=False).astype(object)
         stats = _concat(tables.get("district_stats", []))
-        values = _pivot(ids, stats, "district_id", pop_cfg.year) if stats is not None else {}
+        values = pivot_stats(ids, stats, "district_id", pop_cfg.year) if stats is not None else {}
         if not np.isfinite(values.get("population", np.array([np.nan]))).any():
             raise InputError(
                 f"no district has a 'population' for {pop_cfg.year}",
@@ -113,7 +93,7 @@ def gather_inputs(
     if cells is not None:
         ids = cells["cell_id"].to_numpy(zero_copy_only=False).astype(object)
         stats = _concat(tables.get("grid_stats", []))
-        values = _pivot(ids, stats, "cell_id", None) if stats is not None else {}
+        values = pivot_stats(ids, stats, "cell_id", None) if stats is not None else {}
         grid = AreaStats(ids, shapely.from_wkb(cells["geom"].to_numpy(zero_copy_only=False)), values)
     if districts is None and grid is None:
         raise ConfigError(

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from twin3d.population.fit import Constraint, round_within
@@ -82,6 +84,26 @@ class Zones:
 
     def __len__(self) -> int:
         return len(self.district)
+
+
+def pivot_stats(ids: np.ndarray, stats: pa.Table, key: str, year: int | None) -> dict[str, np.ndarray]:
+    """Long (key, year, variable, value) rows -> one array per variable aligned with ``ids`` (NaN: absent)."""
+    if year is not None:
+        stats = stats.filter(pc.equal(stats["year"], year))
+    keys = stats[key].to_numpy(zero_copy_only=False).astype(object)
+    variables = stats["variable"].to_numpy(zero_copy_only=False).astype(object)
+    values = pc.fill_null(pc.cast(stats["value"], pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    order = np.argsort(ids)
+    pos = np.searchsorted(ids[order], keys)
+    pos = np.clip(pos, 0, len(ids) - 1)
+    found = ids[order][pos] == keys
+    out: dict[str, np.ndarray] = {}
+    for name in np.unique(variables):
+        column = np.full(len(ids), np.nan)
+        sel = found & (variables == name)
+        column[order[pos[sel]]] = values[sel]
+        out[str(name)] = column
+    return out
 
 
 def district_controls(districts: AreaStats) -> dict[str, np.ndarray]:

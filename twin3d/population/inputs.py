@@ -7,28 +7,15 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from twin3d.population.controls import AreaStats
+from twin3d.population.controls import AreaStats, pivot_stats
 from twin3d.population.placement import BuildingStock
 from twin3d.population.synthesis import PopulationInputs
-
-
-def _pivot(rows: list[tuple[str, str, float | None]], ids: np.ndarray) -> dict[str, np.ndarray]:
-    index = {key: i for i, key in enumerate(ids.tolist())}
-    out: dict[str, np.ndarray] = {}
-    for key, variable, value in rows:
-        column = out.setdefault(variable, np.full(len(ids), np.nan))
-        if key in index and value is not None:
-            column[index[key]] = value
-    return out
 
 
 def inputs_from_store(
     con: duckdb.DuckDBPyConnection, crs: CRS, district_level: str | None, year: int | None
 ) -> PopulationInputs:
-    """The districts of ``district_level`` with ``year``'s statistics, the census grid and the buildings.
-
-    Per variable there are a few dozen to a few thousand rows, so the pivot is a plain loop over rows.
-    """
+    """The districts of ``district_level`` with ``year``'s statistics, the census grid and the buildings."""
     districts = None
     if district_level is not None:
         rows = con.execute(
@@ -36,17 +23,18 @@ def inputs_from_store(
         ).fetchall()
         ids = np.array([r[0] for r in rows], dtype=object)
         stats = con.execute(
-            "SELECT s.district_id, s.variable, s.value FROM district_stats s JOIN districts d USING (district_id) "
-            "WHERE d.level = ? AND s.year = ?",
-            [district_level, year],
-        ).fetchall()
-        districts = AreaStats(ids, shapely.from_wkb([bytes(r[1]) for r in rows]), _pivot(stats, ids))
+            "SELECT s.district_id, s.year, s.variable, s.value FROM district_stats s JOIN districts d "
+            "USING (district_id) WHERE d.level = ?",
+            [district_level],
+        ).to_arrow_table()
+        values = pivot_stats(ids, stats, "district_id", year)
+        districts = AreaStats(ids, shapely.from_wkb([bytes(r[1]) for r in rows]), values)
     grid = None
     rows = con.execute("SELECT cell_id, ST_AsWKB(geom) FROM grid_cells ORDER BY cell_id").fetchall()
     if rows:
         ids = np.array([r[0] for r in rows], dtype=object)
-        stats = con.execute("SELECT cell_id, variable, value FROM grid_stats").fetchall()
-        grid = AreaStats(ids, shapely.from_wkb([bytes(r[1]) for r in rows]), _pivot(stats, ids))
+        stats = con.execute("SELECT cell_id, year, variable, value FROM grid_stats").to_arrow_table()
+        grid = AreaStats(ids, shapely.from_wkb([bytes(r[1]) for r in rows]), pivot_stats(ids, stats, "cell_id", None))
     table = con.execute(
         "SELECT building_id, building_type, coalesce(levels, 'NaN'::DOUBLE) AS levels, height, ST_AsWKB(geom) AS wkb "
         "FROM buildings ORDER BY building_id"
