@@ -269,10 +269,10 @@ def phase_rostock_step(store: Path) -> None:
 # --- Bavaria ---------------------------------------------------------------------------------------------------
 
 
-def phase_bavaria(cells: int | None) -> None:
+def phase_bavaria(cells: int | None, grid_file: Path) -> None:
     start_mib = _pss_now()
     with MemorySampler() as memory:
-        phases, figures, pop_timings = _bavaria(cells)
+        phases, figures, pop_timings = _bavaria(cells, grid_file)
     total = sum(phases.values())
     persons = figures["persons"]
     tag = {"cells": figures["cells"], "persons": persons}
@@ -324,7 +324,7 @@ def phase_bavaria(cells: int | None) -> None:
     emit_baseline("bavaria", figures["zone_persons"], phases["synthesise"], persons, "synthesise()")
 
 
-def _bavaria(cells: int | None) -> tuple[dict[str, float], dict[str, Any], dict[str, float]]:
+def _bavaria(cells: int | None, grid_file: Path) -> tuple[dict[str, float], dict[str, Any], dict[str, float]]:
     from twin3d.io.stats import read_eurostat_grid  # noqa: PLC0415
     from twin3d.population.controls import AreaStats, pivot_stats  # noqa: PLC0415
     from twin3d.population.personas import load_personas  # noqa: PLC0415
@@ -343,7 +343,7 @@ def _bavaria(cells: int | None) -> tuple[dict[str, float], dict[str, Any], dict[
         phases[name] = now - clock
         clock = now
 
-    grid_cells = read_eurostat_grid(BAVARIA, crs, rename=GRID_RENAME)
+    grid_cells = read_eurostat_grid(grid_file, crs, rename=GRID_RENAME)
     lap("read")
     ids = grid_cells.cell_ids.to_numpy(zero_copy_only=False).astype(object)
     values = pivot_stats(ids, grid_cells.stats.values, "key", None)
@@ -395,6 +395,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["rostock", "bavaria"], help="run one of the two (default: both)")
     parser.add_argument("--cells", type=int, help="Bavaria: keep this many cells, evenly spaced in file order")
     parser.add_argument("--json-out", type=Path, help="also append the JSON lines to this file")
+    parser.add_argument(
+        "--grid", type=Path, default=BAVARIA, help="Bavaria: the census grid CSV (default: the shared 256 km tile)"
+    )
     parser.add_argument("--phase", choices=["rostock-build", "rostock-step", "bavaria"], help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -406,7 +409,7 @@ def main() -> None:
         phase_rostock_step(args.store)
         return
     if args.phase == "bavaria":
-        phase_bavaria(args.cells)
+        phase_bavaria(args.cells, args.grid)
         return
     if args.json_out is not None:
         args.json_out.write_text("")
@@ -420,7 +423,8 @@ def main() -> None:
             run("--phase", "rostock-build", "--store", tmp)
             run("--phase", "rostock-step", "--store", tmp)
     if args.only in (None, "bavaria"):
-        run("--phase", "bavaria", *(["--cells", str(args.cells)] if args.cells is not None else []))
+        cells = ["--cells", str(args.cells)] if args.cells is not None else []
+        run("--phase", "bavaria", "--grid", str(args.grid), *cells)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ def test_tiles_bench_runs_small() -> None:
 
 
 def test_population_bench_runs_small() -> None:
-    figures = _figures("bench/population.py", "--only", "bavaria", "--cells", "300")
+    sample = "tests/data/census-grid-bavaria/census2021_1km_tile_17_11_sample300.csv.gz"
+    figures = _figures("bench/population.py", "--only", "bavaria", "--grid", sample)
     rate = figures["bavaria_persons_per_s"]
     assert rate["cells"] == 300
     assert float(rate["value"]) > 0  # type: ignore[arg-type]
