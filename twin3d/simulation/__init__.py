@@ -1,0 +1,1 @@
+"""Scenarios and their indicators: walking accessibility per persona group and H3 cell."""
