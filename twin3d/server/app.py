@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from twin3d import __version__
 from twin3d.server.errors import install_error_handlers
-from twin3d.server.routers import buildings, geo, population, tiles, twins
+from twin3d.server.routers import buildings, geo, population, scenarios, tiles, twins
 from twin3d.server.state import close_twins, open_twins
 from twin3d.settings import PathSettings, ServerSettings
 
@@ -36,6 +36,8 @@ def create_app(server: ServerSettings | None = None, paths: PathSettings | None 
     server = server or ServerSettings()
     paths = paths or PathSettings()
 
+    live = scenarios.LiveStores(paths.store_dir)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.twins = open_twins(paths.store_dir, paths.tiles_dir)
@@ -43,6 +45,7 @@ def create_app(server: ServerSettings | None = None, paths: PathSettings | None 
             yield
         finally:
             close_twins(app.state.twins)
+            live.close()
 
     app = FastAPI(title="twin3d", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
@@ -51,6 +54,7 @@ def create_app(server: ServerSettings | None = None, paths: PathSettings | None 
     app.include_router(buildings.router(server.building_pick_tolerance_m))
     app.include_router(tiles.router(server.tile_cache_seconds))
     app.include_router(population.router())
+    app.include_router(scenarios.router(live))
     mount_viewer(app, server.viewer_dir or default_viewer_dir())
     return app
 

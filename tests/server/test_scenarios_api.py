@@ -1,0 +1,118 @@
+"""Scenarios are stored by content hash; invalid ones get a 422 that names the field and leave nothing behind."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from twin3d.pipeline.report import BuildReport
+from twin3d.server.app import create_app
+from twin3d.settings import PathSettings, ServerSettings
+from twin3d.store.live import live_store_file
+
+# A block of Lauf's centre (lon/lat) and a point beside it.
+QUARTER = [[11.2760, 49.5090], [11.2790, 49.5090], [11.2790, 49.5105], [11.2760, 49.5105], [11.2760, 49.5090]]
+HOUSING: dict[str, Any] = {
+    "name": "Neues Quartier am Bahnhof",
+    "description": "120 Wohnungen in vier Geschossen",
+    "measures": [
+        {"kind": "new_housing", "area": {"type": "Polygon", "coordinates": [QUARTER]}, "storeys": 4, "dwellings": 120},
+        {
+            "kind": "add_facility",
+            "facility": "kita",
+            "location": {"type": "Point", "coordinates": [11.2775, 49.5098]},
+            "capacity": 75,
+            "name": "Kita am Bahnhof",
+        },
+        {"kind": "projection", "years": 10},
+    ],
+}
+
+
+@pytest.fixture
+def scenario_client(tmp_path: Path, demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iterator[TestClient]:
+    """A client whose live stores go to a private folder (the built twins are shared read-only)."""
+    store_dir = tmp_path / "var"
+    store_dir.mkdir()
+    for twin in ("lauf", "rostock"):
+        (store_dir / f"{twin}.duckdb").symlink_to(demo_paths.store_file(twin).resolve())
+    paths = PathSettings(pipelines_dir=demo_paths.pipelines_dir, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)
+    with TestClient(create_app(ServerSettings(), paths)) as c:
+        yield c
+
+
+def test_a_scenario_is_stored_once_per_content_and_read_back(scenario_client: TestClient) -> None:
+    first = scenario_client.post("/api/twins/lauf/scenarios", json=HOUSING)
+    assert first.status_code == 201, first.text
+    stored = first.json()
+    assert len(stored["scenario_id"]) == 64
+    assert (stored["name"], stored["version"], stored["measures"]) == (HOUSING["name"], 1, 3)
+    again = scenario_client.post("/api/twins/lauf/scenarios", json=HOUSING)
+    assert again.status_code == 200
+    assert again.json()["scenario_id"] == stored["scenario_id"]
+
+    changed = copy.deepcopy(HOUSING)
+    changed["measures"][0]["dwellings"] = 150
+    second = scenario_client.post("/api/twins/lauf/scenarios", json=changed).json()
+    assert second["scenario_id"] != stored["scenario_id"]
+    assert second["version"] == 2
+
+    listed = scenario_client.get("/api/twins/lauf/scenarios").json()
+    assert [s["scenario_id"] for s in listed] == [second["scenario_id"], stored["scenario_id"]]
+    one = scenario_client.get(f"/api/twins/lauf/scenarios/{stored['scenario_id']}").json()
+    assert one["spec"]["measures"][1]["capacity"] == 75
+    assert one["spec"]["measures"][0]["occupancy"] == 1.0  # defaults are part of the stored spec
+    assert scenario_client.get("/api/twins/rostock/scenarios").json() == []
+    assert scenario_client.get(f"/api/twins/lauf/scenarios/{'0' * 64}").status_code == 404
+
+
+def _with(change: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    spec = copy.deepcopy(HOUSING)
+    spec["measures"][index].update(change)
+    return spec
+
+
+BOW_TIE = [[11.2760, 49.5090], [11.2790, 49.5105], [11.2790, 49.5090], [11.2760, 49.5105], [11.2760, 49.5090]]
+FAR_AWAY = [[13.40, 52.50], [13.41, 52.50], [13.41, 52.51], [13.40, 52.51], [13.40, 52.50]]
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "words"),
+    [
+        (_with({"area": {"type": "Polygon", "coordinates": [BOW_TIE]}}), "area", "Self-intersection"),
+        (_with({"dwellings": -5}), "dwellings", "greater than or equal to 1"),
+        (_with({"facility": "casino"}, 1), "facility", "kita"),
+        (_with({"area": {"type": "Polygon", "coordinates": [FAR_AWAY]}}), "measures.0.area", "outside the twin"),
+        (_with({"mix": "like:stadtbereich:K"}), "measures.0.mix", "no district"),
+        (_with({"storeys": 0}), "storeys", "greater than or equal to 1"),
+    ],
+)
+def test_invalid_scenarios_get_422_naming_the_field_and_nothing_is_stored(
+    scenario_client: TestClient, spec: dict[str, Any], field: str, words: str
+) -> None:
+    response = scenario_client.post("/api/twins/lauf/scenarios", json=spec)
+    assert response.status_code == 422, response.text
+    assert field in response.text
+    assert words in response.text
+    assert scenario_client.get("/api/twins/lauf/scenarios").json() == []
+
+
+def test_unknown_facilities_and_buildings_are_rejected(scenario_client: TestClient) -> None:
+    spec = {"name": "Schließung", "measures": [{"kind": "remove_facility", "facility_id": "no-such-facility"}]}
+    response = scenario_client.post("/api/twins/lauf/scenarios", json=spec)
+    assert response.status_code == 422
+    assert "measures.0.facility_id" in response.text
+    spec = {"name": "Abriss", "measures": [{"kind": "remove_buildings", "building_ids": ["nope", "nope2"]}]}
+    response = scenario_client.post("/api/twins/lauf/scenarios", json=spec)
+    assert response.status_code == 422
+    assert "2 unknown" in response.text
+
+
+def test_reading_scenarios_creates_no_live_store(scenario_client: TestClient, tmp_path: Path) -> None:
+    assert scenario_client.get("/api/twins/rostock/scenarios").json() == []
+    assert not live_store_file(tmp_path / "var", "rostock").exists()

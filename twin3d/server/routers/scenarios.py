@@ -1,0 +1,117 @@
+"""``/api/twins/{twin}/scenarios``: store and read scenarios (a baseline plus measures), by content hash.
+
+Validation happens before anything is written: the measures' own rules (pydantic: valid polygons, dwellings of
+at least 1, known facility types), then what only the twin can judge (inside its extent, districts, facilities
+and buildings that exist). A rejected scenario leaves no trace.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response
+from fastapi import Path as PathParam
+
+from twin3d.errors import InputError, NotFoundError
+from twin3d.server.deps import Twin
+from twin3d.server.state import TwinHandle
+from twin3d.simulation.scenario import NewHousing, RemoveBuildings, RemoveFacility, ScenarioSpec, check_within
+from twin3d.store.live import LiveStore, live_store_file
+
+ScenarioId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$", description="the scenario's content hash")]
+
+
+class LiveStores:
+    """The twins' live stores, opened on first use (reading a twin that has none creates nothing)."""
+
+    def __init__(self, store_dir: Path) -> None:
+        self.store_dir = store_dir
+        self._open: dict[str, LiveStore] = {}
+        self._lock = threading.Lock()
+
+    def get(self, twin: str, *, create: bool) -> LiveStore | None:
+        """The live store of ``twin``; None when it has none yet and ``create`` is false."""
+        with self._lock:
+            if twin not in self._open:
+                path = live_store_file(self.store_dir, twin)
+                if not create and not path.is_file():
+                    return None
+                self._open[twin] = LiveStore(path)
+            return self._open[twin]
+
+    def close(self) -> None:
+        """Close every open live store."""
+        with self._lock:
+            for store in self._open.values():
+                store.close()
+            self._open.clear()
+
+
+def _check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
+    """What only the twin can judge: extent, and districts, facilities and buildings that exist."""
+    bbox = twin.meta.get("bbox_wgs84")
+    if bbox:
+        check_within(spec, tuple(bbox))
+    cur = twin.cursor()
+    for i, m in enumerate(spec.measures):
+        if isinstance(m, NewHousing) and m.mix.startswith("like:"):
+            _, level, code = m.mix.split(":", 2)
+            if cur.execute("SELECT 1 FROM districts WHERE level = ? AND code = ?", [level, code]).fetchone() is None:
+                raise InputError(
+                    f"measures.{i}.mix names no district {level}:{code}",
+                    record=f"measures.{i}.mix",
+                    hint="use 'new_build' or 'like:<level>:<code>' of a district of this twin",
+                )
+        elif isinstance(m, RemoveFacility):
+            if cur.execute("SELECT 1 FROM facilities WHERE facility_id = ?", [m.facility_id]).fetchone() is None:
+                raise InputError(
+                    f"measures.{i}.facility_id: no facility {m.facility_id!r}",
+                    record=f"measures.{i}.facility_id",
+                    hint="GET .../facilities.geojson lists the facilities and their ids",
+                )
+        elif isinstance(m, RemoveBuildings):
+            found = cur.execute(
+                "SELECT count(DISTINCT building_id) FROM buildings WHERE building_id IN (SELECT unnest(?))",
+                [m.building_ids],
+            ).fetchone()
+            if found is None or found[0] != len(set(m.building_ids)):
+                raise InputError(
+                    f"measures.{i}.building_ids: {len(set(m.building_ids)) - (found[0] if found else 0)} unknown id(s)",
+                    record=f"measures.{i}.building_ids",
+                    hint="pick buildings in the viewer or GET .../buildings/{id}",
+                )
+
+
+def router(live: LiveStores) -> APIRouter:
+    """Routes for storing and reading scenarios."""
+    r = APIRouter(prefix="/api/twins/{twin}/scenarios", tags=["scenarios"])
+
+    @r.post("", summary="Store a scenario (201), or find the same one stored before (200)")
+    def save(twin: Twin, spec: ScenarioSpec, response: Response) -> dict[str, Any]:
+        _check_against_twin(spec, twin)
+        store = live.get(twin.name, create=True)
+        assert store is not None
+        stored, created = store.save_scenario(
+            spec.content_hash(), spec.name, spec.description, spec.model_dump(mode="json")
+        )
+        response.status_code = 201 if created else 200
+        return stored
+
+    @r.get("", summary="Stored scenarios, newest first")
+    def index(twin: Twin) -> list[dict[str, Any]]:
+        store = live.get(twin.name, create=False)
+        return store.scenarios() if store is not None else []
+
+    @r.get("/{scenario_id}", summary="One scenario with its measures")
+    def one(twin: Twin, scenario_id: ScenarioId) -> dict[str, Any]:
+        store = live.get(twin.name, create=False)
+        summary = store.scenario_summary(scenario_id) if store is not None else None
+        if store is None or summary is None:
+            raise NotFoundError(
+                f"no scenario {scenario_id}", hint="POST the scenario first; GET .../scenarios lists them"
+            )
+        return {**summary, "spec": store.scenario_spec(scenario_id)}
+
+    return r

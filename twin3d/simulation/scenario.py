@@ -1,0 +1,167 @@
+"""Scenarios: a baseline plus measures (new housing, facilities, green space, hazards, a projection).
+
+A scenario is plain data, validated here and identified by the hash of its canonical JSON, so the same measures
+always get the same id and their results can be cached by it. Geometry comes as GeoJSON in lon/lat (WGS 84).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal
+
+import shapely
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from twin3d.errors import InputError
+from twin3d.population.personas import FacilityType
+
+MAX_RING_POSITIONS = 10_000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+LonLat = tuple[Annotated[float, Field(ge=-180, le=180)], Annotated[float, Field(ge=-90, le=90)]]
+
+
+class Polygon(_Strict):
+    """A GeoJSON polygon in lon/lat: an outer ring and optional holes, each closed, valid (no self-intersection)."""
+
+    type: Literal["Polygon"]
+    coordinates: list[Annotated[list[LonLat], Field(min_length=4, max_length=MAX_RING_POSITIONS)]] = Field(
+        min_length=1, max_length=50
+    )
+
+    @field_validator("coordinates")
+    @classmethod
+    def _valid(cls, rings: list[list[tuple[float, float]]]) -> list[list[tuple[float, float]]]:
+        for i, ring in enumerate(rings):
+            if ring[0] != ring[-1]:
+                raise ValueError(f"ring {i} is not closed: its first and last positions differ")
+        geom = shapely.Polygon(rings[0], rings[1:])
+        if not geom.is_valid:
+            # e.g. "Self-intersection[12.1 54.1]": the reason names the place to fix.
+            raise ValueError(f"invalid polygon: {shapely.is_valid_reason(geom)}")
+        if geom.area <= 0:
+            raise ValueError("the polygon has no area")
+        return rings
+
+    def shape(self) -> shapely.Polygon:
+        """The polygon as a shapely geometry (lon/lat)."""
+        return shapely.Polygon(self.coordinates[0], self.coordinates[1:])
+
+
+class Point(_Strict):
+    """A GeoJSON point in lon/lat."""
+
+    type: Literal["Point"]
+    coordinates: LonLat
+
+    def shape(self) -> shapely.Point:
+        """The point as a shapely geometry (lon/lat)."""
+        return shapely.Point(self.coordinates)
+
+
+class NewHousing(_Strict):
+    """A new quarter: dwellings on an area, occupied by households like a district's, or a new-build mix."""
+
+    kind: Literal["new_housing"]
+    area: Polygon
+    storeys: int = Field(ge=1, le=40)
+    dwellings: int = Field(ge=1, le=50_000)
+    occupancy: float = Field(default=1.0, gt=0, le=1, description="share of dwellings occupied")
+    mix: str = Field(
+        default="new_build",
+        pattern=r"^(new_build|like:[a-z0-9_]+:[A-Za-z0-9_.-]+)$",
+        description="'new_build', or 'like:<level>:<code>' for households like a district's",
+    )
+
+
+class RemoveBuildings(_Strict):
+    """Buildings demolished or no longer lived in; their households leave the twin."""
+
+    kind: Literal["remove_buildings"]
+    building_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=10_000)
+
+
+class AddFacility(_Strict):
+    """A new Kita, school, care home, stop, park, playground, doctor, ... with its capacity."""
+
+    kind: Literal["add_facility"]
+    facility: FacilityType
+    location: Point
+    capacity: int = Field(default=0, ge=0, le=100_000, description="places (Kita, school, care home); 0: not rationed")
+    name: str = Field(default="", max_length=200)
+
+
+class RemoveFacility(_Strict):
+    """A facility that closes."""
+
+    kind: Literal["remove_facility"]
+    facility_id: str = Field(min_length=1, max_length=200)
+
+
+class GreenSpace(_Strict):
+    """A new park or green area."""
+
+    kind: Literal["green_space"]
+    area: Polygon
+    name: str = Field(default="", max_length=200)
+
+
+class Hazard(_Strict):
+    """An area exposed to a hazard, such as a flood zone."""
+
+    kind: Literal["hazard"]
+    area: Polygon
+    hazard: Literal["flood", "heavy_rain", "heat", "other"] = "flood"
+    name: str = Field(default="", max_length=200)
+
+
+class Projection(_Strict):
+    """Age the population over a number of years (births, deaths, migration from the projection rates)."""
+
+    kind: Literal["projection"]
+    years: int = Field(ge=1, le=30)
+
+
+Measure = Annotated[
+    NewHousing | RemoveBuildings | AddFacility | RemoveFacility | GreenSpace | Hazard | Projection,
+    Field(discriminator="kind"),
+]
+
+
+class ScenarioSpec(_Strict):
+    """What a planner asks: a name, a description and the measures applied to the baseline."""
+
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=2_000)
+    measures: list[Measure] = Field(min_length=1, max_length=50)
+
+    def canonical_json(self) -> str:
+        """The spec as canonical JSON (sorted keys, no spaces): what the id is computed from."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def content_hash(self) -> str:
+        """The scenario id: SHA-256 of the canonical JSON, 64 hex digits."""
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+
+def check_within(spec: ScenarioSpec, bbox: tuple[float, float, float, float]) -> None:
+    """Every geometry of the scenario must touch the twin's extent (lon/lat bounding box).
+
+    Raises:
+        InputError: a measure lies outside the twin; ``record`` names the field (``measures.<i>.area``).
+    """
+    extent = shapely.box(*bbox)
+    for i, measure in enumerate(spec.measures):
+        for field in ("area", "location"):
+            geometry = getattr(measure, field, None)
+            if geometry is not None and not extent.intersects(geometry.shape()):
+                raise InputError(
+                    f"measures.{i}.{field} lies outside the twin",
+                    record=f"measures.{i}.{field}",
+                    hint=f"draw it within lon {bbox[0]:.4f}..{bbox[2]:.4f}, lat {bbox[1]:.4f}..{bbox[3]:.4f}",
+                )
