@@ -42,11 +42,11 @@ import numpy as np
 import pyarrow as pa
 
 from twin3d.errors import ConfigError, InputError
+from twin3d.population.h3cells import parent, resolution_of
 
 ALL = "*"
 """The persona value of rows that count every household."""
 
-_RES_SHIFT = 52
 _MODE_SHIFT = 59
 _CELL_MODE = 1
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -96,15 +96,8 @@ class PrivacyRules:
             )
 
 
-def _resolution(cells: np.ndarray) -> np.ndarray:
-    return ((cells >> np.uint64(_RES_SHIFT)) & np.uint64(0xF)).astype(np.uint8)
-
-
-def _parent(cells: np.ndarray, resolution: int) -> np.ndarray:
-    """Ancestors at ``resolution`` of cells at that resolution or finer: the H3 bit layout, no library call."""
-    unused_digits = np.uint64((1 << (3 * (15 - resolution))) - 1)  # digits below the resolution are all 7
-    res_field = np.uint64(0xF << _RES_SHIFT)
-    return (cells & ~res_field) | np.uint64(resolution << _RES_SHIFT) | unused_digits
+_resolution = resolution_of
+_parent = parent
 
 
 def _safe(persons: np.ndarray, households: np.ndarray, rules: PrivacyRules) -> np.ndarray:
