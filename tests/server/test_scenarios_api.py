@@ -116,3 +116,50 @@ def test_unknown_facilities_and_buildings_are_rejected(scenario_client: TestClie
 def test_reading_scenarios_creates_no_live_store(scenario_client: TestClient, tmp_path: Path) -> None:
     assert scenario_client.get("/api/twins/rostock/scenarios").json() == []
     assert not live_store_file(tmp_path / "var", "rostock").exists()
+
+
+def _kpi(results: dict[str, Any], persona: str, facility: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(k for k in results["kpis"] if (k["persona"], k["facility"]) == (persona, facility))
+    return found
+
+
+def test_a_new_quarter_with_a_kita_changes_the_kpis_of_young_families(scenario_client: TestClient) -> None:
+    scenario_id = scenario_client.post("/api/twins/lauf/scenarios", json=HOUSING).json()["scenario_id"]
+    response = scenario_client.get(f"/api/twins/lauf/scenarios/{scenario_id}/results")
+    assert response.status_code == 200, response.text
+    results = response.json()
+    assert results["distance_method"] == "network"
+    assert results["summary"]["households_added"] == 120
+    assert results["summary"]["sealed_m2"] > 30_000
+    kita = _kpi(results, "young_families", "kita")
+    # A Kita in the new quarter: young families walk less and more of them are within their 800 m.
+    assert kita["mean_distance_m_delta"] < 0
+    assert kita["coverage_share_delta"] > 0
+    assert kita["persons_scenario"] > kita["persons_baseline"]
+    # The ten-year outlook of Kita-age children, rounded like every published count.
+    outlook = results["demand_outlook"]
+    assert len(outlook["kita_0_5"]) == 11
+    assert all(v % 5 == 0 for v in outlook["kita_0_5"])
+    again = scenario_client.get(f"/api/twins/lauf/scenarios/{scenario_id}/results").json()
+    assert again == results  # cached by content: the same scenario gives the same answer
+
+
+def test_closing_a_kita_lengthens_walks_for_no_one_less(scenario_client: TestClient, demo_paths: PathSettings) -> None:
+    from twin3d.store.connection import connect  # noqa: PLC0415
+
+    con = connect(demo_paths.store_file("lauf"), read_only=True)
+    try:
+        row = con.execute(
+            "SELECT facility_id FROM facilities WHERE category = 'amenity=kindergarten' ORDER BY facility_id LIMIT 1"
+        ).fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    spec = {"name": "Kita schließt", "measures": [{"kind": "remove_facility", "facility_id": row[0]}]}
+    scenario_id = scenario_client.post("/api/twins/lauf/scenarios", json=spec).json()["scenario_id"]
+    results = scenario_client.get(f"/api/twins/lauf/scenarios/{scenario_id}/results").json()
+    deltas = [k["mean_distance_m_delta"] for k in results["kpis"] if k["facility"] == "kita"]
+    assert deltas
+    assert all(d >= 0 for d in deltas)
+    assert max(deltas) > 0
+    assert scenario_client.get(f"/api/twins/nrw/scenarios/{scenario_id}/results").status_code == 404

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from time import perf_counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
@@ -17,10 +18,39 @@ from fastapi import Path as PathParam
 from twin3d.errors import InputError, NotFoundError
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
+from twin3d.simulation.engine import Baseline, load_baseline, run_scenario
 from twin3d.simulation.scenario import NewHousing, RemoveBuildings, RemoveFacility, ScenarioSpec, check_within
 from twin3d.store.live import LiveStore, live_store_file
 
 ScenarioId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$", description="the scenario's content hash")]
+
+
+class Simulations:
+    """Warm baselines per twin and results per scenario id (a scenario's results never change: its id is its
+    content), computed once each under a lock."""
+
+    def __init__(self, pipelines_dir: Path, max_results: int = 64) -> None:
+        self.pipelines_dir = pipelines_dir
+        self.max_results = max_results
+        self._baselines: dict[str, Baseline] = {}
+        self._results: dict[tuple[str, str], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def results(self, twin: TwinHandle, spec: ScenarioSpec) -> dict[str, Any]:
+        """The results of ``spec`` on ``twin``, from the cache or computed now."""
+        key = (twin.name, spec.content_hash())
+        with self._lock:
+            if key in self._results:
+                return self._results[key]
+            if twin.name not in self._baselines:
+                self._baselines[twin.name] = load_baseline(twin.cursor(), self.pipelines_dir)
+            started = perf_counter()
+            result = run_scenario(self._baselines[twin.name], spec)
+            result["seconds"] = round(perf_counter() - started, 3)
+            if len(self._results) >= self.max_results:
+                self._results.pop(next(iter(self._results)))
+            self._results[key] = result
+            return result
 
 
 class LiveStores:
@@ -84,7 +114,7 @@ def _check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
                 )
 
 
-def router(live: LiveStores) -> APIRouter:
+def router(live: LiveStores, simulations: Simulations) -> APIRouter:
     """Routes for storing and reading scenarios."""
     r = APIRouter(prefix="/api/twins/{twin}/scenarios", tags=["scenarios"])
 
@@ -113,5 +143,20 @@ def router(live: LiveStores) -> APIRouter:
                 f"no scenario {scenario_id}", hint="POST the scenario first; GET .../scenarios lists them"
             )
         return {**summary, "spec": store.scenario_spec(scenario_id)}
+
+    @r.get("/{scenario_id}/results", summary="Run a stored scenario: KPIs per persona against the baseline")
+    def results(twin: Twin, scenario_id: ScenarioId) -> dict[str, Any]:
+        if not twin.counts.get("personas"):
+            raise NotFoundError(
+                "this twin has no population to simulate",
+                hint=f"add a [population] section to pipelines/{twin.name}.toml and run: twin3d build {twin.name}",
+            )
+        store = live.get(twin.name, create=False)
+        spec = store.scenario_spec(scenario_id) if store is not None else None
+        if spec is None:
+            raise NotFoundError(
+                f"no scenario {scenario_id}", hint="POST the scenario first; GET .../scenarios lists them"
+            )
+        return simulations.results(twin, ScenarioSpec.model_validate(spec))
 
     return r
