@@ -44,3 +44,11 @@ def test_population_bench_runs_small() -> None:
     assert float(figures["bavaria_baseline_multinomial_persons_per_s"]["value"]) > 0  # type: ignore[arg-type]
     assert float(figures["bavaria_peak_memory"]["value"]) > 0  # type: ignore[arg-type]
     assert "bavaria_grid_srmse_persons" in figures
+
+
+def test_simulation_bench_runs_small() -> None:
+    figures = _figures("bench/simulation.py", "--scale", "40000")
+    assert figures["lauf_warm_seconds"]["distance_method"] == "network"
+    assert figures["rostock_warm_seconds"]["households"] == 118_550
+    assert figures["scale_warm_seconds"]["households"] == 40_000
+    assert int(figures["lauf_warm_seconds"]["kpi_rows"]) > 0  # type: ignore[call-overload]

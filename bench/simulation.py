@@ -1,0 +1,196 @@
+"""Scenario run times: Lauf over its footpath network, full-city Rostock, and a scale case of 1 million households.
+
+Usage:
+    python bench/simulation.py              # builds lauf and rostock into a temporary folder first
+    python bench/simulation.py --store var  # use already built stores (var/<twin>.duckdb)
+
+One JSON line per figure (name, value, unit). For each case the cold step (reading the store, the walking
+network, locating the baseline's homes and its indicators: ``load_baseline``) and the warm step (``run_scenario``:
+measures, every indicator for the scenario, the KPI comparison; best of three) are timed separately; the issue's
+targets are for the warm step. Baseline in the same run: the warm step of a scenario that changes nothing but one
+facility, so the ratio shows what new households and area measures add.
+
+- lauf: a quarter of 300 dwellings with a Kita, a green space and a flood area near the station; network distances.
+- rostock: a quarter of 400 dwellings in the Südstadt "like" Südstadt, plus a Kita and a school in each of the 21
+  Stadtbereiche (the twin has no POI source yet, so the scenario brings the facilities); straight-line distances.
+- scale: Lauf's households copied with offsets of up to 30 m to 1,000,000 households; the Lauf scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+QUARTER_LAUF = [[11.2760, 49.5090], [11.2790, 49.5090], [11.2790, 49.5105], [11.2760, 49.5105], [11.2760, 49.5090]]
+QUARTER_ROSTOCK = [[12.100, 54.070], [12.106, 54.070], [12.106, 54.074], [12.100, 54.074], [12.100, 54.070]]
+TARGETS = {"lauf": 2.0, "rostock": 1.0, "scale": 10.0}
+
+
+def emit(name: str, value: float, unit: str, **extra: object) -> None:
+    print(json.dumps({"name": name, "value": round(value, 4), "unit": unit, **extra}), flush=True)
+
+
+def polygon(ring: list[list[float]]) -> dict[str, Any]:
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def point(lon: float, lat: float) -> dict[str, Any]:
+    return {"type": "Point", "coordinates": [lon, lat]}
+
+
+def lauf_spec() -> dict[str, Any]:
+    return {
+        "name": "Quartier am Bahnhof",
+        "measures": [
+            {"kind": "new_housing", "area": polygon(QUARTER_LAUF), "storeys": 4, "dwellings": 300},
+            {"kind": "add_facility", "facility": "kita", "location": point(11.2775, 49.5098), "capacity": 75},
+            {"kind": "green_space", "area": polygon(QUARTER_LAUF)},
+            {"kind": "hazard", "area": polygon(QUARTER_LAUF)},
+            {"kind": "projection", "years": 10},
+        ],
+    }
+
+
+def rostock_spec(con: Any) -> dict[str, Any]:
+    centres = con.execute(
+        "SELECT code, ST_X(ST_PointOnSurface(geom_wgs84)), ST_Y(ST_PointOnSurface(geom_wgs84)) FROM districts "
+        "WHERE level = 'stadtbereich' ORDER BY code"
+    ).fetchall()
+    facilities = [
+        {"kind": "add_facility", "facility": kind, "location": point(lon, lat), "capacity": capacity}
+        for _, lon, lat in centres
+        for kind, capacity in (("kita", 90), ("school", 400))
+    ]
+    housing = {
+        "kind": "new_housing",
+        "area": polygon(QUARTER_ROSTOCK),
+        "storeys": 5,
+        "dwellings": 400,
+        "mix": "like:stadtbereich:L",
+    }
+    return {"name": "Südstadt-Erweiterung", "measures": [housing, *facilities, {"kind": "projection", "years": 10}]}
+
+
+def timed(fn: Any, repeat: int = 3) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def one_facility_spec(lon: float, lat: float) -> dict[str, Any]:
+    return {"name": "baseline", "measures": [{"kind": "add_facility", "facility": "kita", "location": point(lon, lat)}]}
+
+
+def scaled(base: Any, target: int) -> Any:
+    """Lauf's baseline with its households copied (offsets up to 30 m) to ``target`` households."""
+    from twin3d.simulation.accessibility import Households, compute_accessibility, locate_households  # noqa: PLC0415
+
+    h = base.households
+    copies = -(-target // len(h))
+    index = np.tile(np.arange(len(h)), copies)[:target]
+    rng = np.random.default_rng(1)
+    offset = rng.uniform(-30, 30, size=(target, 2))
+    households = Households(
+        x=h.x[index] + offset[:, 0],
+        y=h.y[index] + offset[:, 1],
+        persona=h.persona[index],
+        size=h.size[index],
+        h3_10=h.h3_10[index],
+        demand={k: v[index] for k, v in h.demand.items()},
+    )
+    homes = locate_households(base.model, households)
+    return replace(
+        base,
+        households=households,
+        building=base.building[index],
+        district=base.district[index],
+        accessibility=compute_accessibility(homes, base.facilities, base.catalogue, base.config),
+    )
+
+
+def bench(store_dir: Path, scale: int) -> None:
+    from twin3d.simulation.engine import load_baseline, run_scenario  # noqa: PLC0415
+    from twin3d.simulation.scenario import ScenarioSpec  # noqa: PLC0415
+    from twin3d.store.connection import connect  # noqa: PLC0415
+
+    cases: list[tuple[str, str, Any]] = [("lauf", "lauf", lauf_spec), ("rostock", "rostock", rostock_spec)]
+    bases: dict[str, Any] = {}
+    for case, twin, make_spec in cases:
+        con = connect(store_dir / f"{twin}.duckdb", read_only=True)
+        started = time.perf_counter()
+        base = load_baseline(con, REPO / "pipelines")
+        cold = time.perf_counter() - started
+        bases[twin] = base
+        spec = ScenarioSpec.model_validate(make_spec(con) if twin == "rostock" else make_spec())
+        con.close()
+        warm, result = timed(lambda base=base, spec=spec: run_scenario(base, spec))
+        lon, lat = spec.measures[0].area.coordinates[0][0]  # type: ignore[union-attr]
+        plain, _ = timed(
+            lambda base=base, lon=lon, lat=lat: run_scenario(
+                base, ScenarioSpec.model_validate(one_facility_spec(lon, lat))
+            )
+        )
+        tag = {"households": len(base.households), "distance_method": result["distance_method"]}
+        emit(f"{case}_cold_seconds", cold, "s", **tag)
+        emit(
+            f"{case}_warm_seconds",
+            warm,
+            "s",
+            **tag,
+            target=TARGETS[case],
+            met=warm <= TARGETS[case],
+            kpi_rows=len(result["kpis"]),
+        )
+        emit(f"{case}_one_facility_warm_seconds", plain, "s", **tag, note="baseline: a scenario adding one Kita")
+        emit(f"{case}_vs_one_facility", warm / plain, "x", **tag)
+
+    started = time.perf_counter()
+    big = scaled(bases["lauf"], scale)
+    cold = time.perf_counter() - started
+    spec = ScenarioSpec.model_validate({**lauf_spec(), "measures": lauf_spec()["measures"][:-1]})
+    warm, result = timed(lambda: run_scenario(big, spec), repeat=2)
+    tag = {"households": len(big.households), "distance_method": result["distance_method"]}
+    emit("scale_cold_seconds", cold, "s", **tag, note="copying households and the baseline's indicators")
+    emit(
+        "scale_warm_seconds",
+        warm,
+        "s",
+        **tag,
+        target=TARGETS["scale"],
+        met=warm <= TARGETS["scale"],
+        note="the Lauf scenario without the projection (persons were not copied)",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", type=Path, help="folder with built lauf.duckdb and rostock.duckdb")
+    parser.add_argument("--scale", type=int, default=1_000_000, help="households of the scale case")
+    args = parser.parse_args()
+    if args.store is not None:
+        bench(args.store, args.scale)
+        return
+    from twin3d.pipeline.build import build_twin  # noqa: PLC0415
+    from twin3d.pipeline.config import load_pipeline  # noqa: PLC0415
+    from twin3d.settings import PathSettings  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="twin3d-bench-simulation-") as tmp:
+        paths = PathSettings(store_dir=Path(tmp) / "var", tiles_dir=Path(tmp) / "tiles")
+        for twin in ("lauf", "rostock"):
+            build_twin(load_pipeline(REPO / "pipelines" / f"{twin}.toml"), paths)
+        bench(paths.store_dir, args.scale)
+
+
+if __name__ == "__main__":
+    main()
