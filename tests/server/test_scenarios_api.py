@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ def scenario_client(tmp_path: Path, demo_paths: PathSettings, built: dict[str, B
     store_dir.mkdir()
     for twin in ("lauf", "rostock"):
         (store_dir / f"{twin}.duckdb").symlink_to(demo_paths.store_file(twin).resolve())
+        (store_dir / f"{twin}.privacy-key").symlink_to(demo_paths.privacy_key_file(twin).resolve())
     paths = PathSettings(pipelines_dir=demo_paths.pipelines_dir, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)
     with TestClient(create_app(ServerSettings(), paths)) as c:
         yield c
@@ -142,6 +144,15 @@ def test_a_new_quarter_with_a_kita_changes_the_kpis_of_young_families(scenario_c
     assert all(v % 5 == 0 for v in outlook["kita_0_5"])
     again = scenario_client.get(f"/api/twins/lauf/scenarios/{scenario_id}/results").json()
     assert again == results  # cached by content: the same scenario gives the same answer
+
+    # Cells: the baseline side is exactly what the public API publishes; the new quarter adds people somewhere.
+    lines = scenario_client.get("/api/twins/lauf/population/h3?resolution=9&format=ndjson").text.splitlines()
+    public = {row["h3"]: row["persons"] for row in map(json.loads, lines)}
+    cells = results["cells"]
+    compared = [c for c in cells if c["persons_baseline"] is not None]
+    assert compared
+    assert all(public[c["h3"]] == c["persons_baseline"] for c in compared)
+    assert sum(c["persons_scenario"] for c in cells) > sum(c["persons_baseline"] for c in compared)
 
 
 def test_closing_a_kita_lengthens_walks_for_no_one_less(scenario_client: TestClient, demo_paths: PathSettings) -> None:

@@ -54,7 +54,7 @@ def create_app(server: ServerSettings | None = None, paths: PathSettings | None 
     app.include_router(buildings.router(server.building_pick_tolerance_m))
     app.include_router(tiles.router(server.tile_cache_seconds))
     app.include_router(population.router())
-    app.include_router(scenarios.router(live, scenarios.Simulations(paths.pipelines_dir)))
+    app.include_router(scenarios.router(live, scenarios.Simulations(paths.pipelines_dir, paths.privacy_key_file)))
     mount_viewer(app, server.viewer_dir or default_viewer_dir())
     return app
 

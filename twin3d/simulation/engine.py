@@ -10,6 +10,7 @@ The cold part (reading the store, the walking network, locating the baseline's h
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from twin3d.simulation.accessibility import (
     locate_households,
     persona_indicators,
 )
+from twin3d.simulation.cells import compare_cells
 from twin3d.simulation.facility_types import Facilities, FacilityTypeConfig, facilities_from_store, load_facility_types
 from twin3d.simulation.network import DistanceModel, distance_model, walk_graph_from_store
 from twin3d.simulation.projection import ProjectionRates, load_rates, project_cohorts
@@ -70,10 +72,21 @@ class Baseline:
     accessibility: Accessibility
     rates: ProjectionRates
     rules: PrivacyRules
+    key: bytes
 
 
-def load_baseline(con: duckdb.DuckDBPyConnection, pipelines_dir: Path, rules: PrivacyRules | None = None) -> Baseline:
-    """Read a built twin's population, facilities and network, and compute the baseline's indicators."""
+def load_baseline(
+    con: duckdb.DuckDBPyConnection, pipelines_dir: Path, *, key: bytes | None = None, rules: PrivacyRules | None = None
+) -> Baseline:
+    """Read a built twin's population, facilities and network, and compute the baseline's indicators.
+
+    Args:
+        con: the twin's store.
+        pipelines_dir: where personas.toml, facility_types.toml and projection/germany.toml are.
+        key: the twin's privacy key (the one its build used, so baseline cells match the published ones);
+            a fresh random key where none is given (benchmarks).
+        rules: the privacy gate's rules.
+    """
     catalogue = load_personas(pipelines_dir / "personas.toml")
     config = load_facility_types(pipelines_dir / "facility_types.toml")
     row = con.execute("SELECT value->>'crs' FROM twin_meta WHERE key = 'twin'").fetchone()
@@ -106,6 +119,7 @@ def load_baseline(con: duckdb.DuckDBPyConnection, pipelines_dir: Path, rules: Pr
         accessibility=compute_accessibility(homes, facilities, catalogue, config),
         rates=load_rates(pipelines_dir / "projection" / "germany.toml"),
         rules=rules or PrivacyRules(),
+        key=key or secrets.token_bytes(32),
     )
 
 
@@ -347,4 +361,7 @@ def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
             if persons[i] and applied.greens
         ],
         "demand_outlook": _projection(base, applied),
+        "cells": compare_cells(
+            base.accessibility, after, base.catalogue.ids, key=base.key, scenario=spec.content_hash(), rules=base.rules
+        ),
     }

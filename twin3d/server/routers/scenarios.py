@@ -8,6 +8,7 @@ and buildings that exist). A rejected scenario leaves no trace.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from time import perf_counter
 from typing import Annotated, Any
@@ -29,8 +30,9 @@ class Simulations:
     """Warm baselines per twin and results per scenario id (a scenario's results never change: its id is its
     content), computed once each under a lock."""
 
-    def __init__(self, pipelines_dir: Path, max_results: int = 64) -> None:
+    def __init__(self, pipelines_dir: Path, key_file: Callable[[str], Path], max_results: int = 64) -> None:
         self.pipelines_dir = pipelines_dir
+        self.key_file = key_file
         self.max_results = max_results
         self._baselines: dict[str, Baseline] = {}
         self._results: dict[tuple[str, str], dict[str, Any]] = {}
@@ -38,18 +40,20 @@ class Simulations:
 
     def results(self, twin: TwinHandle, spec: ScenarioSpec) -> dict[str, Any]:
         """The results of ``spec`` on ``twin``, from the cache or computed now."""
-        key = (twin.name, spec.content_hash())
+        cache_key = (twin.name, spec.content_hash())
         with self._lock:
-            if key in self._results:
-                return self._results[key]
+            if cache_key in self._results:
+                return self._results[cache_key]
             if twin.name not in self._baselines:
-                self._baselines[twin.name] = load_baseline(twin.cursor(), self.pipelines_dir)
+                key_file = self.key_file(twin.name)
+                secret = key_file.read_bytes() if key_file.is_file() else None
+                self._baselines[twin.name] = load_baseline(twin.cursor(), self.pipelines_dir, key=secret)
             started = perf_counter()
             result = run_scenario(self._baselines[twin.name], spec)
             result["seconds"] = round(perf_counter() - started, 3)
             if len(self._results) >= self.max_results:
                 self._results.pop(next(iter(self._results)))
-            self._results[key] = result
+            self._results[cache_key] = result
             return result
 
 
