@@ -174,3 +174,20 @@ def test_closing_a_kita_lengthens_walks_for_no_one_less(scenario_client: TestCli
     assert all(d >= 0 for d in deltas)
     assert max(deltas) > 0
     assert scenario_client.get(f"/api/twins/nrw/scenarios/{scenario_id}/results").status_code == 404
+
+
+def test_results_export_as_csv_and_geojson(scenario_client: TestClient) -> None:
+    scenario_id = scenario_client.post("/api/twins/lauf/scenarios", json=HOUSING).json()["scenario_id"]
+    results = scenario_client.get(f"/api/twins/lauf/scenarios/{scenario_id}/results").json()
+    csv_response = scenario_client.get(f"/api/twins/lauf/scenarios/{scenario_id}/results.csv")
+    assert csv_response.headers["content-type"].startswith("text/csv")
+    rows = csv_response.text.splitlines()
+    assert rows[0].startswith("persona,facility,")
+    assert len(rows) == len(results["kpis"]) + 1
+    geojson = scenario_client.get(f"/api/twins/lauf/scenarios/{scenario_id}/results.geojson").json()
+    assert len(geojson["features"]) == len(results["cells"])
+    first = geojson["features"][0]
+    assert first["geometry"]["type"] == "Polygon"
+    lon, lat = first["geometry"]["coordinates"][0][0]
+    assert 11.0 < lon < 11.6
+    assert 49.3 < lat < 49.7

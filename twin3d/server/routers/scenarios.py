@@ -7,14 +7,20 @@ and buildings that exist). A rejected scenario leaves no trace.
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from time import perf_counter
 from typing import Annotated, Any
 
+import numpy as np
+import shapely
+import shapely.geometry
 from fastapi import APIRouter, Response
 from fastapi import Path as PathParam
+from h3ronpy.vector import cells_to_wkb_polygons
 
 from twin3d.errors import InputError, NotFoundError
 from twin3d.server.deps import Twin
@@ -162,5 +168,30 @@ def router(live: LiveStores, simulations: Simulations) -> APIRouter:
                 f"no scenario {scenario_id}", hint="POST the scenario first; GET .../scenarios lists them"
             )
         return simulations.results(twin, ScenarioSpec.model_validate(spec))
+
+    @r.get("/{scenario_id}/results.csv", summary="The KPI table per persona as CSV")
+    def results_csv(twin: Twin, scenario_id: ScenarioId) -> Response:
+        kpis = results(twin, scenario_id)["kpis"]
+        out = io.StringIO()
+        if kpis:
+            writer = csv.DictWriter(out, fieldnames=list(kpis[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(kpis)
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="scenario-{scenario_id[:12]}-kpis.csv"'},
+        )
+
+    @r.get("/{scenario_id}/results.geojson", summary="Baseline and scenario per H3 cell as GeoJSON")
+    def results_geojson(twin: Twin, scenario_id: ScenarioId) -> dict[str, Any]:
+        cells = results(twin, scenario_id)["cells"]
+        ids = np.array([int(c["h3"], 16) for c in cells], dtype=np.uint64)
+        rings = shapely.from_wkb(np.asarray(cells_to_wkb_polygons(ids)).astype(object)) if len(ids) else []
+        features = [
+            {"type": "Feature", "id": c["h3"], "geometry": shapely.geometry.mapping(ring), "properties": c}
+            for c, ring in zip(cells, rings, strict=True)
+        ]
+        return {"type": "FeatureCollection", "features": features}
 
     return r
