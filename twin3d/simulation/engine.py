@@ -26,6 +26,7 @@ from twin3d.population.personas import PersonaCatalogue, load_personas
 from twin3d.population.privacy import PrivacyRules
 from twin3d.simulation.accessibility import (
     Accessibility,
+    Homes,
     Households,
     compute_accessibility,
     households_from_store,
@@ -319,12 +320,28 @@ def _projection(base: Baseline, applied: Applied) -> dict[str, Any] | None:
     }
 
 
+def _homes(base: Baseline, applied: Applied) -> Homes:
+    """The scenario's homes: the baseline's located points for the households it keeps, new ones located now."""
+    old = base.accessibility.homes
+    n_kept = len(applied.households) - applied.added_households
+    kept = applied.source[:n_kept]
+    if not applied.added_households:
+        return Homes(applied.households, base.model, old.points, old.home_of[kept])
+    new = locate_households(base.model, _take(applied.households, np.arange(n_kept, len(applied.households))))
+    return Homes(
+        applied.households,
+        base.model,
+        old.points.concat(new.points),
+        np.concatenate([old.home_of[kept], len(old.points) + new.home_of]),
+    )
+
+
 def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
     """The scenario's results: KPIs per persona against the baseline, hazard exposure, green space, sealing and
     the demand outlook. Every count is rounded to 5 and groups below the privacy minimum are left out."""
     applied = apply_measures(base, spec)
     h = applied.households
-    homes = locate_households(base.model, h)
+    homes = _homes(base, applied)
     after = compute_accessibility(homes, applied.facilities, base.catalogue, base.config)
     exposed = np.zeros(len(h), dtype=bool)
     for area in applied.hazards:

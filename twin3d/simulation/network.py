@@ -68,9 +68,16 @@ class Snap:
     offset: np.ndarray
     comp: np.ndarray
 
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.seg, self.u, self.v, self.to_u, self.to_v, self.offset, self.comp)
+
     def take(self, index: np.ndarray) -> Snap:
         """A subset of the points."""
-        return Snap(*(a[index] for a in (self.seg, self.u, self.v, self.to_u, self.to_v, self.offset, self.comp)))
+        return Snap(*(a[index] for a in self._arrays()))
+
+    def concat(self, other: Snap) -> Snap:
+        """These points and others."""
+        return Snap(*(np.concatenate([a, b]) for a, b in zip(self._arrays(), other._arrays(), strict=True)))
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,11 @@ class Points:
     def take(self, index: np.ndarray) -> Points:
         """A subset of the points."""
         return Points(self.x[index], self.y[index], self.snap.take(index) if self.snap is not None else None)
+
+    def concat(self, other: Points) -> Points:
+        """These points and others (located by the same model)."""
+        snap = self.snap.concat(other.snap) if self.snap is not None and other.snap is not None else None
+        return Points(np.concatenate([self.x, other.x]), np.concatenate([self.y, other.y]), snap)
 
 
 @dataclass(frozen=True)
