@@ -1,19 +1,34 @@
 // Every request goes to the server this page came from (relative URLs only).
 
+// A failed response as an Error with `status` and, when the server sent JSON, its `body`.
+async function failure(response) {
+  let message = `${response.status} ${response.statusText}`;
+  let body = null;
+  try {
+    body = await response.json();
+    if (body.error) message = body.error;
+  } catch {
+    // not JSON: keep the status line
+  }
+  const error = new Error(message);
+  error.status = response.status;
+  error.body = body;
+  return error;
+}
+
 async function getJson(url) {
   const response = await fetch(url, { headers: { Accept: "application/json" } });
-  if (!response.ok) {
-    let message = `${response.status} ${response.statusText}`;
-    try {
-      const body = await response.json();
-      if (body.error) message = body.error;
-    } catch {
-      // not JSON: keep the status line
-    }
-    const error = new Error(message);
-    error.status = response.status;
-    throw error;
-  }
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+async function postJson(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { Accept: "application/json", "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw await failure(response);
   return response.json();
 }
 
@@ -43,4 +58,8 @@ export const api = {
       `${twinUrl(twin)}/population/h3?resolution=${resolution}&persona=${encodeURIComponent(persona)}&geometry=true`,
     ),
   populationReportUrl: (twin) => `${twinUrl(twin)}/population/report.html`,
+  saveScenario: (twin, spec) => postJson(`${twinUrl(twin)}/scenarios`, spec),
+  scenarios: (twin) => getJson(`${twinUrl(twin)}/scenarios`),
+  scenario: (twin, id) => getJson(`${twinUrl(twin)}/scenarios/${encodeURIComponent(id)}`),
+  scenarioResults: (twin, id) => getJson(`${twinUrl(twin)}/scenarios/${encodeURIComponent(id)}/results`),
 };

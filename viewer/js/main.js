@@ -14,6 +14,7 @@ import {
 } from "./layers.js";
 import { renderAreaList, renderAttribution, renderBuilding, renderLegend, renderToggles } from "./panels.js";
 import { PopulationPanel } from "./population_panel.js";
+import { ScenarioPanel } from "./scenario_panel.js";
 
 const { Deck, MapView, WebMercatorViewport, FlyToInterpolator } = globalThis.deck;
 
@@ -29,6 +30,8 @@ const probe = (globalThis.__twin3d = {
   errors: [],
   // Screen position of a geographic point (lon, lat, metres above the ellipsoid), for tests that click on things.
   project: (lon, lat, z) => deckgl.getViewports()[0]?.project([lon, lat, z]) ?? null,
+  // The point on the twin's ground under canvas pixel (x, y), as [lon, lat].
+  groundAt: (x, y) => groundAt(x, y),
   // The layer a click at canvas pixel (x, y) would hit, so tests click only once the target is there.
   pickLayer: (x, y) => deckgl.pickObject({ x, y, radius: 2 })?.layer?.id ?? null,
 });
@@ -82,11 +85,60 @@ const population = new PopulationPanel({
   onError: (error) => fail(error),
 });
 
+// The scenario panel: measures drawn on the map, their results per persona.
+const scenario = new ScenarioPanel({
+  probe,
+  onChange: ({ permalink = false, tool = false } = {}) => {
+    if (tool) setDrawing(scenario.drawing);
+    render();
+    if (permalink) schedulePermalink();
+  },
+  onError: (error) => fail(error),
+  showLayer: (key) => {
+    if (state.visible[key]) return;
+    state.visible[key] = true;
+    if (state.twin) showToggles(state.twin);
+  },
+  unproject: (x, y) => groundAt(x, y),
+  centre: () => {
+    const canvas = deckgl.getCanvas();
+    return canvas ? groundAt(canvas.clientWidth / 2, canvas.clientHeight / 2) : null;
+  },
+  facilities: () => state.layersData.facilities ?? null,
+  districts: () =>
+    (state.twin?.layers ?? [])
+      .filter((l) => l.kind === "districts" && state.layersData[l.id])
+      .map((l) => ({
+        title: l.title,
+        districts: state.layersData[l.id].features.map((f) => ({
+          value: `like:${f.properties.district_id}`,
+          name: f.properties.name ?? f.properties.code,
+        })),
+      })),
+});
+
+// The point on the twin's ground under canvas pixel (x, y), as [lon, lat].
+function groundAt(x, y) {
+  const viewport = deckgl.getViewports()[0];
+  if (!viewport || !state.twin) return null;
+  const [lon, lat] = viewport.unproject([x, y], { targetZ: state.twin.origin.height });
+  return Number.isFinite(lon) && Number.isFinite(lat) ? [lon, lat] : null;
+}
+
+const CONTROLLER = { keyboard: true, dragRotate: true, touchRotate: true };
+let drawingMode = false;
+// While drawing, a double-click closes the area instead of zooming.
+function setDrawing(drawing) {
+  if (drawing === drawingMode) return;
+  drawingMode = drawing;
+  deckgl.setProps({ controller: { ...CONTROLLER, doubleClickZoom: !drawing } });
+}
+
 const deckgl = new Deck({
   parent: document.getElementById("deck-container"),
   views: new MapView({ repeat: false }),
   initialViewState: { longitude: 10.45, latitude: 51.16, zoom: 5, pitch: 0, bearing: 0 },
-  controller: { keyboard: true, dragRotate: true, touchRotate: true },
+  controller: CONTROLLER,
   // A click is a press released within this many ms. deck.gl's 250 ms counts the time its own picking on
   // pointer-down blocks the page, so on a slow device (or software rendering) clicks on busy maps were lost.
   eventRecognizerOptions: { click: { time: 1000 } },
@@ -97,6 +149,10 @@ const deckgl = new Deck({
     return viewState;
   },
   getTooltip: tooltip,
+  getCursor: ({ isDragging }) => (drawingMode ? "crosshair" : isDragging ? "grabbing" : "grab"),
+  onHover: (info) => {
+    if (scenario.hover(info)) render();
+  },
   onClick: handleClick,
   onAfterRender: () => {
     probe.frames += 1;
@@ -116,7 +172,7 @@ const deckgl = new Deck({
 });
 
 function tooltip(info) {
-  const cell = population.tooltip(info);
+  const cell = population.tooltip(info) ?? scenario.tooltip(info);
   if (cell) return cell;
   const p = info.object?.properties;
   if (!p) return null;
@@ -137,7 +193,9 @@ function schedulePermalink() {
     if (!state.twin || !v) return;
     const view = [v.longitude.toFixed(6), v.latitude.toFixed(6), v.zoom.toFixed(2), v.pitch.toFixed(0), v.bearing.toFixed(0)];
     const pop = population.hashParam();
-    const extra = pop ? `&pop=${encodeURIComponent(pop)}` : "";
+    const scenarioId = scenario.hashParam();
+    let extra = pop ? `&pop=${encodeURIComponent(pop)}` : "";
+    if (scenarioId) extra += `&scenario=${scenarioId}`;
     history.replaceState(null, "", `#twin=${encodeURIComponent(state.twin.name)}&view=${view.join(",")}${extra}`);
   }, 300);
 }
@@ -187,6 +245,7 @@ function render() {
   if (twin.tileset && state.visible.buildings) layers.push(state.buildingsLayer);
   const highlight = highlightLayer(twin, state.building);
   if (highlight) layers.push(highlight);
+  layers.push(...scenario.layers());
   layers.push(...population.layers()); // partly transparent: drawn last, so what lies below shows through
   deckgl.setProps({ layers });
 }
@@ -209,7 +268,9 @@ async function loadTwin(name) {
   renderAttribution(dom.attribution, twin);
   renderBuilding(dom.details, null);
   const initialView = viewFromHash(twin) ?? fitView(twin);
+  state.viewState = initialView;
   const populationView = populationFromHash(twin);
+  const scenarioId = scenarioFromHash(twin);
   history.replaceState(null, "", `#twin=${encodeURIComponent(name)}`);
 
   state.buildingsLayer = twin.tileset
@@ -236,6 +297,7 @@ async function loadTwin(name) {
   render();
   population.onZoom(initialView.zoom);
   const populationReady = population.open(twin, populationView).catch(fail);
+  const scenarioReady = scenario.open(twin, scenarioId).catch(fail);
 
   const wanted = twin.layers.filter((l) => ["districts", "grid", "facilities", "paths"].includes(l.kind));
   const results = await Promise.allSettled(wanted.map((l) => api.layer(l.url)));
@@ -245,8 +307,9 @@ async function loadTwin(name) {
     else fail(results[i].reason);
   });
   updateChoropleth();
+  scenario.relabel(); // the districts for the households' mix, the names of closed facilities
   render();
-  await populationReady;
+  await Promise.all([populationReady, scenarioReady]);
 }
 
 // The population layer's state in the permalink: #...&pop=<persona>,<resolution or auto> while it is shown.
@@ -256,6 +319,13 @@ function populationFromHash(twin) {
   if (!pop) return { visible: false };
   const [persona, choice] = pop.split(",");
   return { visible: true, persona: persona || undefined, choice: choice || undefined };
+}
+
+// The scenario shown by the permalink: #...&scenario=<64 hex digits>.
+function scenarioFromHash(twin) {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const id = params.get("twin") === twin.name ? params.get("scenario") : null;
+  return id && /^[0-9a-f]{64}$/.test(id) ? id : null;
 }
 
 function showToggles(twin) {
@@ -303,7 +373,8 @@ function toggleList(twin) {
 }
 
 async function handleClick(info) {
-  if (!state.twin || !info.layer || population.pick(info)) return;
+  if (!state.twin || scenario.click(info)) return;
+  if (!info.layer || population.pick(info)) return;
   if (!info.layer.id.startsWith("buildings-")) return;
   // deck.gl picks a tile, not a building: find the 3D point under the cursor and ask the server what is there.
   const hit = deckgl.pickObject({ x: info.x, y: info.y, radius: 2, unproject3D: true });
@@ -329,9 +400,14 @@ async function start() {
     if (state.twin) {
       showToggles(state.twin);
       population.relabel();
+      scenario.relabel();
       updateChoropleth();
       renderBuilding(dom.details, state.building);
     }
+  });
+  document.getElementById("deck-container").addEventListener("dblclick", (event) => {
+    const rect = event.currentTarget.getBoundingClientRect();
+    scenario.dblclick(event.clientX - rect.left, event.clientY - rect.top);
   });
   setStatus(t("loadingTwins"));
   try {

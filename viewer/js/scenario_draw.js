@@ -1,0 +1,171 @@
+// Drawing on the map with deck.gl layers only: the tool that collects clicked points into a polygon (or one
+// point), and the layers that show the drawing and the scenario's measures. Positions are lon/lat on the
+// twin's ground (the layers are lifted to it like every flat layer).
+
+import { liftMatrix } from "./layers.js";
+import { POLYGON_KINDS } from "./scenario_model.js";
+
+const { PathLayer, PolygonLayer, ScatterplotLayer } = globalThis.deck;
+
+export const KIND_COLORS = {
+  new_housing: [230, 120, 20],
+  green_space: [46, 150, 60],
+  hazard: [30, 100, 210],
+  add_facility: [123, 50, 170],
+  remove_facility: [90, 90, 90],
+};
+const STOREY_M = 3;
+// Drawn over everything, so the outline stays visible where buildings stand.
+const ON_TOP = { depthCompare: "always", depthWriteEnabled: false };
+
+function metres(a, b) {
+  const dx = (b[0] - a[0]) * 111320 * Math.cos((a[1] * Math.PI) / 180);
+  const dy = (b[1] - a[1]) * 110540;
+  return Math.hypot(dx, dy);
+}
+
+// The tool being used: null (none), a polygon kind (new_housing, green_space, hazard), "add_facility" (one
+// click places it) or "remove_facility" (one click on an existing facility).
+export class DrawTool {
+  constructor() {
+    this.tool = null;
+    this.points = [];
+    this.hover = null;
+  }
+
+  get active() {
+    return this.tool !== null;
+  }
+
+  get drawsPolygon() {
+    return POLYGON_KINDS.includes(this.tool);
+  }
+
+  start(tool) {
+    this.tool = tool;
+    this.points = [];
+    this.hover = null;
+  }
+
+  cancel() {
+    this.start(null);
+  }
+
+  // A vertex; a second click on (almost) the same place, as in a double-click, adds nothing.
+  add(lonLat) {
+    const last = this.points.at(-1);
+    if (last && metres(last, lonLat) < 0.5) return false;
+    this.points.push(lonLat);
+    return true;
+  }
+
+  undo() {
+    return this.points.pop() !== undefined;
+  }
+
+  layers(twin) {
+    if (!this.drawsPolygon || (this.points.length === 0 && !this.hover)) return [];
+    const color = KIND_COLORS[this.tool];
+    const lift = liftMatrix(twin.origin.height + 1.5);
+    const line = this.hover ? [...this.points, this.hover] : this.points;
+    const layers = [];
+    if (line.length >= 3) {
+      layers.push(
+        new PolygonLayer({
+          id: "scenario-draft-area",
+          data: [{ polygon: line }],
+          modelMatrix: lift,
+          getPolygon: (d) => d.polygon,
+          getFillColor: [...color, 70],
+          stroked: false,
+          parameters: ON_TOP,
+        }),
+      );
+    }
+    layers.push(
+      new PathLayer({
+        id: "scenario-draft-line",
+        data: [{ path: line.length >= 3 ? [...line, line[0]] : line }],
+        modelMatrix: lift,
+        getPath: (d) => d.path,
+        getColor: [...color, 255],
+        getWidth: 3,
+        widthUnits: "pixels",
+        parameters: ON_TOP,
+      }),
+      new ScatterplotLayer({
+        id: "scenario-draft-points",
+        data: this.points.map((p, i) => ({ position: p, first: i === 0 })),
+        modelMatrix: lift,
+        getPosition: (d) => d.position,
+        getRadius: (d) => (d.first ? 7 : 5),
+        radiusUnits: "pixels",
+        getFillColor: [255, 255, 255, 255],
+        getLineColor: [...color, 255],
+        stroked: true,
+        getLineWidth: 2,
+        lineWidthUnits: "pixels",
+        parameters: ON_TOP,
+      }),
+    );
+    return layers;
+  }
+}
+
+// The scenario's measures on the map: quarters extruded by their storeys, green and hazard areas flat, new
+// facilities as purple dots and closed ones as grey dots with a red ring.
+export function measureLayers(twin, measures, visible) {
+  const ground = liftMatrix(twin.origin.height + 0.4);
+  const areas = measures.filter((m) => m.kind === "green_space" || m.kind === "hazard");
+  const housing = measures.filter((m) => m.kind === "new_housing");
+  const points = measures.filter((m) => m.kind === "add_facility" || (m.kind === "remove_facility" && m.local?.at));
+  return [
+    new PolygonLayer({
+      id: "scenario-areas",
+      data: areas,
+      visible,
+      pickable: true,
+      modelMatrix: ground,
+      getPolygon: (m) => m.area.coordinates,
+      getFillColor: (m) => [...KIND_COLORS[m.kind], 90],
+      getLineColor: (m) => [...KIND_COLORS[m.kind], 255],
+      getLineWidth: 2,
+      lineWidthUnits: "pixels",
+      updateTriggers: { getFillColor: areas.map((m) => m.uid).join() },
+    }),
+    new PolygonLayer({
+      id: "scenario-housing",
+      data: housing,
+      visible,
+      pickable: true,
+      extruded: true,
+      wireframe: true,
+      modelMatrix: ground,
+      getPolygon: (m) => m.area.coordinates,
+      getElevation: (m) => (Number.isFinite(m.storeys) ? Math.max(m.storeys, 1) : 1) * STOREY_M,
+      getFillColor: [...KIND_COLORS.new_housing, 150],
+      getLineColor: [150, 70, 0, 255],
+      updateTriggers: { getElevation: housing.map((m) => `${m.uid}:${m.storeys}`).join() },
+    }),
+    new ScatterplotLayer({
+      id: "scenario-facilities",
+      data: points,
+      visible,
+      pickable: true,
+      modelMatrix: liftMatrix(twin.origin.height + 2),
+      getPosition: (m) => (m.kind === "add_facility" ? m.location.coordinates : m.local.at),
+      getRadius: 8,
+      radiusUnits: "pixels",
+      getFillColor: (m) => [...KIND_COLORS[m.kind], 240],
+      getLineColor: (m) => (m.kind === "add_facility" ? [255, 255, 255, 255] : [214, 39, 40, 255]),
+      stroked: true,
+      getLineWidth: 2,
+      lineWidthUnits: "pixels",
+      parameters: ON_TOP,
+    }),
+  ];
+}
+
+export function isMeasureLayer(layer) {
+  return ["scenario-areas", "scenario-housing", "scenario-facilities"].includes(layer?.id);
+}

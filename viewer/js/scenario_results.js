@@ -1,0 +1,191 @@
+// A scenario's results in the panel: the summary line, the KPI table per persona and need (baseline or
+// scenario values beside the change), the people in hazard areas, green space per resident and the demand
+// outlook. Text is set with textContent only.
+
+import { currentLang, formatNumber, t } from "./i18n.js";
+import { el } from "./panels.js";
+import { ALL, hexToRgb, personaLabel } from "./population.js";
+
+export const MODES = ["baseline", "scenario"];
+
+function locale() {
+  return currentLang() === "de" ? "de-DE" : "en-GB";
+}
+
+// A change with its sign ("+3,0", "−22", "±0"), rounded to `digits`.
+export function signed(value, digits = 0) {
+  const factor = 10 ** digits;
+  const rounded = Math.round(value * factor) / factor;
+  if (!Number.isFinite(rounded)) return t("noData");
+  if (rounded === 0) return "±0";
+  const text = new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(
+    Math.abs(rounded),
+  );
+  return `${rounded > 0 ? "+" : "−"}${text}`;
+}
+
+// good/bad/none for a change, where `lowerIsBetter` for distances.
+function tone(value, digits, lowerIsBetter) {
+  const rounded = Math.round(value * 10 ** digits);
+  if (!Number.isFinite(rounded) || rounded === 0) return "delta-none";
+  return rounded < 0 === lowerIsBetter ? "delta-good" : "delta-bad";
+}
+
+function percent(share) {
+  if (share === null || share === undefined) return t("noData");
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(share * 100);
+}
+
+function deltaCell(value, digits, lowerIsBetter, field) {
+  const cell = el("td", { class: `num ${tone(value, digits, lowerIsBetter)}`, "data-field": field });
+  cell.dataset.value = String(value);
+  cell.textContent = value === null || value === undefined ? t("noData") : signed(value, digits);
+  return cell;
+}
+
+function personaCell(id, catalogue) {
+  const cell = el("td", { class: "persona-cell" });
+  const persona = catalogue.find((p) => p.id === id);
+  const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
+  swatch.style.background = persona ? `rgb(${hexToRgb(persona.color).join(",")})` : "#fff";
+  cell.append(swatch, el("span", {}, id === ALL ? t("allPersons") : personaLabel(id, catalogue)));
+  return cell;
+}
+
+function needText(k) {
+  const facility = t(`fac_${k.facility}`);
+  return k.max_distance_m ? t("needLimit", { facility, distance: formatNumber(k.max_distance_m) }) : facility;
+}
+
+// A table; `textColumns` columns from the left hold text, the others numbers.
+function table(caption, heads, rows, attrs = {}, textColumns = 1) {
+  const node = el("table", { class: "area-list kpi-table", ...attrs });
+  node.append(el("caption", { class: "sr-only" }, caption));
+  const head = el("tr");
+  heads.forEach((h, i) => head.append(el("th", { scope: "col", class: i < textColumns ? "" : "num" }, h)));
+  node.append(el("thead"), el("tbody"));
+  node.tHead.append(head);
+  node.tBodies[0].append(...rows);
+  const wrap = el("div", { class: "table-wrap" });
+  wrap.append(node);
+  return wrap;
+}
+
+function summaryLine(summary) {
+  const p = el("p", { class: "scenario-summary", "data-field": "summary" });
+  const part = (field, key, vars) => {
+    const span = el("span", { "data-field": field }, t(key, vars));
+    span.dataset.value = String(summary[field]);
+    return span;
+  };
+  const parts = [
+    part("households_added", "summaryHouseholds", { n: formatNumber(summary.households_added) }),
+    part("persons_added", "summaryPersons", { n: formatNumber(summary.persons_added) }),
+  ];
+  if (summary.households_removed) {
+    parts.push(part("households_removed", "summaryRemoved", { n: formatNumber(summary.households_removed) }));
+  }
+  parts.push(part("sealed_m2", "summarySealed", { n: formatNumber(summary.sealed_m2) }));
+  if (summary.residents_per_sealed_m2 !== null && summary.residents_per_sealed_m2 !== undefined) {
+    const n = formatNumber(summary.residents_per_sealed_m2, 4);
+    parts.push(part("residents_per_sealed_m2", "summaryDensity", { n }));
+  }
+  parts.push(part("facilities", "summaryFacilities", { n: formatNumber(summary.facilities) }));
+  parts.forEach((span, i) => p.append(...(i ? [document.createTextNode(" · "), span] : [span])));
+  return p;
+}
+
+function kpiTable(results, catalogue, mode) {
+  const which = mode === "baseline" ? "baseline" : "scenario";
+  const rows = results.kpis.map((k) => {
+    const tr = el("tr", { "data-persona": k.persona, "data-facility": k.facility });
+    tr.append(
+      personaCell(k.persona, catalogue),
+      el("td", {}, needText(k)),
+      el("td", { class: "num", "data-field": "distance" }, formatNumber(k[`mean_distance_m_${which}`])),
+      deltaCell(k.mean_distance_m_delta, 0, true, "distance_delta"),
+      el("td", { class: "num", "data-field": "coverage" }, percent(k[`coverage_share_${which}`])),
+      deltaCell(k.coverage_share_delta * 100, 1, false, "coverage_delta"),
+    );
+    return tr;
+  });
+  const columns = ["colPersona", "colNeed", "colDistance", "colDistanceDelta", "colCoverage", "colCoverageDelta"];
+  const heads = columns.map((key) => t(key));
+  const caption = t("kpiCaption", { mode: t(mode === "baseline" ? "modeBaseline" : "modeScenario") });
+  return table(caption, heads, rows, { id: "scenario-kpis", "data-mode": mode }, 2);
+}
+
+function outlookTable(outlook) {
+  const rows = outlook.years.map((year, i) => {
+    const tr = el("tr", { "data-year": String(year) });
+    tr.append(
+      el("td", {}, year === 0 ? t("outlookNow") : t("outlookYear", { n: year })),
+      el("td", { class: "num" }, formatNumber(outlook.kita_0_5[i])),
+      el("td", { class: "num" }, formatNumber(outlook.primary_6_9[i])),
+      el("td", { class: "num" }, formatNumber(outlook.care_80_plus[i])),
+    );
+    return tr;
+  });
+  const heads = [t("outlookWhen"), t("outlookKita"), t("outlookPrimary"), t("outlookCare")];
+  return table(t("outlookTitle"), heads, rows, { id: "scenario-outlook" });
+}
+
+function personaRows(list, catalogue, cells) {
+  return list.map((row) => {
+    const tr = el("tr", { "data-persona": row.persona });
+    tr.append(personaCell(row.persona, catalogue), ...cells(row).map((text) => el("td", { class: "num" }, text)));
+    return tr;
+  });
+}
+
+function methodNote(results) {
+  const details = el("details", { class: "small method" });
+  const method = t(results.distance_method === "network" ? "methodNetwork" : "methodOther");
+  details.append(el("summary", {}, t("methodLabel", { method })));
+  details.append(el("p", { class: "muted" }, results.distance_description));
+  return details;
+}
+
+// Everything under the panel's results heading; `onMode(mode)` switches the table between baseline and scenario.
+export function renderResults(container, { results, catalogue, mode, stale, onMode, onExport }) {
+  container.replaceChildren();
+  if (!results) return;
+  const heading = el("h3", { id: "scenario-results-title" }, t("resultsTitle", { name: results.name }));
+  container.append(heading);
+  if (stale) container.append(el("p", { class: "note", "data-field": "stale" }, t("resultsStale")));
+  container.append(summaryLine(results.summary));
+
+  const group = el("fieldset", { class: "segmented", id: "scenario-mode" });
+  group.append(el("legend", {}, t("showValues")));
+  for (const m of MODES) {
+    const id = `scenario-mode-${m}`;
+    const input = el("input", { type: "radio", name: "scenario-mode", id, value: m });
+    input.checked = m === mode;
+    input.addEventListener("change", () => input.checked && onMode(m));
+    group.append(input, el("label", { for: id }, t(m === "baseline" ? "modeBaseline" : "modeScenario")));
+  }
+  container.append(group, kpiTable(results, catalogue, mode), methodNote(results));
+
+  if (results.hazard_exposed?.length) {
+    container.append(el("h4", {}, t("exposedTitle")));
+    const counts = (r) => [formatNumber(r.households), formatNumber(r.persons)];
+    const rows = personaRows(results.hazard_exposed, catalogue, counts);
+    const heads = [t("colPersona"), t("households"), t("persons")];
+    container.append(table(t("exposedTitle"), heads, rows, { id: "scenario-exposed" }));
+  }
+  if (results.green_m2_per_resident?.length) {
+    container.append(el("h4", {}, t("greenTitle")));
+    const rows = personaRows(results.green_m2_per_resident, catalogue, (r) => [formatNumber(r.m2, 1)]);
+    container.append(table(t("greenTitle"), [t("colPersona"), t("m2PerResident")], rows, { id: "scenario-green" }));
+  }
+  if (results.demand_outlook) {
+    container.append(el("h4", {}, t("outlookTitle")), outlookTable(results.demand_outlook));
+  }
+  const actions = el("div", { class: "actions" });
+  const json = el("button", { type: "button", id: "scenario-export-json" }, t("exportJson"));
+  const csv = el("button", { type: "button", id: "scenario-export-csv" }, t("exportCsv"));
+  json.addEventListener("click", () => onExport("json"));
+  csv.addEventListener("click", () => onExport("csv"));
+  actions.append(json, csv);
+  container.append(actions);
+}
