@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 from PIL import Image
@@ -27,6 +27,12 @@ TIMEOUT_MS = 60_000
 CENTRE = (11.2775, 49.5098)
 HALF = (0.00207, 0.00135)
 VIEW = f"view={CENTRE[0]},{CENTRE[1]},16,30,0"
+
+
+def _get_json(url: str) -> Any:
+    """GET a JSON document from the local test server (stdlib only: the test extra has no HTTP client)."""
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +65,7 @@ def _open_lauf(pg: Page, url: str) -> float:
     toggle = pg.get_by_role("button", name="Szenario", exact=True)
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "true"
-    lauf = next(t for t in httpx.get(f"{url}/api/twins").json() if t["name"] == "lauf")
+    lauf = next(t for t in _get_json(f"{url}/api/twins") if t["name"] == "lauf")
     return float(lauf["origin"]["height"])
 
 
@@ -179,11 +185,11 @@ def test_draw_a_quarter_with_a_kita_run_it_and_see_the_kpis_change(
     pg.wait_for_function("window.__twin3d.scenarioState === 'done'", timeout=TIMEOUT_MS)
     scenario_id = pg.evaluate("window.__twin3d.scenarioId")
     api = f"{scenario_server}/api/twins/lauf/scenarios"
-    assert scenario_id in [s["scenario_id"] for s in httpx.get(api).json()]
-    spec = httpx.get(f"{api}/{scenario_id}").json()["spec"]
+    assert scenario_id in [s["scenario_id"] for s in _get_json(api)]
+    spec = _get_json(f"{api}/{scenario_id}")["spec"]
     assert [m["kind"] for m in spec["measures"]] == ["new_housing", "add_facility"]
     assert (spec["measures"][0]["dwellings"], spec["measures"][1]["facility"]) == (120, "kita")
-    results = httpx.get(f"{api}/{scenario_id}/results").json()
+    results = _get_json(f"{api}/{scenario_id}/results")
     _assert_kpi_table(pg, results)
     # "Basis" shows the town as it is: the quarter leaves the map.
     pg.locator("#scenario-mode").get_by_text("Basis (heute)").click()
@@ -212,7 +218,7 @@ def test_an_invalid_quarter_names_the_field_and_stores_nothing(
 ) -> None:
     pg, watch = page
     _open_lauf(pg, scenario_server)
-    stored_before = httpx.get(f"{scenario_server}/api/twins/lauf/scenarios").json()
+    stored_before = _get_json(f"{scenario_server}/api/twins/lauf/scenarios")
 
     # Drawn by keyboard alone: the map moves with the arrow keys, a button takes the map centre as a point.
     pg.get_by_role("button", name="Wohnquartier zeichnen").focus()
@@ -253,7 +259,7 @@ def test_an_invalid_quarter_names_the_field_and_stores_nothing(
     ]
     assert pg.evaluate("window.__twin3d.scenarioId") is None
     assert "scenario=" not in pg.url
-    assert httpx.get(f"{scenario_server}/api/twins/lauf/scenarios").json() == stored_before
+    assert _get_json(f"{scenario_server}/api/twins/lauf/scenarios") == stored_before
 
     # The browser reports the 422 answer in its console; that one is expected, nothing else may be there.
     rejected = [e for e in watch.console_errors if "status of 422" in e]
