@@ -52,3 +52,18 @@ def test_simulation_bench_runs_small() -> None:
     assert figures["rostock_warm_seconds"]["households"] == 118_550
     assert figures["scale_warm_seconds"]["households"] == 40_000
     assert int(figures["lauf_warm_seconds"]["kpi_rows"]) > 0  # type: ignore[call-overload]
+
+
+def test_raster_tiles_bench_runs_small() -> None:
+    figures = _figures("bench/raster_tiles.py", "--pixels", "600", "--tiles", "30")
+    assert figures["raster_tile_http_p50_ms"]["tiles"] == 30
+    assert float(figures["raster_tile_render_p95_ms"]["value"]) > 0  # type: ignore[arg-type]
+    assert "baseline_warped_p50_ms" in figures["raster_tile_http_p50_ms"]
+
+
+def test_participation_bench_runs_small() -> None:
+    figures = _figures("bench/participation.py", "--places", "300", "--repeat", "3", "--clients", "4", "--seconds", "1")
+    assert figures["list_town_p95_ms"]["places"] == 300
+    assert figures["post_places_per_s"]["errors"] == 0
+    assert float(figures["post_places_per_s"]["value"]) > 0  # type: ignore[arg-type]
+    assert figures["acknowledged_missing"]["value"] == 0

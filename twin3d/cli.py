@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from twin3d import __version__
+from twin3d.cli_layers import layers
+from twin3d.cli_users import users
 from twin3d.errors import ConfigError, NotFoundError, Twin3dError
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings, ServerSettings
@@ -264,6 +266,9 @@ def list_twins() -> None:
         state: Any = f"built {store}" if store.is_file() else "not built"
         out.print(f"{twin}: {state}")
 
+
+main.add_command(layers)
+main.add_command(users)
 
 if __name__ == "__main__":
     main()

@@ -79,3 +79,31 @@ class NotFoundError(Twin3dError):
     """A twin, building, district or tile asked for does not exist."""
 
     exit_code = 5
+
+
+class AuthError(Twin3dError):
+    """A bearer token or participant token is missing where needed, unknown, or malformed."""
+
+    exit_code = 6
+
+
+class ForbiddenError(Twin3dError):
+    """The caller is known but its role may not do this."""
+
+    exit_code = 6
+
+
+class RateLimitError(Twin3dError):
+    """Too many requests from one address or participant; ``retry_after`` says when to try again.
+
+    Args:
+        message: what was limited.
+        retry_after: seconds until the next request can succeed.
+        hint: how to go on.
+    """
+
+    exit_code = 7
+
+    def __init__(self, message: str, *, retry_after: float, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after

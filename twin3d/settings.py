@@ -40,6 +40,24 @@ class PathSettings(BaseSettings):
         """The tileset folder of ``twin``."""
         return self.tiles_dir / twin
 
+    @property
+    def layers_dir(self) -> Path:
+        """Root of the loaded layers: ``<store_dir>/layers/<twin>/<layer>/``.
+
+        Files beside the store rather than tables in it, so that layers can be added while a server holds the
+        store open (DuckDB lets only one process open a file for writing).
+        """
+        return self.store_dir / "layers"
+
+    @property
+    def users_file(self) -> Path:
+        """The users with their roles and hashed bearer tokens (``twin3d users add``); no raw token is kept."""
+        return self.store_dir / "users.json"
+
+    def participation_key_file(self, twin: str) -> Path:
+        """The secret that keys the hashes of client addresses for ``twin`` (created on first use, kept after)."""
+        return self.store_dir / f"{twin}.participation-key"
+
 
 class ServerSettings(BaseSettings):
     """How the HTTP server listens and what it serves."""
@@ -50,6 +68,51 @@ class ServerSettings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     viewer_dir: Path | None = Field(default=None, description="folder of the web viewer; default: the bundled one")
     tile_cache_seconds: int = Field(default=0, ge=0, description="max-age for tiles; 0 means revalidate by ETag")
+    public_max_h3_resolution: int = Field(
+        default=10, ge=7, le=10, description="finest H3 resolution of the population for the public (council: 10)"
+    )
     building_pick_tolerance_m: float = Field(
         default=1.5, gt=0, le=50, description="how far a clicked point may lie outside a footprint"
+    )
+
+
+class ParticipationSettings(BaseSettings):
+    """Abuse protection of citizens' places: body size and rate limits (``TWIN3D_PARTICIPATION_*``).
+
+    Rates are token buckets: ``*_per_minute`` refills, ``burst`` is how many may come at once. Limits per address
+    count the keyed hash of the client address (the raw address is never kept); limits per participant count the
+    anonymous participant token.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TWIN3D_PARTICIPATION_", extra="ignore")
+
+    max_body_bytes: int = Field(default=16_384, ge=1024, le=1_048_576, description="larger bodies get 413")
+    posts_per_minute: float = Field(default=6, gt=0, description="places, comments and reports per address")
+    posts_burst: int = Field(default=10, ge=1)
+    votes_per_minute: float = Field(default=30, gt=0, description="votes per address")
+    votes_burst: int = Field(default=30, ge=1)
+    participants_per_hour: float = Field(default=20, gt=0, description="new participant tokens per address")
+    participants_burst: int = Field(default=5, ge=1)
+    participant_posts_per_minute: float = Field(default=3, gt=0, description="places, comments, reports per token")
+    participant_posts_burst: int = Field(default=5, ge=1)
+    votes_per_place_per_address: int = Field(
+        default=5, ge=1, description="votes on one place from one address per day, whatever the tokens"
+    )
+    cluster_above: int = Field(default=400, ge=1, le=5000, description="a view with more pins gets H3 clusters")
+
+
+class LayerSettings(BaseSettings):
+    """Limits for loading layers (``twin3d layers add``), read from ``TWIN3D_LAYER_*``."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN3D_LAYER_", extra="ignore")
+
+    max_file_mb: float = Field(default=2048, gt=0, description="largest input file (or zip) accepted")
+    max_features: int = Field(default=5_000_000, ge=1, description="most features in a vector layer")
+    max_points: int = Field(default=200_000_000, ge=1, description="most points in a point cloud")
+    max_raster_pixels: int = Field(default=1_000_000_000, ge=1, description="most pixels x bands in a raster")
+    max_zip_entries: int = Field(default=1000, ge=1)
+    max_unzipped_mb: float = Field(default=4096, gt=0, description="most bytes a zip may unpack to")
+    max_zip_ratio: float = Field(default=200, gt=1, description="highest compression ratio of a zip entry")
+    max_distance_km: float = Field(
+        default=50, ge=0, description="how far outside a built twin's extent a layer's features may lie"
     )

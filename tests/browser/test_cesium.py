@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Page
 from tests.browser.conftest import PageWatch, click_until, watched_page
 from tests.conftest import REPO, free_port, serving
 from twin3d.pipeline.report import BuildReport
+from twin3d.server.access import MATRIX, PUBLIC
 from twin3d.server.app import create_app
 from twin3d.settings import PathSettings, ServerSettings
 
@@ -42,8 +43,12 @@ def cesium_server(demo_paths: PathSettings, built: dict[str, BuildReport]) -> It
     app = create_app(ServerSettings(port=port), demo_paths)
     app.mount("/cesium-test", StaticFiles(directory=CESIUM_PAGE, html=True), name="cesium-test")
     app.mount("/cesium-build", StaticFiles(directory=CESIUM_BUILD), name="cesium-build")
-    with serving(app, port) as url:
-        yield url
+    # The access matrix refuses every route it does not list; these two exist for this test only.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(MATRIX, ("GET", "/cesium-test"), PUBLIC)
+        patch.setitem(MATRIX, ("GET", "/cesium-build"), PUBLIC)
+        with serving(app, port) as url:
+            yield url
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
 from twin3d.errors import ConfigError
+from twin3d.layers.model import LayerDefinition
 
 TWIN_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
@@ -265,6 +266,45 @@ class PopulationSection(_Strict):
         return value
 
 
+class PlaceCategory(_Strict):
+    """A category citizens file their places under."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    name: str = Field(min_length=1, max_length=60)
+    name_en: str = Field(min_length=1, max_length=60)
+
+
+DEFAULT_PLACE_CATEGORIES = (
+    PlaceCategory(id="housing", name="Wohnen", name_en="Housing"),
+    PlaceCategory(id="mobility", name="Mobilität", name_en="Mobility"),
+    PlaceCategory(id="green", name="Grün und Freiraum", name_en="Green and open space"),
+    PlaceCategory(id="social", name="Soziales", name_en="Social"),
+    PlaceCategory(id="culture", name="Kultur und Freizeit", name_en="Culture and leisure"),
+    PlaceCategory(id="safety", name="Sicherheit", name_en="Safety"),
+    PlaceCategory(id="other", name="Sonstiges", name_en="Other"),
+)
+
+
+class ParticipationSection(_Strict):
+    """The ``[participation]`` table: citizens' places of this twin (all optional)."""
+
+    categories: list[PlaceCategory] = Field(default_factory=lambda: list(DEFAULT_PLACE_CATEGORIES), min_length=1)
+    moderation: Literal["pre", "post"] = Field(
+        default="post", description="pre: nothing is public before a moderator shows it; post: public at once"
+    )
+    auto_hide_reports: int = Field(default=3, ge=1, le=100, description="open reports that hide a place")
+    lens_min_contributions: int = Field(default=5, ge=5, description="fewer contributions per group are withheld")
+
+    @field_validator("categories")
+    @classmethod
+    def _unique_categories(cls, value: list[PlaceCategory]) -> list[PlaceCategory]:
+        ids = [c.id for c in value]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"category ids must be unique, repeated: {', '.join(dupes)}")
+        return value
+
+
 class PipelineConfig(_Strict):
     """A whole pipeline definition."""
 
@@ -273,6 +313,8 @@ class PipelineConfig(_Strict):
     heights: HeightRules = HeightRules()
     tiles: TilingRules = TilingRules()
     population: PopulationSection | None = None
+    participation: ParticipationSection = ParticipationSection()
+    layers: list[LayerDefinition] = Field(default_factory=list, description="extra layers: twin3d layers sync")
     base_dir: Path = Field(default=Path(), description="folder of the definition file (set on load)")
 
     @model_validator(mode="after")

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from twin3d.errors import ConfigError, InputError, NotFoundError, StoreError, Twin3dError
+from twin3d.errors import (
+    AuthError,
+    ConfigError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    RateLimitError,
+    StoreError,
+    Twin3dError,
+)
 
 STATUS_OF: list[tuple[type[Twin3dError], int]] = [
     (NotFoundError, 404),
     (InputError, 422),
+    (AuthError, 401),
+    (ForbiddenError, 403),
+    (RateLimitError, 429),
     (StoreError, 503),
     (ConfigError, 500),
     (Twin3dError, 500),
@@ -21,12 +35,24 @@ def status_for(exc: Twin3dError) -> int:
     return next(code for cls, code in STATUS_OF if isinstance(exc, cls))
 
 
+def error_response(exc: Twin3dError) -> JSONResponse:
+    """The JSON answer ``{"error", "hint"[, "record"]}`` for an error, with the headers its status needs."""
+    body: dict[str, object] = {"error": exc.message, "hint": exc.hint}
+    if exc.record is not None:
+        body["record"] = exc.record
+    headers = {}
+    if isinstance(exc, RateLimitError):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    elif isinstance(exc, AuthError):
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(body, status_code=status_for(exc), headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer every :class:`Twin3dError` as JSON ``{"error", "hint"}`` with its status code."""
+    """Answer every :class:`Twin3dError` with :func:`error_response`."""
 
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Twin3dError)
-        body = {"error": exc.message, "hint": exc.hint}
-        return JSONResponse(body, status_code=status_for(exc))
+        return error_response(exc)
 
     app.add_exception_handler(Twin3dError, handle)

@@ -1,0 +1,358 @@
+"""Citizens' places under load: listing and clustering a map view over 10,000 places, and concurrent posting.
+
+Usage:
+    python bench/participation.py              # builds lauf into a temporary folder first (about 5 s)
+    python bench/participation.py --store var  # use the built var/lauf.duckdb (never written to)
+
+The live store is seeded in a temporary folder with ``--places`` places (default 10,000) on Lauf's real building
+footprints (half pinned on a building with its roof height), 2,000 participants, about 3 votes and 0.3 comments per
+place. Then the real server (``python -m twin3d.cli serve``, one uvicorn process) is started on a free port, and
+every request below goes over HTTP with keep-alive:
+
+- listing: GET .../places for three views, each timed ``--repeat`` times (p50, p95): the whole town at zoom 13
+  (more than 400 pins: H3 clusters), a quarter at zoom 17 (pins) and the town filtered to one kind and category.
+  Target: p95 <= 100 ms. Baseline in the same run: GET .../places/config, the cheapest request (HTTP floor).
+- posting: ``--clients`` threads (default 32), each with its own participant token, post places for
+  ``--seconds`` seconds. Target: >= 200 posts/s with 0 errors. Baseline in the same run: one client alone.
+  The server's CPU time per post is reported too: on a machine shared with other work it is the steadier figure
+  (the server is one process, so 1000 / that is about its rate on one free core).
+  All clients come from 127.0.0.1, so the per-address rate limits are raised for this run through
+  ``TWIN3D_PARTICIPATION_*`` environment variables; everything else (token check, validation, building check,
+  group commit to the write-ahead log before each answer) is as in production.
+
+One JSON line per figure (name, value, unit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET_MS = 100.0
+TARGET_POSTS = 200.0
+RAISED_LIMITS = {
+    "TWIN3D_PARTICIPATION_POSTS_PER_MINUTE": "1000000",
+    "TWIN3D_PARTICIPATION_POSTS_BURST": "1000000",
+    "TWIN3D_PARTICIPATION_PARTICIPANTS_PER_HOUR": "1000000",
+    "TWIN3D_PARTICIPATION_PARTICIPANTS_BURST": "100000",
+    "TWIN3D_PARTICIPATION_PARTICIPANT_POSTS_PER_MINUTE": "1000000",
+    "TWIN3D_PARTICIPATION_PARTICIPANT_POSTS_BURST": "100000",
+}
+
+
+def emit(name: str, value: float, unit: str, **extra: object) -> None:
+    print(json.dumps({"name": name, "value": round(value, 4), "unit": unit, **extra}), flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seed(store_file: Path, live_file: Path, n: int) -> dict[str, Any]:
+    """Write ``n`` places with votes and comments into a fresh live store; returns what the views need."""
+    from h3ronpy.vector import coordinates_to_cells  # noqa: PLC0415
+
+    from twin3d.store.connection import connect  # noqa: PLC0415
+    from twin3d.store.live import LiveStore  # noqa: PLC0415
+
+    con = connect(store_file, read_only=True)
+    buildings = con.execute(
+        "SELECT building_id, height, ST_X(ST_Centroid(geom_wgs84)), ST_Y(ST_Centroid(geom_wgs84)) FROM buildings"
+    ).fetchall()
+    bbox = json.loads(con.execute("SELECT value FROM twin_meta WHERE key = 'twin'").fetchone()[0])["home_bbox_wgs84"]
+    con.close()
+    rng = np.random.default_rng(7)
+    pick = rng.integers(0, len(buildings), n)
+    ids = np.array([b[0] for b in buildings], dtype=object)[pick]
+    roof = np.array([b[1] for b in buildings])[pick]
+    lon = np.array([b[2] for b in buildings])[pick] + rng.normal(0, 0.00005, n)
+    lat = np.array([b[3] for b in buildings])[pick] + rng.normal(0, 0.00005, n)
+    on_building = rng.random(n) < 0.5
+    participants = np.array([f"{i:064x}" for i in range(2000)], dtype=object)
+    now = np.datetime64("2025-05-01T12:00:00") + rng.integers(0, 86_400 * 30, n).astype("timedelta64[s]")
+    places = pa.table(
+        {
+            "place_id": np.arange(1, n + 1),
+            "kind": rng.choice(["happy", "improvable"], n),
+            "category": rng.choice(["housing", "mobility", "green", "social", "culture", "safety", "other"], n),
+            "title": [f"Ort {i}" for i in range(n)],
+            "text": ["Hier ist es schön, aber die Bänke fehlen."] * n,
+            "lon": lon,
+            "lat": lat,
+            "building_id": pa.array(np.where(on_building, ids, None), pa.string()),
+            "height": pa.array(np.where(on_building, roof, np.nan), pa.float64(), mask=~on_building),
+            "h3_10": np.asarray(coordinates_to_cells(lat, lon, 10)).astype(np.uint64),
+            "age_band": pa.array(rng.choice(["18_29", "30_44", "45_64", "65_79", None], n), pa.string()),
+            "household": pa.array(rng.choice(["alone", "couple", "family_young_children", None], n), pa.string()),
+            "status": rng.choice(["visible", "answered", "hidden", "new"], n, p=[0.88, 0.05, 0.04, 0.03]),
+            "participant": rng.choice(participants, n),
+            "ip_hash": ["0" * 32] * n,
+            "created_at": now,
+        }
+    )
+    n_votes = 3 * n
+    votes = pa.table(
+        {
+            "place_id": rng.integers(1, n + 1, n_votes),
+            "participant": rng.choice(participants, n_votes),
+            "value": rng.choice(np.array([1, 1, 1, -1], dtype=np.int8), n_votes),
+        }
+    )
+    n_comments = n // 3
+    comments = pa.table(
+        {"place_id": rng.integers(1, n + 1, n_comments), "participant": rng.choice(participants, n_comments)}
+    )
+    store = LiveStore(live_file)
+
+    def work(cur: Any) -> None:
+        cur.register("seed_places", places)
+        cur.register("seed_votes", votes)
+        cur.register("seed_comments", comments)
+        cur.execute(
+            "INSERT INTO participants SELECT DISTINCT participant, '0', TIMESTAMP '2025-05-01' FROM seed_places"
+        )
+        cur.execute(
+            """
+            INSERT INTO places (place_id, kind, category, title, text, lon, lat, building_id, height, h3_10, age_band,
+                                household, status, participant, ip_hash, created_at, updated_at)
+            SELECT place_id, kind, category, title, text, lon, lat, building_id, height, h3_10, age_band, household,
+                   status, participant, ip_hash, created_at, created_at FROM seed_places
+            """
+        )
+        cur.execute(
+            "INSERT INTO votes SELECT DISTINCT ON (place_id, participant) place_id, participant, value, '0', "
+            "TIMESTAMP '2025-05-02' FROM seed_votes"
+        )
+        cur.execute(
+            "INSERT INTO comments (place_id, text, status, participant, ip_hash, created_at) "
+            "SELECT place_id, 'Stimmt!', 'visible', participant, '0', TIMESTAMP '2025-05-02' FROM seed_comments"
+        )
+
+    store.write(work)
+    public = store.read("SELECT count(*) AS n FROM places WHERE status IN ('visible', 'answered')")[0]["n"]
+    store.close()
+    centre = (float(np.median(lon)), float(np.median(lat)))
+    return {"bbox": bbox, "centre": centre, "buildings": buildings, "public": int(public)}
+
+
+class Server:
+    """``python -m twin3d.cli serve`` on a free port, as a child process."""
+
+    def __init__(self, store_dir: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        full_env = {
+            **os.environ,
+            **env,
+            "TWIN3D_STORE_DIR": str(store_dir),
+            "TWIN3D_PIPELINES_DIR": str(REPO / "pipelines"),
+            "TWIN3D_TILES_DIR": str(store_dir.parent / "tiles"),
+        }
+        cmd = [sys.executable, "-m", "twin3d.cli", "serve", "--port", str(self.port)]
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, _ = self.request("GET", "/api/twins")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.1)
+
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            return send(conn, method, path, body, headers)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def send(
+    conn: http.client.HTTPConnection, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    data = json.dumps(body).encode() if body is not None else None
+    conn.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def time_view(server: Server, path: str, repeat: int) -> tuple[list[float], dict[str, Any]]:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    send(conn, "GET", path)  # warm: the first query of a view also plans it and opens the thread's cursor
+    times, body = [], b""
+    for _ in range(repeat):
+        started = time.perf_counter()
+        status, body = send(conn, "GET", path)
+        times.append((time.perf_counter() - started) * 1000)
+        assert status == 200, body[:200]
+    conn.close()
+    return times, json.loads(body)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process (Linux ``/proc``); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def p95(values: list[float]) -> float:
+    return float(np.percentile(values, 95))
+
+
+def post_load(server: Server, clients: int, seconds: float, info: dict[str, Any]) -> dict[str, Any]:
+    """``clients`` threads posting places for ``seconds``; counts acknowledged posts and errors."""
+    tokens = [json.loads(server.request("POST", "/api/twins/lauf/participants")[1])["token"] for _ in range(clients)]
+    buildings = info["buildings"]
+    ok = [0] * clients
+    errors: list[str] = []
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        rng = np.random.default_rng(i)
+        start.wait()
+        while time.perf_counter() < stop_at[0]:
+            bid, height, lon, lat = buildings[int(rng.integers(len(buildings)))]
+            location: dict[str, Any] = {"lon": lon, "lat": lat}
+            if rng.random() < 0.5:
+                location |= {"building_id": bid, "height": round(float(height), 1)}
+            body = {
+                "kind": "improvable",
+                "category": "mobility",
+                "title": f"Radweg {i}",
+                "text": "Hier fehlt ein sicherer Radweg zur Schule.",
+                "location": location,
+                "self_description": {"age_band": "30_44", "household": "family_school_children"},
+            }
+            try:
+                status, reply = send(conn, "POST", "/api/twins/lauf/places", body, {"X-Participant-Token": tokens[i]})
+            except (OSError, http.client.HTTPException) as exc:
+                errors.append(repr(exc))
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+                continue
+            if status == 201:
+                ok[i] += 1
+            else:
+                errors.append(f"{status} {reply[:120]!r}")
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    stop_at[0] = time.perf_counter() + seconds
+    started = time.perf_counter()
+    start.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return {"posts": sum(ok), "errors": len(errors), "seconds": elapsed, "first_errors": errors[:3]}
+
+
+def bench(store_dir: Path, n_places: int, repeat: int, clients: int, seconds: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="twin3d-bench-participation-") as tmp:
+        var = Path(tmp) / "var"
+        var.mkdir()
+        (var / "lauf.duckdb").symlink_to((store_dir / "lauf.duckdb").resolve())
+        started = time.perf_counter()
+        info = seed(var / "lauf.duckdb", var / "lauf.live.duckdb", n_places)
+        emit("seed_seconds", time.perf_counter() - started, "s", places=n_places)
+        server = Server(var, RAISED_LIMITS)
+        try:
+            west, south, east, north = info["bbox"]
+            lon, lat = info["centre"]
+            views = {
+                "town": f"bbox={west},{south},{east},{north}&zoom=13",
+                "quarter": f"bbox={lon - 0.004},{lat - 0.0025},{lon + 0.004},{lat + 0.0025}&zoom=16&limit=400",
+                "filtered": f"bbox={west},{south},{east},{north}&zoom=14&kind=improvable&category=green",
+            }
+            floor, _ = time_view(server, "/api/twins/lauf/places/config", repeat)
+            emit("http_floor_p50_ms", statistics.median(floor), "ms", note="baseline: GET .../places/config")
+            for name, query in views.items():
+                times, body = time_view(server, f"/api/twins/lauf/places?{query}", repeat)
+                shown = len(body.get("clusters") or body.get("places") or [])
+                tag = {"places": n_places, "mode": body["mode"], "in_view": body["total"], "items": shown}
+                emit(f"list_{name}_p50_ms", statistics.median(times), "ms", **tag)
+                emit(f"list_{name}_p95_ms", p95(times), "ms", **tag, target=TARGET_MS, met=p95(times) <= TARGET_MS)
+
+            single = post_load(server, 1, min(seconds, 3.0), info)
+            emit("post_one_client_per_s", single["posts"] / single["seconds"], "posts/s", errors=single["errors"])
+            cpu_before = cpu_seconds(server.proc.pid)
+            load = post_load(server, clients, seconds, info)
+            cpu_after = cpu_seconds(server.proc.pid)
+            rate = load["posts"] / load["seconds"]
+            emit(
+                "post_places_per_s",
+                rate,
+                "posts/s",
+                clients=clients,
+                posts=load["posts"],
+                errors=load["errors"],
+                first_errors=load["first_errors"],
+                target=TARGET_POSTS,
+                met=rate >= TARGET_POSTS and load["errors"] == 0,
+                note="per-address rate limits raised for this run (all clients share 127.0.0.1)",
+            )
+            if cpu_before is not None and cpu_after is not None and load["posts"]:
+                cpu_ms = (cpu_after - cpu_before) * 1000 / load["posts"]
+                # The server is one process and mostly holds the GIL: its CPU per post bounds its rate, and unlike
+                # the rate it hardly depends on what else runs on the machine.
+                emit("post_server_cpu_ms", cpu_ms, "ms/post", capacity_per_core=round(1000 / cpu_ms, 1))
+            _, listing = server.request("GET", "/api/twins/lauf/places?limit=1")
+            expected = info["public"] + single["posts"] + load["posts"]
+            emit("acknowledged_missing", expected - json.loads(listing)["total"], "places")
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", type=Path, help="folder with a built lauf.duckdb")
+    parser.add_argument("--places", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=50, help="timed requests per view")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long the clients post")
+    args = parser.parse_args()
+    if args.store is not None:
+        bench(args.store, args.places, args.repeat, args.clients, args.seconds)
+        return
+    from twin3d.pipeline.build import build_twin  # noqa: PLC0415
+    from twin3d.pipeline.config import load_pipeline  # noqa: PLC0415
+    from twin3d.settings import PathSettings  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="twin3d-bench-participation-build-") as tmp:
+        paths = PathSettings(store_dir=Path(tmp) / "var", tiles_dir=Path(tmp) / "tiles")
+        build_twin(load_pipeline(REPO / "pipelines" / "lauf.toml"), paths)
+        bench(paths.store_dir, args.places, args.repeat, args.clients, args.seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""Every acknowledged place, vote and comment survives a SIGKILL of the server in the middle of a write load."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, free_port
+from twin3d.pipeline.report import BuildReport
+from twin3d.settings import PathSettings
+
+pytestmark = pytest.mark.slow
+
+API = "/api/twins/lauf"
+CLIENTS = 12
+LOAD_SECONDS = 2.5
+UNLIMITED = {
+    f"TWIN3D_PARTICIPATION_{name}": "1000000"
+    for name in (
+        "POSTS_PER_MINUTE",
+        "POSTS_BURST",
+        "PARTICIPANT_POSTS_PER_MINUTE",
+        "PARTICIPANT_POSTS_BURST",
+        "VOTES_PER_MINUTE",
+        "VOTES_BURST",
+        "PARTICIPANTS_PER_HOUR",
+        "PARTICIPANTS_BURST",
+        "VOTES_PER_PLACE_PER_ADDRESS",
+    )
+}
+
+
+def call(port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        conn.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+        response = conn.getresponse()
+        payload = response.read()
+    finally:
+        conn.close()
+    if response.status >= 300:
+        raise RuntimeError(f"{method} {path}: {response.status} {payload[:200]!r}")
+    return json.loads(payload)
+
+
+@contextmanager
+def server(store_dir: Path, demo_paths: PathSettings) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``twin3d serve`` as a child process on a free port; killed at the end if still running."""
+    port = free_port()
+    env = {
+        **os.environ,
+        **UNLIMITED,
+        "TWIN3D_STORE_DIR": str(store_dir),
+        "TWIN3D_PIPELINES_DIR": str(demo_paths.pipelines_dir),
+        "TWIN3D_TILES_DIR": str(demo_paths.tiles_dir),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twin3d.cli", "serve", "--port", str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                call(port, "GET", "/api/twins")
+                break
+            except (OSError, RuntimeError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the server did not start") from None
+                time.sleep(0.1)
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+
+
+def test_acknowledged_writes_survive_sigkill(
+    tmp_path: Path, demo_paths: PathSettings, built: dict[str, BuildReport]
+) -> None:
+    store_dir = tmp_path / "var"
+    store_dir.mkdir()
+    (store_dir / "lauf.duckdb").symlink_to(demo_paths.store_file("lauf").resolve())
+    places: list[int] = []
+    votes: dict[int, set[str]] = {}
+    comments: dict[int, set[int]] = {}
+    acknowledged = threading.Lock()
+    stop = threading.Event()
+
+    with server(store_dir, demo_paths) as (proc, port):
+        tokens = [call(port, "POST", f"{API}/participants")["token"] for _ in range(CLIENTS)]
+        first = call(port, "POST", f"{API}/places", place(0), {"X-Participant-Token": tokens[0]})
+        places.append(first["place_id"])
+
+        def client(i: int) -> None:
+            me = {"X-Participant-Token": tokens[i]}
+            rng = random.Random(i)
+            while not stop.is_set():
+                try:
+                    step = rng.random()
+                    with acknowledged:
+                        target = rng.choice(places)
+                    if step < 0.5:
+                        posted = call(port, "POST", f"{API}/places", place(i), me)
+                        with acknowledged:
+                            places.append(posted["place_id"])
+                    elif step < 0.75:
+                        call(port, "POST", f"{API}/places/{target}/votes", {"value": 1}, me)
+                        with acknowledged:
+                            votes.setdefault(target, set()).add(tokens[i])
+                    else:
+                        said = call(port, "POST", f"{API}/places/{target}/comments", {"text": f"Kommentar {i}"}, me)
+                        with acknowledged:
+                            comments.setdefault(target, set()).add(said["comment_id"])
+                except (OSError, RuntimeError, http.client.HTTPException):
+                    return  # the server is gone: what was acknowledged before counts
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+        for t in threads:
+            t.start()
+        time.sleep(LOAD_SECONDS)
+        proc.send_signal(signal.SIGKILL)  # in the middle of the load: no shutdown, no checkpoint
+        proc.wait(timeout=30)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+
+    assert len(places) > 50, "too little load to mean anything"
+    assert votes
+    assert comments
+    with server(store_dir, demo_paths) as (_, port):
+        check_everything_is_there(port, places, votes, comments)
+        # The store goes on: new writes after the restart get new ids.
+        again = call(port, "POST", f"{API}/places", place(1), {"X-Participant-Token": tokens[1]})
+        assert again["place_id"] > max(places)
+
+
+def check_everything_is_there(
+    port: int, places: list[int], votes: dict[int, set[str]], comments: dict[int, set[int]]
+) -> None:
+    stored: set[int] = set()
+    while True:
+        page = call(port, "GET", f"{API}/places?sort=old&limit=500&offset={len(stored)}&cluster=false")
+        stored |= {p["place_id"] for p in page["places"]}
+        if not page["places"]:
+            break
+    assert set(places) <= stored
+    for place_id, voters in votes.items():
+        # Votes still in flight at the kill may have landed too, never fewer than were acknowledged.
+        assert call(port, "GET", f"{API}/places/{place_id}")["votes"]["up"] >= len(voters)
+    for place_id, said in comments.items():
+        listed = call(port, "GET", f"{API}/places/{place_id}/comments")
+        assert said <= {c["comment_id"] for c in listed}
+
+
+def place(i: int) -> dict[str, Any]:
+    return {
+        "kind": "happy" if i % 2 else "improvable",
+        "category": "green",
+        "title": f"Ort {i}",
+        "text": "Hier ist es schön.",
+        "location": {"lon": 11.278 + 0.0001 * i, "lat": 49.51},
+    }

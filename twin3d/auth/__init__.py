@@ -1,0 +1,1 @@
+"""Users, roles and bearer tokens of the triple twin (public, council, administration)."""

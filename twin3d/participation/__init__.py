@@ -1,0 +1,1 @@
+"""Citizens' places: pins with votes, comments and reports, moderation, the representation lens, exports."""

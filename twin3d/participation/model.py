@@ -1,0 +1,161 @@
+"""What citizens send: places, votes, comments and reports, validated before anything is written.
+
+Texts are plain text. They are normalised (Unicode NFC, line breaks as ``\\n``, control and bidirectional
+formatting characters removed, surrounding blanks trimmed) and stored as given otherwise: no HTML is parsed,
+stripped or produced here, so every client must render them escaped (``textContent``, not ``innerHTML``).
+
+What only the twin can judge (the category list, the extent, the building) is checked in
+:mod:`twin3d.participation.service`.
+
+Example:
+    >>> PlaceIn.model_validate({"kind": "happy", "category": "green", "title": "Stadtpark",
+    ...     "text": "Schöne Bänke", "location": {"lon": 11.28, "lat": 49.51}}).title
+    'Stadtpark'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+Kind = Literal["happy", "improvable"]
+Status = Literal["new", "visible", "hidden", "answered"]
+AgeBand = Literal["under_18", "18_29", "30_44", "45_64", "65_79", "80_plus"]
+Household = Literal["alone", "couple", "family_young_children", "family_school_children", "single_parent", "shared"]
+ReportReason = Literal["spam", "insult", "personal_data", "illegal", "off_topic", "other"]
+KINDS: tuple[str, ...] = get_args(Kind)
+AGE_BANDS: tuple[str, ...] = get_args(AgeBand)
+HOUSEHOLDS: tuple[str, ...] = get_args(Household)
+REPORT_REASONS: tuple[str, ...] = get_args(ReportReason)
+TITLE_MAX = 120
+TEXT_MAX = 1000
+COMMENT_MAX = 1000
+REPORT_TEXT_MAX = 500
+
+# C0/C1 controls except tab and newline, and the bidirectional overrides and isolates that can make a text read
+# differently on screen from what it says (Trojan Source).
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value: Any) -> Any:
+    """Normalise a multi-line text: NFC, ``\\r\\n`` and ``\\r`` to ``\\n``, unsafe characters removed, trimmed."""
+    if not isinstance(value, str):
+        return value  # pydantic's own type check names the field
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return _UNSAFE.sub("", value).strip()
+
+
+def clean_line(value: Any) -> Any:
+    """Normalise a one-line text: like :func:`clean_text`, with line breaks and tabs turned into spaces."""
+    if not isinstance(value, str):
+        return value
+    value = unicodedata.normalize("NFC", re.sub(r"[\r\n\t]+", " ", value))
+    return _UNSAFE_LINE.sub("", value).strip()
+
+
+Line = Annotated[str, BeforeValidator(clean_line)]
+Text = Annotated[str, BeforeValidator(clean_text)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Location(_Strict):
+    """Where a place is: a clicked point, or a point on a building with the height the pin sits at.
+
+    Attributes:
+        lon: longitude, WGS 84.
+        lat: latitude, WGS 84.
+        building_id: the building picked; with it the pin sits on the building.
+        height: metres above the ground (on a building: where on it, e.g. its roof); default: the roof.
+    """
+
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    building_id: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[\w:/.\-]+$")
+    height: float | None = Field(default=None, ge=0, le=500, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _height_needs_building(self) -> Location:
+        if self.height is not None and self.building_id is None:
+            raise ValueError("height is given for pins on a building: add building_id, or leave height out")
+        return self
+
+
+class SelfDescription(_Strict):
+    """A voluntary, coarse self-description, used only for the representation lens (never shown per place)."""
+
+    age_band: AgeBand | None = None
+    household: Household | None = None
+
+
+class PlaceIn(_Strict):
+    """A new place: what makes someone happy, or what could be better, and where.
+
+    ``website`` is a honeypot: the form hides it from people, so only bots fill it in. A filled-in honeypot is
+    refused with a plain 422 that does not say why (see :func:`twin3d.participation.service.check_honeypot`).
+    """
+
+    kind: Kind
+    category: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
+    title: Line = Field(min_length=1, max_length=TITLE_MAX)
+    text: Text = Field(min_length=1, max_length=TEXT_MAX)
+    location: Location
+    self_description: SelfDescription | None = None
+    website: str = Field(default="", max_length=200)
+
+
+class VoteIn(_Strict):
+    """A vote on a place: +1 (agree) or -1 (disagree); voting again replaces one's own vote."""
+
+    value: Literal[1, -1] = 1
+
+
+class CommentIn(_Strict):
+    """A comment on a place, or a reply to a top-level comment (one level of replies only)."""
+
+    text: Text = Field(min_length=1, max_length=COMMENT_MAX)
+    parent_id: int | None = Field(default=None, ge=1, le=2**62)
+    website: str = Field(default="", max_length=200)
+
+
+class ReportIn(_Strict):
+    """A report of a place, or of one of its comments, to the moderators."""
+
+    reason: ReportReason
+    text: Text = Field(default="", max_length=REPORT_TEXT_MAX)
+    comment_id: int | None = Field(default=None, ge=1, le=2**62, description="report this comment instead of the place")
+
+
+class ModerationIn(_Strict):
+    """A moderator's decision on a place or a comment.
+
+    Attributes:
+        action: ``show`` (publish), ``hide`` (withdraw, reason required), ``answer`` (publish with the official
+            answer; places only).
+        reason: why; stored in the moderation log and shown to moderators only.
+        answer: the official answer for ``answer``; public with the place.
+    """
+
+    action: Literal["show", "hide", "answer"]
+    reason: Line = Field(default="", max_length=300)
+    answer: Text = Field(default="", max_length=TEXT_MAX)
+
+    @model_validator(mode="after")
+    def _needs(self) -> ModerationIn:
+        if self.action == "hide" and not self.reason:
+            raise ValueError("hiding needs a reason")
+        if self.action == "answer" and not self.answer:
+            raise ValueError("answer needs the answer text")
+        return self
+
+
+class RemarkIn(_Strict):
+    """An internal remark of the administration on a place."""
+
+    text: Text = Field(min_length=1, max_length=TEXT_MAX)

@@ -1,0 +1,142 @@
+"""SQL for the administration: moderation decisions, the queue, the moderation log and internal remarks.
+
+Like :mod:`twin3d.participation.store`, every write is one unit of work of the live store's group commit and checks
+before it writes. Remarks are internal: no public payload includes them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from twin3d.errors import NotFoundError
+from twin3d.participation import moderation
+from twin3d.participation.model import ModerationIn
+from twin3d.participation.store import ISO, iso, now_utc, place_status
+from twin3d.store.live import Cursor, LiveStore
+
+
+def moderate(
+    store: LiveStore, place_id: int, decision: ModerationIn, *, moderator: str, comment_id: int | None = None
+) -> dict[str, Any]:
+    """Apply a moderator's decision to a place or comment, resolve its open reports and log it.
+
+    Raises:
+        NotFoundError: no such place or comment.
+        InputError: the action does not apply to the current status.
+    """
+    target = comment_id or 0
+    now = now_utc()
+
+    def work(cur: Cursor) -> dict[str, Any]:
+        if target:
+            row = cur.execute(
+                "SELECT status FROM comments WHERE comment_id = ? AND place_id = ?", [target, place_id]
+            ).fetchone()
+        else:
+            row = cur.execute("SELECT status FROM places WHERE place_id = ?", [place_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"no {'comment' if target else 'place'} {target or place_id}")
+        before = str(row[0])
+        after = moderation.next_status(decision.action, before, comment=bool(target))
+        if target:
+            cur.execute("UPDATE comments SET status = ? WHERE comment_id = ?", [after, target])
+        elif decision.action == "answer":
+            cur.execute(
+                "UPDATE places SET status = ?, answer = ?, answered_at = ?, updated_at = ? WHERE place_id = ?",
+                [after, decision.answer, now, now, place_id],
+            )
+        else:
+            cur.execute("UPDATE places SET status = ?, updated_at = ? WHERE place_id = ?", [after, now, place_id])
+        cur.execute(
+            "UPDATE reports SET resolved_at = ? WHERE place_id = ? AND comment_id = ? AND resolved_at IS NULL",
+            [now, place_id, target],
+        )
+        cur.execute(
+            "INSERT INTO moderation_log (place_id, comment_id, action, from_status, to_status, reason, moderator, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [place_id, target, decision.action, before, after, decision.reason, moderator, now],
+        )
+        return {"place_id": place_id, "comment_id": comment_id, "from": before, "status": after}
+
+    return store.write(work)
+
+
+def queue(store: LiveStore, limit: int = 200) -> list[dict[str, Any]]:
+    """What waits for a moderator, oldest first: new places and comments, and targets with open reports.
+
+    Each item names its target, status, a text excerpt, open reports with their reasons counted, report texts,
+    and since when it waits.
+    """
+    rows = store.read(
+        f"""
+        WITH open AS (
+            SELECT place_id, comment_id, count(*) AS reports, min(created_at) AS first_report,
+                   list(text ORDER BY report_id) FILTER (WHERE text <> '') AS texts
+            FROM reports WHERE resolved_at IS NULL GROUP BY place_id, comment_id
+        ), reasons AS (
+            SELECT place_id, comment_id, json_group_object(reason, n) AS reasons
+            FROM (SELECT place_id, comment_id, reason, count(*) AS n FROM reports WHERE resolved_at IS NULL
+                  GROUP BY ALL)
+            GROUP BY place_id, comment_id
+        ), items AS (
+            SELECT p.place_id, 0 AS comment_id, p.status, p.title, left(p.text, 200) AS excerpt, p.created_at
+            FROM places AS p
+            UNION ALL
+            SELECT c.place_id, c.comment_id, c.status, NULL, left(c.text, 200), c.created_at FROM comments AS c
+        )
+        SELECT i.place_id, nullif(i.comment_id, 0) AS comment_id,
+               CASE WHEN i.comment_id = 0 THEN 'place' ELSE 'comment' END AS type,
+               i.status, i.title, i.excerpt, coalesce(o.reports, 0) AS reports,
+               coalesce(r.reasons::VARCHAR, '{{}}') AS reasons, coalesce(o.texts, []) AS report_texts,
+               strftime(least(CASE WHEN i.status = 'new' THEN i.created_at END, o.first_report), {ISO}) AS waiting_since
+        FROM items AS i
+        LEFT JOIN open AS o USING (place_id, comment_id)
+        LEFT JOIN reasons AS r USING (place_id, comment_id)
+        WHERE i.status = 'new' OR o.reports > 0
+        ORDER BY least(CASE WHEN i.status = 'new' THEN i.created_at END, o.first_report), i.place_id, i.comment_id
+        LIMIT ?
+        """,
+        [limit],
+    )
+    for row in rows:
+        row["reasons"] = json.loads(row["reasons"])
+    return rows
+
+
+def moderation_log(store: LiveStore, place_id: int) -> list[dict[str, Any]]:
+    """The moderation history of a place and its comments, oldest first."""
+    return store.read(
+        f"""
+        SELECT nullif(comment_id, 0) AS comment_id, action, from_status, to_status, reason, moderator,
+               strftime(created_at, {ISO}) AS created_at
+        FROM moderation_log WHERE place_id = ? ORDER BY entry_id
+        """,
+        [place_id],
+    )
+
+
+def add_remark(store: LiveStore, place_id: int, text: str, *, author: str) -> dict[str, Any]:
+    """Add an internal remark of the administration to a place (any status)."""
+    now = now_utc()
+
+    def work(cur: Cursor) -> int:
+        place_status(cur, place_id, moderation.ALL_STATUSES)
+        row = cur.execute(
+            "INSERT INTO remarks (place_id, text, author, created_at) VALUES (?, ?, ?, ?) RETURNING remark_id",
+            [place_id, text, author, now],
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    remark_id = store.write(work)
+    return {"remark_id": remark_id, "place_id": place_id, "text": text, "author": author, "created_at": iso(now)}
+
+
+def remarks(store: LiveStore, place_id: int) -> list[dict[str, Any]]:
+    """The internal remarks on a place, oldest first (for the administration only)."""
+    return store.read(
+        f"SELECT remark_id, text, author, strftime(created_at, {ISO}) AS created_at FROM remarks "
+        "WHERE place_id = ? ORDER BY remark_id",
+        [place_id],
+    )

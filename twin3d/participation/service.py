@@ -1,0 +1,430 @@
+"""Citizens' places as the server offers them: checks, limits and roles around :mod:`twin3d.participation.store`.
+
+One :class:`Participation` lives per app. It knows each twin's ``[participation]`` settings, hashes client
+addresses, keeps the rate limits, and decides what each role may see. The rules against abuse, in full:
+
+- Writing needs an anonymous participant token (``POST .../participants``), sent as ``X-Participant-Token``; only
+  its SHA-256 is stored. Tokens are limited per address (``participants_per_hour``), so clearing cookies does not
+  give anyone an endless supply.
+- Places, comments and reports are limited per address (``posts_per_minute``) and per token
+  (``participant_posts_per_minute``); votes per address (``votes_per_minute``).
+- Votes: one per token and place (voting again replaces the value), and at most ``votes_per_place_per_address``
+  tokens may vote on one place from one address per day. The address is its keyed, daily hash.
+- A filled-in honeypot field (``website``) is refused with a 422 that does not say which field tripped it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from h3ronpy.vector import coordinates_to_cells
+from pydantic import ValidationError
+
+from twin3d.errors import AuthError, ConfigError, ForbiddenError, InputError, NotFoundError
+from twin3d.participation import export, moderation, review
+from twin3d.participation import store as sql
+from twin3d.participation.buildings import BuildingIndex
+from twin3d.participation.lens import Persona, representation
+from twin3d.participation.model import (
+    AGE_BANDS,
+    HOUSEHOLDS,
+    KINDS,
+    REPORT_REASONS,
+    CommentIn,
+    ModerationIn,
+    PlaceIn,
+    ReportIn,
+)
+from twin3d.participation.ratelimit import AddressHasher, Rate, RateLimiter, load_or_create_secret, token_hash
+from twin3d.pipeline.config import ParticipationSection
+from twin3d.settings import ParticipationSettings
+from twin3d.store.live import LiveStore, LiveStores
+
+PARTICIPANT_HEADER = "X-Participant-Token"
+LENS_RESOLUTIONS: dict[str, tuple[int, ...]] = {"public": (8,), "council": (8, 9), "admin": (8, 9)}
+"""The lens's H3 resolutions per role: finer cells only for the council and the administration."""
+MAX_KNOWN = 1_000_000  # participants remembered per twin before the memory starts afresh
+_NO_TEXT = pa.array([], pa.string())
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who makes a request.
+
+    Attributes:
+        role: public, council or admin (from the bearer token).
+        token: the anonymous participant token, if sent.
+        client: the client's address; hashed at once, never stored.
+        user: the user name of a bearer token, for the moderation log.
+    """
+
+    role: str = "public"
+    token: str | None = None
+    client: str = "unknown"
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class TwinRef:
+    """What the service needs of a served twin.
+
+    Attributes:
+        name: the twin's name.
+        bbox: its extent (west, south, east, north) in degrees, or None.
+        cursor: a new cursor on its read-only build store.
+    """
+
+    name: str
+    bbox: tuple[float, float, float, float] | None
+    cursor: Callable[[], duckdb.DuckDBPyConnection]
+
+
+def check_honeypot(value: str) -> None:
+    """Refuse what a bot filled in; the message does not name the field, so it teaches the bot nothing.
+
+    Raises:
+        InputError: the honeypot is not empty.
+    """
+    if value:
+        raise InputError("the request could not be accepted", hint="reload the page and try again")
+
+
+def read_section(pipeline_file: Path) -> ParticipationSection:
+    """The ``[participation]`` table of a pipeline definition; defaults when the file or the table is missing.
+
+    Raises:
+        ConfigError: the table is invalid (the message names the field).
+    """
+    try:
+        raw = tomllib.loads(pipeline_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ParticipationSection()
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=pipeline_file) from exc
+    try:
+        return ParticipationSection.model_validate(raw.get("participation", {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in ("participation", *first["loc"]))
+        raise ConfigError(f"invalid value at {where}: {first['msg']}", file=pipeline_file) from exc
+
+
+class Participation:
+    """Places, votes, comments, reports, moderation and the lens for every twin of one server.
+
+    Args:
+        live: the live stores (shared with scenarios).
+        pipelines_dir: where ``<twin>.toml`` holds each twin's ``[participation]`` table.
+        key_file: the secret file for address hashes of a twin.
+        settings: body and rate limits.
+        limiter: the rate limiter (tests pass one with a fake clock).
+    """
+
+    def __init__(
+        self,
+        live: LiveStores,
+        pipelines_dir: Path,
+        key_file: Callable[[str], Path],
+        settings: ParticipationSettings,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.live = live
+        self.pipelines_dir = pipelines_dir
+        self.key_file = key_file
+        self.settings = settings
+        self.limiter = limiter or RateLimiter()
+        self._configs: dict[str, ParticipationSection] = {}
+        self._hashers: dict[str, AddressHasher] = {}
+        self._buildings: dict[str, BuildingIndex] = {}
+        self._known: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+        s = settings
+        self.rates = {
+            "post": Rate(s.posts_per_minute, s.posts_burst),
+            "participant_post": Rate(s.participant_posts_per_minute, s.participant_posts_burst),
+            "vote": Rate(s.votes_per_minute, s.votes_burst),
+            "participant": Rate(s.participants_per_hour / 60.0, s.participants_burst),
+        }
+
+    def config(self, twin: str) -> ParticipationSection:
+        """The twin's ``[participation]`` settings (read once)."""
+        with self._lock:
+            if twin not in self._configs:
+                self._configs[twin] = read_section(self.pipelines_dir / f"{twin}.toml")
+            return self._configs[twin]
+
+    def public_config(self, twin: str) -> dict[str, Any]:
+        """What a client needs to build the forms: categories, kinds, lists, limits, moderation mode."""
+        cfg = self.config(twin)
+        return {
+            "categories": [c.model_dump() for c in cfg.categories],
+            "kinds": list(KINDS),
+            "age_bands": list(AGE_BANDS),
+            "households": list(HOUSEHOLDS),
+            "report_reasons": list(REPORT_REASONS),
+            "moderation": cfg.moderation,
+            "participant_header": PARTICIPANT_HEADER,
+            "limits": {"title": 120, "text": 1000, "body_bytes": self.settings.max_body_bytes},
+        }
+
+    def address(self, twin: str, client: str) -> str:
+        """The keyed daily hash of a client address for ``twin``."""
+        with self._lock:
+            if twin not in self._hashers:
+                self._hashers[twin] = AddressHasher(load_or_create_secret(self.key_file(twin)))
+            hasher = self._hashers[twin]
+        return hasher(client)
+
+    def _limit(self, twin: str, action: str, who: str, what: str) -> None:
+        self.limiter.check((twin, action, who), self.rates[action], what)
+
+    def _store(self, twin: str, *, create: bool) -> LiveStore | None:
+        return self.live.get(twin, create=create)
+
+    def _writer(self, twin: str, caller: Caller, action: str, what: str) -> tuple[LiveStore, sql.Author]:
+        """Limits and identity of a write: the live store and the author (participant and address hashes)."""
+        ip_hash = self.address(twin, caller.client)
+        self._limit(twin, action, ip_hash, what)
+        if not caller.token:
+            raise AuthError(
+                "a participant token is needed to take part",
+                record=PARTICIPANT_HEADER,
+                hint=f"POST /api/twins/{twin}/participants and send the token as {PARTICIPANT_HEADER}",
+            )
+        participant = token_hash(caller.token)
+        if action == "post":
+            self._limit(twin, "participant_post", participant, what)
+        store = self._store(twin, create=True)
+        assert store is not None
+        return store, sql.Author(participant, ip_hash, known=participant in self._known.get(twin, ()))
+
+    def _seen(self, twin: str, author: sql.Author) -> None:
+        """Remember a participant whose write succeeded: later writes skip the token query."""
+        if not author.known:
+            with self._lock:
+                known = self._known.setdefault(twin, set())
+                if len(known) >= MAX_KNOWN:
+                    known.clear()
+                known.add(author.participant)
+
+    def new_participant(self, twin: str, client: str) -> str:
+        """A new anonymous participant token (shown once; only its hash is stored)."""
+        ip_hash = self.address(twin, client)
+        self._limit(twin, "participant", ip_hash, "new participant tokens")
+        token = secrets.token_urlsafe(24)
+        store = self._store(twin, create=True)
+        assert store is not None
+        participant = token_hash(token)
+        sql.add_participant(store, participant, ip_hash)
+        self._seen(twin, sql.Author(participant, ip_hash))
+        return token
+
+    def _check_location(self, twin: TwinRef, place: PlaceIn) -> float | None:
+        """Inside the twin, and on an existing building when one is named; returns the pin's height."""
+        loc = place.location
+        if twin.bbox is not None:
+            west, south, east, north = twin.bbox
+            if not (west <= loc.lon <= east and south <= loc.lat <= north):
+                raise InputError(
+                    "location lies outside the twin", record="location", hint="pick a point on the map of the twin"
+                )
+        if loc.building_id is None:
+            return None
+        with self._lock:
+            if twin.name not in self._buildings:
+                self._buildings[twin.name] = BuildingIndex(twin.cursor())
+            buildings = self._buildings[twin.name]
+        return buildings.pin_height(loc.building_id, loc.lon, loc.lat, loc.height)
+
+    def submit_place(self, twin: TwinRef, place: PlaceIn, caller: Caller) -> dict[str, Any]:
+        """Check and store a new place; returns its public payload (status ``new`` under pre-moderation)."""
+        store, author = self._writer(twin.name, caller, "post", "posts")
+        check_honeypot(place.website)
+        cfg = self.config(twin.name)
+        if place.category not in {c.id for c in cfg.categories}:
+            raise InputError(
+                f"unknown category {place.category!r}",
+                record="category",
+                hint=f"one of {', '.join(c.id for c in cfg.categories)}",
+            )
+        height = self._check_location(twin, place)
+        lat, lon = np.array([place.location.lat]), np.array([place.location.lon])
+        cell = int(np.asarray(coordinates_to_cells(lat, lon, 10))[0])
+        stored = sql.add_place(
+            store, place, author, status=moderation.initial_status(cfg.moderation), h3_10=cell, height=height
+        )
+        self._seen(twin.name, author)
+        return stored
+
+    def list_places(self, twin: str, role: str, query: sql.PlaceQuery) -> str:
+        """The places of a view as JSON (pins or clusters); the council and the administration get status counts.
+
+        Raises:
+            ForbiddenError: the query asks for statuses the role may not see.
+        """
+        allowed = moderation.place_statuses(role)
+        if not set(query.statuses) <= set(allowed):
+            raise ForbiddenError(
+                "only the administration sees new and hidden places",
+                hint=f"status may be {', '.join(allowed)} for this role",
+            )
+        store = self._store(twin, create=False)
+        if store is None:
+            return json.dumps({"mode": "pins", "total": 0, "offset": query.offset, "limit": query.limit, "places": []})
+        listing = sql.list_places(store, query)
+        if role == "public":
+            return listing
+        counts = sql.status_counts(store)
+        # The listing is a JSON object built by DuckDB: the counts go in before its closing brace.
+        return listing[:-1] + ',"counts":' + json.dumps(counts, separators=(",", ":")) + "}"
+
+    def place(self, twin: str, place_id: int, role: str) -> dict[str, Any]:
+        """One place; the administration's view adds open reports, remarks and the moderation history."""
+        store = self._store(twin, create=False)
+        admin = role == "admin"
+        found = sql.place(store, place_id, moderation.place_statuses(role), admin=admin) if store else None
+        if store is None or found is None:
+            raise NotFoundError(f"no place {place_id}", hint="GET .../places lists the places")
+        if admin:
+            found["remarks"] = review.remarks(store, place_id)
+            found["moderation"] = review.moderation_log(store, place_id)
+        return found
+
+    def vote(self, twin: str, place_id: int, value: int, caller: Caller) -> dict[str, Any]:
+        """Vote on a place (see the module docstring for the rules)."""
+        store, author = self._writer(twin, caller, "vote", "votes")
+        result = sql.vote(
+            store,
+            place_id,
+            value,
+            author,
+            statuses=moderation.place_statuses(caller.role),
+            per_address=self.settings.votes_per_place_per_address,
+        )
+        self._seen(twin, author)
+        return result
+
+    def comment(self, twin: str, place_id: int, comment: CommentIn, caller: Caller) -> dict[str, Any]:
+        """Comment on a place, or reply to a comment (one level)."""
+        store, author = self._writer(twin, caller, "post", "posts")
+        check_honeypot(comment.website)
+        result = sql.add_comment(
+            store,
+            place_id,
+            comment,
+            author,
+            status=moderation.initial_status(self.config(twin).moderation),
+            statuses=moderation.place_statuses(caller.role),
+        )
+        self._seen(twin, author)
+        return result
+
+    def comments(self, twin: str, place_id: int, role: str) -> list[dict[str, Any]]:
+        """A place's comments with their replies, as ``role`` may see them."""
+        self.place(twin, place_id, role)
+        store = self._store(twin, create=False)
+        assert store is not None
+        return sql.comments(store, place_id, moderation.comment_statuses(role))
+
+    def report(self, twin: str, place_id: int, report: ReportIn, caller: Caller) -> dict[str, Any]:
+        """Report a place or comment; enough open reports hide it."""
+        store, author = self._writer(twin, caller, "post", "posts")
+        result = sql.add_report(
+            store,
+            place_id,
+            report,
+            author,
+            statuses=moderation.place_statuses(caller.role),
+            threshold=self.config(twin).auto_hide_reports,
+        )
+        self._seen(twin, author)
+        return result
+
+    def moderate(
+        self, twin: str, place_id: int, decision: ModerationIn, moderator: str, comment_id: int | None = None
+    ) -> dict[str, Any]:
+        """A moderator's decision (the router admits only the administration)."""
+        store = self._store(twin, create=False)
+        if store is None:
+            raise NotFoundError(f"no place {place_id}")
+        if comment_id is not None and decision.action == "answer":
+            raise InputError("comments cannot be answered officially", record="action", hint="show or hide")
+        return review.moderate(store, place_id, decision, moderator=moderator, comment_id=comment_id)
+
+    def queue(self, twin: str, limit: int) -> list[dict[str, Any]]:
+        """The moderation queue."""
+        store = self._store(twin, create=False)
+        return review.queue(store, limit) if store is not None else []
+
+    def remarks(self, twin: str, place_id: int) -> list[dict[str, Any]]:
+        """Internal remarks on a place."""
+        self.place(twin, place_id, "admin")
+        store = self._store(twin, create=False)
+        assert store is not None
+        return review.remarks(store, place_id)
+
+    def add_remark(self, twin: str, place_id: int, text: str, author: str) -> dict[str, Any]:
+        """Add an internal remark."""
+        store = self._store(twin, create=False)
+        if store is None:
+            raise NotFoundError(f"no place {place_id}")
+        return review.add_remark(store, place_id, text, author=author)
+
+    def lens(self, twin: TwinRef, role: str, resolution: int) -> dict[str, Any]:
+        """The representation lens at ``resolution``.
+
+        Raises:
+            ForbiddenError: the role may not ask for this resolution.
+            NotFoundError: the twin has no published population.
+        """
+        allowed = LENS_RESOLUTIONS.get(role, ())
+        if resolution not in allowed:
+            raise ForbiddenError(
+                f"resolution {resolution} is not open to this role", hint=f"resolutions: {allowed or 'none'}"
+            )
+        cur = twin.cursor()
+        try:
+            rows = cur.execute("SELECT persona_id, name, name_en, rule FROM personas ORDER BY position").fetchall()
+        except duckdb.CatalogException:
+            rows = []
+        if not rows:
+            raise NotFoundError("this twin has no population to compare with", hint="add [population] and rebuild")
+        personas = [Persona(pid, name, name_en, json.loads(rule)) for pid, name, name_en, rule in rows]
+        population = cur.execute(
+            "SELECT h3, cell_resolution, persona, persons, lon, lat FROM population_public "
+            "WHERE scenario = 'baseline' AND resolution = ? ORDER BY h3, persona",
+            [resolution],
+        ).to_arrow_table()
+        store = self._store(twin.name, create=False)
+        places = (
+            store.read_arrow("SELECT h3_10, age_band, household FROM places WHERE status <> 'hidden'")
+            if store is not None
+            else pa.table(
+                {
+                    "h3_10": pa.array([], pa.uint64()),
+                    "age_band": pa.array([], pa.string()),
+                    "household": pa.array([], pa.string()),
+                }
+            )
+        )
+        return representation(
+            places, population, personas, resolution=resolution, min_count=self.config(twin.name).lens_min_contributions
+        )
+
+    def geojson(self, twin: str, bbox: tuple[float, float, float, float] | None) -> bytes:
+        """The public places as GeoJSON."""
+        return export.geojson(self._store(twin, create=False), bbox)
+
+    def csv(self, twin: str, bbox: tuple[float, float, float, float] | None) -> bytes:
+        """The public places as CSV."""
+        return export.csv(self._store(twin, create=False), bbox)

@@ -1,0 +1,173 @@
+"""``/api/twins/{twin}/places`` and friends: citizens' places, votes, comments, reports, moderation, the lens.
+
+Thin: each route reads the caller's role (:func:`twin3d.server.access.request_role`), the client address and the
+participant token, and calls :class:`twin3d.participation.service.Participation`. Who may call which route is in
+:data:`twin3d.server.access.MATRIX`; bodies above the configured size are refused with 413 before they are parsed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+
+from twin3d.participation.model import CommentIn, ModerationIn, PlaceIn, RemarkIn, ReportIn, Status, VoteIn
+from twin3d.participation.moderation import place_statuses
+from twin3d.participation.service import PARTICIPANT_HEADER, Caller, Participation, TwinRef
+from twin3d.participation.store import PlaceQuery, Sort
+from twin3d.server.access import request_role, request_user
+from twin3d.server.deps import get_twin
+from twin3d.server.routers.population import bbox_of
+from twin3d.server.state import TWIN_NAME, TwinHandle
+
+GEOJSON = "application/geo+json"
+BBox = Annotated[tuple[float, float, float, float] | None, Depends(bbox_of)]
+PlaceId = Annotated[int, Path(ge=1, le=2**62)]
+CommentId = Annotated[int, Path(ge=1, le=2**62)]
+Token = Annotated[str | None, Header(alias=PARTICIPANT_HEADER, max_length=100)]
+NO_SNIFF = {"X-Content-Type-Options": "nosniff"}
+
+
+async def served_twin(request: Request, twin: Annotated[str, Path(pattern=TWIN_NAME.pattern)]) -> TwinHandle:
+    """:func:`twin3d.server.deps.get_twin` as an ``async`` dependency: it never blocks, and FastAPI would run a
+    plain ``def`` dependency in the thread pool, a hop per request that the posting rate feels."""
+    return get_twin(request, twin)
+
+
+Twin = Annotated[TwinHandle, Depends(served_twin)]
+
+
+def twin_ref(twin: TwinHandle) -> TwinRef:
+    """The served twin as the participation service sees it."""
+    bbox = twin.meta.get("bbox_wgs84")
+    return TwinRef(twin.name, tuple(bbox) if bbox else None, twin.cursor)
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server saw it (hashed at once by the service, never kept)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def caller(request: Request, token: Token = None) -> Caller:
+    """The caller: role and user from the access middleware, the participant token, the client address.
+
+    ``async`` because it never blocks: FastAPI runs a plain ``def`` dependency in the thread pool, a hop per request.
+    """
+    return Caller(request_role(request), token, client_address(request), request_user(request))
+
+
+CallerOf = Annotated[Caller, Depends(caller)]
+
+
+def cluster_resolution(zoom: float) -> int:
+    """The H3 resolution of clusters at a map zoom: about ten cells across a screen (zoom 13 -> 8)."""
+    return max(5, min(10, int(zoom) - 5))
+
+
+def router(service: Participation) -> APIRouter:
+    """Routes for citizens' places; bodies above ``service.settings.max_body_bytes`` get 413."""
+    r = APIRouter(prefix="/api/twins/{twin}", tags=["places"], max_body_size=service.settings.max_body_bytes)
+
+    @r.post("/participants", status_code=201, summary="A new anonymous participant token (keep it; shown once)")
+    def new_participant(twin: Twin, request: Request) -> dict[str, str]:
+        token = service.new_participant(twin.name, client_address(request))
+        return {"token": token, "header": PARTICIPANT_HEADER}
+
+    @r.get("/places/config", summary="Categories, kinds, self-description choices, report reasons, limits")
+    def config(twin: Twin) -> dict[str, Any]:
+        return service.public_config(twin.name)
+
+    @r.post("/places", status_code=201, summary="Post a place (needs a participant token)")
+    def post_place(twin: Twin, place: PlaceIn, who: CallerOf) -> dict[str, Any]:
+        return service.submit_place(twin_ref(twin), place, who)
+
+    @r.get(
+        "/places",
+        summary="Places in a view: pins, or H3 clusters when the view holds many",
+        responses={200: {"content": {"application/json": {}}}},
+    )
+    def list_places(
+        twin: Twin,
+        request: Request,
+        bbox: BBox,
+        *,
+        kind: Literal["happy", "improvable"] | None = None,
+        category: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z][a-z0-9_]*$")] = None,
+        status: Annotated[list[Status] | None, Query(description="default: all the role may see")] = None,
+        sort: Sort = "new",
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        zoom: Annotated[float, Query(ge=0, le=24, description="map zoom: sets the cluster resolution")] = 13,
+        cluster: Annotated[bool, Query(description="false: always pins, paged (for a list beside the map)")] = True,
+    ) -> Response:
+        role = request_role(request)
+        query = PlaceQuery(
+            statuses=tuple(status) if status else place_statuses(role),
+            bbox=bbox,
+            kind=kind,
+            category=category,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+            cluster_resolution=cluster_resolution(zoom),
+            cluster_above=service.settings.cluster_above if cluster else None,
+            admin=role == "admin",
+        )
+        return Response(service.list_places(twin.name, role, query), media_type="application/json")
+
+    @r.get("/places.geojson", summary="Public places as GeoJSON", response_class=Response)
+    def places_geojson(twin: Twin, bbox: BBox) -> Response:
+        return Response(service.geojson(twin.name, bbox), media_type=GEOJSON, headers=NO_SNIFF)
+
+    @r.get("/places.csv", summary="Public places as CSV", response_class=Response)
+    def places_csv(twin: Twin, bbox: BBox) -> Response:
+        headers = {**NO_SNIFF, "Content-Disposition": f'attachment; filename="{twin.name}-places.csv"'}
+        return Response(service.csv(twin.name, bbox), media_type="text/csv; charset=utf-8", headers=headers)
+
+    @r.get("/places/{place_id}", summary="One place")
+    def one_place(twin: Twin, place_id: PlaceId, request: Request) -> dict[str, Any]:
+        return service.place(twin.name, place_id, request_role(request))
+
+    @r.post("/places/{place_id}/votes", summary="Vote +1 or -1 (again: replaces one's vote)")
+    def vote(twin: Twin, place_id: PlaceId, body: VoteIn, who: CallerOf) -> dict[str, Any]:
+        return service.vote(twin.name, place_id, body.value, who)
+
+    @r.get("/places/{place_id}/comments", summary="Comments with their replies, oldest first")
+    def comments(twin: Twin, place_id: PlaceId, request: Request) -> list[dict[str, Any]]:
+        return service.comments(twin.name, place_id, request_role(request))
+
+    @r.post("/places/{place_id}/comments", status_code=201, summary="Comment, or reply to a comment (one level)")
+    def comment(twin: Twin, place_id: PlaceId, body: CommentIn, who: CallerOf) -> dict[str, Any]:
+        return service.comment(twin.name, place_id, body, who)
+
+    @r.post("/places/{place_id}/reports", status_code=201, summary="Report a place or a comment to the moderators")
+    def report(twin: Twin, place_id: PlaceId, body: ReportIn, who: CallerOf) -> dict[str, Any]:
+        return service.report(twin.name, place_id, body, who)
+
+    @r.get("/moderation/queue", summary="What waits for a moderator, oldest first (administration)")
+    def moderation_queue(twin: Twin, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+        return service.queue(twin.name, limit)
+
+    @r.post("/places/{place_id}/moderation", summary="Show, hide or answer a place (administration)")
+    def moderate(twin: Twin, place_id: PlaceId, body: ModerationIn, request: Request) -> dict[str, Any]:
+        return service.moderate(twin.name, place_id, body, request_user(request) or "admin")
+
+    @r.post("/places/{place_id}/comments/{comment_id}/moderation", summary="Show or hide a comment (administration)")
+    def moderate_comment(
+        twin: Twin, place_id: PlaceId, comment_id: CommentId, body: ModerationIn, request: Request
+    ) -> dict[str, Any]:
+        return service.moderate(twin.name, place_id, body, request_user(request) or "admin", comment_id)
+
+    @r.get("/places/{place_id}/remarks", summary="Internal remarks on a place (administration)")
+    def remarks(twin: Twin, place_id: PlaceId) -> list[dict[str, Any]]:
+        return service.remarks(twin.name, place_id)
+
+    @r.post("/places/{place_id}/remarks", status_code=201, summary="Add an internal remark (administration)")
+    def add_remark(twin: Twin, place_id: PlaceId, body: RemarkIn, request: Request) -> dict[str, Any]:
+        return service.add_remark(twin.name, place_id, body.text, request_user(request) or "admin")
+
+    @r.get("/lens", summary="Representation lens: who is heard, and where, against who lives there")
+    def lens(twin: Twin, request: Request, resolution: Annotated[int, Query(ge=8, le=9)] = 8) -> dict[str, Any]:
+        return service.lens(twin_ref(twin), request_role(request), resolution)
+
+    return r
