@@ -61,8 +61,11 @@ class FeatureTable:
         return FeatureTable(self.path, self.source_crs, self.geometry[mask], self.attributes.filter(pa.array(mask)))
 
 
-def _declared_geojson_crs(path: Path) -> str | None:
-    # GDAL silently falls back to WGS 84 when a GeoJSON "crs" member names an unknown CRS; look at it ourselves.
+def declared_geojson_crs(path: Path) -> str | None:
+    """The CRS named by a GeoJSON file's (pre-RFC 7946) ``crs`` member, or None.
+
+    GDAL silently falls back to WGS 84 when that member names an unknown CRS, so callers look at it themselves.
+    """
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
     match = _GEOJSON_CRS_MEMBER.search(head)
@@ -102,7 +105,7 @@ def read_vector(
     _check_readable(path)
     file_crs_text: str | None = None
     if path.suffix.lower() in _GEOJSON_SUFFIXES:
-        file_crs_text = _declared_geojson_crs(path)
+        file_crs_text = declared_geojson_crs(path)
         if file_crs_text is not None and declared_crs is None:
             parse_crs(file_crs_text, file=path)  # raises CRSError on a CRS PROJ does not know
     try:

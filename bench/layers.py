@@ -1,0 +1,236 @@
+"""Loading a 100,000-feature GeoPackage as a layer (target: <= 10 s end to end).
+
+Usage:
+    python bench/layers.py                      # 100,000 features, best of 3
+    python bench/layers.py --features 20000 --repeat 1
+
+The GeoPackage is made from the real Lauf building footprints (6,492 OSM polygons, geodata/lauf/osm/) in the
+twin's CRS (EPSG:25832, as a municipal GIS exports it): copies shifted by whole multiples of the town's extent on a
+grid until the count is reached, each copy with its own ids. Everything is written to a temporary folder.
+
+One JSON line per figure (name, value, unit). ``layers_load_seconds`` is ``twin3d.layers.load.load_layer`` end to
+end: format detection, reading, checks and repairs, reprojection to CRS84, Hilbert sort, GeoParquet, catalogue
+entry, atomic swap (best of ``--repeat``). Baseline in the same run: a plain read of the same file with pyogrio and
+a write of its rows to Parquet, the I/O floor any loader pays.
+
+``layers_mvt_p95_ms``: the loaded layer's vector tiles at zoom 14-16 over its whole extent, from a real uvicorn
+server to 16 concurrent clients (keep-alive connections); every tile asked for once, so none comes from the
+server's tile cache (``warm_p95_ms``: the same tiles again, from the cache). Baseline in the same run: the other
+half of the tiles, also cold, one client at a time. Uses var/lauf.duckdb if built, else builds Lauf first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyogrio
+import shapely
+from pyproj import Transformer
+
+from twin3d.layers.context import LoadOptions
+from twin3d.layers.load import load_layer
+from twin3d.pipeline.build import build_twin
+from twin3d.pipeline.config import load_pipeline
+from twin3d.settings import PathSettings
+
+REPO = Path(__file__).resolve().parent.parent
+LAUF_BUILDINGS = REPO / "geodata" / "lauf" / "osm" / "lauf_buildings.geojson"
+TARGET_SECONDS = 10.0
+
+
+def emit(name: str, value: float, unit: str, **extra: object) -> None:
+    print(json.dumps({"name": name, "value": round(value, 4), "unit": unit, **extra}), flush=True)
+
+
+def make_geopackage(path: Path, features: int) -> int:
+    """Write ``features`` footprints (the Lauf buildings, copied on a grid) to a GeoPackage in EPSG:25832."""
+    meta, table = pyogrio.read_arrow(LAUF_BUILDINGS)
+    geom_name = meta["geometry_name"] or "wkb_geometry"
+    tr = Transformer.from_crs(4326, 25832, always_xy=True)
+    geoms = shapely.transform(
+        shapely.from_wkb(table.column(geom_name).to_numpy(zero_copy_only=False)),
+        lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])),
+    )
+    attributes = table.drop_columns([geom_name])
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    copies = math.ceil(features / len(geoms))
+    side = math.ceil(math.sqrt(copies))
+    parts, tables = [], []
+    for k in range(copies):
+        dx, dy = (k % side) * (x1 - x0), (k // side) * (y1 - y0)
+        parts.append(shapely.transform(geoms, lambda xy, dx=dx, dy=dy: np.add(xy, [dx, dy])))
+        ids = pa.array([f"{v}#{k}" for v in attributes.column("osm_id").to_pylist()])
+        tables.append(attributes.set_column(attributes.schema.get_field_index("osm_id"), "osm_id", ids))
+    out = pa.concat_tables(tables).slice(0, features)
+    wkb = shapely.to_wkb(np.concatenate(parts)[:features])
+    pyogrio.write_arrow(
+        out.append_column("geometry", pa.array(wkb, pa.binary())),
+        path,
+        geometry_name="geometry",
+        geometry_type="Unknown",
+        crs="EPSG:25832",
+        layer="buildings",
+    )
+    return len(out)
+
+
+def baseline_seconds(gpkg: Path, out: Path) -> float:
+    """A plain pyogrio read of the file and a Parquet write of its rows, no checks."""
+    started = time.perf_counter()
+    _, table = pyogrio.read_arrow(gpkg)
+    pq.write_table(table, out, compression="zstd")
+    return time.perf_counter() - started
+
+
+def _tiles_over(extent: tuple[float, float, float, float], zooms: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    west, south, east, north = extent
+    out = []
+    for z in zooms:
+        n = 2**z
+
+        def col(lon: float, n: int = n) -> int:
+            return int((lon + 180) / 360 * n)
+
+        def row(lat: float, n: int = n) -> int:
+            return int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+        out += [(z, x, y) for x in range(col(west), col(east) + 1) for y in range(row(north), row(south) + 1)]
+    return out
+
+
+def _fetch_all(port: int, urls: list[str], clients: int) -> tuple[list[float], int, int]:
+    """GET every URL once, from ``clients`` threads with a keep-alive connection each: latencies (ms), errors, bytes."""
+    queue = list(reversed(urls))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors = [0, 0]
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                url = queue.pop()
+            started = time.perf_counter()
+            conn.request("GET", url)
+            response = conn.getresponse()
+            body = response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                errors[0] += response.status != 200
+                errors[1] += len(body)
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors[0], errors[1]
+
+
+def mvt_p95(paths: PathSettings, extent: tuple[float, float, float, float], clients: int = 16) -> dict[str, Any]:
+    """p95 milliseconds of the loaded layer's vector tiles at zoom 14-16 over its extent, served by uvicorn to
+    ``clients`` concurrent clients: first every tile cold (computed in DuckDB), then again (from the server's
+    tile cache). Baseline in the same run: the same cold tiles one at a time, from one client."""
+    import uvicorn  # noqa: PLC0415
+
+    from twin3d.server.app import create_app  # noqa: PLC0415
+    from twin3d.settings import ServerSettings  # noqa: PLC0415
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(ServerSettings(), paths), port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        tiles = _tiles_over(extent, (14, 15, 16))
+        urls = [f"/api/twins/lauf/mvt/layer_gebaeude/{z}/{x}/{y}.pbf" for z, x, y in tiles]
+        half = len(urls) // 2
+        serial, serial_errors, _ = _fetch_all(port, urls[:half], 1)  # cold, one client: the baseline
+        cold, cold_errors, size = _fetch_all(port, urls[half:], clients)  # cold, 16 clients
+        warm, warm_errors, _ = _fetch_all(port, urls, clients)  # all cached now
+    finally:
+        server.should_exit = True
+        thread.join()
+    p95 = lambda values: float(np.percentile(values, 95))  # noqa: E731
+    return {
+        "value": round(p95(cold), 1),
+        "clients": clients,
+        "tiles": len(urls) - half,
+        "zooms": [14, 15, 16],
+        "p50_ms": round(float(np.median(cold)), 1),
+        "mean_tile_bytes": round(size / max(1, len(cold))),
+        "errors": cold_errors + warm_errors + serial_errors,
+        "warm_p95_ms": round(p95(warm), 1),
+        "baseline_one_client_p95_ms": round(p95(serial), 1),
+        "baseline_tiles": half,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--features", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients for the vector tiles")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="twin3d-bench-layers-") as tmp:
+        root = Path(tmp)
+        gpkg = root / "gebaeude.gpkg"
+        count = make_geopackage(gpkg, args.features)
+        paths = PathSettings(pipelines_dir=REPO / "pipelines", store_dir=root / "var", tiles_dir=root / "tiles")
+        times, report = [], None
+        for i in range(args.repeat):
+            options = LoadOptions(layer_id="gebaeude", title="Gebäude", replace=i > 0)
+            started = time.perf_counter()
+            entry, report = load_layer(paths, "lauf", gpkg, options)
+            times.append(time.perf_counter() - started)
+        base = min(baseline_seconds(gpkg, root / f"baseline{i}.parquet") for i in range(args.repeat))
+        best = min(times)
+        assert report is not None
+        emit(
+            "layers_load_seconds",
+            best,
+            "s",
+            features=count,
+            features_out=report.records_out,
+            repaired=report.repaired,
+            dropped=report.dropped_total,
+            file_mb=round(gpkg.stat().st_size / 1e6, 1),
+            target=TARGET_SECONDS,
+            runs=[round(t, 3) for t in times],
+            baseline_read_write_seconds=round(base, 4),
+        )
+        emit("layers_load_features_per_s", count / best, "features/s", features=count)
+        emit("layers_baseline_read_write_seconds", base, "s", features=count, what="pyogrio read + Parquet write")
+        emit("layers_load_vs_baseline", best / base, "x", features=count)
+        store = REPO / "var" / "lauf.duckdb"
+        paths.store_dir.mkdir(parents=True, exist_ok=True)
+        if store.is_file():
+            paths.store_file("lauf").symlink_to(store)
+        else:
+            build_twin(load_pipeline(REPO / "pipelines" / "lauf.toml"), paths)
+        mvt = mvt_p95(paths, entry.extent, clients=args.clients)
+        emit("layers_mvt_p95_ms", float(mvt.pop("value")), "ms", target=50.0, **mvt)
+
+
+if __name__ == "__main__":
+    main()
