@@ -1,0 +1,299 @@
+"""OGC API - Features (Part 1: Core, GeoJSON) and Mapbox Vector Tiles of every collection a twin offers.
+
+``/api/twins/{twin}/features`` is the landing page a GIS client is given (QGIS: "WFS / OGC API - Features";
+GDAL: ``OAPIF:<url>``). Items are GeoJSON in CRS84, paged by ``limit``/``offset`` with ``next``/``prev`` links,
+filtered by ``bbox`` and by ``<property>=<value>``. The same collections are served as vector tiles under
+``/api/twins/{twin}/mvt/{collection}/{z}/{x}/{y}.pbf`` (with a TileJSON at ``.../{collection}/tilejson.json``).
+A collection above the caller's role is answered as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from twin3d.errors import InputError, NotFoundError
+from twin3d.layers.catalogue import layer_file, list_layers
+from twin3d.server.access import request_role
+from twin3d.server.deps import Twin
+from twin3d.server.state import TwinHandle
+from twin3d.settings import PathSettings
+from twin3d.store import features
+from twin3d.store.features import Collection, ItemsQuery
+
+GEOJSON = "application/geo+json"
+MVT = "application/vnd.mapbox-vector-tile"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+MAX_LIMIT = 10_000
+RANK = {"public": 0, "council": 1, "admin": 2}
+# Query parameters of the items request that are not property filters.
+RESERVED = {"bbox", "limit", "offset", "f", "bbox-crs", "crs", "datetime"}
+CollectionId = Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,80}$")]
+Providers = list[Callable[[TwinHandle], list[Collection]]]
+
+
+def role_of(request: Request) -> str:
+    """The caller's role as the access layer set it."""
+    return request_role(request)
+
+
+class FeatureCatalog:
+    """The collections of each twin (its own tables plus what the providers add), and a small tile cache."""
+
+    def __init__(self, providers: Providers | None = None, max_tiles: int = 4096) -> None:
+        self.providers = providers or []
+        self.max_tiles = max_tiles
+        self._own: dict[str, list[Collection]] = {}
+        self._tiles: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._types: dict[tuple[str, Collection], dict[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def collections(self, twin: TwinHandle, role: str) -> dict[str, Collection]:
+        """The collections ``role`` may see, by id."""
+        with self._lock:
+            if twin.name not in self._own:
+                self._own[twin.name] = features.twin_collections(twin.cursor(), twin.meta, twin.counts)
+            own = self._own[twin.name]
+        extra = [c for provide in self.providers for c in provide(twin)]
+        return {c.id: c for c in [*own, *extra] if RANK[c.visibility] <= RANK.get(role, 0)}
+
+    def get(self, twin: TwinHandle, role: str, collection_id: str) -> Collection:
+        """One visible collection; NotFoundError otherwise (also for one the role may not see)."""
+        found = self.collections(twin, role).get(collection_id)
+        if found is None:
+            raise NotFoundError(f"no collection {collection_id!r}", hint="GET .../features/collections lists them")
+        return found
+
+    def tile(self, twin: TwinHandle, collection: Collection, z: int, x: int, y: int) -> bytes:
+        """A vector tile, from the cache when the same store served it before."""
+        key = (twin.name, str(twin.store_file), twin.meta.get("built_at"), collection, z, x, y)
+        with self._lock:
+            if key in self._tiles:
+                self._tiles.move_to_end(key)
+                return self._tiles[key]
+        cur = twin.cursor()
+        types = self._types.get((twin.name, collection))
+        if types is None:
+            types = self._types[(twin.name, collection)] = features.column_types(cur, collection)
+        data = features.mvt(cur, collection, z, x, y, types=types)
+        with self._lock:
+            self._tiles[key] = data
+            if len(self._tiles) > self.max_tiles:
+                self._tiles.popitem(last=False)
+        return data
+
+
+def layer_collections(paths: PathSettings) -> Callable[[TwinHandle], list[Collection]]:
+    """A provider of the twin's loaded vector layers (``twin3d layers add``) as collections ``layer_<id>``."""
+
+    def provide(twin: TwinHandle) -> list[Collection]:
+        out = []
+        for entry in list_layers(paths, twin.name):
+            if entry.kind != "vector" or "features" not in entry.files:
+                continue
+            parquet = layer_file(paths, entry, "features")
+            out.append(
+                Collection(
+                    id="layer_" + entry.id.replace("-", "_"),
+                    title=entry.title,
+                    description=entry.description or f"{entry.title} ({entry.source}, {entry.feature_count} features)",
+                    relation=f"read_parquet({features.sql_string(str(parquet))})",
+                    id_column="fid",
+                    bbox_column="bbox" if "bbox" not in entry.fields else None,
+                    properties=("fid", *(name for name in entry.fields if name != "fid")),
+                    visibility=entry.visibility,
+                    attribution=entry.attribution,
+                    licence=entry.licence,
+                    version=f"{entry.updated_at.isoformat()} {entry.source_sha256}",
+                )
+            )
+        return out
+
+    return provide
+
+
+def _base(request: Request, twin: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/api/twins/{twin}/features"
+
+
+def _collection_doc(base: str, c: Collection, bbox: list[float] | None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": [
+            {"rel": "self", "type": "application/json", "href": f"{base}/collections/{c.id}"},
+            {"rel": "items", "type": GEOJSON, "title": c.title, "href": f"{base}/collections/{c.id}/items"},
+        ],
+    }
+    if bbox:
+        doc["extent"] = {"spatial": {"bbox": [bbox], "crs": CRS84}}
+    if c.attribution or c.licence:
+        doc["attribution"] = c.attribution
+        doc["license"] = c.licence or None
+    return doc
+
+
+def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise InputError("bbox: four numbers expected", record="bbox", hint="bbox=west,south,east,north") from None
+    if len(values) != 4:
+        raise InputError("bbox: four numbers expected", record="bbox", hint="bbox=west,south,east,north")
+    west, south, east, north = values
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+        raise InputError("bbox: outside CRS84 or south above north", record="bbox", hint="degrees, lon then lat")
+    return west, south, east, north
+
+
+def router(catalog: FeatureCatalog) -> APIRouter:
+    """OGC API - Features and vector tile routes."""
+    r = APIRouter(prefix="/api/twins/{twin}", tags=["ogc api features"])
+
+    @r.get("/features", summary="OGC API - Features landing page")
+    def landing(twin: Twin, request: Request) -> dict[str, Any]:
+        base = _base(request, twin.name)
+        return {
+            "title": f"{twin.meta.get('title', twin.name)} (twin3d)",
+            "description": twin.meta.get("description", ""),
+            "links": [
+                {"rel": "self", "type": "application/json", "href": base},
+                {"rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0",
+                 "href": f"{str(request.base_url).rstrip('/')}/openapi.json"},
+                {"rel": "conformance", "type": "application/json", "href": f"{base}/conformance"},
+                {"rel": "data", "type": "application/json", "href": f"{base}/collections"},
+            ],
+        }  # fmt: skip
+
+    @r.get("/features/conformance", summary="The conformance classes this server implements")
+    def conformance(twin: Twin) -> dict[str, Any]:
+        del twin
+        return {"conformsTo": CONFORMANCE}
+
+    @r.get("/features/collections", summary="The twin's feature collections")
+    def collections(twin: Twin, request: Request) -> dict[str, Any]:
+        base = _base(request, twin.name)
+        visible = catalog.collections(twin, role_of(request)).values()
+        docs = [_collection_doc(base, c, features.extent(twin.cursor(), c)) for c in visible]
+        return {
+            "links": [{"rel": "self", "type": "application/json", "href": f"{base}/collections"}],
+            "collections": docs,
+        }
+
+    @r.get("/features/collections/{collection_id}", summary="One collection")
+    def collection(twin: Twin, request: Request, collection_id: CollectionId) -> dict[str, Any]:
+        c = catalog.get(twin, role_of(request), collection_id)
+        return _collection_doc(_base(request, twin.name), c, features.extent(twin.cursor(), c))
+
+    @r.get("/features/collections/{collection_id}/items", summary="Features of a collection, paged (GeoJSON)")
+    def items(
+        *,
+        twin: Twin,
+        request: Request,
+        collection_id: CollectionId,
+        bbox: Annotated[str | None, Query(max_length=200, description="west,south,east,north in CRS84")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Response:
+        c = catalog.get(twin, role_of(request), collection_id)
+        filters = []
+        for name, value in request.query_params.items():
+            if name in RESERVED:
+                continue
+            if name not in c.properties:
+                raise InputError(
+                    f"{name}: not a property of {c.id}", record=name, hint=f"properties: {', '.join(c.properties)}"
+                )
+            filters.append((name, value[:200]))
+        query = ItemsQuery(_parse_bbox(bbox), tuple(filters), limit, offset)
+        text, returned = features.items(twin.cursor(), c, query)
+        matched = features.count(twin.cursor(), c, query)
+        here = f"{_base(request, twin.name)}/collections/{c.id}/items"
+        params = [(k, v) for k, v in request.query_params.items() if k not in ("offset", "limit")]
+
+        def link(rel: str, at: int) -> dict[str, str]:
+            query_text = "&".join(f"{k}={v}" for k, v in [*params, ("limit", str(limit)), ("offset", str(at))])
+            return {"rel": rel, "type": GEOJSON, "href": f"{here}?{query_text}"}
+
+        links = [link("self", offset)]
+        if offset + returned < matched:
+            links.append(link("next", offset + limit))
+        if offset > 0:
+            links.append(link("prev", max(0, offset - limit)))
+        head = {
+            "type": "FeatureCollection",
+            "numberMatched": matched,
+            "numberReturned": returned,
+            "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "links": links,
+        }
+        body = json.dumps(head, ensure_ascii=False)[:-1] + f', "features": {text}}}'
+        return Response(body, media_type=GEOJSON)
+
+    @r.get("/features/collections/{collection_id}/items/{feature_id:path}", summary="One feature (GeoJSON)")
+    def one(
+        twin: Twin, request: Request, collection_id: CollectionId, feature_id: Annotated[str, Path(max_length=200)]
+    ) -> Response:
+        c = catalog.get(twin, role_of(request), collection_id)
+        text = features.item(twin.cursor(), c, feature_id)
+        if text is None:
+            raise NotFoundError(f"no feature {feature_id!r} in {c.id}")
+        return Response(text, media_type=GEOJSON)
+
+    return r
+
+
+def vector_tiles_router(catalog: FeatureCatalog) -> APIRouter:
+    """Mapbox Vector Tiles (and their TileJSON) of the same collections."""
+    r = APIRouter(prefix="/api/twins/{twin}", tags=["vector tiles"])
+
+    @r.get("/mvt/{collection_id}/tilejson.json", summary="TileJSON of a collection's vector tiles")
+    def tilejson(twin: Twin, request: Request, collection_id: CollectionId) -> JSONResponse:
+        c = catalog.get(twin, role_of(request), collection_id)
+        root = f"{str(request.base_url).rstrip('/')}/api/twins/{twin.name}/mvt/{c.id}"
+        bounds = features.extent(twin.cursor(), c) or [-180.0, -85.0, 180.0, 85.0]
+        return JSONResponse({
+            "tilejson": "3.0.0", "name": c.title, "description": c.description, "attribution": c.attribution,
+            "tiles": [f"{root}/{{z}}/{{x}}/{{y}}.pbf"], "minzoom": 0, "maxzoom": 22, "bounds": bounds,
+            "vector_layers": [{"id": c.id, "fields": dict.fromkeys(c.properties, "")}],
+        })  # fmt: skip
+
+    @r.get("/mvt/{collection_id}/{z}/{x}/{y}.pbf", summary="A Mapbox Vector Tile of a collection")
+    def tile(
+        *,
+        twin: Twin,
+        request: Request,
+        collection_id: CollectionId,
+        z: Annotated[int, Path(ge=0, le=24)],
+        x: Annotated[int, Path(ge=0)],
+        y: Annotated[int, Path(ge=0)],
+    ) -> Response:
+        if x >= 2**z or y >= 2**z:
+            raise InputError(f"no tile {z}/{x}/{y}", record="x/y", hint=f"x and y lie in 0..{2**z - 1} at zoom {z}")
+        c = catalog.get(twin, role_of(request), collection_id)
+        data = catalog.tile(twin, c, z, x, y)
+        etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(data, media_type=MVT, headers=headers)
+
+    return r
