@@ -1,0 +1,302 @@
+"""``/api/twins/{twin}/layers``: the catalogue of loaded layers, their raster tiles and 3D tilesets, and uploads.
+
+A layer above the caller's role (:func:`twin3d.server.access.request_role`) is answered exactly like one that does
+not exist: 404, never 403, so a council layer's id does not leak to the public. Vector layers are drawn from the
+vector tiles of the features router (collection ``layer_<id>``); this router gives their URL only.
+
+Uploads (admins, see :data:`twin3d.server.access.MATRIX`) are limited in size while the body streams in (413),
+copied into a private temporary folder under a cleaned file name, and loaded all or nothing by
+:func:`twin3d.layers.load.load_layer`; a file that cannot be loaded is a 422 naming the file and record, and leaves
+the catalogue as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path as FsPath
+from pathlib import PurePosixPath
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+
+from twin3d.errors import InputError, NotFoundError, Twin3dError
+from twin3d.layers.catalogue import get_layer, layer_file, list_layers, remove_layer
+from twin3d.layers.context import LoadOptions, TwinInfo
+from twin3d.layers.formats import MIB
+from twin3d.layers.load import load_layer
+from twin3d.layers.model import LAYER_ID_PATTERN, LayerEntry, visible_to
+from twin3d.layers.raster_tiles import empty_tile, native_zoom, render_tile
+from twin3d.layers.report import LoadReport
+from twin3d.pipeline.config import load_pipeline
+from twin3d.server.access import request_role
+from twin3d.server.deps import Twin
+from twin3d.server.state import TwinHandle
+from twin3d.settings import LayerSettings, PathSettings
+
+LayerId = Annotated[str, Path(pattern=LAYER_ID_PATTERN)]
+# Plain names and folders only (no "..", no leading "/"), ending in the suffixes 3D Tiles clients pick parsers by.
+TILESET_PATH = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*\.(?:json|glb|pnts|b3dm)$"
+TILESET_MEDIA = {
+    ".json": "application/json",
+    ".glb": "model/gltf-binary",
+    ".pnts": "application/octet-stream",
+    ".b3dm": "application/octet-stream",
+}
+PNG = "image/png"
+RASTER_KINDS = ("raster", "terrain")
+THREED_KINDS = ("tiles3d", "pointcloud")
+FORM_SLACK = MIB  # room for the form fields and multipart headers beside the file
+
+
+def mvt_collection(layer_id: str) -> str:
+    """The id of a vector layer's collection in the features router (OGC API Features and vector tiles)."""
+    return "layer_" + layer_id.replace("-", "_")
+
+
+def describe(entry: LayerEntry) -> dict[str, Any]:
+    """A catalogue entry as the viewer and GIS clients see it: metadata, style, legend and the URLs to draw it.
+
+    Leaves out what only the server needs (file names, hashes, the stored CRS's internals).
+    """
+    base = f"/api/twins/{entry.twin}/layers/{entry.id}"
+    out: dict[str, Any] = {
+        "id": entry.id,
+        "title": entry.title,
+        "description": entry.description,
+        "kind": entry.kind,
+        "format": entry.format,
+        "geometry_type": entry.geometry_type,
+        "origin": entry.origin,
+        "source": entry.source,
+        "licence": entry.licence,
+        "attribution": entry.attribution,
+        "extent": list(entry.extent),
+        "feature_count": entry.feature_count,
+        "visibility": entry.visibility,
+        "style": entry.style.model_dump(mode="json"),
+        "legend": [item.model_dump(mode="json") for item in entry.legend],
+        "fields": entry.fields,
+        "updated_at": entry.updated_at.isoformat(),
+        "url": base,
+    }
+    if entry.kind == "vector":
+        collection = mvt_collection(entry.id)
+        out["collection"] = collection
+        out["mvt"] = f"/api/twins/{entry.twin}/mvt/{collection}/{{z}}/{{x}}/{{y}}.pbf"
+    elif entry.kind in RASTER_KINDS:
+        out["tiles"] = f"{base}/tiles/{{z}}/{{x}}/{{y}}.png"
+        if entry.raster is not None and entry.crs == "EPSG:3857":
+            out["maxzoom"] = native_zoom(entry.raster.resolution[0])
+    elif entry.kind in THREED_KINDS and "tileset" in entry.files:
+        out["tileset"] = f"{base}/tileset/{PurePosixPath(entry.files['tileset']).name}"
+    return out
+
+
+def visible_layer(paths: PathSettings, twin: str, layer_id: str, role: str) -> LayerEntry:
+    """The entry of a layer ``role`` may see; NotFoundError, worded alike, for an unknown and a hidden one."""
+    try:
+        entry = get_layer(paths, twin, layer_id)
+    except NotFoundError:
+        entry = None
+    if entry is None or not visible_to(entry.visibility, role):
+        raise NotFoundError(f"twin {twin!r} has no layer {layer_id!r}", hint=f"GET /api/twins/{twin}/layers lists them")
+    return entry
+
+
+def twin_info_of(paths: PathSettings, handle: TwinHandle) -> TwinInfo:
+    """The twin as the loader needs it, from its pipeline definition and the metadata of the open store.
+
+    The loader's own :func:`~twin3d.layers.context.twin_info` would open the store a second time, which DuckDB
+    refuses inside a process that holds it open already.
+    """
+    cfg = load_pipeline(paths.pipeline_file(handle.name))
+    bbox = handle.meta.get("bbox_wgs84")
+    return TwinInfo(
+        handle.name,
+        cfg.twin_crs(),
+        float(handle.meta.get("geoid_undulation", cfg.twin.geoid_undulation)),
+        (float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])) if bbox and len(bbox) == 4 else None,
+        cfg.base_dir,
+    )
+
+
+def upload_name(filename: str | None) -> str:
+    """The uploaded file's own name, cleaned: no folders, only safe characters, its suffixes kept."""
+    name = PurePosixPath((filename or "").replace("\\", "/")).name
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip("._")[-120:]
+    if not name or "." not in name:
+        raise InputError(
+            f"the uploaded file needs a name with its suffix, got {filename!r}",
+            record="file",
+            hint="upload e.g. baeume.geojson, plan.gpkg, laerm.tif or gebaeude.zip",
+        )
+    return name
+
+
+def _as_upload_error(exc: Twin3dError, folder: FsPath, name: str) -> Twin3dError:
+    """The loader's error, naming the uploaded file (never the server's temporary folder); 422 unless not found."""
+    shown = str(exc.file or name).replace(f"{folder}/", "")
+    message = exc.message.replace(f"{folder}/", "")
+    cls = type(exc) if isinstance(exc, InputError) else InputError
+    return cls(f"{shown}: {message}", file=shown, record=exc.record, hint=exc.hint)
+
+
+def load_upload(
+    paths: PathSettings, limits: LayerSettings, twin: TwinHandle, file: UploadFile, options: LoadOptions
+) -> tuple[LayerEntry, LoadReport]:
+    """Copy an uploaded file into a private temporary folder under its cleaned name and load it; the folder
+    goes after."""
+    name = upload_name(file.filename)
+    info = twin_info_of(paths, twin)
+    with tempfile.TemporaryDirectory(prefix="twin3d-upload-") as tmp:
+        folder = FsPath(tmp)
+        source = folder / name
+        with source.open("wb") as out:
+            shutil.copyfileobj(file.file, out, MIB)
+        try:
+            return load_layer(paths, twin.name, source, options, limits, info=info)
+        except Twin3dError as exc:
+            raise _as_upload_error(exc, folder, name) from exc
+
+
+def _etag(*parts: object) -> str:
+    return '"' + hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest() + '"'
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    return etag in re.split(r"\s*,\s*", request.headers.get("if-none-match", ""))
+
+
+def router(paths: PathSettings, limits: LayerSettings, cache_seconds: int) -> APIRouter:
+    """Routes of the layer catalogue.
+
+    Args:
+        paths: where the layers are (``paths.layers_dir``) and the pipeline definitions.
+        limits: size limits of uploads and loads.
+        cache_seconds: ``max-age`` of tiles and tileset files (0: always revalidate by ETag).
+    """
+    r = APIRouter(prefix="/api/twins/{twin}/layers", tags=["layers"])
+
+    def cache_control(entry: LayerEntry) -> str:
+        # Tiles of a restricted layer must not sit in a shared cache, where a public caller could get them.
+        scope = "public" if entry.visibility == "public" else "private"
+        return f"{scope}, max-age={cache_seconds}, must-revalidate"
+
+    @r.get("", summary="The twin's layers the caller may see, with style, legend and URLs to draw them")
+    def catalogue(twin: Twin, request: Request) -> JSONResponse:
+        entries = list_layers(paths, twin.name, role=request_role(request))
+        headers = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+        return JSONResponse([describe(e) for e in entries], headers=headers)
+
+    @r.get("/{layer_id}", summary="One layer")
+    def one(twin: Twin, request: Request, layer_id: LayerId) -> JSONResponse:
+        entry = visible_layer(paths, twin.name, layer_id, request_role(request))
+        return JSONResponse(describe(entry), headers={"Cache-Control": "private, no-cache", "Vary": "Authorization"})
+
+    @r.get(
+        "/{layer_id}/tiles/{z}/{x}/{y}.png",
+        summary="A PNG map tile (XYZ, Web Mercator) of a raster layer; transparent outside its data",
+        response_class=Response,
+        responses={200: {"content": {PNG: {}}}},
+    )
+    def raster_tile(
+        *,
+        twin: Twin,
+        request: Request,
+        layer_id: LayerId,
+        z: Annotated[int, Path(ge=0, le=24)],
+        x: Annotated[int, Path(ge=0)],
+        y: Annotated[int, Path(ge=0)],
+    ) -> Response:
+        if x >= 2**z or y >= 2**z:
+            raise InputError(f"no tile {z}/{x}/{y}", record="x/y", hint=f"x and y lie in 0..{2**z - 1} at zoom {z}")
+        entry = visible_layer(paths, twin.name, layer_id, request_role(request))
+        if entry.kind not in RASTER_KINDS:
+            raise NotFoundError(f"layer {layer_id!r} is a {entry.kind} layer, not a raster")
+        file = layer_file(paths, entry, "raster")
+        stat = file.stat()
+        look = (entry.style.model_dump_json(), json.dumps([i.model_dump(mode="json") for i in entry.legend]))
+        etag = _etag(stat.st_size, stat.st_mtime_ns, entry.updated_at.isoformat(), look, z, x, y)
+        headers = {"ETag": etag, "Cache-Control": cache_control(entry)}
+        if _not_modified(request, etag):
+            return Response(status_code=304, headers=headers)
+        png = render_tile(file, entry, z, x, y) or empty_tile()
+        return Response(png, media_type=PNG, headers=headers)
+
+    @r.get(
+        "/{layer_id}/tileset/{tile_path:path}",
+        summary="A file of a 3D layer's tileset (tileset.json, .glb, .pnts)",
+        response_class=FileResponse,
+    )
+    def tileset_file(
+        twin: Twin,
+        request: Request,
+        layer_id: LayerId,
+        tile_path: Annotated[str, Path(pattern=TILESET_PATH, max_length=256)],
+    ) -> Response:
+        entry = visible_layer(paths, twin.name, layer_id, request_role(request))
+        if entry.kind not in THREED_KINDS:
+            raise NotFoundError(f"layer {layer_id!r} is a {entry.kind} layer, it has no tileset")
+        root = layer_file(paths, entry, "tileset").parent.resolve()
+        target = (root / tile_path).resolve()  # follows links: one that points out of the folder is refused
+        if not target.is_relative_to(root) or not target.is_file():
+            raise NotFoundError("no such tileset file", hint="tile URLs come from the layer's tileset.json")
+        stat = target.stat()
+        etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+        headers = {"ETag": etag, "Cache-Control": cache_control(entry)}
+        if _not_modified(request, etag):
+            return Response(status_code=304, headers=headers)
+        return FileResponse(target, media_type=TILESET_MEDIA[target.suffix], headers=headers)
+
+    @r.post(
+        "",
+        status_code=201,
+        summary="Upload a file as a new layer (admins): GeoJSON, GeoPackage, zipped Shapefile, CSV, GeoTIFF, ...",
+        max_body_size=int(limits.max_file_mb * MIB) + FORM_SLACK,
+    )
+    def upload(
+        *,
+        twin: Twin,
+        file: Annotated[UploadFile, File(description="the data file, or a zip of it")],
+        title: Annotated[str, Form(min_length=1, max_length=200)],
+        visibility: Annotated[Literal["public", "council", "admin"], Form()] = "public",
+        layer_id: Annotated[str | None, Form(alias="id", pattern=LAYER_ID_PATTERN)] = None,
+        description: Annotated[str, Form(max_length=2000)] = "",
+        licence: Annotated[str, Form(max_length=200)] = "",
+        attribution: Annotated[str, Form(max_length=500)] = "",
+        crs: Annotated[str | None, Form(max_length=100)] = None,
+        encoding: Annotated[str | None, Form(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")] = None,
+        source_layer: Annotated[str | None, Form(max_length=200)] = None,
+        role: Annotated[Literal["overlay", "terrain"], Form()] = "overlay",
+        replace: Annotated[bool, Form()] = False,
+    ) -> JSONResponse:
+        options = LoadOptions(
+            title=title,
+            layer_id=layer_id,
+            description=description,
+            visibility=visibility,
+            licence=licence,
+            attribution=attribution,
+            crs=crs or None,
+            encoding=encoding or None,
+            source_layer=source_layer or None,
+            role=role,
+            replace=replace,
+            origin="upload",
+        )
+        entry, report = load_upload(paths, limits, twin, file, options)
+        body = {**describe(entry), "stats": entry.stats.model_dump(mode="json"), "notes": report.notes}
+        body["report"] = report.one_line()
+        return JSONResponse(body, status_code=201, headers={"Location": describe(entry)["url"]})
+
+    @r.delete("/{layer_id}", status_code=204, summary="Remove a layer and its files (admins)")
+    def delete(twin: Twin, layer_id: LayerId) -> Response:
+        remove_layer(paths, twin.name, layer_id)
+        return Response(status_code=204)
+
+    return r
