@@ -11,10 +11,14 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from twin3d import __version__
+from twin3d.auth.users import UserRegistry
+from twin3d.participation.service import Participation
+from twin3d.server.access import MATRIX, AccessControl, AccessMiddleware
 from twin3d.server.errors import install_error_handlers
-from twin3d.server.routers import buildings, geo, population, scenarios, tiles, twins
+from twin3d.server.routers import buildings, features, geo, layers, places, population, scenarios, tiles, twins
 from twin3d.server.state import close_twins, open_twins
-from twin3d.settings import PathSettings, ServerSettings
+from twin3d.settings import LayerSettings, ParticipationSettings, PathSettings, ServerSettings
+from twin3d.store.live import LiveStores
 
 
 def default_viewer_dir() -> Path:
@@ -26,17 +30,26 @@ def default_viewer_dir() -> Path:
     return package.parent / "viewer"
 
 
-def create_app(server: ServerSettings | None = None, paths: PathSettings | None = None) -> FastAPI:
+def create_app(
+    server: ServerSettings | None = None,
+    paths: PathSettings | None = None,
+    participation: ParticipationSettings | None = None,
+    layer_limits: LayerSettings | None = None,
+) -> FastAPI:
     """Build the app that serves every twin built into ``paths.store_dir``.
 
     Args:
         server: listening and serving settings.
-        paths: where the stores and tiles are.
+        paths: where the stores, tiles and the users file are.
+        participation: body and rate limits of citizens' places.
+        layer_limits: size limits of layer uploads.
     """
     server = server or ServerSettings()
     paths = paths or PathSettings()
+    participation = participation or ParticipationSettings()
 
-    live = scenarios.LiveStores(paths.store_dir)
+    live = LiveStores(paths.store_dir)
+    places_service = Participation(live, paths.pipelines_dir, paths.participation_key_file, participation)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,13 +61,21 @@ def create_app(server: ServerSettings | None = None, paths: PathSettings | None 
             live.close()
 
     app = FastAPI(title="twin3d", version=__version__, lifespan=lifespan)
+    app.state.live = live  # for routers of other packages, e.g. twin3d.participation.export.public_places
+    app.add_middleware(AccessMiddleware, control=AccessControl(app, UserRegistry(paths.users_file), MATRIX))
     install_error_handlers(app)
     app.include_router(twins.router())
     app.include_router(geo.router())
     app.include_router(buildings.router(server.building_pick_tolerance_m))
     app.include_router(tiles.router(server.tile_cache_seconds))
-    app.include_router(population.router())
-    app.include_router(scenarios.router(live, scenarios.Simulations(paths.pipelines_dir, paths.privacy_key_file)))
+    app.include_router(population.router(server.public_max_h3_resolution))
+    catalog = features.FeatureCatalog([features.layer_collections(paths)])
+    app.include_router(features.router(catalog))
+    app.include_router(features.vector_tiles_router(catalog))
+    simulations = scenarios.Simulations(paths.pipelines_dir, paths.privacy_key_file)
+    app.include_router(scenarios.router(live, simulations, server.viewer_dir or default_viewer_dir()))
+    app.include_router(places.router(places_service))
+    app.include_router(layers.router(paths, layer_limits or LayerSettings(), server.tile_cache_seconds))
     mount_viewer(app, server.viewer_dir or default_viewer_dir())
     return app
 

@@ -139,10 +139,17 @@ class ScenarioSpec(_Strict):
     name: str = Field(min_length=1, max_length=120)
     description: str = Field(default="", max_length=2_000)
     measures: list[Measure] = Field(min_length=1, max_length=50)
+    visibility: Literal["public", "council", "admin"] = Field(
+        default="public", description="the lowest role that sees the scenario (council: the council's own drafts)"
+    )
 
     def canonical_json(self) -> str:
-        """The spec as canonical JSON (sorted keys, no spaces): what the id is computed from."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        """The spec as canonical JSON (sorted keys, no spaces): what the id is computed from. A public scenario
+        leaves its visibility out, so ids of scenarios stored before visibilities existed stay the same."""
+        data = self.model_dump(mode="json")
+        if data["visibility"] == "public":
+            del data["visibility"]
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def content_hash(self) -> str:
         """The scenario id: SHA-256 of the canonical JSON, 64 hex digits."""

@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import pyarrow as pa
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from twin3d.errors import NotFoundError
+from twin3d.errors import ForbiddenError, NotFoundError
 from twin3d.population.report import report_html
+from twin3d.server.access import at_least, request_role
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
 from twin3d.store import population_queries as pq
@@ -142,9 +143,14 @@ def ndjson_stream(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
         yield "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in batch.to_pylist()).encode()
 
 
-def router() -> APIRouter:
-    """Routes for the persona catalogue and the published population."""
+def router(public_max_resolution: int = 10) -> APIRouter:
+    """Routes for the persona catalogue and the published population; the public sees H3 resolutions up to
+    ``public_max_resolution`` (every resolution passes the privacy gate; a town may still keep the finest one
+    for its council and administration)."""
     r = APIRouter(prefix="/api/twins/{twin}", tags=["population"])
+
+    def max_resolution(request: Request) -> int:
+        return 10 if at_least(request_role(request), "council") else public_max_resolution
 
     @r.get("/personas", summary="The persona catalogue, in its order")
     def personas(twin: PopulatedTwin) -> list[dict[str, Any]]:
@@ -158,18 +164,27 @@ def router() -> APIRouter:
     )
     def population_h3(
         twin: PopulatedTwin,
+        request: Request,
         query: Annotated[pq.CellQuery, Depends(cell_query)],
         geometry: Annotated[bool, Query(description="add each cell's boundary ring [[lon, lat], ...]")] = False,
         fmt: Annotated[Literal["ndjson", "arrow"], Query(alias="format", description="NDJSON or Arrow IPC")] = "ndjson",
     ) -> StreamingResponse:
+        if query.resolution > max_resolution(request):
+            raise ForbiddenError(
+                f"resolution {query.resolution} is kept for the council and the administration",
+                record="resolution",
+                hint=f"ask for resolution {max_resolution(request)} or coarser",
+            )
         batches = pq.public_cells(twin.cursor(), query, geometry=geometry)
         if fmt == "arrow":
             return StreamingResponse(arrow_stream(batches, pq.cell_schema(geometry)), media_type=ARROW_STREAM)
         return StreamingResponse(ndjson_stream(batches), media_type=NDJSON)
 
     @r.get("/population/summary", summary="Published persons and households per persona (resolution-7 rows)")
-    def population_summary(twin: PopulatedTwin, scenario: Annotated[str, Depends(scenario_of)]) -> dict[str, Any]:
-        return pq.summary(twin.cursor(), scenario)
+    def population_summary(
+        twin: PopulatedTwin, request: Request, scenario: Annotated[str, Depends(scenario_of)]
+    ) -> dict[str, Any]:
+        return {**pq.summary(twin.cursor(), scenario), "max_resolution": max_resolution(request)}
 
     def stored_report(twin: TwinHandle) -> dict[str, Any]:
         report = queries.meta(twin.cursor(), "population_report")

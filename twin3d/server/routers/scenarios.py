@@ -13,21 +13,25 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from time import perf_counter
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
 import shapely.geometry
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse
 from h3ronpy.vector import cells_to_wkb_polygons
 
-from twin3d.errors import InputError, NotFoundError
+from twin3d.errors import ForbiddenError, InputError, NotFoundError
+from twin3d.server.access import at_least, request_role
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
 from twin3d.simulation.engine import Baseline, load_baseline, run_scenario
+from twin3d.simulation.report_html import scenario_report_file
 from twin3d.simulation.scenario import NewHousing, RemoveBuildings, RemoveFacility, ScenarioSpec, check_within
-from twin3d.store.live import LiveStore, live_store_file
+from twin3d.store import population_queries as pq
+from twin3d.store.live import LiveStores
 
 ScenarioId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$", description="the scenario's content hash")]
 
@@ -61,32 +65,6 @@ class Simulations:
                 self._results.pop(next(iter(self._results)))
             self._results[cache_key] = result
             return result
-
-
-class LiveStores:
-    """The twins' live stores, opened on first use (reading a twin that has none creates nothing)."""
-
-    def __init__(self, store_dir: Path) -> None:
-        self.store_dir = store_dir
-        self._open: dict[str, LiveStore] = {}
-        self._lock = threading.Lock()
-
-    def get(self, twin: str, *, create: bool) -> LiveStore | None:
-        """The live store of ``twin``; None when it has none yet and ``create`` is false."""
-        with self._lock:
-            if twin not in self._open:
-                path = live_store_file(self.store_dir, twin)
-                if not create and not path.is_file():
-                    return None
-                self._open[twin] = LiveStore(path)
-            return self._open[twin]
-
-    def close(self) -> None:
-        """Close every open live store."""
-        with self._lock:
-            for store in self._open.values():
-                store.close()
-            self._open.clear()
 
 
 def _check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
@@ -124,12 +102,27 @@ def _check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
                 )
 
 
-def router(live: LiveStores, simulations: Simulations) -> APIRouter:
-    """Routes for storing and reading scenarios."""
+def router(live: LiveStores, simulations: Simulations, viewer_dir: Path | None = None) -> APIRouter:
+    """Routes for storing and reading scenarios; ``viewer_dir`` lends the report its vendored deck.gl."""
     r = APIRouter(prefix="/api/twins/{twin}/scenarios", tags=["scenarios"])
 
+    def visible_spec(twin: TwinHandle, scenario_id: str, request: Request) -> dict[str, Any]:
+        """The stored spec, if the caller's role may see it; otherwise as if there were none."""
+        store = live.get(twin.name, create=False)
+        spec = store.scenario_spec(scenario_id) if store is not None else None
+        if spec is None or not at_least(request_role(request), spec.get("visibility", "public")):
+            raise NotFoundError(
+                f"no scenario {scenario_id}", hint="POST the scenario first; GET .../scenarios lists them"
+            )
+        return spec
+
     @r.post("", summary="Store a scenario (201), or find the same one stored before (200)")
-    def save(twin: Twin, spec: ScenarioSpec, response: Response) -> dict[str, Any]:
+    def save(twin: Twin, spec: ScenarioSpec, response: Response, request: Request) -> dict[str, Any]:
+        if not at_least(request_role(request), spec.visibility):
+            raise ForbiddenError(
+                f"a {request_role(request)} caller may not store a scenario for the {spec.visibility} twin",
+                hint="leave visibility at 'public', or sign in with a token of that role",
+            )
         _check_against_twin(spec, twin)
         store = live.get(twin.name, create=True)
         assert store is not None
@@ -139,39 +132,32 @@ def router(live: LiveStores, simulations: Simulations) -> APIRouter:
         response.status_code = 201 if created else 200
         return stored
 
-    @r.get("", summary="Stored scenarios, newest first")
-    def index(twin: Twin) -> list[dict[str, Any]]:
+    @r.get("", summary="Stored scenarios the caller's role may see, newest first")
+    def index(twin: Twin, request: Request) -> list[dict[str, Any]]:
         store = live.get(twin.name, create=False)
-        return store.scenarios() if store is not None else []
+        rows = store.scenarios() if store is not None else []
+        return [row for row in rows if at_least(request_role(request), row["visibility"])]
 
     @r.get("/{scenario_id}", summary="One scenario with its measures")
-    def one(twin: Twin, scenario_id: ScenarioId) -> dict[str, Any]:
+    def one(twin: Twin, scenario_id: ScenarioId, request: Request) -> dict[str, Any]:
+        spec = visible_spec(twin, scenario_id, request)
         store = live.get(twin.name, create=False)
-        summary = store.scenario_summary(scenario_id) if store is not None else None
-        if store is None or summary is None:
-            raise NotFoundError(
-                f"no scenario {scenario_id}", hint="POST the scenario first; GET .../scenarios lists them"
-            )
-        return {**summary, "spec": store.scenario_spec(scenario_id)}
+        assert store is not None  # visible_spec found the scenario there
+        return {**(store.scenario_summary(scenario_id) or {}), "spec": spec}
 
     @r.get("/{scenario_id}/results", summary="Run a stored scenario: KPIs per persona against the baseline")
-    def results(twin: Twin, scenario_id: ScenarioId) -> dict[str, Any]:
+    def results(twin: Twin, scenario_id: ScenarioId, request: Request) -> dict[str, Any]:
         if not twin.counts.get("personas"):
             raise NotFoundError(
                 "this twin has no population to simulate",
                 hint=f"add a [population] section to pipelines/{twin.name}.toml and run: twin3d build {twin.name}",
             )
-        store = live.get(twin.name, create=False)
-        spec = store.scenario_spec(scenario_id) if store is not None else None
-        if spec is None:
-            raise NotFoundError(
-                f"no scenario {scenario_id}", hint="POST the scenario first; GET .../scenarios lists them"
-            )
+        spec = visible_spec(twin, scenario_id, request)
         return simulations.results(twin, ScenarioSpec.model_validate(spec))
 
     @r.get("/{scenario_id}/results.csv", summary="The KPI table per persona as CSV")
-    def results_csv(twin: Twin, scenario_id: ScenarioId) -> Response:
-        kpis = results(twin, scenario_id)["kpis"]
+    def results_csv(twin: Twin, scenario_id: ScenarioId, request: Request) -> Response:
+        kpis = results(twin, scenario_id, request)["kpis"]
         out = io.StringIO()
         if kpis:
             writer = csv.DictWriter(out, fieldnames=list(kpis[0]), lineterminator="\n")
@@ -184,8 +170,8 @@ def router(live: LiveStores, simulations: Simulations) -> APIRouter:
         )
 
     @r.get("/{scenario_id}/results.geojson", summary="Baseline and scenario per H3 cell as GeoJSON")
-    def results_geojson(twin: Twin, scenario_id: ScenarioId) -> dict[str, Any]:
-        cells = results(twin, scenario_id)["cells"]
+    def results_geojson(twin: Twin, scenario_id: ScenarioId, request: Request) -> dict[str, Any]:
+        cells = results(twin, scenario_id, request)["cells"]
         ids = np.array([int(c["h3"], 16) for c in cells], dtype=np.uint64)
         rings = shapely.from_wkb(np.asarray(cells_to_wkb_polygons(ids)).astype(object)) if len(ids) else []
         features = [
@@ -193,5 +179,24 @@ def router(live: LiveStores, simulations: Simulations) -> APIRouter:
             for c, ring in zip(cells, rings, strict=True)
         ]
         return {"type": "FeatureCollection", "features": features}
+
+    @r.get(
+        "/{scenario_id}/report.html",
+        summary="The results as one self-contained HTML file that loads nothing (map, KPIs, privacy note)",
+        response_class=HTMLResponse,
+    )
+    def report(
+        twin: Twin, scenario_id: ScenarioId, request: Request, lang: Annotated[Literal["de", "en"], Query()] = "de"
+    ) -> HTMLResponse:
+        result = results(twin, scenario_id, request)
+        store = live.get(twin.name, create=False)
+        assert store is not None  # results() found the scenario there
+        summary = {**(store.scenario_summary(scenario_id) or {}), "spec": store.scenario_spec(scenario_id)}
+        title = str(twin.meta.get("title") or twin.name)
+        personas = pq.personas(twin.cursor())
+        file = scenario_report_file(
+            summary, result, twin=twin.name, twin_title=title, personas=personas, viewer_dir=viewer_dir, lang=lang
+        )
+        return HTMLResponse(file.page, headers=file.headers())
 
     return r

@@ -1,0 +1,325 @@
+"""The words of the scenario report (:mod:`twin3d.simulation.report_html`), German first and English.
+
+The German terms follow the viewer's (``viewer/js/i18n.js``) so that a report reads like the panel it came from.
+English indicator sentences are not repeated here: they come from
+:data:`twin3d.simulation.accessibility.INDICATORS`, the documentation the API itself gives; only their German
+translations live here, and a test checks that every indicator the report shows has one.
+"""
+
+# ruff: noqa: RUF001  (typographic dashes and minus signs are meant: these are the words people read)
+
+from __future__ import annotations
+
+import math
+
+LANGS = ("de", "en")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "locale": "de-DE",
+        "doc_title": "Szenariobericht: {name} – {twin}",
+        "kicker": "Szenariobericht · {twin}",
+        "version": "Version {version}",
+        "scenario_id": "Szenario-Kennung",
+        "created": "gespeichert am",
+        "generated": "Bericht erstellt am",
+        "measures": "Maßnahmen",
+        "no_description": "Ohne Beschreibung.",
+        "overview": "Überblick",
+        "households_added": "Neue Haushalte",
+        "persons_added": "Neue Einwohner",
+        "households_removed": "Weggefallene Haushalte",
+        "facilities": "Einrichtungen im Szenario",
+        "sealed_m2": "Versiegelte Fläche (neue Wohnquartiere)",
+        "residents_per_sealed_m2": "Einwohner je m² versiegelter Fläche",
+        "map": "Veränderung je H3-Zelle",
+        "map_intro": (
+            "Jede Fläche ist eine H3-Zelle, die das Datenschutz-Tor in Basis und Szenario veröffentlicht hat. "
+            "Blasse, größere Zellen sind kleine Reste, zu einer gröberen Zelle zusammengefasst. Schwarz umrandet: "
+            "die Maßnahmen, nummeriert wie in der Liste oben."
+        ),
+        "interactive": "Interaktive Karte",
+        "interactive_hint": "Ziehen: verschieben · Mausrad oder +/−: zoomen · Pfeiltasten bei fokussierter Karte",
+        "metric": "Kennzahl",
+        "static_maps": "Karten je Kennzahl",
+        "cell": "H3-Zelle",
+        "metric_persons": "Personen je Zelle",
+        "metric_walk": "Ø Weg zur Einrichtung: {facility}",
+        "legend": "Legende",
+        "walk_classes": "viel kürzer|kürzer|kaum verändert|länger|viel länger",
+        "persons_classes": "viel mehr|mehr|kaum verändert|weniger|viel weniger",
+        "no_comparison": "kein Vergleich (Zelle nur im Szenario veröffentlicht)",
+        "coarse": "blass: gröbere Zelle (zusammengefasster Rest)",
+        "measure_outline": "Maßnahme",
+        "no_change_anywhere": "Keine Zelle ändert sich bei den Wegen; gezeigt sind die Personen je Zelle.",
+        "kpis": "Erreichbarkeit je Persona",
+        "kpi_intro": (
+            "Für jede Persona und jeden ihrer Bedarfe: Basis (heute), Szenario und Veränderung. Grün heißt "
+            "besser (kürzere Wege, mehr im Radius, mehr Plätze), Rot schlechter."
+        ),
+        "all_persons": "Alle Personen",
+        "need": "Bedarf",
+        "indicator": "Kennzahl",
+        "baseline": "Basis (heute)",
+        "scenario": "Szenario",
+        "change": "Veränderung",
+        "need_limit": "{facility} ≤ {distance} m",
+        "hazard": "Im Gefahrenbereich",
+        "green": "Grünfläche je Einwohner",
+        "m2_per_resident": "m² je Einwohner",
+        "households": "Haushalte",
+        "persons": "Personen",
+        "persona": "Persona",
+        "outlook": "Bedarfsvorausschau (Personen)",
+        "outlook_when": "Zeitpunkt",
+        "outlook_now": "heute",
+        "outlook_year": "in {n} J.",
+        "outlook_kita_0_5": "0–5 J. (Kita)",
+        "outlook_primary_6_9": "6–9 J. (Grundschule)",
+        "outlook_care_80_plus": "80+ J. (Pflege)",
+        "docs": "Kennzahlen erklärt",
+        "doc_static_maps": (
+            "Je Zelle: Veränderung der Personen, und des mittleren Fußwegs der Haushalte einer veröffentlichten "
+            "Zelle zur nächsten Einrichtung der Art (in m)."
+        ),
+        "doc_hazard": "Haushalte und Personen, deren Wohnung im gezeichneten Gefahrenbereich liegt.",
+        "doc_green": (
+            "Fläche der neuen Grünflächen je Einwohner, geteilt unter allen, die höchstens {reach} m entfernt wohnen."
+        ),
+        "doc_sealed_m2": "Fläche der neuen Wohnquartiere, als vollständig versiegelt gerechnet.",
+        "doc_outlook": (
+            "Personen der Altersgruppen nach Geburten, Sterbefällen und Wanderung je Jahr (Raten für Deutschland)."
+        ),
+        "method": "Entfernungen",
+        "method_network": "Fußwege über das Wegenetz.",
+        "method_other": "Luftlinie mal Umwegfaktor.",
+        "privacy": "Datenschutz",
+        "privacy_text": (
+            "Die Bevölkerung ist synthetisch: aus amtlichen Statistiken erzeugt, keine echten Personen. Alle "
+            "Zahlen dieses Berichts haben das Datenschutz-Tor durchlaufen: Anzahlen sind auf 5 gerundet, Gruppen "
+            "unter {min_group} Haushalten fehlen, kleine Zellen sind zu gröberen zusammengefasst, und die Zahlen "
+            "je Zelle tragen ein leichtes, festes Rauschen. Kleine Unterschiede sind daher nicht aussagekräftig."
+        ),
+        "no_data": "keine Angabe",
+        "footer": "Erstellt am {when} mit twin3d {version}. Die Datei lädt nichts nach: Daten, Gestaltung {what}.",
+        "footer_deck": "und die Kartenbibliothek deck.gl{version} sind eingebettet",
+        "footer_svg": "und Karten sind eingebettet",
+        "licences": "Lizenzen der eingebetteten Kartenbibliothek",
+        "area_ha": "{ha} ha",
+        "dwellings": "{n} Wohnungen in {storeys} Geschossen",
+        "occupancy": "{share} % belegt",
+        "mix_new_build": "Neubau (typische Erstbezieher)",
+        "mix_like": "Haushalte wie in {district}",
+        "places": "{n} Plätze",
+        "buildings": "{n} Gebäude",
+        "years": "{n} Jahre",
+    },
+    "en": {
+        "locale": "en-GB",
+        "doc_title": "Scenario report: {name} – {twin}",
+        "kicker": "Scenario report · {twin}",
+        "version": "version {version}",
+        "scenario_id": "Scenario id",
+        "created": "stored on",
+        "generated": "Report made on",
+        "measures": "Measures",
+        "no_description": "No description.",
+        "overview": "Overview",
+        "households_added": "New households",
+        "persons_added": "New residents",
+        "households_removed": "Households gone",
+        "facilities": "Facilities in the scenario",
+        "sealed_m2": "Sealed area (new housing quarters)",
+        "residents_per_sealed_m2": "Residents per m² of sealed area",
+        "map": "Change per H3 cell",
+        "map_intro": (
+            "Each area is an H3 cell the privacy gate published in both the baseline and the scenario. Pale, larger "
+            "cells are small remainders merged into a coarser cell. Outlined in black: the measures, numbered as in "
+            "the list above."
+        ),
+        "interactive": "Interactive map",
+        "interactive_hint": "Drag: pan · Wheel or +/−: zoom · Arrow keys when the map has focus",
+        "metric": "Indicator",
+        "static_maps": "Maps per indicator",
+        "cell": "H3 cell",
+        "metric_persons": "Persons per cell",
+        "metric_walk": "Mean walk to: {facility}",
+        "legend": "Legend",
+        "walk_classes": "much shorter|shorter|hardly changed|longer|much longer",
+        "persons_classes": "many more|more|hardly changed|fewer|many fewer",
+        "no_comparison": "no comparison (cell published only in the scenario)",
+        "coarse": "pale: coarser cell (merged remainder)",
+        "measure_outline": "Measure",
+        "no_change_anywhere": "No cell's walks change; shown are the persons per cell.",
+        "kpis": "Access per persona",
+        "kpi_intro": (
+            "For every persona and each of its needs: baseline (today), scenario and change. Green means better "
+            "(shorter walks, more within reach, more places), red worse."
+        ),
+        "all_persons": "Everyone",
+        "need": "Need",
+        "indicator": "Indicator",
+        "baseline": "Baseline (today)",
+        "scenario": "Scenario",
+        "change": "Change",
+        "need_limit": "{facility} ≤ {distance} m",
+        "hazard": "In the hazard area",
+        "green": "Green space per resident",
+        "m2_per_resident": "m² per resident",
+        "households": "Households",
+        "persons": "Persons",
+        "persona": "Persona",
+        "outlook": "Demand outlook (persons)",
+        "outlook_when": "When",
+        "outlook_now": "today",
+        "outlook_year": "in {n} y",
+        "outlook_kita_0_5": "age 0–5 (childcare)",
+        "outlook_primary_6_9": "age 6–9 (primary school)",
+        "outlook_care_80_plus": "80+ (care)",
+        "docs": "The indicators",
+        "doc_static_maps": (
+            "Per cell: the change of persons, and of the mean walk of a published cell's households to the nearest "
+            "facility of the type (in m)."
+        ),
+        "doc_hazard": "Households and persons whose home lies in the drawn hazard area.",
+        "doc_green": "Area of the new green spaces per resident, shared among everyone living within {reach} m.",
+        "doc_sealed_m2": "Area of the new housing quarters, counted as fully sealed.",
+        "doc_outlook": "Persons of the age groups after births, deaths and migration per year (rates for Germany).",
+        "method": "Distances",
+        "method_network": "walking over the path network.",
+        "method_other": "straight line times a detour factor.",
+        "privacy": "Privacy",
+        "privacy_text": (
+            "The population is synthetic: generated from official statistics, no real persons. Every figure in this "
+            "report has passed the privacy gate: counts are rounded to 5, groups under {min_group} households are "
+            "left out, small cells are merged into coarser ones, and the counts per cell carry slight, fixed noise. "
+            "Small differences are therefore not meaningful."
+        ),
+        "no_data": "not given",
+        "footer": "Made on {when} with twin3d {version}. The file loads nothing: data, design {what}.",
+        "footer_deck": "and the map library deck.gl{version} are embedded",
+        "footer_svg": "and maps are embedded",
+        "licences": "Licences of the embedded map library",
+        "area_ha": "{ha} ha",
+        "dwellings": "{n} dwellings on {storeys} storeys",
+        "occupancy": "{share} % occupied",
+        "mix_new_build": "new build (typical first occupants)",
+        "mix_like": "households like in {district}",
+        "places": "{n} places",
+        "buildings": "{n} buildings",
+        "years": "{n} years",
+    },
+}
+
+FACILITIES: dict[str, dict[str, str]] = {
+    "de": {
+        "kita": "Kita",
+        "school": "Schule",
+        "care_home": "Pflegeheim",
+        "stop": "Haltestelle",
+        "park": "Park",
+        "playground": "Spielplatz",
+        "doctor": "Arztpraxis",
+        "pharmacy": "Apotheke",
+        "supermarket": "Supermarkt",
+        "sports": "Sportstätte",
+        "culture": "Kulturangebot",
+    },
+    "en": {
+        "kita": "childcare (Kita)",
+        "school": "school",
+        "care_home": "care home",
+        "stop": "public transport stop",
+        "park": "park",
+        "playground": "playground",
+        "doctor": "doctor",
+        "pharmacy": "pharmacy",
+        "supermarket": "supermarket",
+        "sports": "sports facility",
+        "culture": "culture",
+    },
+}
+
+MEASURES: dict[str, dict[str, str]] = {
+    "de": {
+        "new_housing": "Wohnquartier",
+        "add_facility": "Neue Einrichtung",
+        "remove_facility": "Schließung",
+        "remove_buildings": "Abriss",
+        "green_space": "Grünfläche",
+        "hazard": "Gefahrenbereich",
+        "projection": "Vorausschau",
+    },
+    "en": {
+        "new_housing": "Housing quarter",
+        "add_facility": "New facility",
+        "remove_facility": "Closure",
+        "remove_buildings": "Demolition",
+        "green_space": "Green space",
+        "hazard": "Hazard area",
+        "projection": "Projection",
+    },
+}
+
+HAZARDS: dict[str, dict[str, str]] = {
+    "de": {"flood": "Hochwasser", "heavy_rain": "Starkregen", "heat": "Hitze", "other": "Sonstige"},
+    "en": {"flood": "Flood", "heavy_rain": "Heavy rain", "heat": "Heat", "other": "Other"},
+}
+
+# Per KPI row: label and unit, per language. The change of a share is in percentage points.
+KPI_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "de": {
+        "persons": ("Personen", ""),
+        "mean_distance_m": ("Ø Weg", "m"),
+        "median_distance_m": ("Median-Weg", "m"),
+        "coverage_share": ("Im Radius", "%"),
+        "supply_per_demand": ("Plätze je Person", ""),
+    },
+    "en": {
+        "persons": ("Persons", ""),
+        "mean_distance_m": ("Mean walk", "m"),
+        "median_distance_m": ("Median walk", "m"),
+        "coverage_share": ("Within reach", "%"),
+        "supply_per_demand": ("Places per person", ""),
+    },
+}
+POINTS = {"de": "Pp.", "en": "pp"}
+
+INDICATOR_DOCS_DE: dict[str, str] = {
+    "persons": "Personen in den Haushalten der Gruppe.",
+    "max_distance_m": "Die maximale Wegstrecke der Persona zu dieser Einrichtungsart (pipelines/personas.toml).",
+    "mean_distance_m": "Mittlerer Fußweg je Person von der Wohnung zur nächsten Einrichtung der Art.",
+    "median_distance_m": "Median des Fußwegs je Person von der Wohnung zur nächsten Einrichtung der Art.",
+    "coverage_share": (
+        "Anteil der Personen, deren Persona die Einrichtungsart braucht und deren Wohnung höchstens die maximale "
+        "Wegstrecke der Persona von einer solchen Einrichtung entfernt liegt."
+    ),
+    "supply_per_demand": (
+        "Plätze je Person der Bedarfsgruppe nach der Zwei-Stufen-Einzugsgebietsmethode (2SFCA, Luo & Wang 2003): "
+        "die Kapazität jeder Einrichtung geteilt durch die Nachfrage in ihrem Einzugsgebiet, summiert über die "
+        "Einrichtungen, in deren Einzugsgebiet die Wohnung liegt, gemittelt über die Nachfrage der Gruppe."
+    ),
+}
+
+
+def facility_label(ftype: str, lang: str) -> str:
+    """A facility type's name in the language; the id where it has none."""
+    return FACILITIES[lang].get(ftype, ftype)
+
+
+def format_number(value: float | None, digits: int = 0, lang: str = "de") -> str:
+    """``value`` with thousands separators in the language's style; the 'no data' word for None or NaN."""
+    if value is None or not math.isfinite(value):
+        return TEXTS[lang]["no_data"]
+    text = f"{value:,.{digits}f}"
+    return text.translate(str.maketrans(",.", ".,")) if lang == "de" else text
+
+
+def format_change(value: float | None, digits: int = 0, lang: str = "de") -> str:
+    """A change with its sign: ``+3,0``, ``\u221222`` (a real minus sign), ``±0`` where it rounds to nothing."""
+    if value is None or not math.isfinite(value):
+        return TEXTS[lang]["no_data"]
+    rounded = round(value, digits)
+    if rounded == 0:
+        return "±0"
+    return ("+" if rounded > 0 else "\u2212") + format_number(abs(rounded), digits, lang)
