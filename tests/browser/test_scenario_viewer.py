@@ -198,6 +198,7 @@ def test_draw_a_quarter_with_a_kita_run_it_and_see_the_kpis_change(
     assert blue > red, (red, green, blue)
     pg.locator("#scenario-mode").get_by_text("Szenario", exact=True).click()
     _assert_exports(pg, results)
+    _assert_side_by_side(pg, ground, results)
 
     # The permalink names the scenario; opening it shows the same measures and the same table.
     pg.wait_for_function(f"location.hash.includes('scenario={scenario_id}')", timeout=5_000)
@@ -211,6 +212,33 @@ def test_draw_a_quarter_with_a_kita_run_it_and_see_the_kpis_change(
     assert pg.evaluate("window.__twin3d.scenarioMeasures") == ["new_housing", "add_facility"]
     assert pg.get_by_label("Wohnungen").input_value() == "120"
     watch.assert_clean()
+
+
+def _assert_side_by_side(pg: Page, ground: float, results: dict[str, Any]) -> None:
+    """The cell map arrives; "Nebeneinander" splits the map: the quarter stands only on the scenario's half."""
+    pg.wait_for_function("window.__twin3d.scenarioCells > 0", timeout=TIMEOUT_MS)
+    assert pg.evaluate("window.__twin3d.scenarioCells") == len(results["cells"])
+    assert "Zellen" in pg.locator("#scenario-cells").inner_text()
+    pg.locator("#scenario-mode").get_by_text("Nebeneinander").click()
+    pg.wait_for_function("window.__twin3d.compare === true")
+    assert pg.evaluate("window.__twin3d.viewports()") == ["baseline", "scenario"]
+    assert pg.locator("#compare-labels").is_visible()
+    pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
+    screen = _screen(pg)
+    half = screen.shape[1] / 2
+    x0, y0 = _pixel(pg, CENTRE[0] - HALF[0] / 2, CENTRE[1] + HALF[1] / 2, ground)  # in the left view
+    x1, y1 = _pixel(pg, CENTRE[0] + HALF[0] / 2, CENTRE[1] - HALF[1] / 2, ground)
+    assert x1 < half, "the quarter's middle lies in the left half"
+    left = screen[int(y0) : int(y1), int(x0) : int(x1)]
+    right = screen[int(y0) : int(y1), int(x0 + half) : int(x1 + half)]
+    left_rgb = [float(left[..., c].mean()) for c in range(3)]
+    right_rgb = [float(right[..., c].mean()) for c in range(3)]
+    # The orange quarter stands on the scenario's side; the baseline's side shows the field as it is.
+    assert right_rgb[0] > right_rgb[1] > right_rgb[2], right_rgb
+    assert right_rgb[0] - right_rgb[2] > left_rgb[0] - left_rgb[2] + 30, (left_rgb, right_rgb)
+    pg.locator("#scenario-mode").get_by_text("Szenario", exact=True).click()
+    pg.wait_for_function("window.__twin3d.compare === false")
+    assert len(pg.evaluate("window.__twin3d.viewports()")) == 1
 
 
 def test_an_invalid_quarter_names_the_field_and_stores_nothing(

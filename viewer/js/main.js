@@ -13,8 +13,12 @@ import {
   pathsLayer,
 } from "./layers.js";
 import { renderAreaList, renderAttribution, renderBuilding, renderLegend, renderToggles } from "./panels.js";
+import { LayerCatalogue } from "./layer_catalogue.js";
 import { PopulationPanel } from "./population_panel.js";
 import { ScenarioPanel } from "./scenario_panel.js";
+import { ModerationPanel } from "./moderation_panel.js";
+import { PlacesPanel } from "./places_panel.js";
+import { buildingPoint, viewBounds } from "./places_map.js";
 
 const { Deck, MapView, WebMercatorViewport, FlyToInterpolator } = globalThis.deck;
 
@@ -34,6 +38,8 @@ const probe = (globalThis.__twin3d = {
   groundAt: (x, y) => groundAt(x, y),
   // The layer a click at canvas pixel (x, y) would hit, so tests click only once the target is there.
   pickLayer: (x, y) => deckgl.pickObject({ x, y, radius: 2 })?.layer?.id ?? null,
+  // The ids of the map views on screen: one, or "baseline" and "scenario" side by side.
+  viewports: () => deckgl.getViewports().map((v) => v.id),
 });
 
 const state = {
@@ -48,6 +54,7 @@ const state = {
   building: null,
   selectedArea: null,
   viewState: null,
+  compare: false,
 };
 
 const dom = {
@@ -85,11 +92,20 @@ const population = new PopulationPanel({
   onError: (error) => fail(error),
 });
 
+// The catalogue of loaded GIS layers (vector, raster, 3D), shown by the caller's role.
+const catalogue = new LayerCatalogue({
+  probe,
+  onChange: () => render(),
+  onError: (error) => fail(error),
+  attribution: dom.attribution,
+});
+
 // The scenario panel: measures drawn on the map, their results per persona.
 const scenario = new ScenarioPanel({
   probe,
   onChange: ({ permalink = false, tool = false } = {}) => {
     if (tool) setDrawing(scenario.drawing);
+    if (tool && scenario.drawing) places.cancelTool();
     render();
     if (permalink) schedulePermalink();
   },
@@ -117,6 +133,44 @@ const scenario = new ScenarioPanel({
       })),
 });
 
+// Citizens' places (pin, form, list, lens) and the administration's moderation view.
+const places = new PlacesPanel({
+  probe,
+  onChange: () => render(),
+  onError: (error) => fail(error),
+  onToolStart: () => scenario.cancelTool(),
+  onData: () => moderation.refresh().catch(fail),
+  unproject: (x, y) => groundAt(x, y),
+  centre: () => {
+    const canvas = deckgl.getCanvas();
+    return canvas ? groundAt(canvas.clientWidth / 2, canvas.clientHeight / 2) : null;
+  },
+  pickBuilding: (x, y) => buildingPoint(deckgl, x, y),
+  bounds: () => {
+    const container = document.getElementById("deck-container");
+    return viewBounds(state.viewState, container.clientWidth, container.clientHeight, state.twin);
+  },
+  flyTo: (longitude, latitude, zoom) =>
+    deckgl.setProps({
+      initialViewState: { ...state.viewState, longitude, latitude, zoom, transitionDuration: 800, transitionInterpolator: new FlyToInterpolator() },
+    }),
+  setPanLock: (locked) => {
+    panLocked = locked;
+    deckgl.setProps({ controller: { ...CONTROLLER, doubleClickZoom: !drawingMode, dragPan: !locked } });
+  },
+  districts: () =>
+    Object.entries(state.layersData)
+      .filter(([id]) => id.startsWith("districts:"))
+      .flatMap(([, data]) => data.features.map((f) => ({ geometry: f.geometry, name: f.properties.name ?? f.properties.code }))),
+});
+const moderation = new ModerationPanel({
+  probe,
+  onSelect: (place) => places.focusPlace(place),
+  onData: () => places.reload(),
+  onError: (error) => fail(error),
+});
+window.addEventListener("twin3d-auth", () => places.reload());
+
 // The point on the twin's ground under canvas pixel (x, y), as [lon, lat].
 function groundAt(x, y) {
   const viewport = deckgl.getViewports()[0];
@@ -127,11 +181,44 @@ function groundAt(x, y) {
 
 const CONTROLLER = { keyboard: true, dragRotate: true, touchRotate: true };
 let drawingMode = false;
+let panLocked = false; // while the pointer is on the places panel's pin, dragging moves the pin, not the map
 // While drawing, a double-click closes the area instead of zooming.
 function setDrawing(drawing) {
   if (drawing === drawingMode) return;
   drawingMode = drawing;
-  deckgl.setProps({ controller: { ...CONTROLLER, doubleClickZoom: !drawing } });
+  deckgl.setProps({ controller: { ...CONTROLLER, doubleClickZoom: !drawing, dragPan: !panLocked } });
+}
+
+// Side by side: two map views share one (controlled) view state; the left one leaves out what only the scenario
+// has (its measures, its cells), the right one the baseline's cells.
+function compareFilter({ layer, viewport }) {
+  const baselineCells = layer.id.startsWith("scenario-cells-baseline");
+  if (viewport.id === "baseline") return !layer.id.startsWith("scenario-") || baselineCells;
+  return !baselineCells;
+}
+
+function setCompare(on) {
+  state.compare = on;
+  document.getElementById("compare-labels").hidden = !on;
+  if (on) {
+    const controller = { ...CONTROLLER, doubleClickZoom: !drawingMode };
+    deckgl.setProps({
+      views: [
+        new MapView({ id: "baseline", x: 0, width: "50%", repeat: false, controller }),
+        new MapView({ id: "scenario", x: "50%", width: "50%", repeat: false, controller }),
+      ],
+      viewState: state.viewState,
+      layerFilter: compareFilter,
+    });
+  } else {
+    deckgl.setProps({
+      views: new MapView({ repeat: false }),
+      viewState: null,
+      initialViewState: { ...state.viewState, transitionDuration: 0 },
+      layerFilter: null,
+    });
+  }
+  probe.compare = on;
 }
 
 const deckgl = new Deck({
@@ -144,13 +231,16 @@ const deckgl = new Deck({
   eventRecognizerOptions: { click: { time: 1000 } },
   onViewStateChange: ({ viewState }) => {
     state.viewState = viewState;
+    if (state.compare) deckgl.setProps({ viewState });
     population.onZoom(viewState.zoom);
+    places.onView();
     schedulePermalink();
     return viewState;
   },
   getTooltip: tooltip,
-  getCursor: ({ isDragging }) => (drawingMode ? "crosshair" : isDragging ? "grabbing" : "grab"),
+  getCursor: ({ isDragging }) => places.cursor() ?? (drawingMode ? "crosshair" : isDragging ? "grabbing" : "grab"),
   onHover: (info) => {
+    places.hover(info);
     if (scenario.hover(info)) render();
   },
   onClick: handleClick,
@@ -172,7 +262,7 @@ const deckgl = new Deck({
 });
 
 function tooltip(info) {
-  const cell = population.tooltip(info) ?? scenario.tooltip(info);
+  const cell = places.tooltip(info) ?? population.tooltip(info) ?? scenario.tooltip(info) ?? catalogue.tooltip(info);
   if (cell) return cell;
   const p = info.object?.properties;
   if (!p) return null;
@@ -241,12 +331,15 @@ function render() {
       layers.push(outlineLayer(twin, id, geojson, state.visible.districts));
     }
   }
+  layers.push(...catalogue.layers());
   if (data.facilities) layers.push(facilitiesLayer(twin, data.facilities, state.visible.facilities));
   if (twin.tileset && state.visible.buildings) layers.push(state.buildingsLayer);
   const highlight = highlightLayer(twin, state.building);
   if (highlight) layers.push(highlight);
   layers.push(...scenario.layers());
   layers.push(...population.layers()); // partly transparent: drawn last, so what lies below shows through
+  layers.push(...places.layers()); // pins over everything
+  if (scenario.compare !== state.compare) setCompare(scenario.compare);
   deckgl.setProps({ layers });
 }
 
@@ -298,6 +391,9 @@ async function loadTwin(name) {
   population.onZoom(initialView.zoom);
   const populationReady = population.open(twin, populationView).catch(fail);
   const scenarioReady = scenario.open(twin, scenarioId).catch(fail);
+  const catalogueReady = catalogue.open(twin).catch(fail);
+  const placesReady = places.open(twin).catch(fail);
+  const moderationReady = moderation.open(twin).catch(fail);
 
   const wanted = twin.layers.filter((l) => ["districts", "grid", "facilities", "paths"].includes(l.kind));
   const results = await Promise.allSettled(wanted.map((l) => api.layer(l.url)));
@@ -309,7 +405,7 @@ async function loadTwin(name) {
   updateChoropleth();
   scenario.relabel(); // the districts for the households' mix, the names of closed facilities
   render();
-  await Promise.all([populationReady, scenarioReady]);
+  await Promise.all([populationReady, scenarioReady, catalogueReady, placesReady, moderationReady]);
 }
 
 // The population layer's state in the permalink: #...&pop=<persona>,<resolution or auto> while it is shown.
@@ -373,7 +469,7 @@ function toggleList(twin) {
 }
 
 async function handleClick(info) {
-  if (!state.twin || scenario.click(info)) return;
+  if (!state.twin || scenario.click(info) || places.click(info)) return;
   if (!info.layer || population.pick(info)) return;
   if (!info.layer.id.startsWith("buildings-")) return;
   // deck.gl picks a tile, not a building: find the 3D point under the cursor and ask the server what is there.
@@ -401,6 +497,9 @@ async function start() {
       showToggles(state.twin);
       population.relabel();
       scenario.relabel();
+      catalogue.relabel();
+      places.relabel();
+      moderation.relabel();
       updateChoropleth();
       renderBuilding(dom.details, state.building);
     }

@@ -74,9 +74,14 @@ export class PopulationPanel {
     return this.catalogue.length > 0;
   }
 
+  // The finest resolution the server shows this caller (the public may be kept at a coarser one).
+  get maxResolution() {
+    return this.summary?.max_resolution ?? RESOLUTIONS.at(-1);
+  }
+
   get resolution() {
-    if (this.choice !== AUTO) return Number(this.choice);
-    return this.zoom === null ? DEFAULT_RESOLUTION : resolutionForZoom(this.zoom);
+    if (this.choice !== AUTO) return Math.min(Number(this.choice), this.maxResolution);
+    return Math.min(this.zoom === null ? DEFAULT_RESOLUTION : resolutionForZoom(this.zoom), this.maxResolution);
   }
 
   // Open a twin; `initial` ({visible, persona, choice}) comes from the permalink.
@@ -199,7 +204,7 @@ export class PopulationPanel {
     persona.value = this.persona;
     resolution.replaceChildren(
       el("option", { value: AUTO }, t("resolutionAuto")),
-      ...RESOLUTIONS.map((r) =>
+      ...RESOLUTIONS.filter((r) => r <= this.maxResolution).map((r) =>
         el("option", { value: String(r) }, t("resolutionOption", { r, area: formatNumber(MEAN_AREA_KM2[r], 3) })),
       ),
     );

@@ -21,6 +21,7 @@ import {
   polygonOf,
 } from "./scenario_model.js";
 import { errorText, measureItem } from "./scenario_form.js";
+import { CellMap } from "./scenario_cells.js";
 import { renderResults } from "./scenario_results.js";
 
 const EDITABLE = "input, select, textarea, button, a, summary";
@@ -32,6 +33,7 @@ export class ScenarioPanel {
     this.host = host;
     this.probe = host.probe;
     this.tool = new DrawTool();
+    this.cells = new CellMap();
     const $ = (id) => document.getElementById(id);
     this.dom = {
       panel: $("scenario-panel"),
@@ -74,6 +76,7 @@ export class ScenarioPanel {
 
   reset() {
     Object.assign(this, { measures: [], errors: [], results: null, scenarioId: null, mode: "scenario", stale: false });
+    this.cells.clear();
     this.namedByUser = false;
     this.tool.cancel();
     this.dom.name.value = t("defaultScenarioName");
@@ -361,6 +364,8 @@ export class ScenarioPanel {
 
   show(scenarioId, results) {
     Object.assign(this, { scenarioId, results, stale: false, errors: [] });
+    this.cells.clear();
+    this.loadCells(scenarioId);
     Object.assign(this.probe, { scenarioId, lastResults: results, scenarioErrors: [] });
     this.renderMeasures();
     this.renderErrors();
@@ -369,6 +374,21 @@ export class ScenarioPanel {
     this.setState("done", ["computed", { seconds: results.seconds ?? 0 }]);
     this.syncProbe();
     this.host.onChange({ permalink: true });
+  }
+
+  // The per-cell map comes as GeoJSON (the server draws the H3 outlines), after the KPI table is on screen.
+  async loadCells(scenarioId) {
+    const twin = this.twin;
+    try {
+      const geojson = await api.scenarioCells(twin.name, scenarioId);
+      if (this.twin !== twin || this.scenarioId !== scenarioId) return;
+      this.cells.setData(geojson);
+      this.probe.scenarioCells = geojson.features.length;
+      this.renderResults();
+      this.host.onChange({});
+    } catch (error) {
+      this.host.onError(error);
+    }
   }
 
   fail(error) {
@@ -445,6 +465,15 @@ export class ScenarioPanel {
         this.host.onChange({});
       },
       onExport: (format) => this.export(format),
+      reportUrl: this.scenarioId ? api.scenarioReportUrl(this.twin.name, this.scenarioId) : null,
+      renderCells: (container) =>
+        this.cells.render(container, {
+          compare: this.mode === "compare",
+          onChange: () => {
+            this.renderResults();
+            this.host.onChange({});
+          },
+        }),
     });
   }
 
@@ -463,10 +492,23 @@ export class ScenarioPanel {
     if (!this.twin) return [];
     for (const m of this.measures) this.local(m);
     const shown = !(this.results && this.mode === "baseline");
-    return [...measureLayers(this.twin, this.measures, shown), ...this.tool.layers(this.twin)];
+    return [...measureLayers(this.twin, this.measures, shown), ...this.tool.layers(this.twin), ...this.cellLayers()];
+  }
+
+  // Side by side: the page shows the baseline's cells on the left and the scenario's on the right.
+  cellLayers() {
+    if (!this.results || this.stale || !this.cells.data) return [];
+    if (this.mode === "compare") return [...this.cells.layers(this.twin, "baseline"), ...this.cells.layers(this.twin, "scenario")];
+    return this.cells.layers(this.twin, this.cells.show === "change" ? "delta" : this.mode);
+  }
+
+  get compare() {
+    return Boolean(this.results && this.mode === "compare");
   }
 
   tooltip(info) {
+    const cell = this.cells.tooltip(info);
+    if (cell) return cell;
     if (!isMeasureLayer(info.layer) || !info.object) return null;
     const m = info.object;
     const kind = t(`m_${m.kind}`);

@@ -6,7 +6,8 @@ import { currentLang, formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { ALL, hexToRgb, personaLabel } from "./population.js";
 
-export const MODES = ["baseline", "scenario"];
+export const MODES = ["baseline", "scenario", "compare"];
+const MODE_LABEL = { baseline: "modeBaseline", scenario: "modeScenario", compare: "modeCompare" };
 
 function locale() {
   return currentLang() === "de" ? "de-DE" : "en-GB";
@@ -147,7 +148,7 @@ function methodNote(results) {
 }
 
 // Everything under the panel's results heading; `onMode(mode)` switches the table between baseline and scenario.
-export function renderResults(container, { results, catalogue, mode, stale, onMode, onExport }) {
+export function renderResults(container, { results, catalogue, mode, stale, onMode, onExport, renderCells, reportUrl }) {
   container.replaceChildren();
   if (!results) return;
   const heading = el("h3", { id: "scenario-results-title" }, t("resultsTitle", { name: results.name }));
@@ -162,7 +163,7 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
     const input = el("input", { type: "radio", name: "scenario-mode", id, value: m });
     input.checked = m === mode;
     input.addEventListener("change", () => input.checked && onMode(m));
-    group.append(input, el("label", { for: id }, t(m === "baseline" ? "modeBaseline" : "modeScenario")));
+    group.append(input, el("label", { for: id }, t(MODE_LABEL[m])));
   }
   container.append(group, kpiTable(results, catalogue, mode), methodNote(results));
 
@@ -181,11 +182,19 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
   if (results.demand_outlook) {
     container.append(el("h4", {}, t("outlookTitle")), outlookTable(results.demand_outlook));
   }
+  const cells = el("div", { id: "scenario-cells", class: "scenario-cells" });
+  container.append(cells);
+  renderCells?.(cells);
   const actions = el("div", { class: "actions" });
   const json = el("button", { type: "button", id: "scenario-export-json" }, t("exportJson"));
   const csv = el("button", { type: "button", id: "scenario-export-csv" }, t("exportCsv"));
   json.addEventListener("click", () => onExport("json"));
   csv.addEventListener("click", () => onExport("csv"));
   actions.append(json, csv);
+  if (reportUrl) {
+    // A plain link: the server sends the report as an attachment, one self-contained file that works offline.
+    const href = `${reportUrl}?lang=${currentLang()}`;
+    actions.append(el("a", { id: "scenario-export-report", class: "button", href, download: "" }, t("exportReport")));
+  }
   container.append(actions);
 }
