@@ -369,3 +369,25 @@ def test_reading_creates_no_live_store(twin: Twin) -> None:
     assert twin.client.get("/api/twins/rostock/places").json()["total"] == 0
     assert twin.client.get("/api/twins/rostock/places.geojson").json()["features"] == []
     assert not live_store_file(twin.paths.store_dir, "rostock").exists()
+
+
+def test_places_are_an_ogc_collection_and_vector_tiles_of_public_fields(twin: Twin) -> None:
+    """GIS teams read the places through OGC API Features: visible ones only, no hashes or self-descriptions."""
+    kept = twin.post_place(twin.participant(), title="Bank am Fluss")["place_id"]
+    hidden = twin.post_place(twin.participant(), title="Wird versteckt", location={"lon": 11.2781, "lat": 49.5101})
+    admin = twin.bearer("admin")
+    response = twin.client.post(
+        f"{API}/places/{hidden['place_id']}/moderation", json={"action": "hide", "reason": "doppelt"}, headers=admin
+    )
+    assert response.status_code == 200
+    items = twin.client.get(f"{API}/features/collections/places/items").json()
+    assert items["numberMatched"] == 1
+    feature = items["features"][0]
+    assert (feature["id"], feature["properties"]["title"]) == (kept, "Bank am Fluss")
+    assert feature["geometry"] == {"type": "Point", "coordinates": [11.278, 49.51]}
+    assert not {"self_description", "participant", "ip_hash", "remarks"} & set(feature["properties"])
+    assert twin.client.get(f"{API}/features/collections/places/items/{hidden['place_id']}").status_code == 404
+    tile = twin.client.get(f"{API}/mvt/places/16/34821/22364.pbf")  # the tile of the pins at zoom 16
+    assert tile.status_code == 200
+    assert b"Bank am Fluss" in tile.content
+    assert b"Wird versteckt" not in tile.content

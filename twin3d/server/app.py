@@ -69,7 +69,7 @@ def create_app(
     app.include_router(buildings.router(server.building_pick_tolerance_m))
     app.include_router(tiles.router(server.tile_cache_seconds))
     app.include_router(population.router(server.public_max_h3_resolution))
-    catalog = features.FeatureCatalog([features.layer_collections(paths)])
+    catalog = features.FeatureCatalog([features.layer_collections(paths), features.places_collection(live)])
     app.include_router(features.router(catalog))
     app.include_router(features.vector_tiles_router(catalog))
     simulations = scenarios.Simulations(paths.pipelines_dir, paths.privacy_key_file)

@@ -62,6 +62,7 @@ class Collection:
     licence: str = ""
     version: str = ""  # changes when the data behind the id changes (a layer loaded again): part of cache keys
     bbox_column: str | None = None  # a struct (xmin, ymin, xmax, ymax) per row: Parquet row groups skip by it
+    live: bool = False  # written while the server runs (citizens' places): tiles are never cached
 
     def __post_init__(self) -> None:
         for name in (self.id_column, *self.properties, *([self.bbox_column] if self.bbox_column else [])):

@@ -22,12 +22,14 @@ from fastapi.responses import JSONResponse
 
 from twin3d.errors import InputError, NotFoundError
 from twin3d.layers.catalogue import layer_file, list_layers
+from twin3d.participation.export import PUBLIC_FIELDS, public_rows
 from twin3d.server.access import request_role
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
 from twin3d.settings import PathSettings
 from twin3d.store import features
-from twin3d.store.features import Collection, ItemsQuery
+from twin3d.store.features import Collection, Cursor, ItemsQuery
+from twin3d.store.live import LiveStores
 
 GEOJSON = "application/geo+json"
 MVT = "application/vnd.mapbox-vector-tile"
@@ -78,7 +80,9 @@ class FeatureCatalog:
         return found
 
     def tile(self, twin: TwinHandle, collection: Collection, z: int, x: int, y: int) -> bytes:
-        """A vector tile, from the cache when the same store served it before."""
+        """A vector tile, from the cache when the same store served it before (live collections: never)."""
+        if collection.live:
+            return features.mvt(twin.cursor(), collection, z, x, y)
         key = (twin.name, str(twin.store_file), twin.meta.get("built_at"), collection, z, x, y)
         with self._lock:
             if key in self._tiles:
@@ -121,6 +125,32 @@ def layer_collections(paths: PathSettings) -> Callable[[TwinHandle], list[Collec
                 )
             )
         return out
+
+    return provide
+
+
+def places_collection(live: LiveStores) -> Callable[[TwinHandle], list[Collection]]:
+    """A provider of the citizens' places as the collection ``places``: public fields of visible and answered
+    places only (never participant or address hashes, self-descriptions or internal remarks)."""
+
+    def provide(twin: TwinHandle) -> list[Collection]:
+        def register(cur: Cursor) -> None:
+            cur.register("places_public", public_rows(live.get(twin.name, create=False)))
+
+        fields = tuple(name for name in PUBLIC_FIELDS if name not in ("lon", "lat"))
+        return [
+            Collection(
+                id="places",
+                title="Places of citizens",
+                description="Places citizens marked as happy or improvable, with the official answer where given.",
+                relation="places_public",
+                id_column="place_id",
+                geometry="ST_Point(lon, lat)",
+                properties=fields,
+                register=register,
+                live=True,
+            )
+        ]
 
     return provide
 
