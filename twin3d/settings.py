@@ -110,6 +110,9 @@ class LayerSettings(BaseSettings):
     max_features: int = Field(default=5_000_000, ge=1, description="most features in a vector layer")
     max_points: int = Field(default=200_000_000, ge=1, description="most points in a point cloud")
     max_raster_pixels: int = Field(default=1_000_000_000, ge=1, description="most pixels x bands in a raster")
+    seed_max_features: int = Field(
+        default=1_000_000, ge=0, description="vector layers up to this size get tiles of zoom 12-16 cut on loading"
+    )
     max_zip_entries: int = Field(default=1000, ge=1)
     max_unzipped_mb: float = Field(default=4096, gt=0, description="most bytes a zip may unpack to")
     max_zip_ratio: float = Field(default=200, gt=1, description="highest compression ratio of a zip entry")

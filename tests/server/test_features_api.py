@@ -17,8 +17,10 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import GEODATA
 from twin3d.auth.users import add_user
+from twin3d.layers.catalogue import get_layer, layer_file
 from twin3d.layers.context import LoadOptions, twin_info
 from twin3d.layers.load import load_layer
+from twin3d.layers.tiles import vector_collection
 from twin3d.server.app import create_app
 from twin3d.settings import PathSettings, ServerSettings
 from twin3d.store import features
@@ -272,3 +274,45 @@ def test_linear_tile_map_matches_web_mercator_within_rounding(demo_paths: PathSe
         """,
     )
     assert 0 < worst <= 500  # thousandths of a tile unit
+
+
+def _tile_ids(path: Path, z: int, x: int, y: int) -> list[str]:
+    """The ``id`` of every feature GDAL's MVT driver reads from a tile file."""
+    assert OGRINFO is not None
+    text = subprocess.run(
+        [OGRINFO, "-ro", "-al", "-q", "-oo", f"X={x}", "-oo", f"Y={y}", "-oo", f"Z={z}", f"MVT:{path}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return sorted(line.split("=", 1)[1].strip() for line in text.splitlines() if line.strip().startswith("id (String)"))
+
+
+@needs_gdal
+@pytest.mark.parametrize("z", [12, 15, 16])
+def test_tiles_cut_on_loading_equal_tiles_cut_on_demand(
+    layered: tuple[PathSettings, str], tmp_path: Path, z: int
+) -> None:
+    """A loaded layer's tiles of zoom 12-16 are cut when it is loaded; they hold the features a tile cut on
+    demand holds, with the same properties."""
+    paths, token = layered
+    entry = get_layer(paths, "lauf", "intern")
+    assert entry.files["tiles"] == "mvt"
+    x, y = _tile_of(*LAUF_CENTRE, z)
+    seeded_file = layer_file(paths, entry, "tiles") / str(z) / str(x) / f"{y}.pbf"
+    assert seeded_file.is_file()
+    on_demand = vector_collection(entry.id, layer_file(paths, entry, "features"), entry.fields)
+    con = connect()
+    try:
+        fresh = features.mvt(con.cursor(), on_demand, z, x, y)
+    finally:
+        con.close()
+    fresh_file = tmp_path / "fresh.pbf"
+    fresh_file.write_bytes(fresh)
+    assert len(_tile_ids(seeded_file, z, x, y)) > 50
+    assert _tile_ids(seeded_file, z, x, y) == _tile_ids(fresh_file, z, x, y)
+    with TestClient(create_app(ServerSettings(), paths)) as c:
+        served = c.get(
+            f"/api/twins/lauf/mvt/layer_intern/{z}/{x}/{y}.pbf", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert served.content == seeded_file.read_bytes()

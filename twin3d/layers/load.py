@@ -30,6 +30,7 @@ from twin3d.layers.context import LoadJob, LoadOptions, TwinInfo, twin_info
 from twin3d.layers.formats import MIB, detect_format, extract_zip, human_size, is_zip, pick_member
 from twin3d.layers.model import FEATURES_FILE, LayerEntry, LayerKind, LayerStyle, LegendItem, RasterInfo
 from twin3d.layers.report import LoadReport
+from twin3d.layers.tiles import SEED_DIR, seed_layer_tiles
 from twin3d.settings import LayerSettings, PathSettings
 
 Progress = Callable[[str], None]
@@ -172,6 +173,9 @@ def _write_kind(job: LoadJob, kind: LayerKind, layer_id: str, title: str, source
         w, s, e, n = (float(v) for v in shapely.total_bounds(features.geometry_wgs84))
         extent, count, geometry_type = (w, s, e, n), len(features.rows), features.family
         source_crs, crs, files = vector.crs_label(table.crs), vector.crs_label(twin.crs), {"features": FEATURES_FILE}
+        if count <= job.limits.seed_max_features:
+            seed_layer_tiles(layer_id, job.out_dir / FEATURES_FILE, fields, job.out_dir / SEED_DIR)
+            files["tiles"] = SEED_DIR
     elif kind in ("raster", "terrain"):
         from twin3d.layers import raster as rasters  # noqa: PLC0415  (rasterio only for rasters)
 

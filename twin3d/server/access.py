@@ -46,6 +46,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/js"): PUBLIC,
     ("GET", "/vendor"): PUBLIC,
     # twins, layers, buildings, tiles
+    ("GET", "/api/me"): PUBLIC,
     ("GET", "/api/twins"): PUBLIC,
     ("GET", _T): PUBLIC,
     ("GET", _T + "/districts/{level}.geojson"): PUBLIC,
@@ -119,6 +120,12 @@ def request_user(request: Request) -> str | None:
     """The caller's user name, or None for an anonymous caller."""
     name: str | None = getattr(request.state, "user", None)
     return name
+
+
+def request_twins(request: Request) -> list[str] | None:
+    """The twins the caller's role is restricted to; None: every twin (and for an anonymous caller)."""
+    twins: list[str] | None = getattr(request.state, "twins", None)
+    return twins
 
 
 def at_least(role: str, needed: Role) -> bool:
@@ -206,6 +213,7 @@ class AccessControl:
         role: Role = user.role if user is not None else "public"
         state = scope.setdefault("state", {})
         state["role"], state["user"] = role, user.name if user is not None else None
+        state["twins"] = list(user.twins) if user is not None and user.twins is not None else None
         found = self.route_of(scope)
         if found is None:
             return  # the router answers 404 or 405 and runs no endpoint

@@ -65,6 +65,7 @@ def create_app(
     app.add_middleware(AccessMiddleware, control=AccessControl(app, UserRegistry(paths.users_file), MATRIX))
     install_error_handlers(app)
     app.include_router(twins.router())
+    app.include_router(twins.me_router())
     app.include_router(geo.router())
     app.include_router(buildings.router(server.building_pick_tolerance_m))
     app.include_router(tiles.router(server.tile_cache_seconds))

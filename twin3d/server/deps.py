@@ -10,8 +10,8 @@ from twin3d.errors import NotFoundError
 from twin3d.server.state import TwinHandle
 
 
-def get_twin(request: Request, twin: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]) -> TwinHandle:
-    """The served twin named ``twin``; 404 if there is none."""
+async def get_twin(request: Request, twin: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]) -> TwinHandle:
+    """The served twin named ``twin``; 404 if there is none (async: a dict lookup needs no worker thread)."""
     twins: dict[str, TwinHandle] = request.app.state.twins
     handle = twins.get(twin)
     if handle is None:

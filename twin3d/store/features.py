@@ -63,6 +63,7 @@ class Collection:
     version: str = ""  # changes when the data behind the id changes (a layer loaded again): part of cache keys
     bbox_column: str | None = None  # a struct (xmin, ymin, xmax, ymax) per row: Parquet row groups skip by it
     live: bool = False  # written while the server runs (citizens' places): tiles are never cached
+    seeded: tuple[str, int, int] | None = None  # (folder of <z>/<x>/<y>.pbf, min zoom, max zoom) cut beforehand
 
     def __post_init__(self) -> None:
         for name in (self.id_column, *self.properties, *([self.bbox_column] if self.bbox_column else [])):
@@ -198,6 +199,15 @@ def _mvt_property(name: str, type_name: str) -> str:
     return f"CAST({name} AS {MVT_CASTS.get(base, 'VARCHAR')})"
 
 
+def mvt_entries(collection: Collection, types: dict[str, str]) -> list[str]:
+    """The struct entries of a tile feature: its id (``__fid``, and ``id`` unless a property has that name) and
+    its properties, cast to what ``ST_AsMVT`` takes. The source may have columns called id or fid, so the helper
+    columns ``__fid`` and ``__id`` get names no source uses."""
+    entries = ["'__fid': __fid"] + ([] if "id" in collection.properties else ["'id': __id"])
+    entries += [f"'{p}': {_mvt_property(p, types.get(p, 'VARCHAR'))}" for p in collection.properties]
+    return entries
+
+
 def column_types(cur: Cursor, collection: Collection) -> dict[str, str]:
     """The SQL type of each published property."""
     names = ", ".join(collection.properties) or "1"
@@ -257,11 +267,9 @@ def mvt(cur: Cursor, collection: Collection, z: int, x: int, y: int, *, types: d
     types = types if types is not None else column_types(cur, collection)
     # A margin of the tile buffer, so that lines and outlines cut at the edge join their neighbours.
     pad_x, pad_y = (east - west) * MVT_BUFFER / MVT_EXTENT, (north - south) * MVT_BUFFER / MVT_EXTENT
-    entries = ["'__fid': __fid"] + ([] if "id" in collection.properties else ["'id': __id"])
-    entries += [f"'{p}': {_mvt_property(p, types.get(p, 'VARCHAR'))}" for p in collection.properties]
+    entries = mvt_entries(collection, types)
     box = f"ST_MakeEnvelope({-MVT_BUFFER}, {-MVT_BUFFER}, {MVT_EXTENT + MVT_BUFFER}, {MVT_EXTENT + MVT_BUFFER})"
     fid = f"CAST(hash({collection.id_column}) % 2147483647 AS INTEGER)"
-    # The source may have columns called id or fid: the helper columns get names no source uses.
     clipped = f"CASE WHEN ST_Within(__local, {box}) THEN __local ELSE ST_Intersection(__local, {box}) END"
     sql = f"""
         SELECT ST_AsMVT(feature, ?, {MVT_EXTENT}, 'geometry', '__fid') FROM (

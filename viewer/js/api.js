@@ -3,6 +3,7 @@
 // The bearer token of a council or administration user, kept for this browser tab only and sent with every
 // request, so what the server returns matches the user's role. Without one the viewer is public.
 const TOKEN_KEY = "twin3dToken";
+let whoamiCache = null; // {token, promise} of whoami()
 
 export function authToken() {
   try {
@@ -19,8 +20,32 @@ export function setAuthToken(token) {
   } catch {
     // storage blocked: the token is not kept
   }
+  whoamiCache = null;
   // Panels that depend on the role (the moderation view) listen for this.
   globalThis.dispatchEvent?.(new CustomEvent("twin3d-auth", { detail: { signedIn: Boolean(token) } }));
+}
+
+// Who the signed-in token is ({role, user, twins}), asked once per token and shared by the panels; an unknown
+// or revoked token answers as the public.
+
+export function whoami() {
+  const token = authToken();
+  if (!token) return Promise.resolve({ role: "public", user: null, twins: null });
+  if (whoamiCache?.token !== token) {
+    const promise = getJson("/api/me").catch((error) => {
+      if (whoamiCache?.promise === promise) whoamiCache = null;
+      if (error.status === 401) return { role: "public", user: null, twins: null };
+      throw error;
+    });
+    whoamiCache = { token, promise };
+  }
+  return whoamiCache.promise;
+}
+
+// Whether the signed-in token is an administrator's in `twin`.
+export async function isAdminIn(twin) {
+  const me = await whoami();
+  return me.role === "admin" && (me.twins === null || me.twins === undefined || me.twins.includes(twin));
 }
 
 export function authHeaders(token = authToken()) {
@@ -47,6 +72,40 @@ async function getJson(url) {
   const response = await fetch(url, { headers: { Accept: "application/json", ...authHeaders() } });
   if (!response.ok) throw await failure(response);
   return response.json();
+}
+
+// A form with a file (multipart); the browser sets the boundary. Errors carry the server's JSON `body`.
+async function sendForm(method, url, form) {
+  const response = await fetch(url, { method, headers: { Accept: "application/json", ...authHeaders() }, body: form });
+  if (!response.ok) throw await failure(response);
+  return response.status === 204 ? null : response.json();
+}
+
+// POST a form with a file, reporting progress as onProgress(sent, total) (fetch cannot); resolves to the JSON
+// answer, rejects like failure() with the server's JSON `body` ({error, hint, record}).
+function upload(url, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("Accept", "application/json");
+    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
+    xhr.responseType = "text";
+    if (onProgress) xhr.upload.addEventListener("progress", (event) => onProgress(event.loaded, event.lengthComputable ? event.total : 0));
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        // not JSON
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(body);
+      const error = new Error(body?.error ?? `${xhr.status} ${xhr.statusText}`);
+      Object.assign(error, { status: xhr.status, body });
+      reject(error);
+    });
+    xhr.addEventListener("error", () => reject(new Error(`${url}: network error`)));
+    xhr.send(form);
+  });
 }
 
 async function postJson(url, body) {
@@ -97,5 +156,7 @@ export const api = {
     if (!response.ok) throw await failure(response);
     return response.json();
   },
+  uploadLayer: (twin, form, onProgress) => upload(`${twinUrl(twin)}/layers`, form, onProgress),
+  deleteLayer: (twin, id) => sendForm("DELETE", `${twinUrl(twin)}/layers/${encodeURIComponent(id)}`),
   scenarioCells: (twin, id) => getJson(`${twinUrl(twin)}/scenarios/${encodeURIComponent(id)}/results.geojson`),
 };

@@ -3,8 +3,9 @@
 // by role, so a council or administration token (sign-in field in the panel) shows the layers only they may see.
 // Text is always set with textContent, so titles and attributions from the server are rendered inert.
 
-import { api, authHeaders, authToken, setAuthToken } from "./api.js";
+import { api, authHeaders, authToken, isAdminIn, setAuthToken } from "./api.js";
 import { formatNumber, t } from "./i18n.js";
+import { LayerUpload } from "./layer_upload.js";
 import { MainThreadMVTLoader } from "./mvt_loader.js";
 import { el } from "./panels.js";
 
@@ -63,6 +64,15 @@ export class LayerCatalogue {
     this.on = new Map(); // layer id -> opacity (0..1) of the layers shown
     this.probe.catalogue = { ids: [], shown: [], tiles: {}, features: {}, errors: 0 };
     this.showSignedIn(authToken() !== null);
+    // Administrators upload and delete layers (the server checks again on every request).
+    this.upload = new LayerUpload({
+      probe,
+      twin: () => this.twin,
+      reload: () => this.reload(),
+      rerender: () => this.renderList(),
+      focusLayer: (layerId) => document.getElementById(`catalogue-${layerId}`)?.focus(),
+      onError: (error) => this.onError(error),
+    });
   }
 
   async open(twin) {
@@ -75,9 +85,10 @@ export class LayerCatalogue {
   async reload() {
     const twin = this.twin;
     if (!twin) return;
-    const entries = await api.catalogue(twin.name);
+    const [entries, admin] = await Promise.all([api.catalogue(twin.name), isAdminIn(twin.name)]);
     if (this.twin !== twin) return; // another twin was chosen meanwhile
     this.entries = entries;
+    this.upload.setAdmin(admin);
     for (const id of [...this.on.keys()]) if (!entries.some((e) => e.id === id)) this.on.delete(id);
     this.probe.catalogue.ids = entries.map((e) => e.id);
     this.renderList();
@@ -171,6 +182,8 @@ export class LayerCatalogue {
       item.lastElementChild.append(...entry.legend.map(legendItem));
     }
     if (entry.description) item.append(el("p", { class: "muted small" }, entry.description));
+    const remove = this.upload.deleteControl(entry);
+    if (remove) item.append(remove);
     return item;
   }
 

@@ -1,11 +1,12 @@
 // The administration's moderation view: the queue (new places and comments, and what was reported, with the
 // reasons), the places by status, and one place's detail: show, hide (with a reason) or answer it, show or hide
 // its comments, internal remarks (only the administration sees them) and the moderation history.
-// Shown only when the signed-in token (api.js, sessionStorage "twin3dToken") is an administrator's: the server
-// answers the queue with 200 only then. Text is always set with textContent, so every text is rendered inert.
+// Shown only when the signed-in token (api.js, sessionStorage "twin3dToken") is an administrator's, as GET
+// /api/me says (the server answers the queue only then, too). Text is always set with textContent, so every
+// text is rendered inert.
 
 import "./places_i18n.js";
-import { authToken } from "./api.js";
+import { authToken, isAdminIn } from "./api.js";
 import { t } from "./i18n.js";
 import { el } from "./panels.js";
 import { placesApi } from "./places_api.js";
@@ -57,10 +58,14 @@ export class ModerationPanel {
     if (!admin) Object.assign(this, { queue: [], places: [], detailId: null, detail: null });
   }
 
-  // Whether the signed-in token is an administrator's: the queue answers only them.
+  // Whether the signed-in token is an administrator's (asked of /api/me, so that no other role's request
+  // is refused); the queue answers only them.
   async check() {
     const twin = this.twin;
     if (!twin || !authToken()) return this.setAdmin(false);
+    const admin = await isAdminIn(twin.name);
+    if (this.twin !== twin) return;
+    if (!admin) return this.setAdmin(false);
     let queue;
     try {
       queue = await placesApi.queue(twin.name);
@@ -91,7 +96,8 @@ export class ModerationPanel {
     if (!this.admin || !twin) return;
     const seq = ++this.seq;
     const status = this.dom.filter.value;
-    const listing = await placesApi.list(twin.name, { status: status || undefined, sort: "new", limit: 500 });
+    // cluster=false: always rows, however many places there are (the map's list clusters above cluster_above).
+    const listing = await placesApi.list(twin.name, { status: status || undefined, sort: "new", limit: 500, cluster: false });
     if (seq !== this.seq || this.twin !== twin) return;
     this.places = listing.mode === "pins" ? listing.places : [];
     this.probe.moderation.loads += 1;

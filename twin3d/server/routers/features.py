@@ -15,13 +15,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from twin3d.errors import InputError, NotFoundError
-from twin3d.layers.catalogue import layer_file, list_layers
+from twin3d.layers.catalogue import layer_file, layers_root, list_layers
+from twin3d.layers.tiles import vector_collection
 from twin3d.participation.export import PUBLIC_FIELDS, public_rows
 from twin3d.server.access import request_role
 from twin3d.server.deps import Twin
@@ -79,8 +82,23 @@ class FeatureCatalog:
             raise NotFoundError(f"no collection {collection_id!r}", hint="GET .../features/collections lists them")
         return found
 
+    def ready_tile(self, twin: TwinHandle, collection: Collection, z: int, x: int, y: int) -> bytes | None:
+        """A tile that needs no query: cut when its layer was loaded, or in the cache; None otherwise."""
+        if collection.seeded is not None and collection.seeded[1] <= z <= collection.seeded[2]:
+            # Cut when the layer was loaded: a tile without a file holds no feature.
+            path = FilePath(collection.seeded[0]) / str(z) / str(x) / f"{y}.pbf"
+            return path.read_bytes() if path.is_file() else b""
+        if collection.live:
+            return None
+        key = (twin.name, str(twin.store_file), twin.meta.get("built_at"), collection, z, x, y)
+        with self._lock:
+            return self._tiles.get(key)
+
     def tile(self, twin: TwinHandle, collection: Collection, z: int, x: int, y: int) -> bytes:
         """A vector tile, from the cache when the same store served it before (live collections: never)."""
+        ready = self.ready_tile(twin, collection, z, x, y)
+        if ready is not None:
+            return ready
         if collection.live:
             return features.mvt(twin.cursor(), collection, z, x, y)
         key = (twin.name, str(twin.store_file), twin.meta.get("built_at"), collection, z, x, y)
@@ -101,30 +119,45 @@ class FeatureCatalog:
 
 
 def layer_collections(paths: PathSettings) -> Callable[[TwinHandle], list[Collection]]:
-    """A provider of the twin's loaded vector layers (``twin3d layers add``) as collections ``layer_<id>``."""
+    """A provider of the twin's loaded vector layers (``twin3d layers add``) as collections ``layer_<id>``.
 
-    def provide(twin: TwinHandle) -> list[Collection]:
+    The catalogue is read again only when the twin's layers folder changed: adding, replacing or removing a layer
+    renames a folder in it, which changes its modification time.
+    """
+    cache: dict[str, tuple[int, list[Collection]]] = {}
+
+    def read(twin: str) -> list[Collection]:
         out = []
-        for entry in list_layers(paths, twin.name):
+        for entry in list_layers(paths, twin):
             if entry.kind != "vector" or "features" not in entry.files:
                 continue
-            parquet = layer_file(paths, entry, "features")
+            seeded = layer_file(paths, entry, "tiles") if "tiles" in entry.files else None
             out.append(
-                Collection(
-                    id="layer_" + entry.id.replace("-", "_"),
+                vector_collection(
+                    entry.id,
+                    layer_file(paths, entry, "features"),
+                    entry.fields,
                     title=entry.title,
                     description=entry.description or f"{entry.title} ({entry.source}, {entry.feature_count} features)",
-                    relation=f"read_parquet({features.sql_string(str(parquet))})",
-                    id_column="fid",
-                    bbox_column="bbox" if "bbox" not in entry.fields else None,
-                    properties=("fid", *(name for name in entry.fields if name != "fid")),
                     visibility=entry.visibility,
                     attribution=entry.attribution,
                     licence=entry.licence,
                     version=f"{entry.updated_at.isoformat()} {entry.source_sha256}",
+                    seeded=seeded,
                 )
             )
         return out
+
+    def provide(twin: TwinHandle) -> list[Collection]:
+        folder = layers_root(paths, twin.name)
+        try:
+            stamp = folder.stat().st_mtime_ns
+        except FileNotFoundError:
+            return []
+        known = cache.get(twin.name)
+        if known is None or known[0] != stamp:
+            known = cache[twin.name] = (stamp, read(twin.name))
+        return known[1]
 
     return provide
 
@@ -307,7 +340,7 @@ def vector_tiles_router(catalog: FeatureCatalog) -> APIRouter:
         })  # fmt: skip
 
     @r.get("/mvt/{collection_id}/{z}/{x}/{y}.pbf", summary="A Mapbox Vector Tile of a collection")
-    def tile(
+    async def tile(
         *,
         twin: Twin,
         request: Request,
@@ -319,7 +352,10 @@ def vector_tiles_router(catalog: FeatureCatalog) -> APIRouter:
         if x >= 2**z or y >= 2**z:
             raise InputError(f"no tile {z}/{x}/{y}", record="x/y", hint=f"x and y lie in 0..{2**z - 1} at zoom {z}")
         c = catalog.get(twin, role_of(request), collection_id)
-        data = catalog.tile(twin, c, z, x, y)
+        # A file or a cached tile is served on the event loop; cutting one in DuckDB goes to a worker thread.
+        data = catalog.ready_tile(twin, c, z, x, y)
+        if data is None:
+            data = await run_in_threadpool(catalog.tile, twin, c, z, x, y)
         etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if request.headers.get("if-none-match") == etag:

@@ -18,7 +18,7 @@ from twin3d.participation.store import PlaceQuery, Sort
 from twin3d.server.access import request_role, request_user
 from twin3d.server.deps import get_twin
 from twin3d.server.routers.population import bbox_of
-from twin3d.server.state import TWIN_NAME, TwinHandle
+from twin3d.server.state import TwinHandle
 
 GEOJSON = "application/geo+json"
 BBox = Annotated[tuple[float, float, float, float] | None, Depends(bbox_of)]
@@ -28,13 +28,7 @@ Token = Annotated[str | None, Header(alias=PARTICIPANT_HEADER, max_length=100)]
 NO_SNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
-async def served_twin(request: Request, twin: Annotated[str, Path(pattern=TWIN_NAME.pattern)]) -> TwinHandle:
-    """:func:`twin3d.server.deps.get_twin` as an ``async`` dependency: it never blocks, and FastAPI would run a
-    plain ``def`` dependency in the thread pool, a hop per request that the posting rate feels."""
-    return get_twin(request, twin)
-
-
-Twin = Annotated[TwinHandle, Depends(served_twin)]
+Twin = Annotated[TwinHandle, Depends(get_twin)]
 
 
 def twin_ref(twin: TwinHandle) -> TwinRef:

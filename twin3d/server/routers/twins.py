@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
+from twin3d.server.access import request_role, request_twins, request_user
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
 from twin3d.store import queries
@@ -73,5 +75,17 @@ def router() -> APIRouter:
         out = describe(twin)
         out["build_report"] = queries.meta(twin.cursor(), "build_report")
         return out
+
+    return r
+
+
+def me_router() -> APIRouter:
+    """``/api/me``: who the caller is, so the viewer shows the controls of its role (upload, moderation)."""
+    r = APIRouter(tags=["twins"])
+
+    @r.get("/api/me", summary="The caller's role, user name and the twins the role applies in (null: all)")
+    def whoami(request: Request) -> JSONResponse:
+        body = {"role": request_role(request), "user": request_user(request), "twins": request_twins(request)}
+        return JSONResponse(body, headers={"Cache-Control": "private, no-store", "Vary": "Authorization"})
 
     return r

@@ -1,0 +1,124 @@
+"""Vector tiles of a whole collection at once, for the zoom levels a viewer asks for most (a loaded layer's).
+
+Cutting tile by tile costs a query per tile, and on two cores sixteen clients asking for tiles nobody asked for
+before wait their turn. Here one query per zoom level assigns every feature to the tiles its extent meets
+(``generate_series`` over the tile columns and rows of its bounding box), maps it into each tile's coordinates and
+groups by tile: 100,000 footprints give their 1,900 tiles of zoom 12-16 in about two seconds. The tiles are the
+same as :func:`twin3d.store.features.mvt` cuts on demand: the same properties, the same affine map (Mercator's y
+linear in latitude inside a tile, as there from zoom 12) and the same clipping at the tile buffer.
+
+Example:
+    >>> for z, x, y, data in seed_tiles(con, collection, range(12, 17)):  # doctest: +SKIP
+    ...     write(folder / f"{z}/{x}/{y}.pbf", data)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from twin3d.store.features import (
+    EARTH_RADIUS,
+    LINEAR_FROM_ZOOM,
+    MVT_BUFFER,
+    MVT_EXTENT,
+    Collection,
+    Cursor,
+    column_types,
+    mvt_entries,
+)
+
+HALF_WORLD = 20037508.342789244  # half the width of the Web Mercator plane, metres
+
+
+def _row_of(latitude: str) -> str:
+    """SQL of the (fractional) tile row at ``__n`` tiles per side that holds a latitude (degrees)."""
+    rad = f"radians(greatest(-85.0511, least(85.0511, {latitude})))"
+    return f"(1 - ln(tan({rad}) + 1 / cos({rad})) / pi()) / 2 * __n"
+
+
+def _latitude_of(row: str) -> str:
+    """SQL of the latitude (degrees) of a tile row's top edge, at ``__n`` tiles per side."""
+    return f"degrees(atan(sinh(pi() * (1 - 2 * ({row}) / __n))))"
+
+
+def seed_sql(collection: Collection, zooms: Sequence[int], types: dict[str, str]) -> str:
+    """One query: (z, x, y, tile bytes) of every tile of ``zooms`` that holds a feature of ``collection``; the
+    source is read once for all zoom levels."""
+    if min(zooms) < LINEAR_FROM_ZOOM:
+        raise ValueError(f"tiles are seeded from zoom {LINEAR_FROM_ZOOM}, not {min(zooms)}")
+    if not collection.bbox_column:
+        raise ValueError(f"collection {collection.id} has no bbox column to seed by")
+    b = collection.bbox_column
+    # The buffer around a tile, as a share of a tile, so that features at an edge reach both tiles.
+    pad = MVT_BUFFER / MVT_EXTENT
+    size = f"({2 * HALF_WORLD} / __n)"
+    scale = f"({MVT_EXTENT} / {size})"
+    box = f"ST_MakeEnvelope({-MVT_BUFFER}, {-MVT_BUFFER}, {MVT_EXTENT + MVT_BUFFER}, {MVT_EXTENT + MVT_BUFFER})"
+    fid = f"CAST(hash({collection.id_column}) % 2147483647 AS INTEGER)"
+    x_range = (
+        f"CAST(floor(({b}.xmin + 180) / 360 * __n - {pad}) AS BIGINT), "
+        f"CAST(floor(({b}.xmax + 180) / 360 * __n + {pad}) AS BIGINT)"
+    )
+    y_range = (
+        f"CAST(floor({_row_of(f'{b}.ymax')} - {pad}) AS BIGINT), CAST(floor({_row_of(f'{b}.ymin')} + {pad}) AS BIGINT)"
+    )
+    # As features._to_tile: the tangent of Mercator's y at the middle latitude of the tile's edges.
+    middle = f"radians(({_latitude_of('__y')} + {_latitude_of('__y + 1')}) / 2)"
+    per_degree_x = EARTH_RADIUS * 3.141592653589793 / 180
+    a = f"{per_degree_x} * {scale}"
+    d = f"-({per_degree_x} / cos(__mid)) * {scale}"
+    xoff = f"-(-{HALF_WORLD} + __x * {size}) * {scale}"
+    yoff = (
+        f"(({HALF_WORLD} - __y * {size}) - {EARTH_RADIUS} * ln(tan(pi() / 4 + __mid / 2)) "
+        f"+ {per_degree_x} / cos(__mid) * degrees(__mid)) * {scale}"
+    )
+    clipped = f"CASE WHEN ST_Within(__local, {box}) THEN __local ELSE ST_Intersection(__local, {box}) END"
+    # Only the columns a tile carries: the others (the projected geometry above all) are never read.
+    columns = ", ".join(dict.fromkeys([collection.id_column, *collection.properties]))
+    levels = ", ".join(str(int(z)) for z in zooms)
+    return f"""
+        WITH source AS (
+            SELECT {columns}, {b}, {fid} AS __fid, CAST({collection.id_column} AS VARCHAR) AS __id,
+                   {collection.geometry} AS __g
+            FROM {collection.relation} WHERE {collection.where[0]}
+        ),
+        zoomed AS (
+            SELECT *, __z, CAST(pow(2, __z) AS DOUBLE) AS __n
+            FROM source, (SELECT unnest([{levels}]) AS __z)
+        ),
+        by_x AS (SELECT *, unnest(generate_series({x_range})) AS __x FROM zoomed),
+        by_tile AS (SELECT *, unnest(generate_series({y_range})) AS __y FROM by_x WHERE __x BETWEEN 0 AND __n - 1),
+        placed AS (SELECT *, {middle} AS __mid FROM by_tile WHERE __y BETWEEN 0 AND __n - 1),
+        local AS (
+            SELECT *, CAST(ST_Affine(__g, {a}, 0, 0, {d}, {xoff}, {yoff}) AS GEOMETRY) AS __local FROM placed
+        ),
+        cut AS (SELECT *, {clipped} AS __cut FROM local)
+        SELECT __z, __x, __y, ST_AsMVT({{'geometry': __cut, {", ".join(mvt_entries(collection, types))}}},
+                                       ?, {MVT_EXTENT}, 'geometry', '__fid')
+        FROM cut WHERE NOT ST_IsEmpty(__cut)
+        GROUP BY __z, __x, __y
+    """
+
+
+def seed_tiles(cur: Cursor, collection: Collection, zooms: Iterable[int]) -> Iterator[tuple[int, int, int, bytes]]:
+    """(z, x, y, tile) of every non-empty tile of ``collection`` at ``zooms``."""
+    levels = sorted(set(zooms))
+    if not levels:
+        return
+    sql = seed_sql(collection, levels, column_types(cur, collection))
+    result = cur.execute(sql, [*collection.where[1], collection.id])
+    while rows := result.fetchmany(256):
+        for z, x, y, data in rows:
+            yield int(z), int(x), int(y), bytes(data)
+
+
+def write_seeded(cur: Cursor, collection: Collection, folder: Path, zooms: Iterable[int]) -> int:
+    """Write the tiles of ``zooms`` as ``folder/<z>/<x>/<y>.pbf``; the number of tiles written."""
+    written = 0
+    for z, x, y, data in seed_tiles(cur, collection, zooms):
+        path = folder / str(z) / str(x) / f"{y}.pbf"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        written += 1
+    return written

@@ -1,0 +1,257 @@
+// The administration's part of the layer catalogue: the form "Ebene hochladen" (POST /api/twins/{twin}/layers,
+// loaded all or nothing by the server) and a delete button with a confirm step on every layer. Shown only when
+// the signed-in token is an administrator's (api.js whoami). The server's error names the file and the record;
+// it is shown with its hint in an alert region. Text is always set with textContent.
+
+import { api } from "./api.js";
+import { addStrings, t } from "./i18n.js";
+import { el } from "./panels.js";
+
+addStrings({
+  de: {
+    uploadTitle: "Ebene hochladen",
+    uploadIntro: "GeoJSON, GeoPackage, Shapefile (als ZIP), CSV mit Koordinaten, GeoTIFF, CityJSON oder LAS/LAZ. Die neue Ebene ist zunächst ausgeschaltet.",
+    uploadFile: "Datei",
+    uploadLayerTitle: "Titel",
+    uploadVisibility: "Sichtbar für",
+    visPublicOpt: "alle (öffentlich)",
+    visCouncilOpt: "Rat und Verwaltung",
+    visAdminOpt: "nur Verwaltung",
+    uploadLicence: "Lizenz (optional)",
+    uploadAttribution: "Quellenangabe (optional)",
+    uploadCrs: "Koordinatensystem, z. B. EPSG:25832 (optional)",
+    uploadSubmit: "Hochladen",
+    uploadNeedFile: "Bitte eine Datei wählen.",
+    uploadNeedTitle: "Bitte einen Titel angeben.",
+    uploadSending: "„{file}“ wird hochgeladen … {percent} %",
+    uploadLoading: "„{file}“ wird geprüft und geladen …",
+    uploadDone: "Ebene „{title}“ geladen: {report}",
+    uploadFailed: "Hochladen fehlgeschlagen: {message}",
+    uploadRecord: "Stelle: {record}",
+    uploadHint: "Hinweis: {hint}",
+    layerDelete: "Löschen",
+    layerDeleteOf: "Ebene {title} löschen",
+    layerDeleteConfirm: "Ebene „{title}“ mit ihren Dateien endgültig löschen?",
+    layerDeleteYes: "Ja, löschen",
+    layerDeleteNo: "Abbrechen",
+    layerDeleted: "Ebene „{title}“ gelöscht.",
+    layerDeleteFailed: "Löschen fehlgeschlagen: {message}",
+  },
+  en: {
+    uploadTitle: "Upload a layer",
+    uploadIntro: "GeoJSON, GeoPackage, Shapefile (zipped), CSV with coordinates, GeoTIFF, CityJSON or LAS/LAZ. The new layer starts switched off.",
+    uploadFile: "File",
+    uploadLayerTitle: "Title",
+    uploadVisibility: "Visible to",
+    visPublicOpt: "everyone (public)",
+    visCouncilOpt: "council and administration",
+    visAdminOpt: "administration only",
+    uploadLicence: "Licence (optional)",
+    uploadAttribution: "Attribution (optional)",
+    uploadCrs: "Coordinate system, e.g. EPSG:25832 (optional)",
+    uploadSubmit: "Upload",
+    uploadNeedFile: "Please choose a file.",
+    uploadNeedTitle: "Please give a title.",
+    uploadSending: "Uploading “{file}” … {percent} %",
+    uploadLoading: "Checking and loading “{file}” …",
+    uploadDone: "Layer “{title}” loaded: {report}",
+    uploadFailed: "Upload failed: {message}",
+    uploadRecord: "Where: {record}",
+    uploadHint: "Hint: {hint}",
+    layerDelete: "Delete",
+    layerDeleteOf: "Delete layer {title}",
+    layerDeleteConfirm: "Delete the layer “{title}” and its files for good?",
+    layerDeleteYes: "Yes, delete",
+    layerDeleteNo: "Cancel",
+    layerDeleted: "Layer “{title}” deleted.",
+    layerDeleteFailed: "Deleting failed: {message}",
+  },
+});
+
+// A failed request's text: the server's message (it names the file), where in it, and what to do.
+function errorLines(error) {
+  const body = error?.body ?? {};
+  let message = body.error ?? error?.message ?? String(error);
+  if (Array.isArray(body.detail)) message = body.detail.map((d) => `${(d.loc ?? []).slice(-1)[0] ?? ""}: ${d.msg}`).join(" · ");
+  else if (typeof body.detail === "string") message = body.detail;
+  const lines = [message];
+  if (body.record) lines.push(t("uploadRecord", { record: body.record }));
+  if (body.hint) lines.push(t("uploadHint", { hint: body.hint }));
+  return lines;
+}
+
+// The title a file suggests: its name without suffixes, underscores as spaces.
+function titleOf(fileName) {
+  return fileName.replace(/\.[^/]*$/, "").replace(/[_]+/g, " ").trim();
+}
+
+export class LayerUpload {
+  // host: {twin() (the open twin), reload() (the catalogue), focusLayer(id), probe, onError(error)}
+  constructor(host) {
+    this.host = host;
+    const $ = (id) => document.getElementById(id);
+    this.dom = {
+      section: $("layer-upload"),
+      form: $("upload-form"),
+      file: $("upload-file"),
+      title: $("upload-layer-title"),
+      visibility: $("upload-visibility"),
+      licence: $("upload-licence"),
+      attribution: $("upload-attribution"),
+      crs: $("upload-crs"),
+      submit: $("upload-submit"),
+      status: $("upload-status"),
+      error: $("upload-error"),
+    };
+    this.admin = false;
+    this.busy = false;
+    this.confirming = null; // id of the layer whose deletion waits for a yes
+    host.probe.upload = { admin: false, uploads: 0, failures: 0, deleted: 0, lastError: null };
+    this.dom.file.addEventListener("change", () => {
+      const file = this.dom.file.files[0];
+      if (file && !this.dom.title.value.trim()) this.dom.title.value = titleOf(file.name);
+      this.clearFieldError(this.dom.file);
+    });
+    this.dom.title.addEventListener("input", () => this.clearFieldError(this.dom.title));
+    this.dom.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit().catch((error) => this.host.onError(error));
+    });
+  }
+
+  setAdmin(admin) {
+    this.admin = admin;
+    this.dom.section.hidden = !admin;
+    this.host.probe.upload.admin = admin;
+    if (!admin) this.confirming = null;
+  }
+
+  fieldError(input, message) {
+    this.clearFieldError(input);
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", `${input.id}-error`);
+    input.after(el("p", { class: "field-error", id: `${input.id}-error` }, message));
+  }
+
+  clearFieldError(input) {
+    document.getElementById(`${input.id}-error`)?.remove();
+    input.removeAttribute("aria-invalid");
+    input.removeAttribute("aria-describedby");
+  }
+
+  showError(prefixKey, error) {
+    const [message, ...rest] = errorLines(error);
+    this.dom.status.textContent = "";
+    this.dom.error.replaceChildren(
+      el("p", {}, t(prefixKey, { message })),
+      ...rest.map((line) => el("p", { class: "small" }, line)),
+    );
+  }
+
+  clearMessages() {
+    this.dom.error.replaceChildren();
+    this.dom.status.textContent = "";
+  }
+
+  async submit() {
+    const twin = this.host.twin();
+    if (!this.admin || !twin || this.busy) return;
+    const { file: fileInput, title: titleInput } = this.dom;
+    const file = fileInput.files[0];
+    const title = titleInput.value.trim();
+    this.clearMessages();
+    if (!file) this.fieldError(fileInput, t("uploadNeedFile"));
+    if (!title) this.fieldError(titleInput, t("uploadNeedTitle"));
+    if (!file || !title) return (file ? titleInput : fileInput).focus();
+
+    const form = new FormData();
+    form.append("file", file, file.name);
+    form.append("title", title);
+    form.append("visibility", this.dom.visibility.value);
+    for (const name of ["licence", "attribution", "crs"]) {
+      const value = this.dom[name].value.trim();
+      if (value) form.append(name, value);
+    }
+    this.setBusy(true);
+    this.dom.status.textContent = t("uploadSending", { file: file.name, percent: 0 });
+    let entry;
+    try {
+      entry = await api.uploadLayer(twin.name, form, (sent, total) => {
+        const done = total ? Math.floor((100 * sent) / total) : 0;
+        this.dom.status.textContent = done < 100 ? t("uploadSending", { file: file.name, percent: done }) : t("uploadLoading", { file: file.name });
+      });
+    } catch (error) {
+      this.host.probe.upload.failures += 1;
+      this.host.probe.upload.lastError = error?.body ?? { error: error?.message ?? String(error) };
+      this.showError("uploadFailed", error);
+      if (!error?.status) this.host.onError(error);
+      fileInput.focus();
+      return;
+    } finally {
+      this.setBusy(false);
+    }
+    this.host.probe.upload.uploads += 1;
+    this.dom.form.reset();
+    await this.host.reload();
+    this.dom.status.textContent = t("uploadDone", { title: entry.title, report: entry.report ?? "" });
+    this.host.focusLayer(entry.id);
+  }
+
+  setBusy(busy) {
+    this.busy = busy;
+    this.dom.submit.disabled = busy;
+    this.dom.form.setAttribute("aria-busy", String(busy));
+  }
+
+  // The delete control of one catalogue entry: a button, or the confirm step when it was pressed.
+  deleteControl(entry) {
+    if (!this.admin) return null;
+    const box = el("div", { class: "actions layer-admin" });
+    if (this.confirming !== entry.id) {
+      const button = el("button", { type: "button", class: "danger", id: `delete-${entry.id}`, "aria-label": t("layerDeleteOf", { title: entry.title }) }, t("layerDelete"));
+      button.addEventListener("click", () => this.askDelete(entry));
+      box.append(button);
+      return box;
+    }
+    const question = el("p", { class: "small", id: `delete-${entry.id}-question` }, t("layerDeleteConfirm", { title: entry.title }));
+    const yes = el("button", { type: "button", class: "danger", id: `delete-${entry.id}-yes`, "aria-describedby": question.id }, t("layerDeleteYes"));
+    const no = el("button", { type: "button", id: `delete-${entry.id}-no` }, t("layerDeleteNo"));
+    yes.addEventListener("click", () => this.remove(entry).catch((error) => this.host.onError(error)));
+    no.addEventListener("click", () => this.askDelete(null, entry.id));
+    box.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.askDelete(null, entry.id);
+    });
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-labelledby", question.id);
+    box.append(question, yes, no);
+    return box;
+  }
+
+  // Open (entry) or close (null) the confirm step; the catalogue re-renders and focus follows.
+  askDelete(entry, previousId = null) {
+    this.confirming = entry?.id ?? null;
+    this.host.rerender();
+    const focus = entry ? `delete-${entry.id}-no` : `delete-${previousId}`;
+    document.getElementById(focus)?.focus();
+  }
+
+  async remove(entry) {
+    const twin = this.host.twin();
+    if (!twin) return;
+    this.clearMessages();
+    try {
+      await api.deleteLayer(twin.name, entry.id);
+    } catch (error) {
+      this.confirming = null;
+      this.host.rerender();
+      this.showError("layerDeleteFailed", error);
+      if (!error?.status) this.host.onError(error);
+      return;
+    }
+    this.confirming = null;
+    this.host.probe.upload.deleted += 1;
+    await this.host.reload();
+    this.dom.status.textContent = t("layerDeleted", { title: entry.title });
+    this.dom.file.focus();
+  }
+}
