@@ -8,9 +8,10 @@ Usage:
 One JSON line per figure: name, value, unit, and the baseline measured in the same run.
 
 Method (twin3d.simulation.projection): each candidate trend method (no change; each district's damped log growth
-over the last k years, with or without scaling to the city's own projected total; a damped trend of each
-district's share of the city) projects 5 years ahead from every origin 2010..2013 (targets 2015..2018, so no
-figure after 2018 is read), and the one with the lowest mean MAPE is applied once, from 2018 to 2023. Baseline:
+over the last k = 2..6 years, with or without scaling to the city's own projected total; a damped trend of each
+district's share of the city; each district's damped median yearly change) projects 5 years ahead from every
+origin 2011..2013 (targets 2016..2018, so no figure after 2018 is read), and the one with the lowest mean MAPE is
+applied once, from 2018 to 2023. Baseline:
 no change (2023 = 2018), scored in the same run. The period holds COVID (2020-21) and the arrival of refugees from
 Ukraine (2022), which no trend of 2005-2018 could know.
 

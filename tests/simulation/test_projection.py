@@ -185,6 +185,10 @@ def test_the_trend_model_on_a_toy_history() -> None:
     assert sum(constrained.values()) == pytest.approx(city)
     share = project_totals(history, 2002, 1, TrendMethod("share", 2, 1.0))
     assert sum(share.values()) == pytest.approx(221 * (221 / 200) ** 0.5)
+    # steps: the median yearly change, so one jump does not become the trend.
+    jumpy = {"a": {2000: 100.0, 2001: 101.0, 2002: 150.0, 2003: 151.0}}
+    assert project_totals(jumpy, 2003, 2, TrendMethod("steps", 3, 1.0)) == pytest.approx({"a": 153.0})
+    assert project_totals(jumpy, 2003, 2, TrendMethod("growth", 3, 1.0))["a"] > 180
 
 
 @pytest.fixture(scope="module")
@@ -210,9 +214,9 @@ def test_rostock_backtest_beats_no_change_without_looking_past_2018(
         f"(no change: {result.baseline_mape:.2f} %)"
     )
     assert result.mape < result.baseline_mape
-    # The target of the scenarios issue is <= 3 %; this method reaches about 3.2 % (see the bench), so the test
-    # holds what is reached and does not pretend more.
-    assert result.mape < 3.5
+    # The target of the scenarios issue is <= 3 %; the chosen method reaches about 3.1 % (see the bench), so the
+    # test holds what is reached and does not pretend more.
+    assert result.mape < 3.2
     assert result.baseline == {u: history[u][2018] for u in history}
     assert result.actual == {u: history[u][2023] for u in history}
 

@@ -262,15 +262,17 @@ class TrendMethod:
     """How district totals are carried forward.
 
     Attributes:
-        mode: ``none`` (no change), ``growth`` (each district's own mean log growth over the last ``k`` years) or
+        mode: ``none`` (no change), ``growth`` (each district's own mean log growth over the last ``k`` years),
             ``share`` (each district's mean yearly change of its share of the city over the last ``k`` years,
-            times the city total projected by its own growth).
+            times the city total projected by its own growth) or ``steps`` (each district's median yearly change
+            in persons over the last ``k`` years: one year with a new home for refugees or a demolished block
+            does not become the trend, as it does in a mean).
         k: years of history behind the trend.
         damping: phi of the damped trend: year i ahead adds phi**i times the yearly trend (0: none, 1: linear).
         constrained: ``growth`` only: scale the districts so that they add up to the city's own projected total.
     """
 
-    mode: Literal["none", "growth", "share"]
+    mode: Literal["none", "growth", "share", "steps"]
     k: int = 1
     damping: float = 0.0
     constrained: bool = False
@@ -287,11 +289,11 @@ NO_CHANGE = TrendMethod("none")
 
 
 def candidate_methods(
-    ks: Sequence[int] = (2, 3, 4, 5), dampings: Sequence[float] = (0.25, 0.5, 0.75, 0.9, 1.0)
+    ks: Sequence[int] = (2, 3, 4, 5, 6), dampings: Sequence[float] = (0.25, 0.5, 0.75, 0.9, 1.0)
 ) -> list[TrendMethod]:
     """The methods the validation chooses from, simplest first (ties go to the earlier one)."""
     out = [NO_CHANGE]
-    for mode, constrained in (("growth", False), ("growth", True), ("share", False)):
+    for mode, constrained in (("growth", False), ("growth", True), ("share", False), ("steps", False)):
         out += [TrendMethod(mode, k, phi, constrained) for k in ks for phi in dampings]  # type: ignore[arg-type]
     return out
 
@@ -311,7 +313,8 @@ def project_totals(history: History, base_year: int, horizon: int, method: Trend
     """
     past = _upto(history, base_year)
     units = sorted(past)
-    needed = {base_year, base_year - (method.k if method.mode != "none" else 0)}
+    span = method.k if method.mode != "none" else 0
+    needed = set(range(base_year - span, base_year + 1)) if method.mode == "steps" else {base_year, base_year - span}
     lacking = [(unit, year) for unit in units for year in sorted(needed) if not past[unit].get(year, 0.0) > 0]
     if lacking:
         raise InputError(f"no positive total of {lacking[0][0]!r} in {lacking[0][1]}", hint="the trend needs it")
@@ -320,6 +323,10 @@ def project_totals(history: History, base_year: int, horizon: int, method: Trend
         return dict(zip(units, now.tolist(), strict=True))
     then = np.array([past[u][base_year - method.k] for u in units])
     steps = sum(method.damping**i for i in range(1, horizon + 1))  # the damped trend's years ahead
+    if method.mode == "steps":
+        window = np.array([[past[u][y] for y in range(base_year - method.k, base_year + 1)] for u in units])
+        yearly = np.median(np.diff(window, axis=1), axis=1)
+        return dict(zip(units, np.maximum(now + yearly * steps, 0.0).tolist(), strict=True))
     city = now.sum() * math.exp(math.log(now.sum() / then.sum()) / method.k * steps)
     if method.mode == "growth":
         out = now * np.exp(np.log(now / then) / method.k * steps)
