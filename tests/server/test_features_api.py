@@ -316,3 +316,29 @@ def test_tiles_cut_on_loading_equal_tiles_cut_on_demand(
             f"/api/twins/lauf/mvt/layer_intern/{z}/{x}/{y}.pbf", headers={"Authorization": f"Bearer {token}"}
         )
     assert served.content == seeded_file.read_bytes()
+
+
+@needs_gdal
+def test_low_zoom_tiles_leave_out_features_smaller_than_a_pixel(
+    client: TestClient, demo_paths: PathSettings, tmp_path: Path
+) -> None:
+    z = 11
+    x, y = _tile_of(*LAUF_CENTRE, z)
+    tile = tmp_path / "low.pbf"
+    tile.write_bytes(client.get(f"/api/twins/lauf/mvt/buildings/{z}/{x}/{y}.pbf").content)
+    shown = len(_tile_ids(tile, z, x, y))
+    pixel = 360.0 / 2**z / 256
+    west, south, east, north = features.tile_bounds_wgs84(z, x, y)
+    envelope = f"ST_MakeEnvelope({west}, {south}, {east}, {north})"
+    total = _store_count(
+        demo_paths, "lauf", f"SELECT count(*) FROM buildings WHERE ST_Intersects(geom_wgs84, {envelope})"
+    )
+    large = _store_count(
+        demo_paths,
+        "lauf",
+        f"SELECT count(*) FROM buildings WHERE ST_Intersects(geom_wgs84, {envelope}) AND "
+        f"(ST_XMax(geom_wgs84) - ST_XMin(geom_wgs84) >= {pixel} "
+        f"OR ST_YMax(geom_wgs84) - ST_YMin(geom_wgs84) >= {pixel * math.cos(math.radians((south + north) / 2))})",
+    )
+    assert 0 < large < total / 2  # most houses are smaller than a pixel at zoom 11
+    assert shown == large
