@@ -190,11 +190,11 @@ export class LayerUpload {
     } finally {
       this.setBusy(false);
     }
-    this.host.probe.upload.uploads += 1;
     this.dom.form.reset();
     await this.host.reload();
     this.dom.status.textContent = t("uploadDone", { title: entry.title, report: entry.report ?? "" });
     this.host.focusLayer(entry.id);
+    this.host.probe.upload.uploads += 1; // counted once the result is on screen: tests wait on it
   }
 
   setBusy(busy) {
