@@ -236,6 +236,14 @@ def _assert_side_by_side(pg: Page, ground: float, results: dict[str, Any]) -> No
     # The orange quarter stands on the scenario's side; the baseline's side shows the field as it is.
     assert right_rgb[0] > right_rgb[1] > right_rgb[2], right_rgb
     assert right_rgb[0] - right_rgb[2] > left_rgb[0] - left_rgb[2] + 30, (left_rgb, right_rgb)
+    # Side by side, both maps fly together to an area picked in the list.
+    before = pg.evaluate("window.__twin3d.views()")
+    pg.locator("#area-list button[data-area]").first.click()
+    pg.wait_for_function(
+        f"(() => {{ const v = window.__twin3d.views(); return Math.abs(v[0][2] - {before[0][2]}) > 0.01 "
+        "&& v.every(w => Math.abs(w[0] - v[0][0]) < 1e-9 && Math.abs(w[2] - v[0][2]) < 1e-9); })()",
+        timeout=10_000,
+    )
     pg.locator("#scenario-mode").get_by_text("Szenario", exact=True).click()
     pg.wait_for_function("window.__twin3d.compare === false")
     assert len(pg.evaluate("window.__twin3d.viewports()")) == 1

@@ -40,6 +40,8 @@ const probe = (globalThis.__twin3d = {
   pickLayer: (x, y) => deckgl.pickObject({ x, y, radius: 2 })?.layer?.id ?? null,
   // The ids of the map views on screen: one, or "baseline" and "scenario" side by side.
   viewports: () => deckgl.getViewports().map((v) => v.id),
+  // Where each map view looks: [longitude, latitude, zoom] per view.
+  views: () => deckgl.getViewports().map((v) => [v.longitude, v.latitude, v.zoom]),
 });
 
 const state = {
@@ -150,10 +152,7 @@ const places = new PlacesPanel({
     const container = document.getElementById("deck-container");
     return viewBounds(state.viewState, container.clientWidth, container.clientHeight, state.twin);
   },
-  flyTo: (longitude, latitude, zoom) =>
-    deckgl.setProps({
-      initialViewState: { ...state.viewState, longitude, latitude, zoom, transitionDuration: 800, transitionInterpolator: new FlyToInterpolator() },
-    }),
+  flyTo: (longitude, latitude, zoom) => flyTo({ ...state.viewState, longitude, latitude, zoom }),
   setPanLock: (locked) => {
     panLocked = locked;
     deckgl.setProps({ controller: { ...CONTROLLER, doubleClickZoom: !drawingMode, dragPan: !locked } });
@@ -451,8 +450,15 @@ function selectArea(feature) {
   const lons = coords.map((p) => p[0]);
   const lats = coords.map((p) => p[1]);
   const view = fitView(state.twin, [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)]);
-  deckgl.setProps({ initialViewState: { ...view, transitionDuration: 800, transitionInterpolator: new FlyToInterpolator() } });
+  flyTo(view);
   render();
+}
+
+// Fly to a view. Side by side the view state is controlled (both maps share it), so the flight goes through
+// `viewState`; deck.gl then reports each step to onViewStateChange, which passes it on.
+function flyTo(view) {
+  const flight = { ...view, transitionDuration: 800, transitionInterpolator: new FlyToInterpolator() };
+  deckgl.setProps(state.compare ? { viewState: flight } : { initialViewState: flight });
 }
 
 function toggleList(twin) {
