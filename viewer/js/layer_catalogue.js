@@ -82,11 +82,20 @@ export class LayerCatalogue {
     await this.reload();
   }
 
-  async reload() {
+  // Only the newest reload is applied: an older answer arriving late (sign-in, upload and delete each reload)
+  // would put a stale catalogue on screen. A superseded call resolves when the newest one is on screen.
+  reload() {
+    this.reloads = (this.reloads ?? 0) + 1;
+    this.latestReload = this.loadCatalogue(this.reloads);
+    return this.latestReload;
+  }
+
+  async loadCatalogue(generation) {
     const twin = this.twin;
     if (!twin) return;
     const [entries, admin] = await Promise.all([api.catalogue(twin.name), isAdminIn(twin.name)]);
     if (this.twin !== twin) return; // another twin was chosen meanwhile
+    if (generation !== this.reloads) return this.latestReload;
     this.entries = entries;
     this.upload.setAdmin(admin);
     for (const id of [...this.on.keys()]) if (!entries.some((e) => e.id === id)) this.on.delete(id);

@@ -249,9 +249,9 @@ export class LayerUpload {
       return;
     }
     this.confirming = null;
-    this.host.probe.upload.deleted += 1;
     await this.host.reload();
     this.dom.status.textContent = t("layerDeleted", { title: entry.title });
     this.dom.file.focus();
+    this.host.probe.upload.deleted += 1; // counted once the refreshed catalogue is on screen: tests wait on it
   }
 }
