@@ -157,7 +157,9 @@ def mvt_p95(paths: PathSettings, extent: tuple[float, float, float, float], clie
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(ServerSettings(), paths), port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(ServerSettings(), paths), port=port, log_level="warning", proxy_headers=False)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

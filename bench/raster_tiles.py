@@ -114,7 +114,9 @@ def serving(paths: PathSettings) -> Iterator[int]:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     server = uvicorn.Server(
-        uvicorn.Config(create_app(ServerSettings(port=port), paths), port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(ServerSettings(port=port), paths), port=port, log_level="warning", proxy_headers=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

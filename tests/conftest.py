@@ -60,7 +60,8 @@ def free_port() -> int:
 @contextmanager
 def serving(app: FastAPI, port: int) -> Iterator[str]:
     """Run ``app`` with uvicorn on 127.0.0.1:``port`` in a thread; yields the base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -12,12 +12,14 @@ from typing import Any
 
 import click
 import duckdb
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from twin3d import __version__
 from twin3d.cli_layers import layers
 from twin3d.cli_users import users
+from twin3d.cli_workshops import workshops
 from twin3d.errors import ConfigError, NotFoundError, Twin3dError
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings, ServerSettings
@@ -130,9 +132,16 @@ def _serve(host: str, port: int, on_ready: Callable[[str], None] | None = None) 
 
     from twin3d.server.app import create_app  # noqa: PLC0415
 
-    server_settings = ServerSettings(host=host, port=port)
+    try:
+        server_settings = ServerSettings(host=host, port=port)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "TWIN3D_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise ConfigError(f"invalid setting {name}: {first['msg']}", hint="see the README's settings") from exc
     app = create_app(server_settings, PathSettings())
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    # The client address is the socket peer unless TWIN3D_TRUSTED_PROXIES names the peer (twin3d.server.proxies);
+    # uvicorn's own proxy handling would believe X-Forwarded-For from 127.0.0.1.
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
     server = uvicorn.Server(config)
     if on_ready is not None:
         on_ready(f"http://{host}:{port}/")
@@ -269,6 +278,7 @@ def list_twins() -> None:
 
 main.add_command(layers)
 main.add_command(users)
+main.add_command(workshops)
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ the record, and a hint that says how to fix it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -18,6 +19,9 @@ class Twin3dError(Exception):
         file: the input or output file concerned, if any.
         record: the record inside the file (feature index, id, row number), if any.
         hint: how to fix it.
+        localized: the message for a citizen in each language of the viewer (``{"de": ..., "en": ...}``), for
+            refusals a citizen can meet (:mod:`twin3d.participation.refusals`); the server sends it as ``message``.
+        reason: a short stable key of the refusal (``workshop_full``), for clients that act on it.
     """
 
     exit_code = 1
@@ -29,12 +33,16 @@ class Twin3dError(Exception):
         file: str | Path | None = None,
         record: str | int | None = None,
         hint: str | None = None,
+        localized: Mapping[str, str] | None = None,
+        reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.file = str(file) if file is not None else None
         self.record = record
         self.hint = hint
+        self.localized = dict(localized) if localized is not None else None
+        self.reason = reason
 
     def one_line(self) -> str:
         """The error as one line: ``file: record: message (hint)``."""
@@ -93,6 +101,18 @@ class ForbiddenError(Twin3dError):
     exit_code = 6
 
 
+class ConflictError(Twin3dError):
+    """The request is valid but the state does not allow it now (a workshop whose quota is used up)."""
+
+    exit_code = 8
+
+
+class GoneError(Twin3dError):
+    """What was asked for existed but is over (an expired workshop code)."""
+
+    exit_code = 8
+
+
 class RateLimitError(Twin3dError):
     """Too many requests from one address or participant; ``retry_after`` says when to try again.
 
@@ -100,10 +120,20 @@ class RateLimitError(Twin3dError):
         message: what was limited.
         retry_after: seconds until the next request can succeed.
         hint: how to go on.
+        localized: the message per language (see :class:`Twin3dError`).
+        reason: a short stable key of the refusal.
     """
 
     exit_code = 7
 
-    def __init__(self, message: str, *, retry_after: float, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        hint: str | None = None,
+        localized: Mapping[str, str] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, localized=localized, reason=reason)
         self.retry_after = retry_after

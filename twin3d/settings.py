@@ -5,10 +5,14 @@ Nothing here is built at import time: the CLI and the tests construct the settin
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class PathSettings(BaseSettings):
@@ -54,6 +58,11 @@ class PathSettings(BaseSettings):
         """The users with their roles and hashed bearer tokens (``twin3d users add``); no raw token is kept."""
         return self.store_dir / "users.json"
 
+    @property
+    def workshops_file(self) -> Path:
+        """The workshop codes (``twin3d workshops add``), hashed; a file so the CLI can add one while a server runs."""
+        return self.store_dir / "workshops.json"
+
     def participation_key_file(self, twin: str) -> Path:
         """The secret that keys the hashes of client addresses for ``twin`` (created on first use, kept after)."""
         return self.store_dir / f"{twin}.participation-key"
@@ -74,6 +83,24 @@ class ServerSettings(BaseSettings):
     building_pick_tolerance_m: float = Field(
         default=1.5, gt=0, le=50, description="how far a clicked point may lie outside a footprint"
     )
+    trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = Field(
+        default=(),
+        description="reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client; "
+        "default none: the socket peer is the client",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        """``"127.0.0.1, 10.0.0.0/8"`` -> networks; a bad entry is refused with its text."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            try:
+                return tuple(ipaddress.ip_network(str(v).strip(), strict=False) for v in value)
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or CIDR: {exc}") from exc
+        return value
 
 
 class ParticipationSettings(BaseSettings):
@@ -99,6 +126,30 @@ class ParticipationSettings(BaseSettings):
         default=5, ge=1, description="votes on one place from one address per day, whatever the tokens"
     )
     cluster_above: int = Field(default=400, ge=1, le=5000, description="a view with more pins gets H3 clusters")
+    workshop_code_attempts_per_hour: float = Field(
+        default=30, gt=0, description="wrong workshop codes per address (against guessing); then every code waits"
+    )
+    workshop_code_attempts_burst: int = Field(default=10, ge=1)
+    workshop_max_quota: int = Field(default=500, ge=1, le=100_000, description="most participants of one workshop")
+
+
+class ScenarioSettings(BaseSettings):
+    """Abuse protection of scenario submissions (``TWIN3D_SCENARIO_*``): body size and rate limits.
+
+    The public is limited per keyed hash of the client address and, when it sends one, per participant token; the
+    council and the administration per user, with a much larger allowance. Only new scenarios count: posting one
+    that is stored already finds it and costs nothing.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TWIN3D_SCENARIO_", extra="ignore")
+
+    max_body_bytes: int = Field(
+        default=524_288, ge=16_384, le=16_777_216, description="larger scenario bodies get 413 (drawn polygons fit)"
+    )
+    per_hour: float = Field(default=10, gt=0, description="new public scenarios per address and per token")
+    burst: int = Field(default=10, ge=1)
+    council_per_hour: float = Field(default=600, gt=0, description="new scenarios per council or admin user")
+    council_burst: int = Field(default=200, ge=1)
 
 
 class LayerSettings(BaseSettings):

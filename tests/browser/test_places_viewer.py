@@ -135,7 +135,7 @@ def _pin_on_the_school(pg: Page, lauf: dict[str, Any], school: dict[str, Any]) -
     """Start placing and click the school's roof: the pin sits on the building, above its ground."""
     _expand_places(pg)
     pg.get_by_role("button", name="Ort markieren").click()
-    assert pg.evaluate("window.__twin3d.places.placing")
+    pg.wait_for_function("window.__twin3d.places.placing")  # once the participant token is there
     roof = school["ground_height"] + lauf["geoid_undulation"] + school["height"]
     x, y = pg.evaluate(f"window.__twin3d.project({school['lon']}, {school['lat']}, {roof})")[:2]
     box = pg.locator("#deck-container").bounding_box()
@@ -379,7 +379,7 @@ def test_keyboard_only_pin_at_the_map_centre_and_submit(
     assert pg.locator("#places-toggle").get_attribute("aria-expanded") == "true"
     _tab_to(pg, "#place-start")
     pg.keyboard.press("Enter")
-    assert pg.evaluate("window.__twin3d.places.placing")
+    pg.wait_for_function("window.__twin3d.places.placing")  # once the participant token is there
     assert pg.evaluate("document.activeElement.id") == "place-centre"
     _use_my_location(pg, url)
     _pin_at_the_map_centre(pg)
@@ -445,10 +445,12 @@ def test_clusters_in_a_busy_view_and_the_lens(
     built: dict[str, BuildReport],
     request: pytest.FixtureRequest,
 ) -> None:
-    settings = ParticipationSettings(cluster_above=3, posts_burst=200, participant_posts_burst=200)
+    settings = ParticipationSettings(
+        cluster_above=3, posts_burst=200, participant_posts_burst=200, participants_burst=20
+    )
     with _server(tmp_path / "var", demo_paths, settings) as url:
-        citizen = _participant(url)
-        for i in range(6):
+        for i in range(6):  # six participants: the lens counts people, not places
+            citizen = _participant(url)
             body = {
                 "kind": "happy" if i % 2 else "improvable",
                 "category": "other",

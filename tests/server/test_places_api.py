@@ -349,10 +349,13 @@ def test_exports_hold_public_places(twin: Twin) -> None:
 
 def test_the_lens_is_coarser_for_the_public(twin: Twin) -> None:
     me = twin.participant()
-    for _ in range(6):
-        twin.post_place(me)  # school families, in one cell
+    for _ in range(3):
+        twin.post_place(me)  # one participant with three places counts once
+    for _ in range(5):
+        twin.post_place(twin.participant())  # school families, in one cell
     lens = twin.client.get(f"{API}/lens").json()
     assert lens["resolution"] == 8
+    assert lens["counted"] == "participants"
     groups = {g["id"]: g for g in lens["groups"]}
     assert groups["school_families"]["contributions"] == 6
     assert groups["school_families"]["contribution_share"] == 1.0

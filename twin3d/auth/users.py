@@ -14,21 +14,17 @@ File layout (``var/users.json``)::
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
 import secrets
-import tempfile
-import threading
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from twin3d.errors import ConfigError, InputError, NotFoundError
+from twin3d.jsonfile import Watched, locked, write_atomic
 
 Role = Literal["public", "council", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -91,8 +87,7 @@ def read_users(path: Path) -> list[User]:
 
 
 def _write(path: Path, users: list[User]) -> None:
-    """Replace the file atomically; ``mkstemp`` makes it readable only by its owner (it holds token hashes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Replace the file atomically, readable only by its owner (it holds token hashes)."""
     entries: list[dict[str, Any]] = []
     for user in users:
         entry = asdict(user)
@@ -101,35 +96,7 @@ def _write(path: Path, users: list[User]) -> None:
         else:
             entry["twins"] = list(user.twins)
         entries.append(entry)
-    fd, tmp = tempfile.mkstemp(prefix=".users-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"users": entries}, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)  # noqa: PTH108
-        raise
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Serialise read-modify-write of the file between processes (two ``users add`` at once)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl  # noqa: PLC0415  (POSIX only; elsewhere the atomic replace still keeps the file whole)
-    except ImportError:  # pragma: no cover
-        yield
-        return
-    with open(path.with_name(path.name + ".lock"), "a") as lock:  # noqa: PTH123
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    write_atomic(path, {"users": entries})
 
 
 def add_user(path: Path, name: str, role: str, twins: list[str] | None = None) -> tuple[User, str]:
@@ -152,7 +119,7 @@ def add_user(path: Path, name: str, role: str, twins: list[str] | None = None) -
     if role not in ROLES:
         raise InputError(f"unknown role {role!r}", record="role", hint=f"one of {', '.join(ROLES)}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with _locked(path):
+    with locked(path):
         users = read_users(path)
         if any(u.name == name for u in users):
             raise InputError(f"a user named {name!r} exists", record="name", hint="remove it first, or pick a name")
@@ -173,7 +140,7 @@ def remove_user(path: Path, name: str) -> User:
     Raises:
         NotFoundError: there is no such user.
     """
-    with _locked(path):
+    with locked(path):
         users = read_users(path)
         found = next((u for u in users if u.name == name), None)
         if found is None:
@@ -191,24 +158,8 @@ class UserRegistry:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._stamp: tuple[int, int, int] | None = None
-        self._by_hash: dict[str, User] = {}
-        self._lock = threading.Lock()
-
-    def _fresh(self) -> dict[str, User]:
-        try:
-            st = self.path.stat()
-            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
-        except FileNotFoundError:
-            stamp = None
-        if stamp != self._stamp:
-            with self._lock:
-                if stamp != self._stamp:
-                    users = read_users(self.path) if stamp is not None else []
-                    self._by_hash = {u.token_sha256: u for u in users}
-                    self._stamp = stamp
-        return self._by_hash
+        self._watched = Watched(path, lambda found: {u.token_sha256: u for u in (read_users(found) if found else [])})
 
     def lookup(self, token: str) -> User | None:
         """The user holding ``token``, or None."""
-        return self._fresh().get(hash_token(token))
+        return self._watched.get().get(hash_token(token))

@@ -1,9 +1,9 @@
 """Exports of the public places: GeoJSON, CSV, and rows for other publishers (OGC API Features).
 
 Only public fields of public places (``visible`` and ``answered``) leave here: no participant or address hash, no
-self-description, no internal remark, no hidden or unmoderated place. Texts stay plain text; in CSV, a cell that
-begins with ``= + - @``, a tab or a carriage return gets a leading apostrophe, so that spreadsheet programs do not
-run it as a formula (CSV injection).
+self-description, no internal remark, no hidden or unmoderated place. Texts stay plain text; CSV is written by
+:func:`twin3d.csvsafe.write_csv`, so that no spreadsheet program runs a cell as a formula, whether it splits the
+file on ``,`` or on ``;`` (CSV injection).
 
 Example:
     >>> rows = public_places(live_stores, "lauf", bbox=(11.27, 49.50, 11.29, 49.52))  # doctest: +SKIP
@@ -11,12 +11,11 @@ Example:
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
+from twin3d.csvsafe import write_csv
 from twin3d.participation.moderation import PUBLIC_STATUSES
 from twin3d.store.live import LiveStore, LiveStores
 
@@ -57,9 +56,6 @@ _PUBLIC_ROWS = """
     ORDER BY p.place_id
     LIMIT $limit OFFSET $offset
 """
-
-# The spreadsheet formula guard, in SQL so that it runs over the whole column at once.
-_CSV_SAFE = "CASE WHEN regexp_matches({0}, '^[=+\\-@\\t\\r]') THEN '''' || {0} ELSE {0} END AS {0}"
 
 
 def _params(bbox: tuple[float, float, float, float] | None, limit: int | None, offset: int) -> dict[str, Any]:
@@ -130,13 +126,5 @@ def geojson(store: LiveStore | None, bbox: tuple[float, float, float, float] | N
 
 def csv(store: LiveStore | None, bbox: tuple[float, float, float, float] | None = None) -> bytes:
     """The public places as CSV (UTF-8, header row, :data:`PUBLIC_FIELDS`), guarded against formulas."""
-    if store is None:
-        return (",".join(PUBLIC_FIELDS) + "\n").encode()
-    columns = ", ".join(
-        _CSV_SAFE.format(name) if name in ("title", "text", "answer", "category", "building_id") else name
-        for name in PUBLIC_FIELDS
-    )
-    table = store.read_arrow(f"SELECT {columns} FROM ({_PUBLIC_ROWS})", _params(bbox, None, 0))
-    out = io.BytesIO()
-    pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
-    return out.getvalue()
+    rows = store.read(_PUBLIC_ROWS, _params(bbox, None, 0)) if store is not None else []
+    return write_csv(PUBLIC_FIELDS, rows).encode()

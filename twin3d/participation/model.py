@@ -159,3 +159,26 @@ class RemarkIn(_Strict):
     """An internal remark of the administration on a place."""
 
     text: Text = Field(min_length=1, max_length=TEXT_MAX)
+
+
+class ParticipantIn(_Strict):
+    """What a new participant may send: the workshop code it was given, if any (case, blanks, dashes do not matter)."""
+
+    workshop_code: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9\s\-_]+$")
+
+
+class WorkshopIn(_Strict):
+    """A workshop code to issue: for whom (label), how many (quota), until when (hours from now, or a time)."""
+
+    label: Line = Field(min_length=1, max_length=80, description="a name participants recognise; shown to them")
+    quota: int = Field(ge=1, le=100_000, description="the most participants who may join with the code")
+    hours: float | None = Field(default=None, gt=0, le=24 * 90, description="valid for this long from now")
+    expires_at: str | None = Field(
+        default=None, max_length=40, description="or valid until this ISO time (UTC if it names no offset)"
+    )
+
+    @model_validator(mode="after")
+    def _one_expiry(self) -> WorkshopIn:
+        if (self.hours is None) == (self.expires_at is None):
+            raise ValueError("give either hours or expires_at")
+        return self

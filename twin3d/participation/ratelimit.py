@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from twin3d.errors import ConfigError, RateLimitError
+from twin3d.participation.refusals import Limit, limited
 
 SECRET_BYTES = 32
 
@@ -75,19 +76,32 @@ class RateLimiter:
             self._buckets[key] = (tokens - 1.0, now, rate)
             return 0.0
 
-    def check(self, key: Hashable, rate: Rate, what: str) -> None:
+    def wait(self, key: Hashable, rate: Rate) -> float:
+        """Seconds until ``key`` has a token (0.0: one is there), without taking it."""
+        now = self._clock()
+        with self._lock:
+            tokens, last, _ = self._buckets.get(key, (float(rate.burst), now, rate))
+        tokens = min(float(rate.burst), tokens + (now - last) * rate.per_second)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / rate.per_second
+
+    def check(self, key: Hashable, rate: Rate, what: str, limit: Limit | None = None) -> None:
         """Take one token for ``key`` or raise.
+
+        Args:
+            key: whose bucket.
+            rate: its size and refill.
+            what: the English name of what is limited.
+            limit: the refusal a citizen reads (:mod:`twin3d.participation.refusals`), in German and English.
 
         Raises:
             RateLimitError: no token left; ``retry_after`` says when there will be one.
         """
         wait = self.take(key, rate)
         if wait > 0:
-            raise RateLimitError(
-                f"too many {what}; please wait a moment",
-                retry_after=wait,
-                hint=f"at most {rate.burst} at once and {rate.per_minute:g} per minute",
-            )
+            hint = f"at most {rate.burst} at once and {rate.per_minute:g} per minute"
+            if limit is not None:
+                raise limited(limit, wait, what=what, hint=hint)
+            raise RateLimitError(f"too many {what}; please wait a moment", retry_after=wait, hint=hint)
 
     def _prune(self, now: float) -> None:
         full = [

@@ -1,16 +1,21 @@
 """Citizens' places as the server offers them: checks, limits and roles around :mod:`twin3d.participation.store`.
 
-One :class:`Participation` lives per app. It knows each twin's ``[participation]`` settings, hashes client
-addresses, keeps the rate limits, and decides what each role may see. The rules against abuse, in full:
+One :class:`Participation` lives per app. It knows each twin's ``[participation]`` settings, asks its
+:class:`twin3d.participation.guard.Guard` for address hashes and rate limits, and decides what each role may see.
+The rules against abuse, in full:
 
 - Writing needs an anonymous participant token (``POST .../participants``), sent as ``X-Participant-Token``; only
   its SHA-256 is stored. Tokens are limited per address (``participants_per_hour``), so clearing cookies does not
-  give anyone an endless supply.
+  give anyone an endless supply; a workshop code (:mod:`twin3d.participation.workshops`) gives tokens up to its
+  quota instead, for a room of people behind one router.
 - Places, comments and reports are limited per address (``posts_per_minute``) and per token
-  (``participant_posts_per_minute``); votes per address (``votes_per_minute``).
+  (``participant_posts_per_minute``); votes per address and per token (``votes_per_minute``). Participants of an
+  open workshop are limited per token and per workshop instead of per address (:mod:`twin3d.participation.guard`).
 - Votes: one per token and place (voting again replaces the value), and at most ``votes_per_place_per_address``
-  tokens may vote on one place from one address per day. The address is its keyed, daily hash.
+  tokens may vote on one place from one address per day (workshop participants aside). The address is its keyed,
+  daily hash.
 - A filled-in honeypot field (``website``) is refused with a 422 that does not say which field tripped it.
+- Refusals a citizen can meet carry a German and English message (:mod:`twin3d.participation.refusals`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from twin3d.errors import AuthError, ConfigError, ForbiddenError, InputError, No
 from twin3d.participation import export, moderation, review
 from twin3d.participation import store as sql
 from twin3d.participation.buildings import BuildingIndex
+from twin3d.participation.guard import Action, Guard
 from twin3d.participation.lens import Persona, representation
 from twin3d.participation.model import (
     AGE_BANDS,
@@ -45,9 +51,10 @@ from twin3d.participation.model import (
     PlaceIn,
     ReportIn,
 )
-from twin3d.participation.ratelimit import AddressHasher, Rate, RateLimiter, load_or_create_secret, token_hash
+from twin3d.participation.ratelimit import token_hash
+from twin3d.participation.refusals import workshop_full
+from twin3d.participation.workshops import Workshop, read_workshops
 from twin3d.pipeline.config import ParticipationSection
-from twin3d.settings import ParticipationSettings
 from twin3d.store.live import LiveStore, LiveStores
 
 PARTICIPANT_HEADER = "X-Participant-Token"
@@ -126,35 +133,18 @@ class Participation:
         live: the live stores (shared with scenarios).
         pipelines_dir: where ``<twin>.toml`` holds each twin's ``[participation]`` table.
         key_file: the secret file for address hashes of a twin.
-        settings: body and rate limits.
-        limiter: the rate limiter (tests pass one with a fake clock).
+        guard: address hashes, rate limits and workshop codes (shared with scenario submissions).
     """
 
-    def __init__(
-        self,
-        live: LiveStores,
-        pipelines_dir: Path,
-        key_file: Callable[[str], Path],
-        settings: ParticipationSettings,
-        limiter: RateLimiter | None = None,
-    ) -> None:
+    def __init__(self, live: LiveStores, pipelines_dir: Path, guard: Guard) -> None:
         self.live = live
         self.pipelines_dir = pipelines_dir
-        self.key_file = key_file
-        self.settings = settings
-        self.limiter = limiter or RateLimiter()
+        self.guard = guard
+        self.settings = guard.settings
         self._configs: dict[str, ParticipationSection] = {}
-        self._hashers: dict[str, AddressHasher] = {}
         self._buildings: dict[str, BuildingIndex] = {}
-        self._known: dict[str, set[str]] = {}
+        self._known: dict[str, dict[str, str | None]] = {}  # twin -> participant -> workshop id (or None)
         self._lock = threading.Lock()
-        s = settings
-        self.rates = {
-            "post": Rate(s.posts_per_minute, s.posts_burst),
-            "participant_post": Rate(s.participant_posts_per_minute, s.participant_posts_burst),
-            "vote": Rate(s.votes_per_minute, s.votes_burst),
-            "participant": Rate(s.participants_per_hour / 60.0, s.participants_burst),
-        }
 
     def config(self, twin: str) -> ParticipationSection:
         """The twin's ``[participation]`` settings (read once)."""
@@ -179,55 +169,77 @@ class Participation:
 
     def address(self, twin: str, client: str) -> str:
         """The keyed daily hash of a client address for ``twin``."""
-        with self._lock:
-            if twin not in self._hashers:
-                self._hashers[twin] = AddressHasher(load_or_create_secret(self.key_file(twin)))
-            hasher = self._hashers[twin]
-        return hasher(client)
-
-    def _limit(self, twin: str, action: str, who: str, what: str) -> None:
-        self.limiter.check((twin, action, who), self.rates[action], what)
+        return self.guard.address(twin, client)
 
     def _store(self, twin: str, *, create: bool) -> LiveStore | None:
         return self.live.get(twin, create=create)
 
-    def _writer(self, twin: str, caller: Caller, action: str, what: str) -> tuple[LiveStore, sql.Author]:
-        """Limits and identity of a write: the live store and the author (participant and address hashes)."""
+    def _member(self, twin: str, participant: str) -> tuple[bool, str | None]:
+        """Whether the participant is known, and its workshop; remembered, since neither ever changes."""
+        known = self._known.get(twin, {})
+        if participant in known:
+            return True, known[participant]
+        store = self._store(twin, create=False)
+        found, workshop = sql.participant_workshop(store, participant) if store is not None else (False, None)
+        if found:
+            self._remember(twin, participant, workshop)
+        return found, workshop
+
+    def _remember(self, twin: str, participant: str, workshop: str | None) -> None:
+        with self._lock:
+            known = self._known.setdefault(twin, {})
+            if len(known) >= MAX_KNOWN:
+                known.clear()
+            known[participant] = workshop
+
+    def _writer(self, twin: str, caller: Caller, action: Action) -> tuple[LiveStore, sql.Author, Workshop | None]:
+        """Limits and identity of a write: the live store, the author (participant and address hashes), and the
+        open workshop the participant joined, if any."""
         ip_hash = self.address(twin, caller.client)
-        self._limit(twin, action, ip_hash, what)
-        if not caller.token:
+        participant = token_hash(caller.token) if caller.token else None
+        known, workshop_id = self._member(twin, participant) if participant else (False, None)
+        workshop = self.guard.open_workshop(workshop_id)
+        self.guard.write(twin, action, ip_hash, participant if known else None, workshop)
+        if participant is None:
             raise AuthError(
                 "a participant token is needed to take part",
                 record=PARTICIPANT_HEADER,
                 hint=f"POST /api/twins/{twin}/participants and send the token as {PARTICIPANT_HEADER}",
             )
-        participant = token_hash(caller.token)
-        if action == "post":
-            self._limit(twin, "participant_post", participant, what)
         store = self._store(twin, create=True)
         assert store is not None
-        return store, sql.Author(participant, ip_hash, known=participant in self._known.get(twin, ()))
+        return store, sql.Author(participant, ip_hash, known=known), workshop
 
-    def _seen(self, twin: str, author: sql.Author) -> None:
-        """Remember a participant whose write succeeded: later writes skip the token query."""
-        if not author.known:
-            with self._lock:
-                known = self._known.setdefault(twin, set())
-                if len(known) >= MAX_KNOWN:
-                    known.clear()
-                known.add(author.participant)
+    def new_participant(self, twin: str, client: str, workshop_code: str | None = None) -> tuple[str, Workshop | None]:
+        """A new anonymous participant token (shown once; only its hash is stored), and the workshop it joined.
 
-    def new_participant(self, twin: str, client: str) -> str:
-        """A new anonymous participant token (shown once; only its hash is stored)."""
+        Raises:
+            RateLimitError: too many new tokens, or wrong codes, from this address.
+            InputError: an unknown workshop code.
+            GoneError: an expired workshop code.
+            ConflictError: the workshop's quota is used up.
+        """
         ip_hash = self.address(twin, client)
-        self._limit(twin, "participant", ip_hash, "new participant tokens")
+        workshop = self.guard.new_participant(twin, ip_hash, workshop_code)
         token = secrets.token_urlsafe(24)
         store = self._store(twin, create=True)
         assert store is not None
         participant = token_hash(token)
-        sql.add_participant(store, participant, ip_hash)
-        self._seen(twin, sql.Author(participant, ip_hash))
-        return token
+        if workshop is None:
+            sql.add_participant(store, participant, ip_hash)
+        elif not sql.add_participant(store, participant, ip_hash, workshop=workshop.workshop_id, quota=workshop.quota):
+            raise workshop_full(workshop.label, workshop.quota)
+        self._remember(twin, participant, workshop.workshop_id if workshop else None)
+        return token, workshop
+
+    def workshops(self, twin: str) -> list[dict[str, Any]]:
+        """The twin's workshops for the administration, each with how many have joined (never a code)."""
+        store = self._store(twin, create=False)
+        joined = sql.workshop_counts(store) if store is not None else {}
+        return [
+            {**w.public(), "joined": joined.get(w.workshop_id, 0), "expired": w.expired()}
+            for w in read_workshops(self.guard.workshops.path, twin)
+        ]
 
     def _check_location(self, twin: TwinRef, place: PlaceIn) -> float | None:
         """Inside the twin, and on an existing building when one is named; returns the pin's height."""
@@ -248,7 +260,7 @@ class Participation:
 
     def submit_place(self, twin: TwinRef, place: PlaceIn, caller: Caller) -> dict[str, Any]:
         """Check and store a new place; returns its public payload (status ``new`` under pre-moderation)."""
-        store, author = self._writer(twin.name, caller, "post", "posts")
+        store, author, _ = self._writer(twin.name, caller, "post")
         check_honeypot(place.website)
         cfg = self.config(twin.name)
         if place.category not in {c.id for c in cfg.categories}:
@@ -260,11 +272,9 @@ class Participation:
         height = self._check_location(twin, place)
         lat, lon = np.array([place.location.lat]), np.array([place.location.lon])
         cell = int(np.asarray(coordinates_to_cells(lat, lon, 10))[0])
-        stored = sql.add_place(
+        return sql.add_place(
             store, place, author, status=moderation.initial_status(cfg.moderation), h3_10=cell, height=height
         )
-        self._seen(twin.name, author)
-        return stored
 
     def list_places(self, twin: str, role: str, query: sql.PlaceQuery) -> str:
         """The places of a view as JSON (pins or clusters); the council and the administration get status counts.
@@ -302,23 +312,21 @@ class Participation:
 
     def vote(self, twin: str, place_id: int, value: int, caller: Caller) -> dict[str, Any]:
         """Vote on a place (see the module docstring for the rules)."""
-        store, author = self._writer(twin, caller, "vote", "votes")
-        result = sql.vote(
+        store, author, workshop = self._writer(twin, caller, "vote")
+        return sql.vote(
             store,
             place_id,
             value,
             author,
             statuses=moderation.place_statuses(caller.role),
-            per_address=self.settings.votes_per_place_per_address,
+            per_address=None if workshop is not None else self.settings.votes_per_place_per_address,
         )
-        self._seen(twin, author)
-        return result
 
     def comment(self, twin: str, place_id: int, comment: CommentIn, caller: Caller) -> dict[str, Any]:
         """Comment on a place, or reply to a comment (one level)."""
-        store, author = self._writer(twin, caller, "post", "posts")
+        store, author, _ = self._writer(twin, caller, "post")
         check_honeypot(comment.website)
-        result = sql.add_comment(
+        return sql.add_comment(
             store,
             place_id,
             comment,
@@ -326,8 +334,6 @@ class Participation:
             status=moderation.initial_status(self.config(twin).moderation),
             statuses=moderation.place_statuses(caller.role),
         )
-        self._seen(twin, author)
-        return result
 
     def comments(self, twin: str, place_id: int, role: str) -> list[dict[str, Any]]:
         """A place's comments with their replies, as ``role`` may see them."""
@@ -338,8 +344,8 @@ class Participation:
 
     def report(self, twin: str, place_id: int, report: ReportIn, caller: Caller) -> dict[str, Any]:
         """Report a place or comment; enough open reports hide it."""
-        store, author = self._writer(twin, caller, "post", "posts")
-        result = sql.add_report(
+        store, author, _ = self._writer(twin, caller, "post")
+        return sql.add_report(
             store,
             place_id,
             report,
@@ -347,8 +353,6 @@ class Participation:
             statuses=moderation.place_statuses(caller.role),
             threshold=self.config(twin).auto_hide_reports,
         )
-        self._seen(twin, author)
-        return result
 
     def moderate(
         self, twin: str, place_id: int, decision: ModerationIn, moderator: str, comment_id: int | None = None
@@ -407,13 +411,17 @@ class Participation:
         ).to_arrow_table()
         store = self._store(twin.name, create=False)
         places = (
-            store.read_arrow("SELECT h3_10, age_band, household FROM places WHERE status <> 'hidden'")
+            store.read_arrow(
+                "SELECT h3_10, age_band, household, participant FROM places WHERE status <> 'hidden' "
+                "ORDER BY created_at, place_id"
+            )
             if store is not None
             else pa.table(
                 {
                     "h3_10": pa.array([], pa.uint64()),
                     "age_band": pa.array([], pa.string()),
                     "household": pa.array([], pa.string()),
+                    "participant": pa.array([], pa.string()),
                 }
             )
         )

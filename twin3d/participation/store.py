@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from twin3d.errors import AuthError, InputError, NotFoundError, RateLimitError
+from twin3d.errors import AuthError, InputError, NotFoundError
 from twin3d.participation import moderation
 from twin3d.participation.model import CommentIn, PlaceIn, ReportIn
 from twin3d.participation.ratelimit import seconds_to_midnight
+from twin3d.participation.refusals import limited
 from twin3d.store.live import Cursor, LiveStore, Row
 
 ISO = "'%Y-%m-%dT%H:%M:%SZ'"
@@ -205,13 +206,43 @@ def place_status(cur: Cursor, place_id: int, statuses: tuple[str, ...]) -> str:
     return str(row[0])
 
 
-def add_participant(store: LiveStore, participant: str, ip_hash: str) -> None:
-    """Register a participant by the hash of its token."""
+def add_participant(
+    store: LiveStore, participant: str, ip_hash: str, *, workshop: str | None = None, quota: int = 0
+) -> bool:
+    """Register a participant by the hash of its token; with ``workshop``, as one of its at most ``quota``.
 
-    def work(cur: Cursor) -> None:
-        cur.execute("INSERT INTO participants VALUES (?, ?, ?)", [participant, ip_hash, now_utc()])
+    Returns:
+        False when the workshop's quota is used up (nothing is written), else True.
+    """
 
-    store.write(work)
+    def work(cur: Cursor) -> bool:
+        now = now_utc()
+        if workshop is not None:
+            joined = cur.execute("SELECT count(*) FROM workshop_participants WHERE workshop = ?", [workshop]).fetchone()
+            if joined is not None and joined[0] >= quota:
+                return False
+        cur.execute("INSERT INTO participants VALUES (?, ?, ?)", [participant, ip_hash, now])
+        if workshop is not None:
+            cur.execute("INSERT INTO workshop_participants VALUES (?, ?, ?)", [participant, workshop, now])
+        return True
+
+    return store.write(work)
+
+
+def participant_workshop(store: LiveStore, participant: str) -> tuple[bool, str | None]:
+    """Whether the participant is known, and the workshop it joined (None: none)."""
+    rows = store.read(
+        "SELECT w.workshop FROM participants AS p LEFT JOIN workshop_participants AS w USING (participant) "
+        "WHERE p.participant = ?",
+        [participant],
+    )
+    return (True, rows[0]["workshop"]) if rows else (False, None)
+
+
+def workshop_counts(store: LiveStore) -> dict[str, int]:
+    """Participants per workshop id."""
+    rows = store.read("SELECT workshop, count(*) AS n FROM workshop_participants GROUP BY workshop")
+    return {str(r["workshop"]): int(r["n"]) for r in rows}
 
 
 def add_place(
@@ -336,10 +367,11 @@ def vote(
     author: Author,
     *,
     statuses: tuple[str, ...],
-    per_address: int,
+    per_address: int | None,
 ) -> dict[str, Any]:
     """Vote on a place: one vote per participant (voting again replaces it), and at most ``per_address`` votes
-    on one place from one address per day, whatever tokens it holds.
+    on one place from one address per day, whatever tokens it holds. Participants of a workshop share their room's
+    address: their votes are not counted against it, and ``per_address`` None spares a workshop participant.
 
     Returns:
         The place's vote counts and the caller's vote.
@@ -352,22 +384,20 @@ def vote(
         _require_participant(cur, author)
         place_status(cur, place_id, statuses)
         # One scan of the place's votes: this address's votes by others today (address hashes change daily, so
-        # today's hash counts today's votes), the caller's own vote, and the counts.
+        # today's hash counts today's votes; workshop participants' votes do not count), the caller's own vote,
+        # and the counts.
         others, mine, up, down = cur.execute(
             """
-            SELECT count(*) FILTER (WHERE ip_hash = $ip AND participant <> $me),
-                   max(value) FILTER (WHERE participant = $me),
-                   count(*) FILTER (WHERE value > 0), count(*) FILTER (WHERE value < 0)
-            FROM votes WHERE place_id = $place
+            SELECT count(*) FILTER (WHERE v.ip_hash = $ip AND v.participant <> $me AND w.participant IS NULL),
+                   max(v.value) FILTER (WHERE v.participant = $me),
+                   count(*) FILTER (WHERE v.value > 0), count(*) FILTER (WHERE v.value < 0)
+            FROM votes AS v LEFT JOIN workshop_participants AS w ON w.participant = v.participant
+            WHERE v.place_id = $place
             """,
             {"ip": author.ip_hash, "me": author.participant, "place": place_id},
         ).fetchone() or (0, None, 0, 0)
-        if mine is None and others >= per_address:
-            raise RateLimitError(
-                "this network has voted on this place often enough today",
-                retry_after=seconds_to_midnight(),
-                hint=f"at most {per_address} votes per place and network per day",
-            )
+        if mine is None and per_address is not None and others >= per_address:
+            raise limited("votes_per_place", seconds_to_midnight(), hint=f"at most {per_address} per network a day")
         if mine is None:
             vote_row = {
                 "place_id": place_id,

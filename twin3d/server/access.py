@@ -106,6 +106,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", _T + "/places/{place_id}/comments/{comment_id}/moderation"): ADMIN,
     ("GET", _T + "/places/{place_id}/remarks"): ADMIN,
     ("POST", _T + "/places/{place_id}/remarks"): ADMIN,
+    ("POST", _T + "/workshops"): ADMIN,
+    ("GET", _T + "/workshops"): ADMIN,
+    ("DELETE", _T + "/workshops/{workshop_id}"): ADMIN,
 }
 """(HTTP method, route path) -> roles allowed. HEAD is checked as GET."""
 

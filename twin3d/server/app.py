@@ -12,12 +12,26 @@ from fastapi.staticfiles import StaticFiles
 
 from twin3d import __version__
 from twin3d.auth.users import UserRegistry
+from twin3d.participation.guard import Guard
 from twin3d.participation.service import Participation
+from twin3d.participation.workshops import WorkshopRegistry
 from twin3d.server.access import MATRIX, AccessControl, AccessMiddleware
 from twin3d.server.errors import install_error_handlers
-from twin3d.server.routers import buildings, features, geo, layers, places, population, scenarios, tiles, twins
+from twin3d.server.proxies import ForwardedMiddleware
+from twin3d.server.routers import (
+    buildings,
+    features,
+    geo,
+    layers,
+    places,
+    population,
+    scenarios,
+    tiles,
+    twins,
+    workshops,
+)
 from twin3d.server.state import close_twins, open_twins
-from twin3d.settings import LayerSettings, ParticipationSettings, PathSettings, ServerSettings
+from twin3d.settings import LayerSettings, ParticipationSettings, PathSettings, ScenarioSettings, ServerSettings
 from twin3d.store.live import LiveStores
 
 
@@ -35,6 +49,7 @@ def create_app(
     paths: PathSettings | None = None,
     participation: ParticipationSettings | None = None,
     layer_limits: LayerSettings | None = None,
+    scenario_limits: ScenarioSettings | None = None,
 ) -> FastAPI:
     """Build the app that serves every twin built into ``paths.store_dir``.
 
@@ -43,13 +58,20 @@ def create_app(
         paths: where the stores, tiles and the users file are.
         participation: body and rate limits of citizens' places.
         layer_limits: size limits of layer uploads.
+        scenario_limits: body and rate limits of scenario submissions.
     """
     server = server or ServerSettings()
     paths = paths or PathSettings()
     participation = participation or ParticipationSettings()
 
     live = LiveStores(paths.store_dir)
-    places_service = Participation(live, paths.pipelines_dir, paths.participation_key_file, participation)
+    guard = Guard(
+        participation,
+        scenario_limits or ScenarioSettings(),
+        paths.participation_key_file,
+        WorkshopRegistry(paths.workshops_file),
+    )
+    places_service = Participation(live, paths.pipelines_dir, guard)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +85,7 @@ def create_app(
     app = FastAPI(title="twin3d", version=__version__, lifespan=lifespan)
     app.state.live = live  # for routers of other packages, e.g. twin3d.participation.export.public_places
     app.add_middleware(AccessMiddleware, control=AccessControl(app, UserRegistry(paths.users_file), MATRIX))
+    app.add_middleware(ForwardedMiddleware, trusted=server.trusted_proxies)  # outermost: runs first
     install_error_handlers(app)
     app.include_router(twins.router())
     app.include_router(twins.me_router())
@@ -74,8 +97,9 @@ def create_app(
     app.include_router(features.router(catalog))
     app.include_router(features.vector_tiles_router(catalog))
     simulations = scenarios.Simulations(paths.pipelines_dir, paths.privacy_key_file)
-    app.include_router(scenarios.router(live, simulations, server.viewer_dir or default_viewer_dir()))
+    app.include_router(scenarios.router(live, simulations, server.viewer_dir or default_viewer_dir(), guard=guard))
     app.include_router(places.router(places_service))
+    app.include_router(workshops.router(places_service))
     app.include_router(layers.router(paths, layer_limits or LayerSettings(), server.tile_cache_seconds))
     mount_viewer(app, server.viewer_dir or default_viewer_dir())
     return app

@@ -10,7 +10,9 @@ from fastapi.responses import JSONResponse
 from twin3d.errors import (
     AuthError,
     ConfigError,
+    ConflictError,
     ForbiddenError,
+    GoneError,
     InputError,
     NotFoundError,
     RateLimitError,
@@ -23,6 +25,8 @@ STATUS_OF: list[tuple[type[Twin3dError], int]] = [
     (InputError, 422),
     (AuthError, 401),
     (ForbiddenError, 403),
+    (ConflictError, 409),
+    (GoneError, 410),
     (RateLimitError, 429),
     (StoreError, 503),
     (ConfigError, 500),
@@ -36,10 +40,20 @@ def status_for(exc: Twin3dError) -> int:
 
 
 def error_response(exc: Twin3dError) -> JSONResponse:
-    """The JSON answer ``{"error", "hint"[, "record"]}`` for an error, with the headers its status needs."""
+    """The JSON answer ``{"error", "hint"[, "record"][, "reason"][, "message"]}`` for an error, with the headers its
+    status needs.
+
+    ``error`` and ``hint`` are English, for developers and logs; ``message`` (``{"de": ..., "en": ...}``) is what a
+    citizen reads, in the page's language, where the refusal is one a citizen can meet (rate limits, workshop codes);
+    ``reason`` is a stable key of such a refusal.
+    """
     body: dict[str, object] = {"error": exc.message, "hint": exc.hint}
     if exc.record is not None:
         body["record"] = exc.record
+    if exc.reason is not None:
+        body["reason"] = exc.reason
+    if exc.localized is not None:
+        body["message"] = exc.localized
     headers = {}
     if isinstance(exc, RateLimitError):
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))

@@ -4,7 +4,7 @@
 CREATE TABLE IF NOT EXISTS scenarios (
     scenario_id  VARCHAR PRIMARY KEY,      -- SHA-256 of the canonical spec: same measures, same id
     name         VARCHAR NOT NULL,
-    version      INTEGER NOT NULL,         -- 1, 2, ... per name, in the order they were saved
+    version      INTEGER NOT NULL,         -- 1, 2, ... per name and visibility, in the order they were saved
     description  VARCHAR NOT NULL,
     spec         JSON NOT NULL,
     measures     INTEGER NOT NULL,
@@ -23,6 +23,15 @@ CREATE SEQUENCE IF NOT EXISTS remark_ids START 1;
 CREATE TABLE IF NOT EXISTS participants (
     participant  VARCHAR PRIMARY KEY,      -- SHA-256 (hex) of the token the participant holds
     ip_hash      VARCHAR NOT NULL,
+    created_at   TIMESTAMP NOT NULL        -- UTC
+);
+
+-- Participants who joined with a workshop code (twin3d.participation.workshops): the code's quota is counted here,
+-- and their writes are limited per token and per workshop instead of per address. The codes themselves (hashed) are
+-- kept in var/workshops.json, which the CLI can edit while the server runs.
+CREATE TABLE IF NOT EXISTS workshop_participants (
+    participant  VARCHAR PRIMARY KEY,      -- as in participants
+    workshop     VARCHAR NOT NULL,         -- the workshop's id (ws_...)
     created_at   TIMESTAMP NOT NULL        -- UTC
 );
 

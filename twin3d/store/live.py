@@ -264,6 +264,9 @@ class LiveStore:
     ) -> tuple[dict[str, Any], bool]:
         """Store a scenario unless one with the same id exists.
 
+        Versions are counted per name *and* visibility (``spec["visibility"]``, default public): a council draft
+        never raises the version a public scenario of the same name gets, so the version leaks no hidden name.
+
         Returns:
             The stored row (without the spec) and whether it was created now.
         """
@@ -274,7 +277,11 @@ class LiveStore:
                 existing = cur.execute("SELECT 1 FROM scenarios WHERE scenario_id = ?", [scenario_id]).fetchone()
                 created = existing is None
                 if created:
-                    row = cur.execute("SELECT coalesce(max(version), 0) + 1 FROM scenarios WHERE name = ?", [name])
+                    row = cur.execute(
+                        "SELECT coalesce(max(version), 0) + 1 FROM scenarios "
+                        "WHERE name = ? AND coalesce(spec ->> 'visibility', 'public') = ?",
+                        [name, str(spec.get("visibility", "public"))],
+                    )
                     version = int(row.fetchone()[0])  # type: ignore[index]
                     cur.execute(
                         "INSERT INTO scenarios VALUES (?, ?, ?, ?, ?, ?, ?)",

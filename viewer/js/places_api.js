@@ -1,13 +1,17 @@
 // Requests of the citizens' places (pins, votes, comments, reports), the moderation and the representation lens.
 // Relative URLs only. A council or administration bearer token (api.js) goes with every request; writing as a
 // citizen needs the anonymous participant token, which is kept per twin in localStorage (it names no person).
+// A workshop code, entered once, gets a token of the workshop's quota instead (and the workshop's name is kept).
 
 import { authHeaders } from "./api.js";
+import { currentLang } from "./i18n.js";
 
 const PARTICIPANT_KEY = "twin3dParticipant:";
+const WORKSHOP_KEY = "twin3dWorkshop:";
 const base = (twin) => `/api/twins/${encodeURIComponent(twin)}`;
 
-// A failed response as an Error with `status`, the server's `body`, and `fields` ({field: message}) for a 422.
+// A failed response as an Error with `status`, the server's `body`, `reason` (a refusal's stable key) and `fields`
+// ({field: message}) for a 422. Refusals a citizen can meet come with `message: {de, en}`: the page's language wins.
 async function failure(response) {
   let body = null;
   try {
@@ -16,7 +20,8 @@ async function failure(response) {
     // not JSON
   }
   const fields = {};
-  let message = body?.error ?? `${response.status} ${response.statusText}`;
+  const localized = body?.message?.[currentLang()] ?? body?.message?.de;
+  let message = localized ?? body?.error ?? `${response.status} ${response.statusText}`;
   if (Array.isArray(body?.detail)) {
     for (const item of body.detail) {
       const loc = (item.loc ?? []).filter((p) => p !== "body");
@@ -25,10 +30,10 @@ async function failure(response) {
     }
     message = body.detail.map((d) => d.msg).join(" · ");
   } else if (body?.record) {
-    fields[String(body.record).split(".")[0]] = body.error;
+    fields[String(body.record).split(".")[0]] = message;
   }
   const error = new Error(message);
-  Object.assign(error, { status: response.status, body, fields, hint: body?.hint ?? null });
+  Object.assign(error, { status: response.status, body, fields, hint: body?.hint ?? null, reason: body?.reason ?? null });
   return error;
 }
 
@@ -46,33 +51,68 @@ async function request(method, url, { body, participant } = {}) {
   return response.json();
 }
 
-function storedParticipant(twin) {
+function stored(key) {
   try {
-    return localStorage.getItem(PARTICIPANT_KEY + twin);
+    return localStorage.getItem(key);
   } catch {
     return null;
   }
 }
 
-function keepParticipant(twin, token) {
+function keep(key, value) {
   try {
-    if (token) localStorage.setItem(PARTICIPANT_KEY + twin, token);
-    else localStorage.removeItem(PARTICIPANT_KEY + twin);
+    if (value) localStorage.setItem(key, value);
+    else localStorage.removeItem(key);
   } catch {
-    // storage blocked: the token lives as long as the page
+    // storage blocked: the value lives as long as the page
   }
 }
 
-const memory = new Map(); // twin -> token, where storage is blocked
+const memory = new Map(); // key -> value, where storage is blocked
 
+function remember(key, value) {
+  keep(key, value);
+  if (value) memory.set(key, value);
+  else memory.delete(key);
+}
+
+function recall(key) {
+  return stored(key) ?? memory.get(key) ?? null;
+}
+
+const asking = new Map(); // twin -> the pending request for a new token (asked once, however many wait for it)
+
+// The participant token of this browser for `twin`: kept, or a new one (which the server may refuse with a 429).
 async function participant(twin, fresh = false) {
-  let token = fresh ? null : (storedParticipant(twin) ?? memory.get(twin) ?? null);
-  if (!token) {
-    token = (await request("POST", `${base(twin)}/participants`)).token;
-    keepParticipant(twin, token);
-    memory.set(twin, token);
+  const token = fresh ? null : recall(PARTICIPANT_KEY + twin);
+  if (token) return token;
+  if (!asking.has(twin)) {
+    const ask = request("POST", `${base(twin)}/participants`)
+      .then((answer) => {
+        remember(PARTICIPANT_KEY + twin, answer.token);
+        remember(WORKSHOP_KEY + twin, null);
+        return answer.token;
+      })
+      .finally(() => asking.delete(twin));
+    asking.set(twin, ask);
   }
-  return token;
+  return asking.get(twin);
+}
+
+// Join a workshop with its code: a new token of the workshop's quota replaces this browser's token.
+async function joinWorkshop(twin, code) {
+  const joined = await request("POST", `${base(twin)}/participants`, { body: { workshop_code: code } });
+  remember(PARTICIPANT_KEY + twin, joined.token);
+  remember(WORKSHOP_KEY + twin, JSON.stringify(joined.workshop));
+  return joined.workshop;
+}
+
+function workshop(twin) {
+  try {
+    return JSON.parse(recall(WORKSHOP_KEY + twin) ?? "null");
+  } catch {
+    return null;
+  }
 }
 
 // A citizen's write: with the participant token; a token the server no longer knows is replaced once.
@@ -97,6 +137,10 @@ function query(params) {
 
 export const placesApi = {
   config: (twin) => request("GET", `${base(twin)}/places/config`),
+  // before a citizen starts a contribution: a token, or the server's refusal (in the page's language)
+  ensureParticipant: (twin) => participant(twin),
+  joinWorkshop,
+  workshop,
   // {bbox: [w, s, e, n], zoom, kind, category, sort, limit, offset, status: [...]}
   list: (twin, { bbox, ...rest } = {}) =>
     request("GET", `${base(twin)}/places${query({ bbox: bbox?.map((v) => v.toFixed(6)).join(","), ...rest })}`),

@@ -242,6 +242,10 @@ export class PlaceDetails {
       text,
       el("button", { type: "submit", id: `${id}-send` }, t(parentId ? "replySend" : "commentSend")),
     );
+    // The participant token before the citizen types: a refusal shows now, not after the comment is written.
+    text.addEventListener("focus", () => {
+      placesApi.ensureParticipant(this.ctx.twin.name).catch((error) => this.fail(error));
+    }, { once: true });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (!text.value.trim()) {

@@ -12,6 +12,7 @@ import { PlaceDetails, placeHead } from "./places_item.js";
 import { CLUSTER_LAYER, DRAFT_LAYER, PIN_LAYER, clusterLayers, draftLayers, pinLayers } from "./places_layers.js";
 import { renderLens } from "./places_lens.js";
 import { pinTool } from "./places_pin.js";
+import { WorkshopBox } from "./places_workshop.js";
 
 const EMPTY = { mode: "pins", total: 0, places: [] };
 const PAGE = 100;
@@ -57,7 +58,7 @@ export class PlacesPanel {
     };
     const d = this.dom;
     d.toggle.addEventListener("click", () => this.setOpen(d.body.hidden));
-    d.start.addEventListener("click", () => (this.placing ? this.cancelTool() : this.startTool()));
+    d.start.addEventListener("click", () => (this.placing ? this.cancelTool() : this.begin()));
     d.cancel.addEventListener("click", () => this.cancelTool());
     d.centre.addEventListener("click", () => {
       const point = this.host.centre();
@@ -124,7 +125,25 @@ export class PlacesPanel {
       // [lon, lat, metres above the ellipsoid] of a listed place's pin, for tests that click on it
       pinAt: (id) => this.pinPosition(id),
     };
+    this.workshop = new WorkshopBox(this.probe.places, (wasRefused) => wasRefused && this.begin());
     this.updateCount();
+  }
+
+  // "Ort markieren": first a participant token (or the server's refusal, shown instead of the form), then the tool.
+  async begin() {
+    const twin = this.twin;
+    if (!twin || this.placing) return;
+    this.dom.start.setAttribute("aria-busy", "true");
+    let ready;
+    try {
+      ready = await this.workshop.ensureParticipant();
+    } catch (error) {
+      this.fail(error);
+      ready = false;
+    } finally {
+      this.dom.start.removeAttribute("aria-busy");
+    }
+    if (ready && this.twin === twin) this.startTool();
   }
 
   async open(twin) {
@@ -133,6 +152,7 @@ export class PlacesPanel {
     this.grounds.clear();
     this.votes.clear();
     this.dom.panel.hidden = false;
+    this.workshop.open(twin);
     this.dom.lensSection.hidden = !twin.counts?.personas;
     this.renderList();
     const config = await placesApi.config(twin.name);
@@ -519,6 +539,7 @@ export class PlacesPanel {
     this.updateCount();
     this.updateWhere();
     if (this.details) this.details.render();
+    this.workshop.relabel();
     this.renderList();
     this.renderLens();
   }

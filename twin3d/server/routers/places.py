@@ -9,14 +9,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+from pydantic import BaseModel
 
-from twin3d.participation.model import CommentIn, ModerationIn, PlaceIn, RemarkIn, ReportIn, Status, VoteIn
+from twin3d.participation.model import (
+    CommentIn,
+    ModerationIn,
+    ParticipantIn,
+    PlaceIn,
+    RemarkIn,
+    ReportIn,
+    Status,
+    VoteIn,
+)
 from twin3d.participation.moderation import place_statuses
 from twin3d.participation.service import PARTICIPANT_HEADER, Caller, Participation, TwinRef
 from twin3d.participation.store import PlaceQuery, Sort
 from twin3d.server.access import request_role, request_user
 from twin3d.server.deps import get_twin
+from twin3d.server.proxies import client_address
 from twin3d.server.routers.population import bbox_of
 from twin3d.server.state import TwinHandle
 
@@ -37,9 +48,20 @@ def twin_ref(twin: TwinHandle) -> TwinRef:
     return TwinRef(twin.name, tuple(bbox) if bbox else None, twin.cursor)
 
 
-def client_address(request: Request) -> str:
-    """The client's address as the server saw it (hashed at once by the service, never kept)."""
-    return request.client.host if request.client else "unknown"
+class JoinedWorkshop(BaseModel):
+    """The workshop a new participant joined with its code."""
+
+    workshop_id: str
+    label: str
+    expires_at: str
+
+
+class NewParticipant(BaseModel):
+    """A new anonymous participant token: send it as ``header`` with every write; it is shown once."""
+
+    token: str
+    header: str
+    workshop: JoinedWorkshop | None = None
 
 
 async def caller(request: Request, token: Token = None) -> Caller:
@@ -62,10 +84,28 @@ def router(service: Participation) -> APIRouter:
     """Routes for citizens' places; bodies above ``service.settings.max_body_bytes`` get 413."""
     r = APIRouter(prefix="/api/twins/{twin}", tags=["places"], max_body_size=service.settings.max_body_bytes)
 
-    @r.post("/participants", status_code=201, summary="A new anonymous participant token (keep it; shown once)")
-    def new_participant(twin: Twin, request: Request) -> dict[str, str]:
-        token = service.new_participant(twin.name, client_address(request))
-        return {"token": token, "header": PARTICIPANT_HEADER}
+    @r.post(
+        "/participants",
+        status_code=201,
+        summary="A new anonymous participant token (keep it; shown once); with a workshop code, one of its quota",
+        responses={
+            409: {"description": "the workshop's quota is used up"},
+            410: {"description": "the workshop code has expired"},
+            422: {"description": "unknown workshop code"},
+            429: {"description": "too many new tokens or wrong codes from this address"},
+        },
+    )
+    def new_participant(
+        twin: Twin, request: Request, body: Annotated[ParticipantIn | None, Body()] = None
+    ) -> NewParticipant:
+        code = body.workshop_code if body is not None else None
+        token, workshop = service.new_participant(twin.name, client_address(request), code)
+        joined = None
+        if workshop is not None:
+            joined = JoinedWorkshop(
+                workshop_id=workshop.workshop_id, label=workshop.label, expires_at=workshop.expires_at
+            )
+        return NewParticipant(token=token, header=PARTICIPANT_HEADER, workshop=joined)
 
     @r.get("/places/config", summary="Categories, kinds, self-description choices, report reasons, limits")
     def config(twin: Twin) -> dict[str, Any]:

@@ -7,8 +7,6 @@ and buildings that exist). A rejected scenario leaves no trace.
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,14 +16,19 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import shapely
 import shapely.geometry
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from h3ronpy.vector import cells_to_wkb_polygons
 
+from twin3d.csvsafe import write_csv
 from twin3d.errors import ForbiddenError, InputError, NotFoundError
-from twin3d.server.access import at_least, request_role
+from twin3d.participation.guard import Guard
+from twin3d.participation.ratelimit import token_hash
+from twin3d.participation.service import PARTICIPANT_HEADER
+from twin3d.server.access import at_least, request_role, request_user
 from twin3d.server.deps import Twin
+from twin3d.server.proxies import client_address
 from twin3d.server.state import TwinHandle
 from twin3d.simulation.engine import Baseline, load_baseline, run_scenario
 from twin3d.simulation.report_html import scenario_report_file
@@ -102,8 +105,9 @@ def _check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
                 )
 
 
-def router(live: LiveStores, simulations: Simulations, viewer_dir: Path | None = None) -> APIRouter:
-    """Routes for storing and reading scenarios; ``viewer_dir`` lends the report its vendored deck.gl."""
+def router(live: LiveStores, simulations: Simulations, viewer_dir: Path | None = None, *, guard: Guard) -> APIRouter:
+    """Routes for storing and reading scenarios; ``viewer_dir`` lends the report its vendored deck.gl; ``guard``
+    limits submissions (body size, and new scenarios per address, participant token or user)."""
     r = APIRouter(prefix="/api/twins/{twin}/scenarios", tags=["scenarios"])
 
     def visible_spec(twin: TwinHandle, scenario_id: str, request: Request) -> dict[str, Any]:
@@ -116,19 +120,35 @@ def router(live: LiveStores, simulations: Simulations, viewer_dir: Path | None =
             )
         return spec
 
-    @r.post("", summary="Store a scenario (201), or find the same one stored before (200)")
-    def save(twin: Twin, spec: ScenarioSpec, response: Response, request: Request) -> dict[str, Any]:
-        if not at_least(request_role(request), spec.visibility):
+    @r.post(
+        "",
+        summary="Store a scenario (201), or find the same one stored before (200)",
+        max_body_size=guard.scenarios.max_body_bytes,
+        responses={413: {"description": "the body is too large"}, 429: {"description": "too many new scenarios"}},
+    )
+    def save(
+        twin: Twin,
+        spec: ScenarioSpec,
+        response: Response,
+        request: Request,
+        token: Annotated[str | None, Header(alias=PARTICIPANT_HEADER, max_length=100)] = None,
+    ) -> dict[str, Any]:
+        role = request_role(request)
+        if not at_least(role, spec.visibility):
             raise ForbiddenError(
-                f"a {request_role(request)} caller may not store a scenario for the {spec.visibility} twin",
+                f"a {role} caller may not store a scenario for the {spec.visibility} twin",
                 hint="leave visibility at 'public', or sign in with a token of that role",
             )
+        scenario_id = spec.content_hash()
+        existing = live.get(twin.name, create=False)
+        if existing is None or existing.scenario_summary(scenario_id) is None:  # only new scenarios count
+            ip_hash = guard.address(twin.name, client_address(request))
+            participant = token_hash(token) if token else None
+            guard.scenario(twin.name, ip_hash, participant, role=role, user=request_user(request))
         _check_against_twin(spec, twin)
         store = live.get(twin.name, create=True)
         assert store is not None
-        stored, created = store.save_scenario(
-            spec.content_hash(), spec.name, spec.description, spec.model_dump(mode="json")
-        )
+        stored, created = store.save_scenario(scenario_id, spec.name, spec.description, spec.model_dump(mode="json"))
         response.status_code = 201 if created else 200
         return stored
 
@@ -158,13 +178,8 @@ def router(live: LiveStores, simulations: Simulations, viewer_dir: Path | None =
     @r.get("/{scenario_id}/results.csv", summary="The KPI table per persona as CSV")
     def results_csv(twin: Twin, scenario_id: ScenarioId, request: Request) -> Response:
         kpis = results(twin, scenario_id, request)["kpis"]
-        out = io.StringIO()
-        if kpis:
-            writer = csv.DictWriter(out, fieldnames=list(kpis[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(kpis)
         return Response(
-            out.getvalue(),
+            write_csv(list(kpis[0]), kpis) if kpis else "",
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="scenario-{scenario_id[:12]}-kpis.csv"'},
         )
