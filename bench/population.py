@@ -366,7 +366,6 @@ def _bavaria(cells: int | None, grid_file: Path) -> tuple[dict[str, float], dict
         pop.protos.size[rep.proto].astype(np.int64),
         personas.ids,
         key=BENCH_KEY,
-        scenario="baseline",
     )
     lap("publish")
     report = validation_report(pop, inputs, set(), {"twin": "bavaria-tile-17-11"})

@@ -49,8 +49,9 @@ def test_population_bench_runs_small() -> None:
 def test_simulation_bench_runs_small() -> None:
     figures = _figures("bench/simulation.py", "--scale", "40000")
     assert figures["lauf_warm_seconds"]["distance_method"] == "network"
-    assert figures["rostock_warm_seconds"]["households"] == 118_550
-    assert figures["scale_warm_seconds"]["households"] == 40_000
+    # Published households (the simulation sees the gate's units, noised): within the noise of Rostock's 118,550.
+    assert abs(int(figures["rostock_warm_seconds"]["households"]) - 118_550) < 200  # type: ignore[call-overload]
+    assert abs(int(figures["scale_warm_seconds"]["households"]) - 40_000) < 10_000  # type: ignore[call-overload]
     assert int(figures["lauf_warm_seconds"]["kpi_rows"]) > 0  # type: ignore[call-overload]
 
 

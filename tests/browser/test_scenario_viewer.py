@@ -143,6 +143,10 @@ def _assert_kpi_table(pg: Page, results: dict[str, Any]) -> None:
     persons = pg.locator("#scenario-results [data-field=persons_added]").get_attribute("data-value")
     assert persons == str(results["summary"]["persons_added"])
     assert pg.locator("#scenario-kpis tbody tr").count() == len(results["kpis"])
+    # What the privacy gate did is said beside the results.
+    privacy = pg.locator("#scenario-privacy")
+    assert "mindestens 50 Personen und 25 Haushalten" in privacy.inner_text()
+    assert privacy.locator("li").count() == len(results["privacy"]["notes"])
 
     # Basis / Szenario: the table's value columns switch, the changes stay.
     scenario_table = pg.locator("#scenario-kpis").inner_text()

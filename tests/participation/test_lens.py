@@ -1,4 +1,5 @@
-"""The representation lens: self-descriptions fall into the twin's personas; small counts are withheld."""
+"""The representation lens: self-descriptions fall into the twin's personas; participants count once; small counts
+are withheld across rows, columns and totals so that no equation of the published table gives one away."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import pytest
 from h3ronpy.vector import coordinates_to_cells
 
 from tests.conftest import PIPELINES
-from twin3d.participation.lens import Persona, group_table, representation, withheld
+from twin3d.participation.lens import Persona, group_table, representation
 from twin3d.population.h3cells import parent
 from twin3d.population.personas import load_personas
+from twin3d.population.privacy import suppress_with_margins, with_margins
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +43,62 @@ def test_self_descriptions_fall_into_the_personas(personas: list[Persona]) -> No
     assert group(None, None) is None
 
 
-def test_withholding_small_counts_and_what_would_give_them_away() -> None:
-    counts = np.array([[0, 2, 7, 9, 30], [0, 0, 6, 7, 0], [5, 5, 5, 5, 5], [1, 0, 0, 0, 0]])
-    hidden = withheld(counts, 5)
-    assert hidden[0].tolist() == [False, True, True, False, False]  # 2 alone could be read off a total: 7 goes too
-    assert not hidden[1].any()
-    assert not hidden[2].any()
-    assert hidden[3].tolist() == [True, False, False, False, False]  # nothing else to hide; totals below 5 go too
-    for row, mask in zip(counts[:3], hidden[:3], strict=True):
-        assert row[mask].sum() == 0 or row[mask].sum() >= 5
+def interval(table: np.ndarray, hidden: np.ndarray, at: tuple[int, int]) -> tuple[float, float]:
+    """What an attacker can prove about one withheld entry: its least and greatest value given every published
+    figure of the table with margins (linear programming over the withheld entries, all at least 0)."""
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    unknown = np.argwhere(hidden)
+    index = {tuple(u): k for k, u in enumerate(unknown)}
+    rows, cols = table.shape
+    equations, values = [], []
+    lines = [[(i, j) for j in range(cols - 1)] + [(i, cols - 1)] for i in range(rows)]
+    lines += [[(i, j) for i in range(rows - 1)] + [(rows - 1, j)] for j in range(cols)]
+    for line in lines:
+        coef, rhs = np.zeros(len(unknown)), 0.0
+        for pos, (i, j) in enumerate(line):
+            sign = -1.0 if pos == len(line) - 1 else 1.0  # interior entries minus the line's total = 0
+            if hidden[i, j]:
+                coef[index[(i, j)]] += sign
+            else:
+                rhs -= sign * table[i, j]
+        if coef.any():
+            equations.append(coef)
+            values.append(rhs)
+    target = np.zeros(len(unknown))
+    target[index[at]] = 1.0
+    bounds = [(0, None)] * len(unknown)
+    low = linprog(target, A_eq=np.array(equations), b_eq=values, bounds=bounds)
+    high = linprog(-target, A_eq=np.array(equations), b_eq=values, bounds=bounds)
+    return float(low.fun), float(-high.fun) if high.status == 0 else float("inf")
+
+
+def assert_protected(counts: np.ndarray, min_count: int) -> np.ndarray:
+    table, hidden = with_margins(counts), suppress_with_margins(counts, min_count)
+    small = (table > 0) & (table < min_count)
+    assert (hidden >= small).all(), "every small count is withheld"
+    for at in map(tuple, np.argwhere(small)):
+        _, high = interval(table, hidden, at)
+        assert high >= min_count, f"{at}: the published table proves it is at most {high}"
+    return hidden
+
+
+def test_a_total_beside_a_withheld_count_does_not_give_it_away() -> None:
+    """The issue's attack: 7 contributions of "80+, living alone", 6 in cell A (shown) and 1 in cell B; the group
+    total 7 would give the one in cell B away."""
+    counts = np.array([[6, 20, 3], [1, 30, 12], [9, 9, 9]])
+    hidden = assert_protected(counts, 5)
+    assert hidden[1, 0]
+    assert hidden[:, 0].sum() >= 2
+    assert hidden[1, :].sum() >= 2
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_no_published_equation_pins_a_small_count(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(rng.uniform(0.5, 6), size=(int(rng.integers(2, 9)), int(rng.integers(2, 7))))
+    counts[rng.random(counts.shape) < 0.2] = 0
+    assert_protected(counts, 5)
 
 
 def _cells(lon: np.ndarray, lat: np.ndarray, res: int) -> np.ndarray:
@@ -89,6 +138,7 @@ def test_the_lens_compares_contributions_with_the_population(personas: list[Pers
             "h3_10": pa.array(np.asarray(coordinates_to_cells(lat, lon, 10)).astype(np.uint64)),
             "age_band": ["30_44"] * (n_west + n_couples) + ["65_79"] * n_east + [None] * n_none,
             "household": ["family_young_children"] * n_west + ["couple"] * (n_couples + n_east) + [None] * n_none,
+            "participant": [f"p{i}" for i in range(n)],
         }
     )
     lens = representation(places, population, personas, resolution=8, min_count=5)
@@ -112,3 +162,38 @@ def test_the_lens_compares_contributions_with_the_population(personas: list[Pers
     assert per_cell[0]["contributions"] is None
     assert per_cell[0]["population_share"] == pytest.approx(0.7)
     assert (lens["contributions"], lens["described"]) == (60, 51)
+
+
+def test_a_participant_counts_once_however_many_places(personas: list[Persona]) -> None:
+    """One participant with six pins (three cells) counts once: in the cell of most of their pins, in the group
+    of their latest self-description."""
+    here = _cells(np.array([11.270]), np.array([49.510]), 8)[0]
+    population = pa.table(
+        {
+            "h3": pa.array([here, here], pa.uint64()),
+            "cell_resolution": pa.array([8, 8], pa.uint8()),
+            "persona": ["*", "very_old_alone"],
+            "persons": pa.array([1000, 100], pa.int64()),
+            "lon": [0.0, 0.0],
+            "lat": [0.0, 0.0],
+        }
+    )
+    n_others = 6
+    lon = np.array([11.270] * (6 + n_others))
+    lat = np.array([49.510] * (6 + n_others)) + np.r_[np.zeros(4), 1e-3, 2e-3, np.zeros(n_others)]
+    places = pa.table(
+        {
+            "h3_10": pa.array(np.asarray(coordinates_to_cells(lat, lon, 10)).astype(np.uint64)),
+            "age_band": ["80_plus"] * 6 + ["30_44"] * n_others,
+            "household": ["alone"] * 6 + ["couple"] * n_others,
+            "participant": ["one"] * 6 + [f"p{i}" for i in range(n_others)],
+        }
+    )
+    lens = representation(places, population, personas, resolution=8, min_count=5)
+    assert lens["contributions"] == 1 + n_others
+    assert lens["counted"] == "participants"
+    groups = {g["id"]: g for g in lens["groups"]}
+    assert groups["very_old_alone"]["contributions"] is None  # one person: withheld, not 6
+    # 7 described of whom 6 couples would give the one away: the couples are withheld too.
+    assert lens["described"] == 1 + n_others
+    assert groups["couples"]["contributions"] is None

@@ -138,10 +138,10 @@ def test_a_new_quarter_with_a_kita_changes_the_kpis_of_young_families(scenario_c
     assert kita["mean_distance_m_delta"] < 0
     assert kita["coverage_share_delta"] > 0
     assert kita["persons_scenario"] > kita["persons_baseline"]
-    # The ten-year outlook of Kita-age children, rounded like every published count.
+    # The ten-year outlook of Kita-age children: expected persons of the published units, as whole numbers.
     outlook = results["demand_outlook"]
     assert len(outlook["kita_0_5"]) == 11
-    assert all(v % 5 == 0 for v in outlook["kita_0_5"])
+    assert all(isinstance(v, int) and v > 0 for v in outlook["kita_0_5"])
     again = scenario_client.get(f"/api/twins/lauf/scenarios/{scenario_id}/results").json()
     assert again == results  # cached by content: the same scenario gives the same answer
 
@@ -152,6 +152,7 @@ def test_a_new_quarter_with_a_kita_changes_the_kpis_of_young_families(scenario_c
     compared = [c for c in cells if c["persons_baseline"] is not None]
     assert compared
     assert all(public[c["h3"]] == c["persons_baseline"] for c in compared)
+    assert all(c["persons_baseline"] + c["persons_delta"] == c["persons_scenario"] for c in compared)
     assert sum(c["persons_scenario"] for c in cells) > sum(c["persons_baseline"] for c in compared)
 
 

@@ -1,4 +1,5 @@
-"""Walking accessibility on the real Lauf twin (OSM paths, POIs, synthetic households) and on path-less Rostock."""
+"""Walking accessibility on the real Lauf twin (OSM paths, POIs, the gate's published units) and on path-less
+Rostock. The published figures are checked against the households' own distances: the gate blurs, it must not bias."""
 
 from __future__ import annotations
 
@@ -18,21 +19,19 @@ from scipy.spatial import cKDTree
 from tests.conftest import PIPELINES
 from twin3d.errors import ConfigError
 from twin3d.pipeline.report import BuildReport
+from twin3d.population.h3cells import parent
 from twin3d.population.personas import PersonaCatalogue, load_personas
+from twin3d.population.privacy import Microdata, PublishedUnits, publish_units, read_microdata
 from twin3d.settings import PathSettings
 from twin3d.simulation.accessibility import (
     ALL,
-    INDICATORS,
     Accessibility,
     Homes,
-    Households,
-    cell_indicators,
     compute_accessibility,
     facility_supply,
-    h3_parent,
-    households_from_store,
-    locate_households,
+    locate_homes,
     persona_indicators,
+    point_demand,
 )
 from twin3d.simulation.facility_types import (
     FACILITY_TYPES,
@@ -57,42 +56,59 @@ CATALOGUE = load_personas(PIPELINES / "personas.toml")
 CONFIG = load_facility_types(PIPELINES / "facility_types.toml")
 
 
+KEY = b"test key of the accessibility tests"
+
+
 @dataclass(frozen=True)
 class Twin:
     con: duckdb.DuckDBPyConnection
     model: DistanceModel
-    households: Households
+    micro: Microdata
+    units: PublishedUnits
     homes: Homes
     facilities: Facilities
     report: FacilityReport
     acc: Accessibility
+
+    def accessibility(self, facilities: Facilities, catalogue: PersonaCatalogue = CATALOGUE) -> Accessibility:
+        return compute_accessibility(self.homes, self.units, facilities, catalogue, CONFIG)
+
+    def home_of(self) -> np.ndarray:
+        """The home point of every household (the units' points are the distinct homes)."""
+        points = np.round(np.column_stack([self.units.point_x, self.units.point_y]) * 100).astype(np.int64)
+        homes = np.round(np.column_stack([self.micro.x, self.micro.y]) * 100).astype(np.int64)
+        order = np.lexsort((points[:, 1], points[:, 0]))
+        key = points[order, 0] * 10**9 + points[order, 1]
+        at = np.searchsorted(key, homes[:, 0] * 10**9 + homes[:, 1])
+        assert np.array_equal(key[at], homes[:, 0] * 10**9 + homes[:, 1])
+        return np.asarray(order[at])
 
 
 @pytest.fixture(scope="module")
 def lauf(demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iterator[Twin]:
     con = connect(demo_paths.store_file("lauf"), read_only=True)
     model = distance_model(walk_graph_from_store(con))
-    households = households_from_store(con, CATALOGUE, CONFIG)
-    homes = locate_households(model, households)
+    micro = read_microdata(con, CATALOGUE.ids)
+    units = publish_units(micro, CATALOGUE.ids, key=KEY)
+    homes = locate_homes(model, units.point_x, units.point_y)
     facilities, report = facilities_from_store(con, CONFIG)
-    yield Twin(
-        con, model, households, homes, facilities, report, compute_accessibility(homes, facilities, CATALOGUE, CONFIG)
-    )
+    acc = compute_accessibility(homes, units, facilities, CATALOGUE, CONFIG)
+    yield Twin(con, model, micro, units, homes, facilities, report, acc)
     con.close()
 
 
 def straight(twin: Twin, facility_type: str) -> np.ndarray:
-    """Straight-line metres from every household to the nearest facility of a type."""
+    """Straight-line metres from every home point to the nearest facility of a type."""
     f = twin.facilities.take(twin.facilities.of_type(facility_type))
-    dist, _ = cKDTree(np.column_stack([f.x, f.y])).query(np.column_stack([twin.households.x, twin.households.y]))
+    dist, _ = cKDTree(np.column_stack([f.x, f.y])).query(np.column_stack([twin.units.point_x, twin.units.point_y]))
     return np.asarray(dist)
 
 
 def on_network(twin: Twin) -> np.ndarray:
-    """Households whose home lies within MAX_SNAP_M of a path."""
+    """Home points within MAX_SNAP_M of a path."""
     snap = twin.homes.points.snap
     assert snap is not None
-    return np.asarray(snap.comp[twin.homes.home_of] >= 0)
+    return np.asarray(snap.comp >= 0)
 
 
 def with_thresholds(factor: float) -> PersonaCatalogue:
@@ -154,20 +170,18 @@ def test_lauf_walking_distances_follow_the_paths(lauf: Twin) -> None:
     assert lauf.model.graph.fragments > 0  # pieces cut at the extract's edge are skipped, and counted
     housed = on_network(lauf)
     for ftype in ("supermarket", "stop", "kita", "school"):
-        walk, line = lauf.acc.household_distance(ftype), straight(lauf, ftype)
+        walk, line = lauf.acc.distance[ftype], straight(lauf, ftype)
         assert np.all(walk >= line - 1e-6), ftype
         circuity = np.median(walk[housed & (line > 200)] / line[housed & (line > 200)])
         assert 1.15 < circuity < 1.6, (ftype, circuity)
-    supermarket = np.median(lauf.acc.household_distance("supermarket")[housed])
-    stop = np.median(lauf.acc.household_distance("stop")[housed])
+    supermarket = np.median(lauf.acc.distance["supermarket"][housed])
+    stop = np.median(lauf.acc.distance["stop"][housed])
     assert 300 < supermarket < 2500
     assert 50 < stop < 500
     # Homes of census cells beyond the OSM extract are off the network: straight line x detour, and counted.
     assert lauf.acc.fallback["supermarket"] == int((~housed).sum()) > 0
     off = ~housed
-    assert np.allclose(
-        lauf.acc.household_distance("supermarket")[off], DETOUR_FACTOR * straight(lauf, "supermarket")[off]
-    )
+    assert np.allclose(lauf.acc.distance["supermarket"][off], DETOUR_FACTOR * straight(lauf, "supermarket")[off])
 
 
 def test_a_home_at_a_facility_is_zero_metres_from_it(lauf: Twin) -> None:
@@ -181,23 +195,21 @@ def test_a_home_at_a_facility_is_zero_metres_from_it(lauf: Twin) -> None:
 
 
 def test_adding_a_facility_never_lengthens_a_walk_and_removing_one_never_shortens(lauf: Twin) -> None:
-    before = lauf.acc.household_distance("supermarket")
+    before = lauf.acc.distance["supermarket"]
     far = int(np.argmax(np.where(on_network(lauf), before, 0)))
-    new = Facilities.build(["new"], ["supermarket"], [lauf.households.x[far]], [lauf.households.y[far]], [1.0])
-    added = compute_accessibility(lauf.homes, lauf.facilities.concat(new), CATALOGUE, CONFIG)
-    after = added.household_distance("supermarket")
+    new = Facilities.build(["new"], ["supermarket"], [lauf.units.point_x[far]], [lauf.units.point_y[far]], [1.0])
+    added = lauf.accessibility(lauf.facilities.concat(new))
+    after = added.distance["supermarket"]
     assert np.all(after <= before + 1e-9)
-    assert (after < before - 100).sum() > 100
+    assert (after < before - 100).sum() > 50
     assert after[far] < 1e-6
-    untouched = added.household_distance("kita")
-    assert np.array_equal(untouched, lauf.acc.household_distance("kita"))
+    assert np.array_equal(added.distance["kita"], lauf.acc.distance["kita"])
     supermarkets = lauf.facilities.of_type("supermarket")
     keep = np.ones(len(lauf.facilities), dtype=bool)
     keep[supermarkets[0]] = False
-    removed = compute_accessibility(lauf.homes, lauf.facilities.take(keep), CATALOGUE, CONFIG)
-    longer = removed.household_distance("supermarket")
+    longer = lauf.accessibility(lauf.facilities.take(keep)).distance["supermarket"]
     assert np.all(longer >= before - 1e-9)
-    assert (longer > before + 100).sum() > 100
+    assert (longer > before + 100).sum() > 50
 
 
 @pytest.mark.parametrize(
@@ -205,7 +217,7 @@ def test_adding_a_facility_never_lengthens_a_walk_and_removing_one_never_shorten
 )
 def test_pairs_within_a_distance_agree_with_the_nearest(lauf: Twin, model_of: object) -> None:
     model: DistanceModel = model_of(lauf)  # type: ignore[operator]
-    homes = locate_households(model, lauf.households)
+    homes = locate_homes(model, lauf.units.point_x, lauf.units.point_y)
     kitas = lauf.facilities.take(lauf.facilities.of_type("kita"))
     located = model.locate(kitas.x, kitas.y)
     near = model.nearest(homes.points, located).distance
@@ -213,41 +225,45 @@ def test_pairs_within_a_distance_agree_with_the_nearest(lauf: Twin, model_of: ob
     best = np.full(len(homes.points), np.inf)
     np.minimum.at(best, pairs.point, pairs.distance)
     close = near <= 800.0
-    assert close.sum() > 500
+    assert close.sum() > 300
     assert np.allclose(best[close], near[close])
     assert np.all(np.isinf(best[~close]))
     assert len(np.unique(pairs.facility * len(homes.points) + pairs.point)) == len(pairs.point)
 
 
-def test_persona_rows_are_the_persons_own_distances(lauf: Twin) -> None:
-    table = persona_indicators(lauf.acc).to_pylist()
+def test_persona_rows_are_close_to_the_persons_own_distances(lauf: Twin) -> None:
+    """Published rows weigh units by their noised persons over public home points: the households' own figures,
+    from the microdata, differ by little."""
+    table = persona_indicators(lauf.acc, lauf.units).to_pylist()
     assert len(table) == sum(len(p.needs) for p in CATALOGUE.persona) + len(FACILITY_TYPES)
+    home_of = lauf.home_of()
     for row in table:
-        mask = np.ones(len(lauf.households), dtype=bool)
+        mask = np.ones(len(lauf.micro.size), dtype=bool)
         if row["persona"] != ALL:
-            mask = lauf.households.persona == CATALOGUE.ids.index(row["persona"])
-        d = lauf.acc.household_distance(row["facility"])[mask]
-        size = lauf.households.size[mask]
+            mask = lauf.micro.persona == CATALOGUE.ids.index(row["persona"])
+        d = lauf.acc.distance[row["facility"]][home_of][mask]
+        size = lauf.micro.size[mask]
+        assert row["households"] == pytest.approx(mask.sum(), rel=0.08, abs=10)
+        assert row["persons"] == pytest.approx(size.sum(), rel=0.08, abs=15)
+        own = np.sum(size * d) / size.sum()
+        assert row["mean_distance_m"] == pytest.approx(own, rel=0.06, abs=15), row
         per_person = np.sort(np.repeat(d, size))
-        assert row["households"] == mask.sum()
-        assert row["persons"] == size.sum()
-        assert row["mean_distance_m"] == pytest.approx(per_person.mean())
-        assert row["median_distance_m"] == pytest.approx(per_person[(len(per_person) + 1) // 2 - 1])
+        assert row["median_distance_m"] == pytest.approx(np.median(per_person), rel=0.2, abs=25), row
         if row["persona"] != ALL:
             covered = np.sum(size * (d <= row["max_distance_m"])) / size.sum()
-            assert row["coverage_share"] == pytest.approx(covered)
+            assert row["coverage_share"] == pytest.approx(covered, abs=0.05), row
 
 
 def test_coverage_is_a_share_and_follows_the_thresholds(lauf: Twin) -> None:
-    table = persona_indicators(lauf.acc)
+    table = persona_indicators(lauf.acc, lauf.units)
     share = table["coverage_share"].to_numpy(zero_copy_only=False)
     assert np.all((share >= 0) & (share <= 1))
     needs = {(p.id, n.facility) for p in CATALOGUE.persona for n in p.needs}
     rows = {(p, f) for p, f in zip(table["persona"].to_pylist(), table["facility"].to_pylist(), strict=True)}
     assert rows - {(ALL, t) for t in FACILITY_TYPES} == needs
     key = [f"{p}/{f}" for p, f in zip(table["persona"].to_pylist(), table["facility"].to_pylist(), strict=True)]
-    wider = persona_indicators(compute_accessibility(lauf.homes, lauf.facilities, with_thresholds(2.0), CONFIG))
-    narrower = persona_indicators(compute_accessibility(lauf.homes, lauf.facilities, with_thresholds(0.5), CONFIG))
+    wider = persona_indicators(lauf.accessibility(lauf.facilities, with_thresholds(2.0)), lauf.units)
+    narrower = persona_indicators(lauf.accessibility(lauf.facilities, with_thresholds(0.5)), lauf.units)
     for other, sign in ((wider, 1), (narrower, -1)):
         assert [
             f"{p}/{f}" for p, f in zip(other["persona"].to_pylist(), other["facility"].to_pylist(), strict=True)
@@ -266,8 +282,8 @@ def test_2sfca_hands_out_exactly_the_capacity_within_reach(lauf: Twin) -> None:
     for ftype in ("kita", "school", "care_home"):
         spec = CONFIG.spec(ftype)
         assert spec.demand is not None
-        demand = lauf.households.demand[spec.demand.ages]
-        handed_out = float(np.sum(demand * acc.supply[ftype][lauf.homes.home_of]))
+        demand = point_demand(lauf.units, spec.demand.ages, len(lauf.homes))
+        handed_out = float(np.sum(demand * acc.supply[ftype]))
         rows = supply.filter(pc.equal(supply["facility"], ftype))
         reached = rows["demand_in_catchment"].to_numpy() > 0
         assert reached.sum() >= 2
@@ -276,44 +292,36 @@ def test_2sfca_hands_out_exactly_the_capacity_within_reach(lauf: Twin) -> None:
         assert np.allclose(
             ratio[reached] * rows["demand_in_catchment"].to_numpy()[reached], rows["capacity"].to_numpy()[reached]
         )
-        everyone = persona_indicators(acc).filter((pc.field("persona") == ALL) & (pc.field("facility") == ftype))
-        assert everyone["demand"][0].as_py() == demand.sum()
+        everyone = persona_indicators(acc, lauf.units).filter(
+            (pc.field("persona") == ALL) & (pc.field("facility") == ftype)
+        )
+        assert everyone["demand"][0].as_py() == pytest.approx(demand.sum())
         assert everyone["supply_per_demand"][0].as_py() == pytest.approx(handed_out / demand.sum())
     # Doubling one Kita's places raises the supply of exactly the homes within its catchment.
     kitas = lauf.facilities.of_type("kita")
     bigger = lauf.facilities.capacity.copy()
     bigger[kitas[0]] *= 2
-    more = compute_accessibility(lauf.homes, replace(lauf.facilities, capacity=bigger), CATALOGUE, CONFIG)
+    more = lauf.accessibility(replace(lauf.facilities, capacity=bigger))
     gained = more.supply["kita"] > acc.supply["kita"] + 1e-12
     assert gained.any()
     assert np.all(more.supply["kita"] >= acc.supply["kita"] - 1e-12)
 
 
-def test_cell_indicators_add_up_to_the_town(lauf: Twin) -> None:
-    total_households, total_persons = len(lauf.households), int(lauf.households.size.sum())
-    previous = 0
-    for resolution in (7, 8, 9, 10):
-        table = cell_indicators(lauf.acc, resolution)
-        everyone = table.filter((pc.field("persona") == ALL) & (pc.field("facility") == "stop"))
-        assert pc.sum(everyone["households"]).as_py() == total_households
-        assert pc.sum(everyone["persons"]).as_py() == total_persons
-        assert set(pc.unique(table["resolution"]).to_pylist()) == {resolution}
-        assert everyone.num_rows > previous
-        previous = everyone.num_rows
-        expected = np.asarray(change_resolution(pa.array(everyone["h3"].to_numpy()), resolution)).astype(np.uint64)
-        assert np.array_equal(expected, everyone["h3"].to_numpy())
-    assert set(table.column_names) - {"resolution", "h3", "persona", "facility"} == set(INDICATORS)
-    metadata = table.schema.metadata
-    assert metadata[b"distance_method"] == b"network"
-    with pytest.raises(ConfigError, match="resolution"):
-        h3_parent(lauf.households.h3_10, 11)
+def test_expected_demand_is_close_to_the_households_own(lauf: Twin) -> None:
+    """Demand groups come from the town's persona profiles times each unit's published households."""
+    for spec in CONFIG.types.values():
+        if spec.demand is None:
+            continue
+        lo, hi = spec.demand.ages
+        own = np.count_nonzero((lauf.micro.person_age >= lo) & (lauf.micro.person_age <= hi))
+        assert lauf.units.demand(spec.demand.ages).sum() == pytest.approx(own, rel=0.05)
 
 
 def test_h3_parent_matches_h3ronpy(lauf: Twin) -> None:
-    cells = lauf.households.h3_10[:500]
+    cells = lauf.micro.h3_10[:500]
     for resolution in (7, 8, 9, 10):
         expected = np.asarray(change_resolution(pa.array(cells), resolution)).astype(np.uint64)
-        assert np.array_equal(h3_parent(cells, resolution), expected)
+        assert np.array_equal(parent(cells, resolution), expected)
 
 
 def test_rostock_without_paths_uses_the_straight_line_and_says_so(
@@ -322,25 +330,25 @@ def test_rostock_without_paths_uses_the_straight_line_and_says_so(
     with connect(demo_paths.store_file("rostock"), read_only=True) as con:
         assert walk_graph_from_store(con) is None
         model = distance_model(None)
-        households = households_from_store(con, CATALOGUE, CONFIG)
-        homes = locate_households(model, households)
+        units = publish_units(read_microdata(con, CATALOGUE.ids), CATALOGUE.ids, key=KEY)
+        homes = locate_homes(model, units.point_x, units.point_y)
         facilities, report = facilities_from_store(con, CONFIG)
     assert len(facilities) == 0
     assert set(report.missing_types) == set(FACILITY_TYPES)
     rng = np.random.default_rng(1)
-    at = rng.choice(len(households), 40, replace=False)
+    at = rng.choice(len(homes), 40, replace=False)
     kitas = Facilities.build(
-        [f"k{i}" for i in range(40)], ["kita"] * 40, households.x[at], households.y[at], [65.0] * 40
+        [f"k{i}" for i in range(40)], ["kita"] * 40, units.point_x[at], units.point_y[at], [65.0] * 40
     )
-    acc = compute_accessibility(homes, kitas, CATALOGUE, CONFIG)
-    dist, _ = cKDTree(np.column_stack([kitas.x, kitas.y])).query(np.column_stack([households.x, households.y]))
-    assert np.allclose(acc.household_distance("kita"), DETOUR_FACTOR * dist)
-    assert np.all(acc.household_distance("kita")[at] < 1e-6)
-    assert np.all(np.isinf(acc.household_distance("stop")))
-    table = persona_indicators(acc)
+    acc = compute_accessibility(homes, units, kitas, CATALOGUE, CONFIG)
+    dist, _ = cKDTree(np.column_stack([kitas.x, kitas.y])).query(np.column_stack([units.point_x, units.point_y]))
+    assert np.allclose(acc.distance["kita"], DETOUR_FACTOR * dist)
+    assert np.all(acc.distance["kita"][at] < 1e-6)
+    assert np.all(np.isinf(acc.distance["stop"]))
+    table = persona_indicators(acc, units)
     assert table.schema.metadata[b"distance_method"] == b"straight_line"
     assert b"detour factor 1.3" in table.schema.metadata[b"distance_description"]
-    assert acc.fallback["kita"] == len(households)
+    assert acc.fallback["kita"] == len(homes)
     stops = table.filter(pc.equal(table["facility"], "stop"))
     assert stops["mean_distance_m"].null_count == stops.num_rows
     assert pc.max(stops["coverage_share"]).as_py() == 0

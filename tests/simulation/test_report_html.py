@@ -193,7 +193,7 @@ def test_the_report_shows_the_kpis_of_the_result(deck_js: str) -> None:
     assert "0,2" in page
     assert f"<td class=num>{format_number(1680)}</td>" in page
     assert "Datenschutz" in page
-    assert "auf 5 gerundet" in page
+    assert "Einheiten von mindestens 50 Personen und 25 Haushalten" in page
     assert "twin3d 0.1.0" in page
     assert "2026-11-22 07:00 UTC" in page
     assert html.escape(INDICATOR_DOCS_DE["coverage_share"]) in page

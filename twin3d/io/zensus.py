@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ _TEXT_COLUMN_SUFFIX = "werterlaeuternde_Zeichen"
 _CENTRE_TOLERANCE_M = 1e-3
 _ENCODINGS = {"utf8": "UTF-8", "cp1252": "Windows-1252 (cp1252)"}
 _BOM = b"\xef\xbb\xbf"
+_GZIP = b"\x1f\x8b"
 
 
 def _first_line(path: Path) -> tuple[str, bool]:
@@ -54,7 +56,11 @@ def _first_line(path: Path) -> tuple[str, bool]:
         raise InputError("file not found", file=path, hint="check the path in the pipeline definition")
     if path.stat().st_size == 0:
         raise InputError("file is empty (0 bytes)", file=path, hint="download or export the table again")
+    # A gzipped table (the tiled Eurostat grid comes as .csv.gz) is read through gzip; pyarrow does the same
+    # for the table itself, by the .gz suffix.
     with path.open("rb") as fh:
+        gzipped = fh.read(2) == _GZIP
+    with gzip.open(path, "rb") if gzipped else path.open("rb") as fh:
         raw = fh.readline(1 << 16)
     bom = raw.startswith(_BOM)
     raw = raw.removeprefix(_BOM).rstrip(b"\r\n")

@@ -1,8 +1,10 @@
 """The representation lens: who is heard, and where, against who lives there.
 
-Contributions (places that are not hidden) are counted per H3 cell and per group; a group is the persona a
-contribution's voluntary self-description (age band, household) falls into under the twin's own persona rules.
-Each count is set against the published population (``population_public``, already through the privacy gate):
+The lens counts **participants**, not places: each participant (anonymous token) with places that are not hidden
+counts once, in the published cell where most of their places lie (the earliest on a tie), and in the group of
+their latest self-description; a group is the persona a voluntary self-description (age band, household) falls
+into under the twin's own persona rules. Each count is set against the published population (``population_public``,
+already through the privacy gate):
 
 - per group: its share of the described contributions against its share of the population;
 - per cell: its share of all contributions against its share of the population;
@@ -10,10 +12,15 @@ Each count is set against the published population (``population_public``, alrea
   population.
 
 A group or area is *under-heard* when its contribution share is below half its population share (cells only where
-at least half the average cell's population lives). Privacy: contribution counts from 1 to ``min_count - 1`` are
-withheld (``null``), and further counts in the same row are withheld until what is withheld adds up to 0 or at least
-``min_count``, so that no small count can be worked out from a total. Totals below ``min_count`` are withheld too.
-Population numbers are the published ones; nothing here reads microdata.
+at least half the average cell's population lives). Privacy: the cell x group table of self-descriptions is
+published with its totals (per cell, per group, all), and all of them are suppressed together by the gate's
+:func:`~twin3d.population.privacy.suppress_with_margins` (the participants per cell, described or not, are a
+list with its total, suppressed the same way): counts from 1 to ``min_count - 1`` are withheld
+(``null``), and more, across rows, columns and totals alike, until no equation of the published figures gives a
+withheld count or a small sum of them. A share or ratio is shown only where its count and its denominator are. A
+group or cell whose count is withheld is called under-heard only if even ``min_count`` would be under half its
+share, so the flag tells nothing about the withheld count. Population numbers are the published ones; nothing here
+reads microdata.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from twin3d.participation.model import AGE_BANDS, HOUSEHOLDS
 from twin3d.population.h3cells import parent
 from twin3d.population.members import NO_CHILD, HouseholdTraits
 from twin3d.population.personas import Match
+from twin3d.population.privacy import suppress_with_margins, with_margins
 from twin3d.population.prototypes import HOUSEHOLD_TYPES
 
 UNDER_HEARD_RATIO = 0.5
@@ -105,31 +113,6 @@ def _groups_of(places: pa.Table, personas: list[Persona]) -> np.ndarray:
     return groups
 
 
-def withheld(counts: np.ndarray, min_count: int) -> np.ndarray:
-    """Which counts to withhold, row by row: the small ones, then the next smallest until the withheld sum of
-    every row is 0 or at least ``min_count``.
-
-    Args:
-        counts: int, 2-D (rows x entries).
-        min_count: the smallest count that may be shown.
-
-    Returns:
-        bool, the shape of ``counts``.
-    """
-    counts = np.asarray(counts, dtype=np.int64)
-    hidden = (counts > 0) & (counts < min_count)
-    rows = np.arange(len(counts))
-    for _ in range(counts.shape[1] if counts.ndim == 2 else 0):
-        total = (counts * hidden).sum(axis=1)
-        candidates = ~hidden & (counts > 0) & ((total > 0) & (total < min_count))[:, None]
-        needy = candidates.any(axis=1)
-        if not needy.any():
-            break
-        smallest = np.where(candidates, counts, np.iinfo(np.int64).max).argmin(axis=1)
-        hidden[rows[needy], smallest[needy]] = True
-    return hidden
-
-
 def _shown(counts: np.ndarray, hidden: np.ndarray) -> list[int | None]:
     return [None if h else int(c) for c, h in zip(counts.tolist(), hidden.tolist(), strict=True)]
 
@@ -180,10 +163,38 @@ def _comparison(counts: np.ndarray, hidden: np.ndarray, share: np.ndarray, pop_s
     """The columns every lens table shares: counts, shares and their ratio, withheld where the count is."""
     return {
         "contributions": pa.array(_shown(counts, hidden), pa.int64()),
-        "contribution_share": pa.array(_round(share, ~hidden), pa.float64()),
+        "contribution_share": pa.array(_round(share), pa.float64()),
         "population_share": pa.array(_round(pop_share), pa.float64()),
-        "ratio": pa.array(_round(_share(share, pop_share), ~hidden), pa.float64()),
+        "ratio": pa.array(_round(_share(share, pop_share)), pa.float64()),
     }
+
+
+def _participants(places: pa.Table, cell_of: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per participant: the cell where most of their places lie (the earliest on a tie; -1 outside every published
+    cell) and the group of their latest self-description (-1: never described). ``places`` are in time order."""
+    who = np.unique(places.column("participant").to_numpy(zero_copy_only=False).astype(str), return_inverse=True)[1]
+    who = who.reshape(-1)
+    if not len(who):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    n = int(who.max()) + 1
+    cell_code = cell_of + 1  # -1 (outside) becomes 0
+    pair, first, count = np.unique(
+        who * (cell_code.max(initial=0) + 1) + cell_code, return_index=True, return_counts=True
+    )
+    owner = pair // (cell_code.max(initial=0) + 1)
+    best = np.lexsort((first, -count, owner))
+    take = best[np.r_[True, owner[best][1:] != owner[best][:-1]]]
+    cell = np.full(n, -1, np.int64)
+    cell[owner[take]] = pair[take] % (cell_code.max(initial=0) + 1) - 1
+    described = np.flatnonzero(group >= 0)
+    latest = np.full(n, -1, np.int64)
+    latest[who[described]] = group[described]  # later places overwrite earlier ones
+    return cell, latest
+
+
+def _judged(count: np.ndarray, hidden: np.ndarray, min_count: int) -> np.ndarray:
+    """The count the under-heard flag is judged on: the count, or ``min_count`` where it is withheld."""
+    return np.where(hidden, float(min_count), count.astype(float))
 
 
 def representation(
@@ -192,21 +203,21 @@ def representation(
     """The lens for one resolution.
 
     Args:
-        places: the contributions: ``h3_10`` (uint64), ``age_band``, ``household`` (strings or null).
+        places: the contributions in time order: ``h3_10`` (uint64), ``age_band``, ``household`` (strings or
+            null), ``participant`` (who posted it).
         population: published rows of one resolution: ``h3``, ``cell_resolution``, ``persona`` ('*' = all),
             ``persons``, ``lon``, ``lat``.
         personas: the twin's persona catalogue in rule order.
         resolution: the H3 resolution of the cells (8 or 9).
-        min_count: the smallest contribution count shown.
+        min_count: the smallest count of participants shown.
 
     Returns:
-        ``{"resolution", "min_count", "contributions", "described", "groups": [...], "cells": [...],
-        "cell_groups": [...], "under_heard": {"groups": [...], "cells": [...]}}``.
+        ``{"resolution", "min_count", "counted", "contributions", "described", "groups": [...], "cells": [...],
+        "cell_groups": [...], "under_heard": {"groups": [...], "cells": [...]}}``; ``contributions`` count
+        participants.
     """
     ids = [p.id for p in personas]
     n_groups = len(ids)
-    group = _groups_of(places, personas)
-    h3_10 = np.asarray(places.column("h3_10").to_numpy(zero_copy_only=False), dtype=np.uint64)
     everyone = population.filter(pc.equal(population.column("persona"), "*"))
     cell_ids = np.asarray(everyone.column("h3").to_numpy(), dtype=np.uint64)
     cell_res = np.asarray(everyone.column("cell_resolution").to_numpy(), dtype=np.uint8)
@@ -216,26 +227,37 @@ def representation(
         population.filter(pc.is_in(population.column("persona"), pa.array(ids))), cell_ids, ids
     )
     pop_total = float(persons.sum())
-    cell_of = _cell_of(h3_10, cell_ids, cell_res)
+    h3_10 = np.asarray(places.column("h3_10").to_numpy(zero_copy_only=False), dtype=np.uint64)
+    cell, group = _participants(places, _cell_of(h3_10, cell_ids, cell_res), _groups_of(places, personas))
 
+    # Self-descriptions: cells (+ outside) x groups with all their totals, suppressed together.
+    row = np.where(cell >= 0, cell, n_cells)
     described = group >= 0
-    n_described = int(described.sum())
-    count_g = np.bincount(group[described], minlength=n_groups)
-    hidden_g = withheld(count_g[None, :], min_count)[0]
-    share_g, pop_share_g = _share(count_g, float(n_described)), _share(np.nansum(pop_cg, axis=0), pop_total)
-    heard_g = share_g < UNDER_HEARD_RATIO * pop_share_g
+    flat = row[described] * n_groups + group[described]
+    by_group = np.bincount(flat, minlength=(n_cells + 1) * n_groups).reshape(n_cells + 1, n_groups)
+    table, hidden = with_margins(by_group), suppress_with_margins(by_group, min_count)
+    # Participants per cell, described or not: a list with its total, suppressed the same way.
+    per_cell = np.bincount(row, minlength=n_cells + 1)[:, None]
+    cells_all, cells_hidden = with_margins(per_cell)[:, 0], suppress_with_margins(per_cell, min_count)[:, 0]
+    total, total_hidden = int(cells_all[-1]), bool(cells_hidden[-1])
+    n_described = np.nan if hidden[-1, -1] else float(table[-1, -1])
+    inside = np.nan if total_hidden or cells_hidden[n_cells] else float(total - cells_all[n_cells])
 
-    inside = cell_of >= 0
-    count_c = np.bincount(cell_of[inside], minlength=n_cells)
-    hidden_c = withheld(np.append(count_c, (~inside).sum())[None, :], min_count)[0][:n_cells]
-    share_c, pop_share_c = _share(count_c, float(inside.sum())), _share(persons, pop_total)
-    heard_c = (pop_share_c >= 0.5 / max(n_cells, 1)) & (share_c < UNDER_HEARD_RATIO * pop_share_c)
+    count_g, hidden_g = table[-1, :n_groups], hidden[-1, :n_groups]
+    share_g = np.where(hidden_g, np.nan, _share(count_g, n_described))
+    pop_share_g = _share(np.nansum(pop_cg, axis=0), pop_total)
+    heard_g = _share(_judged(count_g, hidden_g, min_count), n_described) < UNDER_HEARD_RATIO * pop_share_g
 
-    both = inside & described
-    count_cg = np.bincount(cell_of[both] * n_groups + group[both], minlength=n_cells * n_groups)
-    count_cg = count_cg.reshape(n_cells, n_groups)
-    hidden_cg = withheld(count_cg, min_count)
-    share_cg = _share(count_cg, count_cg.sum(axis=1, keepdims=True).astype(float))
+    count_c, hidden_c = cells_all[:n_cells], cells_hidden[:n_cells]
+    share_c = np.where(hidden_c, np.nan, _share(count_c, inside))
+    pop_share_c = _share(persons, pop_total)
+    heard_c = (pop_share_c >= 0.5 / max(n_cells, 1)) & (
+        _share(_judged(count_c, hidden_c, min_count), inside) < UNDER_HEARD_RATIO * pop_share_c
+    )
+
+    count_cg, hidden_cg = table[:n_cells, :n_groups], hidden[:n_cells, :n_groups]
+    cell_described = np.where(hidden[:n_cells, -1], np.nan, table[:n_cells, -1]).astype(float)
+    share_cg = np.where(hidden_cg, np.nan, _share(count_cg, cell_described[:, None]))
     pop_share_cg = _share(pop_cg, persons[:, None])
 
     h3_text = h3ronpy.cells_to_string(pa.array(cell_ids, pa.uint64())).to_pylist() if n_cells else []
@@ -265,19 +287,18 @@ def representation(
             **_comparison(count_cg.ravel(), hidden_cg.ravel(), share_cg.ravel(), pop_share_cg.ravel()),
         }
     )
-    total = len(group)
+    ratio_g = np.nan_to_num(_share(share_g, pop_share_g), nan=np.inf)
     return {
         "resolution": resolution,
         "min_count": min_count,
-        "contributions": total if total == 0 or total >= min_count else None,
-        "described": n_described if n_described == 0 or n_described >= min_count else None,
+        "counted": "participants",
+        "contributions": None if total_hidden else total,
+        "described": None if np.isnan(n_described) else int(n_described),
         "groups": groups.to_pylist(),
         "cells": cells.to_pylist(),
         "cell_groups": cell_groups.to_pylist(),
         "under_heard": {
-            "groups": [
-                ids[i] for i in np.argsort(np.nan_to_num(_share(share_g, pop_share_g), nan=np.inf)) if heard_g[i]
-            ],
+            "groups": [ids[i] for i in np.argsort(ratio_g, kind="stable") if heard_g[i]],
             "cells": [h3_text[i] for i in np.argsort(-np.nan_to_num(pop_share_c)) if heard_c[i]],
         },
     }

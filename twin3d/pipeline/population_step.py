@@ -141,7 +141,6 @@ def public_table(pop: Population, catalogue: PersonaCatalogue, rules: PrivacyRul
         pop.protos.size[rep.proto].astype(np.int64),
         catalogue.ids,
         key=key,
-        scenario=BASELINE,
         rules=rules,
     )
     return with_centres(published.add_column(0, "scenario", pa.array([BASELINE] * published.num_rows, pa.string())))

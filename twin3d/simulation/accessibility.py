@@ -1,22 +1,25 @@
-"""Accessibility indicators per persona group and H3 cell: walking distance, coverage, supply per demand.
+"""Accessibility indicators per persona group and published area: walking distance, coverage, supply per demand.
 
 Every indicator is documented in :data:`INDICATORS` (name -> unit and one sentence), so the API can describe it.
 Distances come from a :class:`~twin3d.simulation.network.DistanceModel`: the twin's footpath network where it has
 one, else the straight line x detour factor; the tables say which in their metadata.
 
-Homes are snapped once (:func:`locate_households`, the cold step); each scenario then only changes the facilities
-(:func:`compute_accessibility`, the warm step). Nothing loops over households: one shortest-path search per facility
-type, array lookups and grouped reductions.
+The population is the privacy gate's published units (:class:`~twin3d.population.privacy.PublishedUnits`): each
+unit's published persons per persona, spread over its public home points by their floor area. Distances are
+computed per home point; a unit's figures are the weighted means over its points, and a persona's figures are
+means over the units weighted by the persona's published persons there. Every figure is thus a function of
+published values and public geometry: no scenario can learn from it what lives below a published unit.
+
+Home points are located once (:func:`locate_homes`, the cold step); each scenario then changes the facilities and
+the units (:func:`compute_accessibility`, the warm step). Nothing loops over points or units: one shortest-path
+search per facility type, array lookups and grouped reductions.
 
 Example:
     >>> model = distance_model(walk_graph_from_store(con))  # doctest: +SKIP
-    >>> homes = locate_households(model, households_from_store(con, catalogue, config))  # doctest: +SKIP
+    >>> homes = locate_homes(model, units.point_x, units.point_y)  # doctest: +SKIP
     >>> facilities, report = facilities_from_store(con, config)  # doctest: +SKIP
-    >>> acc = compute_accessibility(homes, facilities, catalogue, config)  # doctest: +SKIP
-    >>> cell_indicators(acc, 9)  # an Arrow table, one row per H3 cell, persona and facility type  # doctest: +SKIP
-
-The tables count synthetic households per cell and persona: they are microdata-derived and leave the store for the
-public only through the privacy gate (:mod:`twin3d.population.privacy`).
+    >>> acc = compute_accessibility(homes, units, facilities, catalogue, config)  # doctest: +SKIP
+    >>> persona_indicators(acc, units)  # an Arrow table, one row per persona and facility type  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -26,21 +29,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
-from pyproj import CRS
 
-from twin3d.errors import ConfigError
-from twin3d.io.crs import transform_points
-from twin3d.population.h3cells import parent
 from twin3d.population.personas import PersonaCatalogue
+from twin3d.population.privacy import PublishedUnits
 from twin3d.simulation.facility_types import FACILITY_TYPES, Facilities, FacilityTypeConfig
-from twin3d.simulation.network import SNAP_GRID_M, DistanceModel, Points
+from twin3d.simulation.network import DistanceModel, Points
 
 ALL = "*"
 """The persona value of rows that count every household."""
-WGS84 = CRS.from_epsg(4326)
 
 
 @dataclass(frozen=True)
@@ -52,8 +50,8 @@ class Indicator:
 
 
 INDICATORS: dict[str, Indicator] = {
-    "households": Indicator("households", "Synthetic households in the group."),
-    "persons": Indicator("persons", "Persons living in the group's households."),
+    "households": Indicator("households", "Published synthetic households in the group (privacy gate)."),
+    "persons": Indicator("persons", "Published persons living in the group's households (privacy gate)."),
     "max_distance_m": Indicator(
         "m", "The persona's maximum walking distance to the facility type (pipelines/personas.toml); empty for '*'."
     ),
@@ -78,7 +76,7 @@ INDICATORS: dict[str, Indicator] = {
         "catchment holds the home, averaged over the group's demand.",
     ),
 }
-"""Columns of :func:`persona_indicators` and :func:`cell_indicators` (besides the keys h3, persona, facility)."""
+"""Columns of :func:`persona_indicators` (besides the keys persona and facility)."""
 
 FACILITY_INDICATORS: dict[str, Indicator] = {
     "capacity": Indicator("capacity", "Places (or pupils) of the facility, from its source or the type's default."),
@@ -93,28 +91,25 @@ FACILITY_INDICATORS: dict[str, Indicator] = {
 
 
 @dataclass(frozen=True)
-class Households:
-    """Households as arrays: home position (twin CRS), persona index, size, res-10 H3 cell, demand by age range."""
-
-    x: np.ndarray
-    y: np.ndarray
-    persona: np.ndarray
-    size: np.ndarray
-    h3_10: np.ndarray
-    demand: dict[tuple[int, int], np.ndarray]
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-
-@dataclass(frozen=True)
 class Homes:
-    """Households located for a distance model: their distinct home points and each household's point."""
+    """Public home points located for a distance model (the units' points, plus a scenario's new ones)."""
 
-    households: Households
     model: DistanceModel
     points: Points
-    home_of: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def concat(self, x: np.ndarray, y: np.ndarray) -> Homes:
+        """These homes and new points, located now."""
+        if not len(x):
+            return self
+        return Homes(self.model, self.points.concat(self.model.locate(x, y)))
+
+
+def locate_homes(model: DistanceModel, x: np.ndarray, y: np.ndarray) -> Homes:
+    """Locate the home points once for a distance model: the cold step."""
+    return Homes(model, model.locate(np.asarray(x, np.float64), np.asarray(y, np.float64)))
 
 
 @dataclass(frozen=True)
@@ -128,14 +123,14 @@ class FacilityLoad:
 
 @dataclass(frozen=True)
 class Accessibility:
-    """Distances and supply of every home, per facility type, for one set of facilities (a scenario).
+    """Distances and supply of every home point, per facility type, for one set of facilities and units.
 
     Attributes:
         types: the facility types computed: those a persona needs and those with a demand group.
         threshold: (personas, types) maximum walking distance; NaN where a persona does not need a type.
         distance: per type, metres from each home point to the nearest facility (inf: the type has none).
-        fallback: per type, households whose distance is a straight line x detour factor for want of a route.
-        supply: per type with a demand group, the 2SFCA capacity per demand person within reach of each home point.
+        fallback: per type, home points whose distance is a straight line x detour factor for want of a route.
+        supply: per type with a demand group, the 2SFCA capacity per demand person within reach of each point.
         catchment_m: per type with a demand group, the 2SFCA catchment.
     """
 
@@ -151,18 +146,14 @@ class Accessibility:
     catchment_m: dict[str, float]
     loads: dict[str, FacilityLoad]
 
-    def household_distance(self, facility_type: str) -> np.ndarray:
-        """Metres from each household's home to the nearest facility of a type."""
-        return np.asarray(self.distance[facility_type][self.homes.home_of])
-
     def metadata(self) -> dict[bytes, bytes]:
-        """Arrow schema metadata: how distances were measured and how many fell back to the straight line."""
+        """Arrow schema metadata: how distances were measured and how many points fell back to the straight line."""
         model = self.homes.model
         return {
             b"distance_method": model.method.encode(),
             b"distance_description": model.describe().encode(),
             b"detour_factor": str(model.detour_factor).encode(),
-            b"fallback_households": json.dumps(self.fallback).encode(),
+            b"fallback_points": json.dumps(self.fallback).encode(),
             b"catchment_m": json.dumps(self.catchment_m).encode(),
             b"indicators": json.dumps({k: vars(v) for k, v in INDICATORS.items()}).encode(),
         }
@@ -171,61 +162,6 @@ class Accessibility:
 def demand_ranges(config: FacilityTypeConfig) -> list[tuple[int, int]]:
     """The age ranges of every type's demand group."""
     return sorted({spec.demand.ages for spec in config.types.values() if spec.demand is not None})
-
-
-def households_from_store(
-    con: duckdb.DuckDBPyConnection, catalogue: PersonaCatalogue, config: FacilityTypeConfig, *, replicate: int = 0
-) -> Households:
-    """One replicate of a twin's synthetic households, with the persons of each demand age range.
-
-    Raises:
-        ConfigError: the store's personas are not the catalogue's (built with another personas.toml).
-    """
-    row = con.execute("SELECT value->>'crs' FROM twin_meta WHERE key = 'twin'").fetchone()
-    if row is None:
-        raise ConfigError("the store has no twin metadata", hint="build the twin first: twin3d build <twin>")
-    ranges = demand_ranges(config)
-    counts = "".join(f", count(*) FILTER (WHERE age BETWEEN ? AND ?) AS d{i}" for i in range(len(ranges)))
-    columns = "".join(f", coalesce(a.d{i}, 0) AS d{i}" for i in range(len(ranges)))
-    sql = (
-        f"WITH ages AS (SELECT household_id, count(*) AS n{counts} FROM persons WHERE replicate = ? "
-        f"GROUP BY household_id) SELECT h.persona, h.size, h.lon, h.lat, h.h3_10{columns} FROM households h "
-        "LEFT JOIN ages a USING (household_id) WHERE h.replicate = ? ORDER BY h.household_id"
-    )
-    params: list[Any] = [bound for r in ranges for bound in r] + [replicate, replicate]
-    t = con.execute(sql, params).to_arrow_table()
-    personas = t["persona"].to_numpy(zero_copy_only=False).astype(str)
-    unknown = sorted(set(personas) - set(catalogue.ids))
-    if unknown:
-        raise ConfigError(f"households of unknown personas {', '.join(unknown)}", hint="rebuild the twin")
-    x, y = transform_points(
-        t["lon"].to_numpy(zero_copy_only=False), t["lat"].to_numpy(zero_copy_only=False), WGS84, CRS(row[0])
-    )
-    return Households(
-        x=x,
-        y=y,
-        persona=_persona_index(personas, catalogue.ids),
-        size=t["size"].to_numpy(zero_copy_only=False).astype(np.int64),
-        h3_10=t["h3_10"].to_numpy(zero_copy_only=False).astype(np.uint64),
-        demand={r: t[f"d{i}"].to_numpy(zero_copy_only=False).astype(np.int64) for i, r in enumerate(ranges)},
-    )
-
-
-def _persona_index(values: np.ndarray, ids: list[str]) -> np.ndarray:
-    lookup = {p: i for i, p in enumerate(ids)}
-    distinct, inverse = np.unique(values, return_inverse=True)
-    return np.array([lookup[v] for v in distinct], dtype=np.int16)[inverse].reshape(-1)
-
-
-def locate_households(model: DistanceModel, households: Households, *, grid_m: float = SNAP_GRID_M) -> Homes:
-    """Snap the distinct home points once (households sharing a building share a point): the cold step."""
-    cells = np.round(np.column_stack([households.x, households.y]) / grid_m).astype(np.int64)
-    if len(cells):
-        cells -= cells.min(axis=0)
-    key = cells[:, 0] * (int(cells[:, 1].max(initial=0)) + 1) + cells[:, 1]
-    _, first, home_of = np.unique(key, return_index=True, return_inverse=True)
-    points = model.locate(households.x[first], households.y[first])
-    return Homes(households, model, points, home_of.reshape(-1))
 
 
 def thresholds(catalogue: PersonaCatalogue, types: tuple[str, ...]) -> np.ndarray:
@@ -238,30 +174,46 @@ def thresholds(catalogue: PersonaCatalogue, types: tuple[str, ...]) -> np.ndarra
     return out
 
 
+def _member_share(units: PublishedUnits) -> np.ndarray:
+    """float (memberships,): each membership's share of its unit's public weight."""
+    total = units.unit_weight[units.member_unit]
+    share: np.ndarray = np.divide(units.member_weight, total, out=np.zeros(len(total)), where=total > 0)
+    return share
+
+
+def point_demand(units: PublishedUnits, ages: tuple[int, int], n_points: int) -> np.ndarray:
+    """float (points,): the units' expected persons aged ``ages`` spread over their home points by public weight."""
+    per_member = units.demand(ages)[units.member_unit] * _member_share(units)
+    return np.bincount(units.member_point, weights=per_member, minlength=n_points)
+
+
 def _supply(
     homes: Homes, facilities: Facilities, idx: np.ndarray, located: Points, *, demand: np.ndarray, catchment: float
 ) -> tuple[np.ndarray, FacilityLoad]:
     """2SFCA over the home points with demand: each facility's capacity per demand within its catchment (step 1),
     summed over the facilities within reach of each home (step 2)."""
-    n_points = len(homes.points)
-    at_home = np.bincount(homes.home_of, weights=demand, minlength=n_points)
-    has = np.flatnonzero(at_home > 0)
+    has = np.flatnonzero(demand > 0)
     pairs = homes.model.within(homes.points.take(has), located, catchment)
-    reached = np.bincount(pairs.facility, weights=at_home[has][pairs.point], minlength=len(idx))
+    reached = np.bincount(pairs.facility, weights=demand[has][pairs.point], minlength=len(idx))
     capacity = facilities.capacity[idx]
     ratio = np.divide(capacity, reached, out=np.full(len(idx), np.nan), where=reached > 0)
-    access = np.zeros(n_points)
+    access = np.zeros(len(homes))
     access[has] = np.bincount(pairs.point, weights=np.nan_to_num(ratio)[pairs.facility], minlength=len(has))
     return access, FacilityLoad(idx, reached, ratio)
 
 
 def compute_accessibility(
-    homes: Homes, facilities: Facilities, catalogue: PersonaCatalogue, config: FacilityTypeConfig
+    homes: Homes,
+    units: PublishedUnits,
+    facilities: Facilities,
+    catalogue: PersonaCatalogue,
+    config: FacilityTypeConfig,
 ) -> Accessibility:
-    """Distance to the nearest facility of each type and 2SFCA supply for every home: the warm step of a scenario.
+    """Distance to the nearest facility of each type and 2SFCA supply for every home point: the warm step.
 
-    The 2SFCA catchment of a type is its ``catchment_m`` in the facility types, else the largest maximum walking
-    distance a persona sets for it; a type with a demand group but neither gets no supply indicator.
+    The 2SFCA demand is the units' expected demand group (published households times the town's persona profiles)
+    spread over their points. The catchment of a type is its ``catchment_m`` in the facility types, else the largest
+    maximum walking distance a persona sets for it; a type with a demand group but neither gets no supply.
     """
     needed = {n.facility for p in catalogue.persona for n in p.needs}
     with_demand = {t for t in FACILITY_TYPES if config.spec(t).demand is not None}
@@ -274,12 +226,12 @@ def compute_accessibility(
         mine = located.take(idx)
         near = homes.model.nearest(homes.points, mine)
         distance[ftype] = near.distance
-        fallback[ftype] = int(near.fallback[homes.home_of].sum())
+        fallback[ftype] = int(np.count_nonzero(near.fallback))
         spec = config.spec(ftype)
         column = limit[:, j]
         catchment = spec.catchment_m or (float(np.nanmax(column)) if np.isfinite(column).any() else None)
         if spec.demand is not None and catchment is not None:
-            demand = homes.households.demand[spec.demand.ages]
+            demand = point_demand(units, spec.demand.ages, len(homes))
             supply[ftype], loads[ftype] = _supply(homes, facilities, idx, mine, demand=demand, catchment=catchment)
             catchment_m[ftype] = catchment
     return Accessibility(
@@ -287,115 +239,108 @@ def compute_accessibility(
     )
 
 
-def h3_parent(cells: np.ndarray, resolution: int) -> np.ndarray:
-    """Ancestors at ``resolution`` (0 to 10) of res-10 H3 cells, by the H3 bit layout (as the privacy gate does)."""
-    if not 0 <= resolution <= 10:
-        raise ConfigError(f"H3 resolution {resolution} is out of range", hint="ask for a resolution from 0 to 10")
-    return parent(cells, resolution)
+def _weighted_stats(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of ``weights`` (members, columns): the total weight, the weighted mean and the weighted median of
+    ``values`` (members,); NaN where a column has no weight."""
+    total = weights.sum(axis=0)
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order], axis=0)
+    middle = np.minimum((cumulative < total[None, :] / 2).sum(axis=0), max(len(values) - 1, 0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (weights * values[:, None]).sum(axis=0) / total
+    median = values[order][middle] if len(values) else np.full(len(total), np.nan)
+    empty = total <= 0
+    return total, np.where(empty, np.nan, mean), np.where(empty, np.nan, median)
+
+
+def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    ratio: np.ndarray = np.divide(part, whole, out=np.full(np.shape(part), np.nan), where=np.asarray(whole) > 0)
+    return ratio
+
+
+def persona_indicators(acc: Accessibility, units: PublishedUnits) -> pa.Table:
+    """One row per persona and facility type it needs, plus '*' (everyone) per type; see :data:`INDICATORS`.
+
+    Persona rows weigh each unit by the persona's persons there (:meth:`PublishedUnits.group_persons`); '*' rows by
+    all its published persons (coverage: of the personas that need the type; supply: by its expected demand).
+    """
+    share = _member_share(units)
+    member_unit, member_point = units.member_unit, units.member_point
+    unit_p = np.column_stack([units.persons[:, 0], units.group_persons()])
+    weights = unit_p[member_unit] * share[:, None]  # (members, 1 + personas)
+    households = np.concatenate([[units.households[:, 0].sum()], units.group_households().sum(axis=0)])
+    persons = unit_p.sum(axis=0)
+    n_personas = len(acc.catalogue.persona)
+    ids = [ALL, *acc.catalogue.ids]
+    rows: dict[str, list[Any]] = {c: [] for c in ("persona", "facility", *INDICATORS)}
+    for j, ftype in enumerate(acc.types):
+        d = acc.distance[ftype][member_point]
+        limit = acc.threshold[:, j]
+        needs = np.concatenate([[True], np.isfinite(limit)])
+        _, mean, median = _weighted_stats(d, weights)
+        covered = np.concatenate([[np.nan], (weights[:, 1:] * (d[:, None] <= limit[None, :])).sum(axis=0)])
+        need_w = weights[:, 1:][:, np.isfinite(limit)]
+        need_cov = (need_w * (d[:, None] <= limit[np.isfinite(limit)][None, :])).sum()
+        covered[0] = need_cov
+        need_total = np.concatenate([[need_w.sum()], persons[1:]])
+        coverage = np.where(needs, _ratio(covered, need_total), np.nan)
+        spec = acc.config.spec(ftype)
+        demand = np.full(1 + n_personas, np.nan)
+        supply = np.full(1 + n_personas, np.nan)
+        if ftype in acc.supply and spec.demand is not None:
+            unit_demand = units.demand(spec.demand.ages)
+            s = acc.supply[ftype][member_point]
+            supply_w = np.column_stack([unit_demand[member_unit] * share, weights[:, 1:]])
+            demand[0] = unit_demand.sum()
+            supply = _ratio((supply_w * s[:, None]).sum(axis=0), supply_w.sum(axis=0))
+            supply[0] = supply[0] if demand[0] > 0 else np.nan
+        for k in np.flatnonzero(needs):
+            rows["persona"].append(ids[k])
+            rows["facility"].append(ftype)
+            rows["households"].append(round(float(households[k])))
+            rows["persons"].append(round(float(persons[k])))
+            rows["max_distance_m"].append(float(limit[k - 1]) if k else None)
+            rows["mean_distance_m"].append(mean[k])
+            rows["median_distance_m"].append(median[k])
+            rows["coverage_share"].append(coverage[k])
+            rows["demand"].append(demand[k])
+            rows["supply_per_demand"].append(supply[k])
+    return _table(acc, rows)
+
+
+def _table(acc: Accessibility, rows: dict[str, list[Any]]) -> pa.Table:
+    arrays: dict[str, pa.Array] = {
+        "persona": pa.array(rows["persona"], pa.string()),
+        "facility": pa.array(rows["facility"], pa.string()),
+        "households": pa.array(rows["households"], pa.int64()),
+        "persons": pa.array(rows["persons"], pa.int64()),
+    }
+    for name in ("max_distance_m", "mean_distance_m", "median_distance_m", "coverage_share", "demand"):
+        arrays[name] = _null_if_not_finite(np.array(rows[name], dtype=np.float64))
+    arrays["supply_per_demand"] = _null_if_not_finite(np.array(rows["supply_per_demand"], dtype=np.float64))
+    return pa.table(arrays).replace_schema_metadata(acc.metadata())
 
 
 def _null_if_not_finite(values: np.ndarray) -> pa.Array:
     return pa.array(values, pa.float64(), mask=~np.isfinite(values))
 
 
-def _group_stats(
-    rank: np.ndarray, by_distance: np.ndarray, d: np.ndarray, w: np.ndarray, extra: dict[str, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """Per group (households in distance order, grouped stably by rank): counts, mean, weighted median, sums."""
-    sel = by_distance[np.argsort(rank[by_distance], kind="stable")]  # a radix sort for small ranks
-    if len(sel) == 0:
-        return {"rank": np.zeros(0, np.int64)}
-    k = rank[sel]
-    start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    count = np.diff(np.r_[start, len(k)])
-    ws, ds = w[sel], d[sel]
-    persons = np.add.reduceat(ws, start)
-    cumulative = np.cumsum(ws)
-    before = cumulative[start] - ws[start]
-    middle = np.clip(np.searchsorted(cumulative, before + persons / 2, side="left"), start, start + count - 1)
-    with np.errstate(invalid="ignore"):
-        mean = np.add.reduceat(ws * ds, start) / persons
-    out = {"rank": k[start], "households": count, "persons": persons, "mean": mean, "median": ds[middle]}
-    for name, values in extra.items():
-        out[name] = np.add.reduceat(values[sel], start)
+def row_means(acc: Accessibility, units: PublishedUnits, rows: np.ndarray, types: tuple[str, ...]) -> np.ndarray:
+    """float (rows, types): the mean walk per published person of each row (``rows``: int, one row index per unit)
+    to the nearest facility of each type; NaN where the row has no reachable home."""
+    n_rows = int(rows.max()) + 1 if len(rows) else 0
+    w = units.persons[units.member_unit, 0] * _member_share(units)
+    row = rows[units.member_unit]
+    out = np.full((n_rows, len(types)), np.nan)
+    for j, ftype in enumerate(types):
+        if ftype not in acc.distance:
+            continue
+        d = acc.distance[ftype][units.member_point]
+        finite = np.isfinite(d)
+        sums = np.bincount(row, weights=np.where(finite, d * w, 0.0), minlength=n_rows)
+        total = np.bincount(row, weights=np.where(finite, w, 0.0), minlength=n_rows)
+        out[:, j] = _ratio(sums, total)
     return out
-
-
-def _indicator_columns(acc: Accessibility, cell: np.ndarray) -> dict[str, list[Any]]:
-    """Rows per (cell, persona needing the type or '*', type); ``cell`` indexes each household's cell."""
-    hh, home_of = acc.homes.households, acc.homes.home_of
-    n_personas = len(acc.catalogue.persona)
-    ids = np.array([*acc.catalogue.ids, ALL], dtype=object)
-    cols: dict[str, list[Any]] = {c: [] for c in ("cell", "persona", "facility", *INDICATORS)}
-    w = hh.size.astype(np.float64)
-    n = len(hh)
-    key = cell.astype(np.int64) * (n_personas + 1)
-    keys, rank = np.unique(np.concatenate([key + hh.persona, key + n_personas]), return_inverse=True)
-    rank = rank.reshape(-1).astype(np.uint16 if len(keys) < 2**16 else np.int64)
-    for j, ftype in enumerate(acc.types):
-        d = acc.distance[ftype][home_of]
-        limit = acc.threshold[:, j][hh.persona]
-        needs = np.isfinite(limit)
-        extra = {"need": w * needs, "covered": w * (needs & (d <= limit))}
-        spec = acc.config.spec(ftype)
-        if ftype in acc.supply and spec.demand is not None:
-            demand = hh.demand[spec.demand.ages].astype(np.float64)
-            extra |= {"demand": demand, "supplied": demand * acc.supply[ftype][home_of]}
-        by_distance = np.argsort(d)
-        for ranks, subset in ((rank[:n], by_distance[needs[by_distance]]), (rank[n:], by_distance)):
-            g = _group_stats(ranks, subset, d, w, extra)
-            group = keys[g["rank"]]
-            size = len(group)
-            if size == 0:
-                continue
-            persona = group % (n_personas + 1)
-            cols["cell"].append(group // (n_personas + 1))
-            cols["persona"].append(ids[persona])
-            cols["facility"].append(np.full(size, ftype, dtype=object))
-            cols["households"].append(g["households"])
-            cols["persons"].append(g["persons"].astype(np.int64))
-            cols["max_distance_m"].append(np.append(acc.threshold[:, j], np.nan)[persona])
-            cols["mean_distance_m"].append(g["mean"])
-            cols["median_distance_m"].append(g["median"])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cols["coverage_share"].append(np.where(g["need"] > 0, g["covered"] / g["need"], np.nan))
-                demand_sum = g.get("demand", np.full(size, np.nan))
-                cols["demand"].append(demand_sum)
-                cols["supply_per_demand"].append(
-                    np.where(demand_sum > 0, g.get("supplied", demand_sum) / demand_sum, np.nan)
-                )
-    return cols
-
-
-def _table(acc: Accessibility, cols: dict[str, list[Any]], keys: dict[str, pa.Array]) -> pa.Table:
-    def cat(name: str, dtype: type) -> np.ndarray:
-        return np.asarray(np.concatenate([np.zeros(0, dtype), *cols[name]]), dtype=dtype)
-
-    arrays = dict(keys)
-    arrays["persona"] = pa.array(cat("persona", str), pa.string())
-    arrays["facility"] = pa.array(cat("facility", str), pa.string())
-    arrays["households"] = pa.array(cat("households", np.int64))
-    arrays["persons"] = pa.array(cat("persons", np.int64))
-    for name in ("max_distance_m", "mean_distance_m", "median_distance_m", "coverage_share", "demand"):
-        arrays[name] = _null_if_not_finite(cat(name, np.float64))
-    arrays["supply_per_demand"] = _null_if_not_finite(cat("supply_per_demand", np.float64))
-    return pa.table(arrays).replace_schema_metadata(acc.metadata())
-
-
-def persona_indicators(acc: Accessibility) -> pa.Table:
-    """One row per persona and facility type it needs, plus '*' (everyone) per type; see :data:`INDICATORS`."""
-    cols = _indicator_columns(acc, np.zeros(len(acc.homes.households), dtype=np.int64))
-    return _table(acc, cols, {})
-
-
-def cell_indicators(acc: Accessibility, resolution: int) -> pa.Table:
-    """Like :func:`persona_indicators`, per H3 cell of ``resolution`` (0 to 10): columns resolution, h3, ..."""
-    parents = h3_parent(acc.homes.households.h3_10, resolution)
-    cells, cell = np.unique(parents, return_inverse=True)
-    cols = _indicator_columns(acc, cell.reshape(-1))
-    index = np.concatenate(cols["cell"]).astype(np.int64) if cols["cell"] else np.zeros(0, np.int64)
-    keys = {"resolution": pa.array(np.full(len(index), resolution, np.uint8)), "h3": pa.array(cells[index])}
-    return _table(acc, cols, keys)
 
 
 def facility_supply(acc: Accessibility) -> pa.Table:

@@ -1,95 +1,71 @@
-"""Baseline and scenario side by side per H3 cell, through the privacy gate.
+"""Baseline and scenario side by side per published H3 row, from the privacy gate's units.
 
-Counts per cell are the gate's published counts for each population (the scenario's noise keyed on its content
-hash). Mean walking distances are taken over the households of a published row, which holds at least the gate's
-minimum persons and households; only rows published in both populations are compared.
+A row at resolution r is the union of the units that count in it (:meth:`PublishedUnits.rows`): the same rows the
+population API publishes, with the same published persons and households, so the baseline here equals
+``/population/h3`` and baseline + delta = scenario in every row. Mean walks are weighted by the published persons
+of each unit over its public home points.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from twin3d.population.privacy import ALL, PrivacyRules, assign_units, publish_population
-from twin3d.simulation.accessibility import Accessibility
+from twin3d.population.h3cells import resolution_of
+from twin3d.population.privacy import PublishedUnits
+from twin3d.simulation.accessibility import Accessibility, row_means
 
 CELL_TYPES = ("kita", "school", "stop", "supermarket", "doctor")
 
 
-def _published(
-    acc: Accessibility, catalogue_ids: list[str], *, key: bytes, scenario: str, rules: PrivacyRules, resolution: int
-) -> pa.Table:
-    h = acc.homes.households
-    table = publish_population(
-        h.h3_10,
-        h.persona.astype(np.int64),
-        h.size,
-        catalogue_ids,
-        key=key,
-        scenario=scenario,
-        rules=replace(rules, resolutions=(resolution,)),
-    )
-    return table.filter(pc.equal(table["persona"], ALL))
+def _row_figures(
+    acc: Accessibility, units: PublishedUnits, row_ids: np.ndarray, resolution: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Published persons, households and mean walks (rows, types) of ``units`` in each of ``row_ids``."""
+    rows = np.searchsorted(row_ids, units.rows(resolution))
+    persons = np.bincount(rows, weights=units.persons[:, 0], minlength=len(row_ids))
+    households = np.bincount(rows, weights=units.households[:, 0], minlength=len(row_ids))
+    means = np.full((len(row_ids), len(CELL_TYPES)), np.nan)
+    if len(units):
+        found = row_means(acc, units, rows, CELL_TYPES)
+        means[: len(found)] = found
+    return persons, households, means
 
 
-def _row_means(acc: Accessibility, rules: PrivacyRules, resolution: int) -> dict[int, dict[str, float]]:
-    """Mean distance per facility type over the households of each published row."""
-    h = acc.homes.households
-    rows = assign_units(h.h3_10, h.size, rules).household_rows(resolution)
-    ids, index = np.unique(rows, return_inverse=True)
-    out: dict[int, dict[str, float]] = {int(i): {} for i in ids if i}
-    for ftype in CELL_TYPES:
-        if ftype not in acc.distance:
-            continue
-        d = acc.household_distance(ftype)
-        finite = np.isfinite(d)
-        sums = np.bincount(index, weights=np.where(finite, d, 0.0), minlength=len(ids))
-        counts = np.bincount(index, weights=finite, minlength=len(ids))
-        for j, cell in enumerate(ids):
-            if cell and counts[j]:
-                out[int(cell)][ftype] = float(sums[j] / counts[j])
-    return out
+def _value(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
 
 
 def compare_cells(
     before: Accessibility,
+    before_units: PublishedUnits,
     after: Accessibility,
-    catalogue_ids: list[str],
+    after_units: PublishedUnits,
     *,
-    key: bytes,
-    scenario: str,
-    rules: PrivacyRules,
     resolution: int = 9,
 ) -> list[dict[str, Any]]:
-    """Per published H3 cell: persons and households of baseline and scenario, and mean walks by type."""
-    base = {
-        (r["h3"], r["cell_resolution"]): r
-        for r in _published(
-            before, catalogue_ids, key=key, scenario="baseline", rules=rules, resolution=resolution
-        ).to_pylist()
-    }
-    new = _published(after, catalogue_ids, key=key, scenario=scenario, rules=rules, resolution=resolution).to_pylist()
-    means_before = _row_means(before, rules, resolution)
-    means_after = _row_means(after, rules, resolution)
+    """Per published row of either population: persons and households of baseline and scenario, and mean walks."""
+    row_ids = np.union1d(before_units.rows(resolution), after_units.rows(resolution))
+    in_before = np.isin(row_ids, before_units.rows(resolution))
+    p0, h0, m0 = _row_figures(before, before_units, row_ids, resolution)
+    p1, h1, m1 = _row_figures(after, after_units, row_ids, resolution)
+    cell_resolution = resolution_of(row_ids)
     out = []
-    for row in new:
-        old = base.get((row["h3"], row["cell_resolution"]))
+    for k, row in enumerate(row_ids):
+        old = bool(in_before[k])
         entry: dict[str, Any] = {
-            "h3": f"{row['h3']:x}",
-            "cell_resolution": row["cell_resolution"],
-            "persons_baseline": old["persons"] if old else None,
-            "persons_scenario": row["persons"],
-            "persons_delta": row["persons"] - old["persons"] if old else None,
-            "households_baseline": old["households"] if old else None,
-            "households_scenario": row["households"],
+            "h3": f"{int(row):x}",
+            "cell_resolution": int(cell_resolution[k]),
+            "persons_baseline": round(float(p0[k])) if old else None,
+            "persons_scenario": round(float(p1[k])),
+            "persons_delta": round(float(p1[k])) - round(float(p0[k])) if old else None,
+            "households_baseline": round(float(h0[k])) if old else None,
+            "households_scenario": round(float(h1[k])),
         }
-        for ftype in CELL_TYPES:
-            a = means_before.get(row["h3"], {}).get(ftype) if old else None
-            b = means_after.get(row["h3"], {}).get(ftype)
+        for j, ftype in enumerate(CELL_TYPES):
+            a = _value(m0[k, j]) if old else None
+            b = _value(m1[k, j])
             entry[f"{ftype}_mean_m_baseline"] = a
             entry[f"{ftype}_mean_m_scenario"] = b
             entry[f"{ftype}_mean_m_delta"] = b - a if a is not None and b is not None else None

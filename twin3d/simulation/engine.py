@@ -1,17 +1,23 @@
-"""Running a scenario: apply its measures to the baseline, compute the indicators for both, compare them.
+"""Running a scenario: apply its measures to the published population, compute the indicators, compare them.
 
-    baseline (store: households, persons, facilities, paths)  --measures-->  scenario population and facilities
+    privacy gate: published units (noised counts per persona, public home points)  --measures-->  scenario units
     -> accessibility (distance, coverage, 2SFCA) per persona, hazard exposure, green space, sealing, projection
-    -> KPI table per persona (baseline, scenario, delta) and per-H3-cell comparisons that pass the privacy rules.
+    -> KPI table per persona (baseline, scenario, delta) and per published H3 row.
 
-The cold part (reading the store, the walking network, locating the baseline's homes) is done once per twin by
-:func:`load_baseline`; :func:`run_scenario` is the warm part, seeded by the scenario's content hash.
+The simulation never sees a household: :func:`load_baseline` asks the gate (:mod:`twin3d.population.privacy`) for
+the published units and keeps nothing else of the microdata. Area measures act on whole units (a unit is removed
+or exposed when at least half of its public weight lies in the area) and an area too small to report on gets no
+number, so every figure below is a function of published values and public geometry, whatever is asked, and the
+same measures give the same figures under any name. What the gate changed is listed in ``privacy.notes``.
+
+The cold part (reading the store, the walking network, locating the home points) is done once per twin by
+:func:`load_baseline`; :func:`run_scenario` is the warm part.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +29,18 @@ from pyproj import CRS
 
 from twin3d.io.crs import reproject, transform_points
 from twin3d.population.personas import PersonaCatalogue, load_personas
-from twin3d.population.privacy import PrivacyRules
+from twin3d.population.privacy import PrivacyRules, PublishedUnits, publish_units, read_microdata
 from twin3d.simulation.accessibility import (
     Accessibility,
     Homes,
-    Households,
     compute_accessibility,
-    households_from_store,
-    locate_households,
+    locate_homes,
     persona_indicators,
 )
 from twin3d.simulation.cells import compare_cells
 from twin3d.simulation.facility_types import Facilities, FacilityTypeConfig, facilities_from_store, load_facility_types
 from twin3d.simulation.network import DistanceModel, distance_model, walk_graph_from_store
-from twin3d.simulation.projection import ProjectionRates, load_rates, project_cohorts
+from twin3d.simulation.projection import ProjectionRates, load_rates, project_pyramid
 from twin3d.simulation.scenario import (
     AddFacility,
     GreenSpace,
@@ -50,42 +54,36 @@ from twin3d.simulation.scenario import (
 
 WGS84 = CRS.from_epsg(4326)
 GREEN_REACH_M = 500.0
-# Published counts of exposure are rounded to this step, and groups below the gate's minimum are left out.
-ROUND_TO = 5
 DEMAND_OUTLOOK = {"kita_0_5": (0, 5), "primary_6_9": (6, 9), "care_80_plus": (80, 120)}
 
 
 @dataclass
 class Baseline:
-    """A twin's baseline, held warm between scenario runs."""
+    """A twin's baseline, held warm between scenario runs: the published units, never the microdata."""
 
     crs: CRS
     catalogue: PersonaCatalogue
     config: FacilityTypeConfig
     model: DistanceModel
-    households: Households
-    building: np.ndarray
-    district: np.ndarray
-    person_offsets: np.ndarray
-    person_age: np.ndarray
-    person_male: np.ndarray
+    units: PublishedUnits
+    homes: Homes
     facilities: Facilities
     accessibility: Accessibility
     rates: ProjectionRates
     rules: PrivacyRules
-    key: bytes
+    districts: dict[str, shapely.Geometry] = field(default_factory=dict)
 
 
 def load_baseline(
     con: duckdb.DuckDBPyConnection, pipelines_dir: Path, *, key: bytes | None = None, rules: PrivacyRules | None = None
 ) -> Baseline:
-    """Read a built twin's population, facilities and network, and compute the baseline's indicators.
+    """Ask the gate for a built twin's published units; read its facilities and network; compute the baseline.
 
     Args:
         con: the twin's store.
         pipelines_dir: where personas.toml, facility_types.toml and projection/germany.toml are.
-        key: the twin's privacy key (the one its build used, so baseline cells match the published ones);
-            a fresh random key where none is given (benchmarks).
+        key: the twin's privacy key (the one its build used, so the units are the published ones); a fresh random
+            key where none is given (benchmarks).
         rules: the privacy gate's rules.
     """
     catalogue = load_personas(pipelines_dir / "personas.toml")
@@ -93,50 +91,45 @@ def load_baseline(
     row = con.execute("SELECT value->>'crs' FROM twin_meta WHERE key = 'twin'").fetchone()
     assert row is not None
     crs = CRS.from_user_input(row[0])
+    rules = rules or PrivacyRules()
+    units = publish_units(
+        read_microdata(con, catalogue.ids), catalogue.ids, key=key or secrets.token_bytes(32), rules=rules
+    )
     model = distance_model(walk_graph_from_store(con))
-    households = households_from_store(con, catalogue, config)
-    extra = con.execute(
-        "SELECT building_id, district_id FROM households WHERE replicate = 0 ORDER BY household_id"
-    ).to_arrow_table()
-    persons = con.execute(
-        "SELECT household_id, age, sex = 'm' AS male FROM persons WHERE replicate = 0 ORDER BY household_id, person_id"
-    ).to_arrow_table()
-    person_household = persons["household_id"].to_numpy(zero_copy_only=False)
-    offsets = np.searchsorted(person_household, np.arange(len(households) + 1))
+    homes = locate_homes(model, units.point_x, units.point_y)
     facilities, _ = facilities_from_store(con, config)
-    homes = locate_households(model, households)
+    districts = {
+        str(district_id): shapely.from_wkb(wkb)
+        for district_id, wkb in con.execute("SELECT district_id, ST_AsWKB(geom) FROM districts").fetchall()
+    }
     return Baseline(
         crs=crs,
         catalogue=catalogue,
         config=config,
         model=model,
-        households=households,
-        building=extra["building_id"].to_numpy(zero_copy_only=False).astype(object),
-        district=extra["district_id"].to_numpy(zero_copy_only=False).astype(object),
-        person_offsets=offsets,
-        person_age=persons["age"].to_numpy(zero_copy_only=False).astype(np.int64),
-        person_male=persons["male"].to_numpy(zero_copy_only=False).astype(bool),
+        units=units,
+        homes=homes,
         facilities=facilities,
-        accessibility=compute_accessibility(homes, facilities, catalogue, config),
+        accessibility=compute_accessibility(homes, units, facilities, catalogue, config),
         rates=load_rates(pipelines_dir / "projection" / "germany.toml"),
-        rules=rules or PrivacyRules(),
-        key=key or secrets.token_bytes(32),
+        rules=rules,
+        districts=districts,
     )
 
 
 @dataclass
 class Applied:
-    """The scenario's population and facilities, and what its area measures change."""
+    """The scenario's units and facilities, and what its area measures change."""
 
-    households: Households
-    source: np.ndarray  # baseline household each scenario household copies (itself, or the one it was drawn from)
+    units: PublishedUnits
+    homes: Homes
     facilities: Facilities
-    added_households: int
-    removed_households: int
+    removed: PublishedUnits
     sealed_m2: float
-    hazards: list[shapely.Geometry]
+    hazards: list[tuple[int, shapely.Geometry]]
     greens: list[shapely.Geometry]
     projection_years: int
+    notes: list[dict[str, Any]]
 
 
 def _to_twin(base: Baseline, geometry: shapely.Geometry) -> shapely.Geometry:
@@ -144,7 +137,7 @@ def _to_twin(base: Baseline, geometry: shapely.Geometry) -> shapely.Geometry:
 
 
 def _points_in(area: shapely.Geometry, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` places spread over an area: a square lattice at the spacing that fits them, cycled if short."""
+    """Up to ``n`` places spread over an area: a square lattice at the spacing that fits them."""
     x0, y0, x1, y1 = area.bounds
     spacing = max(np.sqrt(area.area / max(n, 1)), 2.0)
     xs, ys = np.meshgrid(np.arange(x0 + spacing / 2, x1, spacing), np.arange(y0 + spacing / 2, y1, spacing))
@@ -152,68 +145,53 @@ def _points_in(area: shapely.Geometry, n: int) -> tuple[np.ndarray, np.ndarray]:
     px, py = xs.ravel()[inside], ys.ravel()[inside]
     if not len(px):
         point = area.representative_point()
-        px, py = np.array([point.x]), np.array([point.y])
-    pick = np.arange(n) % len(px)
-    return px[pick], py[pick]
+        return np.array([point.x]), np.array([point.y])
+    return px[:n], py[:n]
 
 
-def _new_housing(base: Baseline, m: NewHousing, rng: np.random.Generator) -> tuple[Households, np.ndarray, float]:
+def _unit_centres(units: PublishedUnits) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's centre: the mean of its home points weighted by their public weight."""
+    total = units.unit_weight
+    w = units.member_weight
+    cx = np.bincount(units.member_unit, weights=w * units.point_x[units.member_point], minlength=len(units))
+    cy = np.bincount(units.member_unit, weights=w * units.point_y[units.member_point], minlength=len(units))
+    return cx / np.where(total > 0, total, 1), cy / np.where(total > 0, total, 1)
+
+
+def _new_housing(base: Baseline, m: NewHousing, units: PublishedUnits) -> tuple[PublishedUnits, float]:
     area = _to_twin(base, m.area.shape())
-    n = round(m.dwellings * m.occupancy)
-    if m.mix.startswith("like:"):
-        pool = np.flatnonzero(base.district == m.mix.removeprefix("like:"))
-    else:
-        # A new-build quarter draws from the twin's own households: its mix of sizes and ages, moving in.
-        pool = np.arange(len(base.households))
-    source = rng.choice(pool, size=n, replace=True) if len(pool) else np.zeros(0, np.int64)
-    x, y = _points_in(area, n)
+    households = m.dwellings * m.occupancy
+    x, y = _points_in(area, max(round(households), 1))
     lon, lat = transform_points(x, y, base.crs, WGS84)
-    h = base.households
-    new = Households(
-        x=x,
-        y=y,
-        persona=h.persona[source],
-        size=h.size[source],
-        h3_10=np.asarray(coordinates_to_cells(lat, lon, 10)).astype(np.uint64),
-        demand={k: v[source] for k, v in h.demand.items()},
-    )
-    return new, source, float(area.area)
-
-
-def _concat(a: Households, b: Households) -> Households:
-    return Households(
-        x=np.concatenate([a.x, b.x]),
-        y=np.concatenate([a.y, b.y]),
-        persona=np.concatenate([a.persona, b.persona]),
-        size=np.concatenate([a.size, b.size]),
-        h3_10=np.concatenate([a.h3_10, b.h3_10]),
-        demand={k: np.concatenate([a.demand[k], b.demand[k]]) for k in a.demand},
-    )
-
-
-def _take(h: Households, index: np.ndarray) -> Households:
-    return Households(
-        h.x[index],
-        h.y[index],
-        h.persona[index],
-        h.size[index],
-        h.h3_10[index],
-        {k: v[index] for k, v in h.demand.items()},
-    )
+    cells = np.asarray(coordinates_to_cells(lat, lon, 10)).astype(np.uint64)
+    pool = np.ones(len(base.units), bool)
+    if m.mix.startswith("like:"):
+        district = base.districts.get(m.mix.removeprefix("like:"))
+        if district is not None:
+            cx, cy = _unit_centres(base.units)
+            pool = shapely.contains_xy(district, cx, cy)
+    # The pool is a mask over the baseline units, which come first in ``units``.
+    mask = np.concatenate([pool, np.zeros(len(units) - len(base.units), bool)])
+    return units.with_new_housing(mask, households, x, y, cells), float(area.area)
 
 
 def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
-    """The scenario's households and facilities. New households are drawn with a generator seeded by the spec's
-    content hash, so a scenario always gives the same population."""
-    rng = np.random.default_rng(int(spec.content_hash()[:16], 16))
-    keep = np.ones(len(base.households), dtype=bool)
+    """The scenario's units and facilities. Demolitions act on whole units; new housing is occupied by expected
+    households of the published mix; nothing depends on the scenario's name or on chance."""
+    removed = np.zeros(len(base.units), bool)
     facilities = base.facilities
-    added: list[Households] = []
-    sources: list[np.ndarray] = []
-    sealed, hazards, greens, years = 0.0, [], [], 0
+    sealed, years = 0.0, 0
+    hazards: list[tuple[int, shapely.Geometry]] = []
+    greens: list[shapely.Geometry] = []
+    notes: list[dict[str, Any]] = []
+    housing: list[NewHousing] = []
     for i, m in enumerate(spec.measures):
         if isinstance(m, RemoveBuildings):
-            keep &= ~np.isin(base.building, m.building_ids)
+            share = base.units.building_share(m.building_ids)
+            whole = base.units.affected(share)
+            removed |= whole
+            partly = int(np.count_nonzero((share > 0) & ~whole))
+            notes.append({"measure": i, "code": "removal_whole_units", "units": int(whole.sum()), "kept": partly})
         elif isinstance(m, RemoveFacility):
             facilities = facilities.take(facilities.ids != m.facility_id)
         elif isinstance(m, AddFacility):
@@ -222,63 +200,72 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
             )
             facilities = facilities.concat(Facilities.build([f"scenario:{i}"], [m.facility], [x], [y], [m.capacity]))
         elif isinstance(m, NewHousing):
-            new, source, area = _new_housing(base, m, rng)
-            added.append(new)
-            sources.append(source)
-            sealed += area
+            housing.append(m)
         elif isinstance(m, GreenSpace):
             green = _to_twin(base, m.area.shape())
             greens.append(green)
             point = green.representative_point()
             facilities = facilities.concat(Facilities.build([f"scenario:{i}"], ["park"], [point.x], [point.y], [0]))
         elif isinstance(m, Hazard):
-            hazards.append(_to_twin(base, m.area.shape()))
+            hazards.append((i, _to_twin(base, m.area.shape())))
         elif isinstance(m, Projection):
             years = max(years, m.years)
-    kept = np.flatnonzero(keep)
-    households = _take(base.households, kept)
-    for new in added:
-        households = _concat(households, new)
+    units = base.units.select(~removed)
+    for m in housing:
+        units, area = _new_housing(base, m, units)
+        sealed += area
+    homes = base.homes.concat(units.point_x[len(base.homes) :], units.point_y[len(base.homes) :])
     return Applied(
-        households=households,
-        source=np.concatenate([kept, *sources]),
+        units=units,
+        homes=homes,
         facilities=facilities,
-        added_households=int(sum(len(a) for a in added)),
-        removed_households=int(len(keep) - keep.sum()),
+        removed=base.units.select(removed),
         sealed_m2=sealed,
         hazards=hazards,
         greens=greens,
         projection_years=years,
+        notes=notes,
     )
 
 
-def _rounded(value: float) -> int:
-    return int(ROUND_TO * round(value / ROUND_TO))
-
-
-def _per_persona(base: Baseline, h: Households, mask: np.ndarray) -> list[dict[str, Any]]:
-    """Households and persons per persona among ``mask``: rounded, and absent below the gate's group minimum."""
-    n = len(base.catalogue.ids)
-    households = np.bincount(h.persona[mask], minlength=n)
-    persons = np.bincount(h.persona[mask], weights=h.size[mask], minlength=n)
+def _per_persona(base: Baseline, units: PublishedUnits) -> list[dict[str, Any]]:
+    """Households and persons per persona summed over ``units`` (shown counts plus each unit's rest by the town's
+    suppressed mix); absent below the group minimum."""
+    households = units.group_households().sum(axis=0)
+    persons = units.group_persons().sum(axis=0)
     return [
-        {"persona": pid, "households": _rounded(households[i]), "persons": _rounded(persons[i])}
+        {"persona": pid, "households": round(float(households[i])), "persons": round(float(persons[i]))}
         for i, pid in enumerate(base.catalogue.ids)
         if households[i] >= base.rules.min_group
     ]
 
 
-KPI_METRICS = ("mean_distance_m", "median_distance_m", "coverage_share", "supply_per_demand")
+def _exposure(base: Baseline, applied: Applied) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Exposure per persona over the units most of whose homes lie in a hazard area, and the privacy notes; all
+    withheld when one area holds too few persons or households by the public estimate."""
+    units = applied.units
+    exposed = np.zeros(len(units), bool)
+    notes = []
+    for i, area in applied.hazards:
+        inside = shapely.contains_xy(area, units.point_x, units.point_y)
+        share = units.share_of(inside)
+        if units.too_small(share, base.rules):
+            return [], [{"measure": i, "code": "hazard_area_too_small"}]
+        whole = units.affected(share)
+        exposed |= whole
+        partly = int(np.count_nonzero((share > 0) & ~whole))
+        notes.append({"measure": i, "code": "hazard_whole_units", "units": int(whole.sum()), "kept": partly})
+    return _per_persona(base, units.select(exposed)), notes
 
 
-def _kpis(base: Baseline, before: Accessibility, after: Accessibility) -> list[dict[str, Any]]:
+def _kpis(base: Baseline, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per persona and needed facility type: distances, coverage and supply, baseline and scenario, and the change.
 
-    Rows of personas with fewer households than the privacy minimum are left out; counts are rounded.
+    Rows of personas with fewer published households than the privacy minimum are left out.
     """
-    b = {(r["persona"], r["facility"]): r for r in persona_indicators(after).to_pylist()}
+    b = {(r["persona"], r["facility"]): r for r in after}
     out = []
-    for row in persona_indicators(before).to_pylist():
+    for row in before:
         other = b.get((row["persona"], row["facility"]))
         if other is None or min(row["households"], other["households"]) < base.rules.min_group:
             continue
@@ -286,10 +273,10 @@ def _kpis(base: Baseline, before: Accessibility, after: Accessibility) -> list[d
             "persona": row["persona"],
             "facility": row["facility"],
             "max_distance_m": row["max_distance_m"],
-            "persons_baseline": _rounded(row["persons"]),
-            "persons_scenario": _rounded(other["persons"]),
+            "persons_baseline": row["persons"],
+            "persons_scenario": other["persons"],
         }
-        for key in KPI_METRICS:
+        for key in ("mean_distance_m", "median_distance_m", "coverage_share", "supply_per_demand"):
             old, new = row[key], other[key]
             entry[f"{key}_baseline"] = old
             entry[f"{key}_scenario"] = new
@@ -301,61 +288,46 @@ def _kpis(base: Baseline, before: Accessibility, after: Accessibility) -> list[d
 def _projection(base: Baseline, applied: Applied) -> dict[str, Any] | None:
     if not applied.projection_years:
         return None
-    src = applied.source
-    starts, ends = base.person_offsets[src], base.person_offsets[src + 1]
-    counts = ends - starts
-    idx = np.repeat(starts, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    projection = project_cohorts(
-        base.person_age[idx],
-        base.person_male[idx],
-        np.zeros(len(idx), np.int64),
-        applied.projection_years,
-        base.rates,
-        n_units=1,
-    )
+    projection = project_pyramid(applied.units.pyramid()[None], applied.projection_years, base.rates)
     groups = projection.by_group(DEMAND_OUTLOOK)[:, 0, :]
     return {
         "years": list(range(applied.projection_years + 1)),
-        **{name: [_rounded(v) for v in groups[:, j]] for j, name in enumerate(DEMAND_OUTLOOK)},
+        **{name: [round(float(v)) for v in groups[:, j]] for j, name in enumerate(DEMAND_OUTLOOK)},
     }
 
 
-def _homes(base: Baseline, applied: Applied) -> Homes:
-    """The scenario's homes: the baseline's located points for the households it keeps, new ones located now."""
-    old = base.accessibility.homes
-    n_kept = len(applied.households) - applied.added_households
-    kept = applied.source[:n_kept]
-    if not applied.added_households:
-        return Homes(applied.households, base.model, old.points, old.home_of[kept])
-    new = locate_households(base.model, _take(applied.households, np.arange(n_kept, len(applied.households))))
-    return Homes(
-        applied.households,
-        base.model,
-        old.points.concat(new.points),
-        np.concatenate([old.home_of[kept], len(old.points) + new.home_of]),
-    )
+def _green(base: Baseline, applied: Applied) -> list[dict[str, Any]]:
+    """Green m² per resident and persona: each new area shared by the published persons within reach of it."""
+    units = applied.units
+    if not applied.greens:
+        return []
+    per_person = np.zeros(len(units))
+    for area in applied.greens:
+        near = shapely.distance(area, shapely.points(units.point_x, units.point_y)) <= GREEN_REACH_M
+        share = units.share_of(near)
+        residents = float(np.dot(share, units.persons[:, 0]))
+        if residents > 0:
+            per_person += share * area.area / residents
+    persons = units.group_persons()
+    green = per_person @ persons
+    total = persons.sum(axis=0)
+    return [
+        {"persona": pid, "m2": round(float(green[i] / total[i]), 2)}
+        for i, pid in enumerate(base.catalogue.ids)
+        if total[i] > 0
+    ]
 
 
 def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
-    """The scenario's results: KPIs per persona against the baseline, hazard exposure, green space, sealing and
-    the demand outlook. Every count is rounded to 5 and groups below the privacy minimum are left out."""
+    """The scenario's results: KPIs per persona against the baseline, hazard exposure, green space, sealing, the
+    demand outlook and the published H3 rows; every count a sum of published units (see the module docstring)."""
     applied = apply_measures(base, spec)
-    h = applied.households
-    homes = _homes(base, applied)
-    after = compute_accessibility(homes, applied.facilities, base.catalogue, base.config)
-    exposed = np.zeros(len(h), dtype=bool)
-    for area in applied.hazards:
-        exposed |= shapely.contains_xy(area, h.x, h.y)
-    green_m2 = np.zeros(len(h))
-    for area in applied.greens:
-        near = shapely.distance(area, shapely.points(h.x, h.y)) <= GREEN_REACH_M
-        residents = h.size[near].sum()
-        if residents:
-            green_m2[near] += area.area / residents
-    n_personas = len(base.catalogue.ids)
-    persons = np.bincount(h.persona, weights=h.size, minlength=n_personas)
-    green = np.bincount(h.persona, weights=green_m2 * h.size, minlength=n_personas)
-    new_persons = int(h.size[len(h) - applied.added_households :].sum()) if applied.added_households else 0
+    units = applied.units
+    after = compute_accessibility(applied.homes, units, applied.facilities, base.catalogue, base.config)
+    exposure, exposure_notes = _exposure(base, applied)
+    notes = applied.notes + exposure_notes
+    added = units.select(units.added)
+    persons_added = float(added.persons[:, 0].sum())
     model = base.model
     return {
         "scenario_id": spec.content_hash(),
@@ -363,22 +335,27 @@ def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
         "distance_method": model.method,
         "distance_description": model.describe(),
         "summary": {
-            "households_added": _rounded(applied.added_households),
-            "persons_added": _rounded(new_persons),
-            "households_removed": _rounded(applied.removed_households),
+            "households_added": round(float(added.households[:, 0].sum())),
+            "persons_added": round(persons_added),
+            "households_removed": round(float(applied.removed.households[:, 0].sum())),
+            "persons_removed": round(float(applied.removed.persons[:, 0].sum())),
             "facilities": len(applied.facilities),
             "sealed_m2": round(applied.sealed_m2),
-            "residents_per_sealed_m2": round(new_persons / applied.sealed_m2, 4) if applied.sealed_m2 else None,
+            "residents_per_sealed_m2": round(persons_added / applied.sealed_m2, 4) if applied.sealed_m2 else None,
         },
-        "kpis": _kpis(base, base.accessibility, after),
-        "hazard_exposed": _per_persona(base, h, exposed) if applied.hazards else [],
-        "green_m2_per_resident": [
-            {"persona": pid, "m2": round(float(green[i] / persons[i]), 2)}
-            for i, pid in enumerate(base.catalogue.ids)
-            if persons[i] and applied.greens
-        ],
-        "demand_outlook": _projection(base, applied),
-        "cells": compare_cells(
-            base.accessibility, after, base.catalogue.ids, key=base.key, scenario=spec.content_hash(), rules=base.rules
+        "kpis": _kpis(
+            base,
+            persona_indicators(base.accessibility, base.units).to_pylist(),
+            persona_indicators(after, units).to_pylist(),
         ),
+        "hazard_exposed": exposure,
+        "green_m2_per_resident": _green(base, applied),
+        "demand_outlook": _projection(base, applied),
+        "cells": compare_cells(base.accessibility, base.units, after, units),
+        "privacy": {
+            "min_persons": base.rules.min_persons,
+            "min_households": base.rules.min_households,
+            "min_group": base.rules.min_group,
+            "notes": notes,
+        },
     }

@@ -229,6 +229,23 @@ def project_cohorts(
         raise ValueError("years and ages must not be negative, and units must lie in 0..n_units-1")
     flat = (place * AGES + np.minimum(age, MAX_AGE)) * 2 + np.asarray(male, dtype=np.int64)
     pop = np.bincount(flat, minlength=units * AGES * 2).astype(np.float64).reshape(units, AGES, 2)
+    return project_pyramid(pop, years, rates, net_migration_per_unit=net_migration_per_unit, start_year=start_year)
+
+
+def project_pyramid(
+    pyramid: np.ndarray,
+    years: int,
+    rates: ProjectionRates,
+    *,
+    net_migration_per_unit: np.ndarray | float | None = None,
+    start_year: int = 0,
+) -> CohortProjection:
+    """:func:`project_cohorts` of a population given as expected persons by unit, age and sex: shape
+    (units, AGES, 2), sex 0 women, 1 men (the privacy gate's published units give such pyramids)."""
+    pop = np.asarray(pyramid, dtype=np.float64)
+    if years < 0 or pop.ndim != 3 or pop.shape[1:] != (AGES, 2) or (pop < 0).any():
+        raise ValueError(f"a pyramid needs the shape (units, {AGES}, 2), no negative counts and years >= 0")
+    units = pop.shape[0]
     flows = np.zeros((3, years, units))
     migrants = np.broadcast_to(
         np.asarray(0.0 if net_migration_per_unit is None else net_migration_per_unit), (years, units)

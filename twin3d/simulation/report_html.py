@@ -442,7 +442,8 @@ def scenario_report_html(
         _other_indicators(result, names, lang),
         _docs(result, lang),
         f'<h2>{e(tx["privacy"])}</h2><p class="privacy">'
-        f"{e(tx['privacy_text'].format(min_group=(rules or PrivacyRules()).min_group))}</p></main>",
+        f"{e(tx['privacy_text'].format(**_privacy_figures(rules or PrivacyRules())))}</p>"
+        f"{_privacy_notes(result, lang)}</main>",
         f"<footer><p>{e(tx['footer'].format(when=when, version=__version__, what=footer_what))}</p>{licences}</footer>",
     ]
     return "\n".join(
@@ -505,3 +506,19 @@ def scenario_report_file(
     )
     name = report_filename(twin, str(summary.get("name") or "scenario"), int(summary.get("version") or 1))
     return ReportFile(page, name, report_csp(page))
+
+
+def _privacy_figures(rules: PrivacyRules) -> dict[str, int]:
+    return {"min_persons": rules.min_persons, "min_households": rules.min_households, "min_group": rules.min_group}
+
+
+def _privacy_notes(result: dict[str, Any], lang: str) -> str:
+    """What the gate did to this result's area measures, one line each."""
+    tx = TEXTS[lang]
+    items = []
+    for note in result.get("privacy", {}).get("notes", []):
+        text = tx.get(f"privacy_{note['code']}")
+        if text:
+            values = {"measure": note["measure"] + 1, "units": note.get("units", 0), "kept": note.get("kept", 0)}
+            items.append(f"<li>{html.escape(text.format(**values))}</li>")
+    return f'<ul class="privacy">{"".join(items)}</ul>' if items else ""

@@ -94,11 +94,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "method_network": "Fußwege über das Wegenetz.",
         "method_other": "Luftlinie mal Umwegfaktor.",
         "privacy": "Datenschutz",
+        "privacy_removal_whole_units": (
+            "Abriss (Maßnahme {measure}): wirkt auf ganze Einheiten; {units} Einheit(en) entfernt, {kept} nur "
+            "teilweise betroffene bleiben unverändert."
+        ),
+        "privacy_hazard_whole_units": (
+            "Gefahrenbereich (Maßnahme {measure}): zählt ganze Einheiten; {units} Einheit(en) betroffen, {kept} nur "
+            "teilweise berührte nicht gezählt."
+        ),
+        "privacy_hazard_area_too_small": (
+            "Gefahrenbereich (Maßnahme {measure}): zu wenige Bewohnende für eine Zahl; der Bereich wird nicht "
+            "ausgewertet."
+        ),
         "privacy_text": (
             "Die Bevölkerung ist synthetisch: aus amtlichen Statistiken erzeugt, keine echten Personen. Alle "
-            "Zahlen dieses Berichts haben das Datenschutz-Tor durchlaufen: Anzahlen sind auf 5 gerundet, Gruppen "
-            "unter {min_group} Haushalten fehlen, kleine Zellen sind zu gröberen zusammengefasst, und die Zahlen "
-            "je Zelle tragen ein leichtes, festes Rauschen. Kleine Unterschiede sind daher nicht aussagekräftig."
+            "Zahlen dieses Berichts haben das Datenschutz-Tor durchlaufen: Sie sind Summen veröffentlichter Einheiten "
+            "von mindestens {min_persons} Personen und {min_households} Haushalten, Gruppen unter {min_group} "
+            "Haushalten fehlen, und jede Einheit trägt ein leichtes, festes Rauschen. Flächenmaßnahmen (Abriss, "
+            "Gefahrenbereich) wirken auf ganze Einheiten; zu kleine Flächen erhalten keine Zahl. Kleine Unterschiede "
+            "sind daher nicht aussagekräftig."
         ),
         "no_data": "keine Angabe",
         "footer": "Erstellt am {when} mit twin3d {version}. Die Datei lädt nichts nach: Daten, Gestaltung {what}.",
@@ -189,11 +203,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "method_network": "walking over the path network.",
         "method_other": "straight line times a detour factor.",
         "privacy": "Privacy",
+        "privacy_removal_whole_units": (
+            "Demolition (measure {measure}): acts on whole units; {units} unit(s) removed, {kept} only partly covered "
+            "left as they are."
+        ),
+        "privacy_hazard_whole_units": (
+            "Hazard area (measure {measure}): counts whole units; {units} unit(s) affected, {kept} only partly "
+            "touched not counted."
+        ),
+        "privacy_hazard_area_too_small": (
+            "Hazard area (measure {measure}): too few residents for a figure; the area is not evaluated."
+        ),
         "privacy_text": (
             "The population is synthetic: generated from official statistics, no real persons. Every figure in this "
-            "report has passed the privacy gate: counts are rounded to 5, groups under {min_group} households are "
-            "left out, small cells are merged into coarser ones, and the counts per cell carry slight, fixed noise. "
-            "Small differences are therefore not meaningful."
+            "report has passed the privacy gate: figures are sums of published units of at least {min_persons} "
+            "persons and {min_households} households, groups under {min_group} households are left out, and every "
+            "unit carries slight, fixed noise. Area measures (demolition, hazard areas) act on whole units; areas too "
+            "small get no figure. Small differences are therefore not meaningful."
         ),
         "no_data": "not given",
         "footer": "Made on {when} with twin3d {version}. The file loads nothing: data, design {what}.",

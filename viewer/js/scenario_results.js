@@ -139,6 +139,22 @@ function personaRows(list, catalogue, cells) {
   });
 }
 
+// What the privacy gate did to this result: area measures act on whole published units, small areas get no figure.
+function privacyNote(results) {
+  const privacy = results.privacy;
+  if (!privacy) return null;
+  const box = el("div", { class: "small privacy-notes", id: "scenario-privacy", role: "note" });
+  box.append(el("h4", {}, t("privacyTitle")));
+  box.append(el("p", { class: "muted" }, t("privacyUnits", { persons: privacy.min_persons, households: privacy.min_households })));
+  const list = el("ul", {});
+  for (const note of privacy.notes ?? []) {
+    const vars = { measure: note.measure + 1, units: formatNumber(note.units ?? 0), kept: formatNumber(note.kept ?? 0) };
+    list.append(el("li", { "data-code": note.code }, t(`privacy_${note.code}`, vars)));
+  }
+  if (list.children.length) box.append(list);
+  return box;
+}
+
 function methodNote(results) {
   const details = el("details", { class: "small method" });
   const method = t(results.distance_method === "network" ? "methodNetwork" : "methodOther");
@@ -166,6 +182,8 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
     group.append(input, el("label", { for: id }, t(MODE_LABEL[m])));
   }
   container.append(group, kpiTable(results, catalogue, mode), methodNote(results));
+  const privacy = privacyNote(results);
+  if (privacy) container.append(privacy);
 
   if (results.hazard_exposed?.length) {
     container.append(el("h4", {}, t("exposedTitle")));

@@ -1,15 +1,4 @@
-"""The privacy gate: the only way population counts leave the store for the public API.
-
-The synthetic population is microdata; the public sees only what :func:`publish_population` returns:
-
-- cells with fewer than ``min_persons`` persons or ``min_households`` households are merged into their parent cell;
-- a persona count is shown only where it covers at least ``min_group`` households;
-- every published count carries deterministic noise keyed on cell, persona and scenario, so that asking the same
-  question again, or in another way, gives the same answer and averaging cannot remove the noise.
-
-Thresholds per cell are not enough on their own: publishing each resolution separately lets an attacker subtract
-the published children of a cell from the cell and read off the small child that was withheld. The gate therefore
-builds **atoms** once, bottom-up, and publishes every resolution as sums of whole atoms:
+"""Atoms: the smallest units the gate publishes, built once, bottom-up through the H3 hierarchy.
 
 1. Res-10 cells that meet the thresholds are atoms. The unsafe cells that share a parent are pooled into one
    residual unit of that parent; a safe residual becomes an atom named by the parent cell, an unsafe one climbs
@@ -24,22 +13,17 @@ builds **atoms** once, bottom-up, and publishes every resolution as sums of whol
    resolutions are nested or disjoint, so any difference of rows is a union of atoms or empty.
 4. Persona counts are suppressed per atom below ``min_group``; where the suppressed households of an atom add up to
    1 or 2, the next smallest personas are suppressed too, so that "everyone minus the shown personas" never
-   isolates a small group. Noise is drawn per atom and persona and rows are sums of noised atoms, so nested rows
-   agree and a difference cannot cancel it.
+   isolates a small group.
 
-Example:
-    ``publish_population(h3_10, persona_index, size, ["family", "senior"], key=secret, scenario="baseline")``
-    returns the rows of ``population_public`` for that scenario, without the ``scenario`` column.
+Membership (which household is in which atom) is for the gate itself and for audits in tests: never publish it.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 
 from twin3d.errors import ConfigError, InputError
 from twin3d.population.h3cells import parent, resolution_of
@@ -49,21 +33,6 @@ ALL = "*"
 
 _MODE_SHIFT = 59
 _CELL_MODE = 1
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-SCHEMA = pa.schema(
-    [
-        ("resolution", pa.uint8()),
-        ("h3", pa.uint64()),
-        ("cell_resolution", pa.uint8()),
-        ("persona", pa.string()),
-        ("persons", pa.int64()),
-        ("households", pa.int64()),
-    ]
-)
-"""The published table: ``population_public`` in the store without its ``scenario`` column."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +43,8 @@ class PrivacyRules:
         min_persons: the fewest persons an atom (the smallest published unit) may hold.
         min_households: the fewest households an atom may hold.
         min_group: the fewest households of one persona an atom may show.
-        noise_amplitude: each atom's count is published as ``true + d`` with an integer d in [-a, a], never below 0.
+        noise_amplitude: each atom's count is published as ``true + d`` with an integer d in [-a, a], never below 0;
+            d is a function of the twin's secret, the atom, the column and the true value only.
         resolutions: the H3 resolutions published, each at most 10.
         coarsest_resolution: merging climbs the H3 hierarchy up to this resolution.
     """
@@ -95,6 +65,9 @@ class PrivacyRules:
                 hint="publish resolutions 0..10 and merge up to a coarsest resolution below 10",
             )
 
+
+DEFAULT_RULES = PrivacyRules()
+"""The gate's default rules: 50 persons and 25 households per atom, 3 households per persona group, noise +-2."""
 
 _resolution = resolution_of
 _parent = parent
@@ -132,7 +105,7 @@ class Units:
         return np.take(rows, self.atom)  # atom -1 picks the appended 0
 
 
-def assign_units(h3_10: np.ndarray, persons: np.ndarray, rules: PrivacyRules = PrivacyRules()) -> Units:
+def assign_units(h3_10: np.ndarray, persons: np.ndarray, rules: PrivacyRules = DEFAULT_RULES) -> Units:
     """Merge households into atoms, each meeting the thresholds, bottom-up through the H3 hierarchy.
 
     Args:
@@ -229,7 +202,7 @@ def _place_leftovers(
     return unit_atom, atom_ids
 
 
-def _by_atom(units: Units, group: np.ndarray, n_groups: int, weights: np.ndarray | None) -> np.ndarray:
+def by_atom(units: Units, group: np.ndarray, n_groups: int, weights: np.ndarray | None) -> np.ndarray:
     """int64 (atoms, 1 + groups): column 0 counts everyone, column 1 + g persona g; weights default to 1."""
     inside = units.atom >= 0
     atom, w = units.atom[inside], None if weights is None else weights[inside]
@@ -241,7 +214,7 @@ def _by_atom(units: Units, group: np.ndarray, n_groups: int, weights: np.ndarray
     return out
 
 
-def shown_groups(units: Units, group: np.ndarray, n_groups: int, rules: PrivacyRules = PrivacyRules()) -> np.ndarray:
+def shown_groups(units: Units, group: np.ndarray, n_groups: int, rules: PrivacyRules = DEFAULT_RULES) -> np.ndarray:
     """Which persona counts each atom may show, after primary and secondary suppression.
 
     Args:
@@ -253,7 +226,7 @@ def shown_groups(units: Units, group: np.ndarray, n_groups: int, rules: PrivacyR
     Returns:
         bool (atoms, groups): True where the atom shows that persona (always at least ``min_group`` households).
     """
-    counts = _by_atom(units, np.asarray(group, np.int64), n_groups, None)[:, 1:]
+    counts = by_atom(units, np.asarray(group, np.int64), n_groups, None)[:, 1:]
     hidden = (counts > 0) & (counts < rules.min_group)
     hidden_sum = np.where(hidden, counts, 0).sum(axis=1)
     # Secondary suppression: "everyone minus the shown personas" must not single out 1 or 2 households, so hide
@@ -269,29 +242,7 @@ def shown_groups(units: Units, group: np.ndarray, n_groups: int, rules: PrivacyR
     return (counts > 0) & ~hidden
 
 
-def _scenario_key(key: bytes, scenario: str) -> np.uint64:
-    digest = hashlib.blake2b(digest_size=8, person=b"twin3d.privacy")
-    digest.update(len(key).to_bytes(8, "little") + key + scenario.encode())  # length prefix: no key/scenario overlap
-    return np.uint64(int.from_bytes(digest.digest(), "little"))
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 finaliser: uint64 in, well-mixed uint64 out (wrapping arithmetic is intended)."""
-    x = (x ^ (x >> np.uint64(30))) * _M1
-    x = (x ^ (x >> np.uint64(27))) * _M2
-    mixed: np.ndarray = x ^ (x >> np.uint64(31))
-    return mixed
-
-
-def _noise(atom_ids: np.ndarray, n_columns: int, secret: np.uint64, amplitude: int) -> np.ndarray:
-    """int64 (atoms, columns) in [-amplitude, amplitude], a function of (secret, atom id, column) only."""
-    codes = np.arange(1, n_columns + 1, dtype=np.uint64) * _GOLDEN
-    x = _mix(_mix(atom_ids ^ secret)[:, None] ^ codes[None, :])
-    x = _mix(x + secret)
-    return (x % np.uint64(2 * amplitude + 1)).astype(np.int64) - amplitude
-
-
-def _check(h3_10: np.ndarray, group: np.ndarray, persons: np.ndarray, group_names: Sequence[str]) -> None:
+def check_households(h3_10: np.ndarray, group: np.ndarray, persons: np.ndarray, group_names: Sequence[str]) -> None:
     if not (h3_10.ndim == 1 and group.shape == h3_10.shape and persons.shape == h3_10.shape):
         raise InputError(
             f"h3_10, group and persons must be 1-D of equal length, not {h3_10.shape}, {group.shape}, {persons.shape}",
@@ -308,85 +259,3 @@ def _check(h3_10: np.ndarray, group: np.ndarray, persons: np.ndarray, group_name
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
             raise InputError(f"{np.count_nonzero(bad)} households: {what}", record=first, hint="fix the synthesis")
-
-
-def publish_population(
-    h3_10: np.ndarray,
-    group: np.ndarray,
-    persons: np.ndarray,
-    group_names: Sequence[str],
-    *,
-    key: bytes,
-    scenario: str,
-    rules: PrivacyRules = PrivacyRules(),
-) -> pa.Table:
-    """Counts of persons and households per H3 cell and persona, safe to publish.
-
-    Args:
-        h3_10: uint64, one per household: its res-10 H3 cell.
-        group: int, one per household: its index into ``group_names``.
-        persons: int, one per household: its size (at least 1).
-        group_names: the persona ids, in index order; ``"*"`` is reserved for everyone.
-        key: the secret noise key; keep it out of the repository and stable between runs.
-        scenario: the scenario id the counts are for; part of the noise key.
-        rules: thresholds, noise amplitude and resolutions.
-
-    Returns:
-        A table with :data:`SCHEMA`: per resolution of ``rules.resolutions``, one ``"*"`` row per published cell and
-        one row per persona shown there, sorted by resolution (in the order of the rules), ``h3`` and persona index.
-        Empty if the whole population is below the thresholds.
-
-    Raises:
-        InputError: arrays of different lengths, cells that are not res-10 H3 cells, bad persona indices or sizes.
-        ConfigError: an empty key.
-    """
-    cells = np.asarray(h3_10).astype(np.uint64, copy=False)
-    grp = np.asarray(group).astype(np.int64, copy=False)
-    size = np.asarray(persons).astype(np.int64, copy=False)
-    _check(cells, grp, size, group_names)
-    if not key:
-        raise ConfigError("the privacy noise key is empty", hint="configure a secret key for the population gate")
-    units = assign_units(cells, size, rules)
-    n_groups = len(group_names)
-    shown = np.column_stack([np.ones(len(units.atom_ids), bool), shown_groups(units, grp, n_groups, rules)])
-    noise = _noise(units.atom_ids, 2 * shown.shape[1], _scenario_key(key, scenario), rules.noise_amplitude)
-    # Noise is added once per atom; every row is a sum of noised atoms, so nested rows stay consistent.
-    noised_p = np.maximum(_by_atom(units, grp, n_groups, size) + noise[:, : shown.shape[1]], 0)
-    noised_h = np.maximum(_by_atom(units, grp, n_groups, None) + noise[:, shown.shape[1] :], 0)
-    names = pa.array([ALL, *group_names], pa.string())
-    tables = [
-        _rows(r, units.atom_rows(r), shown=shown, persons=noised_p, households=noised_h, names=names)
-        for r in rules.resolutions
-    ]
-    return pa.concat_tables([pa.table({n: [] for n in SCHEMA.names}, schema=SCHEMA), *tables])
-
-
-def _rows(
-    resolution: int,
-    atom_rows: np.ndarray,
-    *,
-    shown: np.ndarray,
-    persons: np.ndarray,
-    households: np.ndarray,
-    names: pa.Array,
-) -> pa.Table:
-    """The rows at one resolution: sums of the shown, noised atom values per row cell and persona code."""
-    rows, row_of = np.unique(atom_rows, return_inverse=True)
-    n_rows, n_codes = len(rows), shown.shape[1]
-    cell = (row_of[:, None] * n_codes + np.arange(n_codes)).ravel()[shown.ravel()]
-    present = np.bincount(cell, minlength=n_rows * n_codes) > 0
-    sum_p = np.bincount(cell, weights=persons.ravel()[shown.ravel()], minlength=n_rows * n_codes)
-    sum_h = np.bincount(cell, weights=households.ravel()[shown.ravel()], minlength=n_rows * n_codes)
-    flat = np.flatnonzero(present)  # row-major: sorted by h3, then persona index with "*" first
-    h3 = rows[flat // n_codes]
-    return pa.table(
-        {
-            "resolution": pa.array(np.full(len(flat), resolution, np.uint8)),
-            "h3": pa.array(h3),
-            "cell_resolution": pa.array(_resolution(h3)),
-            "persona": names.take(pa.array(flat % n_codes)),
-            "persons": pa.array(sum_p[flat].astype(np.int64)),
-            "households": pa.array(sum_h[flat].astype(np.int64)),
-        },
-        schema=SCHEMA,
-    )
