@@ -29,7 +29,7 @@ from pyproj import CRS
 
 from twin3d.io.crs import reproject, transform_points
 from twin3d.population.personas import PersonaCatalogue, load_personas
-from twin3d.population.privacy import PrivacyRules, PublishedUnits, publish_units, read_microdata
+from twin3d.population.privacy import PrivacyRules, PublishedUnits, published_units
 from twin3d.simulation.accessibility import (
     Accessibility,
     Homes,
@@ -92,9 +92,7 @@ def load_baseline(
     assert row is not None
     crs = CRS.from_user_input(row[0])
     rules = rules or PrivacyRules()
-    units = publish_units(
-        read_microdata(con, catalogue.ids), catalogue.ids, key=key or secrets.token_bytes(32), rules=rules
-    )
+    units = published_units(con, catalogue.ids, key=key or secrets.token_bytes(32), rules=rules)
     model = distance_model(walk_graph_from_store(con))
     homes = locate_homes(model, units.point_x, units.point_y)
     facilities, _ = facilities_from_store(con, config)

@@ -14,11 +14,11 @@ The synthetic population is microdata. What the public, the simulation, the lens
 - :mod:`.tables`: suppression of small counts in tables with totals (the representation lens).
 
 Example:
-    >>> units = publish_units(read_microdata(con, persona_ids), persona_ids, key=secret)  # doctest: +SKIP
+    >>> units = published_units(con, persona_ids, key=secret)  # doctest: +SKIP
 """
 
 from twin3d.population.privacy.atoms import ALL, PrivacyRules, Units, assign_units, shown_groups
-from twin3d.population.privacy.microdata import read_microdata
+from twin3d.population.privacy.microdata import published_units, read_microdata
 from twin3d.population.privacy.publish import (
     SCHEMA,
     AtomCounts,
@@ -44,6 +44,7 @@ __all__ = [
     "publish_atoms",
     "publish_population",
     "publish_units",
+    "published_units",
     "read_microdata",
     "shown_groups",
     "suppress_with_margins",

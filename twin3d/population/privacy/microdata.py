@@ -1,7 +1,7 @@
 """Reading the store's microdata (``households``, ``persons``): only the gate does this.
 
 Example:
-    >>> micro = read_microdata(con, ["family", "senior"])  # doctest: +SKIP
+    >>> units = published_units(con, ["family", "senior"], key=secret)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pyproj import CRS
 
 from twin3d.errors import ConfigError
 from twin3d.io.crs import transform_points
-from twin3d.population.privacy.units import Microdata
+from twin3d.population.privacy.atoms import DEFAULT_RULES, PrivacyRules
+from twin3d.population.privacy.units import Microdata, PublishedUnits, publish_units
 
 WGS84 = CRS.from_epsg(4326)
 STOREY_HEIGHT_M = 3.0
@@ -72,3 +73,18 @@ def read_microdata(con: duckdb.DuckDBPyConnection, group_names: Sequence[str], *
         person_age=persons["age"].to_numpy(zero_copy_only=False).astype(np.int64),
         person_male=persons["male"].to_numpy(zero_copy_only=False).astype(bool),
     )
+
+
+def published_units(
+    con: duckdb.DuckDBPyConnection,
+    group_names: Sequence[str],
+    *,
+    key: bytes,
+    rules: PrivacyRules = DEFAULT_RULES,
+) -> PublishedUnits:
+    """The published units of a built twin (replicate 0): what the simulation may see of its population.
+
+    Raises:
+        ConfigError: as :func:`read_microdata`, or an empty key.
+    """
+    return publish_units(read_microdata(con, group_names), group_names, key=key, rules=rules)
