@@ -19,9 +19,20 @@ from twin3d.pipeline.build import build_twin
 from twin3d.pipeline.config import load_pipeline
 from twin3d.pipeline.report import BuildReport
 from twin3d.server.app import create_app
-from twin3d.settings import PathSettings, ServerSettings
+from twin3d.settings import ParticipationSettings, PathSettings, ServerSettings
 
 REPO = Path(__file__).resolve().parent.parent
+GENEROUS_PARTICIPATION = ParticipationSettings(
+    posts_per_minute=10_000,
+    posts_burst=10_000,
+    participant_posts_per_minute=10_000,
+    participant_posts_burst=10_000,
+    votes_per_minute=10_000,
+    votes_burst=10_000,
+    participants_per_hour=10_000,
+    participants_burst=10_000,
+)
+"""Participation limits no test client meets (all of them share 127.0.0.1); the limits have tests of their own."""
 PIPELINES = REPO / "pipelines"
 GEODATA = REPO / "geodata"
 

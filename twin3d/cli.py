@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
 import tomllib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 import duckdb
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from twin3d import __version__
+from twin3d.cli_console import err, errors_to_exit, out
 from twin3d.cli_layers import layers
 from twin3d.cli_users import users
 from twin3d.cli_workshops import workshops
@@ -25,18 +23,6 @@ from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings, ServerSettings
 
 DEMO_TWINS = ("rostock", "lauf")
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
-
-
-@contextmanager
-def _errors_to_exit() -> Iterator[None]:
-    """Print a twin3d error as one line and exit with its code; anything else is a bug and keeps its traceback."""
-    try:
-        yield
-    except Twin3dError as exc:
-        err.print(f"[bold red]error:[/] {exc.one_line()}", soft_wrap=True)
-        sys.exit(exc.exit_code)
 
 
 def _summary(report: BuildReport) -> str:
@@ -119,7 +105,7 @@ def main() -> None:
 def build(twins: tuple[str, ...], build_all: bool, skip_invalid: bool) -> None:
     """Build TWINS from pipelines/<twin>.toml into the store (var/) and 3D Tiles (tiles/)."""
     paths = PathSettings()
-    with _errors_to_exit():
+    with errors_to_exit():
         names = _available(paths) if build_all else list(twins)
         if not names:
             raise ConfigError("name a twin to build, or use --all", hint=f"available: {', '.join(_available(paths))}")
@@ -153,7 +139,7 @@ def _serve(host: str, port: int, on_ready: Callable[[str], None] | None = None) 
 @click.option("--port", default=lambda: ServerSettings().port, type=int, show_default="8000")
 def serve(host: str, port: int) -> None:
     """Serve every built twin, the API and the viewer."""
-    with _errors_to_exit():
+    with errors_to_exit():
         _serve(host, port, lambda url: out.print(f"twin3d serving on [bold]{url}[/] (Ctrl+C stops)"))
 
 
@@ -185,7 +171,7 @@ def _needs_build(twin: str, paths: PathSettings) -> bool:
 def demo(host: str, port: int, rebuild: bool) -> None:
     """Build the demo twins (Rostock, Lauf) if missing, then serve them and print the URL."""
     paths = PathSettings()
-    with _errors_to_exit():
+    with errors_to_exit():
         for twin in DEMO_TWINS:
             if rebuild or _needs_build(twin, paths):
                 build_one(twin, paths)
@@ -224,7 +210,7 @@ def population_report_command(twin: str, json_file: Path | None, html_file: Path
     from twin3d.store.connection import connect  # noqa: PLC0415
 
     paths = PathSettings()
-    with _errors_to_exit():
+    with errors_to_exit():
         store = paths.store_file(twin)
         if not store.is_file():
             raise NotFoundError(f"twin {twin!r} is not built", file=store, hint=f"run: twin3d build {twin}")

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from twin3d.errors import Twin3dError
+from twin3d.cli_console import err, errors_to_exit, out
 from twin3d.settings import PathSettings
-
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
-
-
-@contextmanager
-def _errors_to_exit() -> Iterator[None]:
-    # The same contract as twin3d.cli: one line, the error's exit code; other exceptions keep their traceback.
-    try:
-        yield
-    except Twin3dError as exc:
-        err.print(f"[bold red]error:[/] {exc.one_line()}", soft_wrap=True)
-        sys.exit(exc.exit_code)
 
 
 @click.group()
@@ -89,7 +72,7 @@ def add(  # click passes options by name: keyword-only keeps the call sites hone
         replace=replace,
         skip_invalid=skip_invalid,
     )
-    with _errors_to_exit(), err.status(f"{twin}: loading {file.name}") as status:
+    with errors_to_exit(), err.status(f"{twin}: loading {file.name}") as status:
         entry, report = load_layer(
             PathSettings(), twin, file, options, progress=lambda step: status.update(f"{twin}: {step}")
         )
@@ -107,7 +90,7 @@ def list_command(twin: str, as_json: bool) -> None:
     """List the layers of TWIN."""
     from twin3d.layers.catalogue import list_layers  # noqa: PLC0415
 
-    with _errors_to_exit():
+    with errors_to_exit():
         entries = list_layers(PathSettings(), twin)
     if as_json:
         click.echo(json.dumps([e.model_dump(mode="json") for e in entries], indent=1, ensure_ascii=False))
@@ -129,7 +112,7 @@ def remove(twin: str, layer_id: str) -> None:
     """Remove layer LAYER_ID of TWIN and its files."""
     from twin3d.layers.catalogue import remove_layer  # noqa: PLC0415
 
-    with _errors_to_exit():
+    with errors_to_exit():
         entry = remove_layer(PathSettings(), twin, layer_id)
     out.print(f"removed {twin}/{entry.id} ({entry.title!r})")
 
@@ -140,7 +123,7 @@ def sync(twin: str) -> None:
     """Load the [[layers]] of pipelines/TWIN.toml that are new or changed; remove those no longer there."""
     from twin3d.layers.load import sync_layers  # noqa: PLC0415
 
-    with _errors_to_exit(), err.status(f"{twin}: syncing layers") as status:
+    with errors_to_exit(), err.status(f"{twin}: syncing layers") as status:
         done = sync_layers(PathSettings(), twin, progress=lambda step: status.update(f"{twin}: {step}"))
     for action, layer_id, report in done:
         out.print(f"{action} {report.one_line() if report else f'{twin}/{layer_id}'}", soft_wrap=True)

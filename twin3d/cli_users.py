@@ -6,29 +6,11 @@ notices changes to the file, so users can be added and removed without a restart
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
-from rich.console import Console
 
 from twin3d.auth.users import ROLES, add_user, read_users, remove_user
-from twin3d.errors import Twin3dError
+from twin3d.cli_console import err, errors_to_exit, out
 from twin3d.settings import PathSettings
-
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
-
-
-@contextmanager
-def _errors_to_exit() -> Iterator[None]:
-    # The same contract as twin3d.cli: one line, the error's exit code; other exceptions keep their traceback.
-    try:
-        yield
-    except Twin3dError as exc:
-        err.print(f"[bold red]error:[/] {exc.one_line()}", soft_wrap=True)
-        sys.exit(exc.exit_code)
 
 
 @click.group()
@@ -43,7 +25,7 @@ def users() -> None:
 def add(name: str, role: str, twins: tuple[str, ...]) -> None:
     """Add user NAME and print its bearer token (shown this once only)."""
     paths = PathSettings()
-    with _errors_to_exit():
+    with errors_to_exit():
         user, token = add_user(paths.users_file, name, role, list(twins) or None)
     err.print(
         f"added {user.name} ({user.role}{', twins: ' + ', '.join(user.twins) if user.twins else ''}); "
@@ -58,7 +40,7 @@ def add(name: str, role: str, twins: tuple[str, ...]) -> None:
 def list_users() -> None:
     """List the users with their roles (never their tokens)."""
     paths = PathSettings()
-    with _errors_to_exit():
+    with errors_to_exit():
         found = read_users(paths.users_file)
     if not found:
         out.print(f"no users in {paths.users_file}; add one with: twin3d users add NAME --role admin")
@@ -72,6 +54,6 @@ def list_users() -> None:
 def remove(name: str) -> None:
     """Remove user NAME; its token stops working at once, also in a running server."""
     paths = PathSettings()
-    with _errors_to_exit():
+    with errors_to_exit():
         user = remove_user(paths.users_file, name)
     out.print(f"removed {user.name} ({user.role})")

@@ -8,30 +8,14 @@ workshop is in the twin's live store, which the server holds open: ``GET /api/tw
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import click
-from rich.console import Console
 
-from twin3d.errors import InputError, NotFoundError, Twin3dError
+from twin3d.cli_console import err, errors_to_exit, out
+from twin3d.errors import InputError, NotFoundError
 from twin3d.participation.workshops import add_workshop, parse_time, read_workshops, remove_workshop
 from twin3d.settings import ParticipationSettings, PathSettings
-
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
-
-
-@contextmanager
-def _errors_to_exit() -> Iterator[None]:
-    # The same contract as twin3d.cli: one line, the error's exit code; other exceptions keep their traceback.
-    try:
-        yield
-    except Twin3dError as exc:
-        err.print(f"[bold red]error:[/] {exc.one_line()}", soft_wrap=True)
-        sys.exit(exc.exit_code)
 
 
 @click.group()
@@ -48,7 +32,7 @@ def workshops() -> None:
 def add(twin: str, label: str, quota: int, hours: float | None, until: str | None) -> None:
     """Issue a workshop code for TWIN and print it (shown this once only)."""
     paths = PathSettings()
-    with _errors_to_exit():
+    with errors_to_exit():
         if not paths.pipeline_file(twin).is_file():
             raise NotFoundError(f"no twin named {twin!r}", file=paths.pipeline_file(twin), hint="twin3d list")
         expires: datetime | None = None
@@ -83,7 +67,7 @@ def add(twin: str, label: str, quota: int, hours: float | None, until: str | Non
 def list_workshops(twin: str | None) -> None:
     """List the workshop codes (of TWIN, or all) with quota and expiry (never the codes)."""
     paths = PathSettings()
-    with _errors_to_exit():
+    with errors_to_exit():
         found = read_workshops(paths.workshops_file, twin)
     if not found:
         out.print(f"no workshops in {paths.workshops_file}; issue one with: twin3d workshops add TWIN --label ...")
@@ -100,6 +84,6 @@ def list_workshops(twin: str | None) -> None:
 def remove(twin: str, workshop_id: str) -> None:
     """Withdraw the code WORKSHOP_ID of TWIN: nobody joins with it any more, its participants are limited as all."""
     paths = PathSettings()
-    with _errors_to_exit():
+    with errors_to_exit():
         workshop = remove_workshop(paths.workshops_file, twin, workshop_id)
     out.print(f"removed {workshop.workshop_id} ({workshop.label})")

@@ -9,6 +9,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,25 +18,15 @@ import numpy as np
 import pytest
 import shapely
 
-from tests.conftest import REPO, free_port, serving
+from tests.conftest import GENEROUS_PARTICIPATION, REPO, free_port, serving
 from twin3d.pipeline.build import build_twin
 from twin3d.pipeline.config import load_pipeline
 from twin3d.pipeline.report import BuildReport
 from twin3d.server.app import create_app
-from twin3d.settings import ParticipationSettings, PathSettings, ScenarioSettings, ServerSettings
+from twin3d.settings import PathSettings, ScenarioSettings, ServerSettings
 from twin3d.store.connection import connect
 
 TWINS = ("lauf", "rostock", "bavaria")
-GENEROUS_PARTICIPATION = ParticipationSettings(
-    posts_per_minute=10_000,
-    posts_burst=10_000,
-    participant_posts_per_minute=10_000,
-    participant_posts_burst=10_000,
-    votes_per_minute=10_000,
-    votes_burst=10_000,
-    participants_per_hour=10_000,
-    participants_burst=10_000,
-)
 GENEROUS_SCENARIOS = ScenarioSettings(per_hour=100_000, burst=100_000)
 
 
@@ -98,17 +89,21 @@ class Http:
         return results
 
 
-@pytest.fixture(scope="module")
-def http(privacy_paths: PathSettings) -> Iterator[Http]:
+@contextmanager
+def attack_server(paths: PathSettings) -> Iterator[Http]:
+    """The real server on ``paths`` with the limits raised, behind uvicorn on a free port."""
     port = free_port()
     app = create_app(
-        ServerSettings(port=port),
-        privacy_paths,
-        participation=GENEROUS_PARTICIPATION,
-        scenario_limits=GENEROUS_SCENARIOS,
+        ServerSettings(port=port), paths, participation=GENEROUS_PARTICIPATION, scenario_limits=GENEROUS_SCENARIOS
     )
     with serving(app, port) as url:
         yield Http(url)
+
+
+@pytest.fixture(scope="module")
+def http(privacy_paths: PathSettings) -> Iterator[Http]:
+    with attack_server(privacy_paths) as client:
+        yield client
 
 
 @dataclass(frozen=True)

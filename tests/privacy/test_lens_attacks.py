@@ -10,13 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.conftest import free_port, serving
 from tests.participation.test_lens import interval
-from tests.privacy.conftest import GENEROUS_PARTICIPATION, GENEROUS_SCENARIOS, Http
+from tests.privacy.conftest import Http, attack_server
 from twin3d.participation import lens as lens_module
 from twin3d.population.privacy import with_margins
-from twin3d.server.app import create_app
-from twin3d.settings import PathSettings, ServerSettings
+from twin3d.settings import PathSettings
 
 pytestmark = pytest.mark.slow
 API = "/api/twins/lauf"
@@ -32,12 +30,8 @@ def lens_http(privacy_paths: PathSettings, tmp_path: pytest.TempPathFactory) -> 
     paths.store_dir.mkdir()
     for name in ("lauf.duckdb", "lauf.privacy-key"):
         (paths.store_dir / name).symlink_to((privacy_paths.store_dir / name).resolve())
-    port = free_port()
-    app = create_app(
-        ServerSettings(port=port), paths, participation=GENEROUS_PARTICIPATION, scenario_limits=GENEROUS_SCENARIOS
-    )
-    with serving(app, port) as url:
-        yield Http(url)
+    with attack_server(paths) as client:
+        yield client
 
 
 def contribute(http: Http, token: str | None, cell: dict[str, Any], *, band: str, household: str) -> str:

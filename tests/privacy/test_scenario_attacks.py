@@ -15,11 +15,9 @@ import pytest
 import shapely
 import shapely.geometry
 
-from tests.conftest import free_port, serving
-from tests.privacy.conftest import GENEROUS_PARTICIPATION, GENEROUS_SCENARIOS, Http, Truth
+from tests.privacy.conftest import Http, Truth, attack_server
 from twin3d.population.privacy import PrivacyRules, PublishedUnits
-from twin3d.server.app import create_app
-from twin3d.settings import PathSettings, ServerSettings
+from twin3d.settings import PathSettings
 
 pytestmark = pytest.mark.slow
 RULES = PrivacyRules()
@@ -221,15 +219,8 @@ def weakened(privacy_paths: PathSettings, monkeypatch: pytest.MonkeyPatch) -> It
     did. The attack above must catch it."""
     monkeypatch.setattr(PublishedUnits, "too_small", lambda self, share, rules: False)
     monkeypatch.setattr(PublishedUnits, "affected", staticmethod(lambda share: np.asarray(share) > 0))
-    port = free_port()
-    app = create_app(
-        ServerSettings(port=port),
-        privacy_paths,
-        participation=GENEROUS_PARTICIPATION,
-        scenario_limits=GENEROUS_SCENARIOS,
-    )
-    with serving(app, port) as url:
-        yield Http(url)
+    with attack_server(privacy_paths) as client:
+        yield client
 
 
 def test_the_attack_catches_a_weakened_gate(weakened: Http, truth: dict[str, Truth]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import GENEROUS_PARTICIPATION
 from twin3d.auth.users import add_user
 from twin3d.pipeline.report import BuildReport
 from twin3d.server.app import create_app
@@ -20,16 +21,6 @@ from twin3d.store.connection import connect
 from twin3d.store.live import live_store_file
 
 API = "/api/twins/lauf"
-GENEROUS = ParticipationSettings(
-    posts_per_minute=10_000,
-    posts_burst=10_000,
-    participant_posts_per_minute=10_000,
-    participant_posts_burst=10_000,
-    votes_per_minute=10_000,
-    votes_burst=10_000,
-    participants_per_hour=10_000,
-    participants_burst=10_000,
-)
 
 
 def place(**change: Any) -> dict[str, Any]:
@@ -78,7 +69,7 @@ def make_twin(tmp_path: Path, demo_paths: PathSettings, built: dict[str, BuildRe
     """Start the real app on a private store folder (the built twins are shared read-only)."""
     opened: list[TestClient] = []
 
-    def make(settings: ParticipationSettings = GENEROUS, participation_toml: str | None = None) -> Twin:
+    def make(settings: ParticipationSettings = GENEROUS_PARTICIPATION, participation_toml: str | None = None) -> Twin:
         root = tmp_path / f"app{len(opened)}"
         store_dir = root / "var"
         store_dir.mkdir(parents=True)
@@ -190,7 +181,7 @@ def test_rate_limits_answer_429_with_retry_after(make_twin: Callable[..., Twin])
 
 
 def test_one_vote_per_participant_and_a_few_per_network(make_twin: Callable[..., Twin]) -> None:
-    twin = make_twin(GENEROUS.model_copy(update={"votes_per_place_per_address": 2}))
+    twin = make_twin(GENEROUS_PARTICIPATION.model_copy(update={"votes_per_place_per_address": 2}))
     place_id = twin.post_place(twin.participant())["place_id"]
     voters = [twin.participant() for _ in range(3)]
     url = f"{API}/places/{place_id}/votes"
@@ -313,7 +304,7 @@ def test_pre_moderation_publishes_only_what_a_moderator_showed(make_twin: Callab
 
 
 def test_a_crowded_view_is_clustered_per_h3_cell(make_twin: Callable[..., Twin]) -> None:
-    twin = make_twin(GENEROUS.model_copy(update={"cluster_above": 5}))
+    twin = make_twin(GENEROUS_PARTICIPATION.model_copy(update={"cluster_above": 5}))
     me = twin.participant()
     for i in range(8):
         kind = "happy" if i % 2 else "improvable"
