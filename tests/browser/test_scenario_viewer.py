@@ -142,7 +142,19 @@ def _assert_kpi_table(pg: Page, results: dict[str, Any]) -> None:
     assert pg.locator("#scenario-results [data-field=households_added]").inner_text() == "+120 Haushalte"
     persons = pg.locator("#scenario-results [data-field=persons_added]").get_attribute("data-value")
     assert persons == str(results["summary"]["persons_added"])
-    assert pg.locator("#scenario-kpis tbody tr").count() == len(results["kpis"])
+    residents = [k for k in results["kpis"] if k["group"] == "residents"]
+    assert pg.locator("#scenario-kpis tbody tr").count() == len(residents)
+    newcomers = [k for k in results["kpis"] if k["group"] == "newcomers"]
+    assert pg.locator("#scenario-newcomers tbody tr").count() == len(newcomers) > 0
+    # Walks to what nobody touched read "unchanged"; who loses most comes first, with the reason.
+    doctor = pg.locator("#scenario-kpis tr[data-facility=doctor] [data-field=distance_delta]").first
+    assert doctor.get_attribute("data-verdict") == "unchanged"
+    assessment = pg.locator("#scenario-assessment")
+    assert "Wer verliert am meisten" in assessment.inner_text()
+    losses = results["assessment"]["losses"]
+    assert assessment.locator("[data-assessment=losses] li").count() == len(losses)
+    if losses:
+        assert "wegen:" in assessment.locator("[data-assessment=losses] li").first.inner_text()
     # What the privacy gate did is said beside the results.
     privacy = pg.locator("#scenario-privacy")
     assert "mindestens 50 Personen und 25 Haushalten" in privacy.inner_text()

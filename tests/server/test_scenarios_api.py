@@ -134,10 +134,25 @@ def test_a_new_quarter_with_a_kita_changes_the_kpis_of_young_families(scenario_c
     assert results["summary"]["households_added"] == 120
     assert results["summary"]["sealed_m2"] > 30_000
     kita = _kpi(results, "young_families", "kita")
-    # A Kita in the new quarter: young families walk less and more of them are within their 800 m.
+    # A Kita in the new quarter: young families who live there already walk less, more of them within their 800 m.
+    assert kita["group"] == "residents"
     assert kita["mean_distance_m_delta"] < 0
     assert kita["coverage_share_delta"] > 0
-    assert kita["persons_scenario"] > kita["persons_baseline"]
+    assert kita["coverage_share_verdict"] == "better"
+    assert kita["persons_scenario"] == kita["persons_baseline"], "the same residents on both sides"
+    # Walks to what nobody touched read "unchanged": the newcomers are not averaged in.
+    residents = [k for k in results["kpis"] if k["group"] == "residents"]
+    untouched = [k for k in residents if k["facility"] in ("doctor", "pharmacy", "supermarket", "stop")]
+    assert untouched
+    assert {k["mean_distance_m_verdict"] for k in untouched} == {"unchanged"}
+    # The school places per child are shared with the newcomers' children: a loss, and the assessment says why.
+    school = _kpi(results, "school_families", "school")
+    assert school["supply_per_demand_verdict"] == "worse"
+    losses = results["assessment"]["losses"]
+    assert any(i["facility"] == "school" and "newcomers" in i["causes"] for i in losses)
+    newcomers = [k for k in results["kpis"] if k["group"] == "newcomers"]
+    assert newcomers
+    assert all(k["mean_distance_m_baseline"] is None for k in newcomers)
     # The ten-year outlook of Kita-age children: expected persons of the published units, as whole numbers.
     outlook = results["demand_outlook"]
     assert len(outlook["kita_0_5"]) == 11
@@ -183,7 +198,7 @@ def test_results_export_as_csv_and_geojson(scenario_client: TestClient) -> None:
     csv_response = scenario_client.get(f"/api/twins/lauf/scenarios/{scenario_id}/results.csv")
     assert csv_response.headers["content-type"].startswith("text/csv")
     rows = csv_response.text.splitlines()
-    assert rows[0].startswith("persona,facility,")
+    assert rows[0].startswith("group,persona,facility,")
     assert len(rows) == len(results["kpis"]) + 1
     geojson = scenario_client.get(f"/api/twins/lauf/scenarios/{scenario_id}/results.geojson").json()
     assert len(geojson["features"]) == len(results["cells"])

@@ -27,6 +27,7 @@ from twin3d.simulation.report_html import (
     scenario_report_html,
 )
 from twin3d.simulation.report_texts import INDICATOR_DOCS_DE, format_change, format_number
+from twin3d.simulation.verdicts import assessment, verdict
 
 QUARTER = [[11.2760, 49.5090], [11.2790, 49.5090], [11.2790, 49.5105], [11.2760, 49.5105], [11.2760, 49.5090]]
 EVIL = '<script>alert("x")</script>'
@@ -55,17 +56,24 @@ def _cells() -> list[dict[str, Any]]:
     return cells
 
 
-def _kpi(persona: str, facility: str, mean: tuple[float, float], coverage: tuple[float, float]) -> dict[str, Any]:
-    row: dict[str, Any] = {"persona": persona, "facility": facility, "max_distance_m": 800.0}
+def _kpi(
+    persona: str,
+    facility: str,
+    mean: tuple[float, float],
+    coverage: tuple[float, float],
+    supply: tuple[float, float] = (0.448, 0.495),
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"group": "residents", "persona": persona, "facility": facility, "max_distance_m": 800.0}
     row |= {"persons_baseline": 3170, "persons_scenario": 3185}
     values = {
         "mean_distance_m": mean,
         "median_distance_m": (939.9, 899.2),
         "coverage_share": coverage,
-        "supply_per_demand": (0.448, 0.495),
+        "supply_per_demand": supply,
     }
     for key, (old, new) in values.items():
         row |= {f"{key}_baseline": old, f"{key}_scenario": new, f"{key}_delta": new - old}
+        row[f"{key}_verdict"] = verdict(key, new - old)
     return row
 
 
@@ -85,12 +93,14 @@ RESULT: dict[str, Any] = {
     "kpis": [
         _kpi("young_families", "kita", (1527.96, 1509.38), (0.4355, 0.4545)),
         _kpi("*", "kita", (1700.0, 1690.0), (0.40, 0.41)),
+        _kpi("young_families", "school", (1200.0, 1200.0), (0.5, 0.5), (1.28, 1.27)),
     ],
     "hazard_exposed": [{"persona": "young_families", "households": 25, "persons": 75}],
     "green_m2_per_resident": [{"persona": "young_families", "m2": 0.23}],
     "demand_outlook": {"years": [0, 1], "kita_0_5": [1615, 1680], "primary_6_9": [1295, 1220], "care_80_plus": [5, 10]},
     "cells": _cells(),
 }
+RESULT["assessment"] = assessment(RESULT["kpis"], {"school": ["newcomers"], "kita": ["facility_added", "newcomers"]})
 PERSONAS = [{"id": "young_families", "name": "Junge Familien", "name_en": "Young families", "color": "#2ca02c"}]
 
 
@@ -184,6 +194,12 @@ def test_the_report_shows_the_kpis_of_the_result(deck_js: str) -> None:
     assert '<td class="num delta good">\u221219 m</td>' in page
     assert f'<td class="num delta good">{format_change(100 * kita["coverage_share_delta"], 1)} Pp.</td>' in page
     assert "+1,9 Pp." in page
+    # Who loses: the school places per 100 persons of young families, because of the newcomers; the walk to school
+    # did not change and reads so.
+    assert "Wer verliert am meisten \u2013 und warum" in page
+    assert "Junge Familien, Schule: Plätze je 100 Personen 128,0 → 127,0 (\u22121,0)" in page
+    assert "wegen: Zuzug ins neue Quartier" in page
+    assert '<tbody data-facility="school"><tr data-indicator="persons">' in page
     assert "Junge Familien" in page
     assert "Alle Personen" in page
     # The other indicators and the notes.

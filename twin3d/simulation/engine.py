@@ -38,7 +38,13 @@ from twin3d.simulation.accessibility import (
     persona_indicators,
 )
 from twin3d.simulation.cells import compare_cells
-from twin3d.simulation.facility_types import Facilities, FacilityTypeConfig, facilities_from_store, load_facility_types
+from twin3d.simulation.facility_types import (
+    FACILITY_TYPES,
+    Facilities,
+    FacilityTypeConfig,
+    facilities_from_store,
+    load_facility_types,
+)
 from twin3d.simulation.network import DistanceModel, distance_model, walk_graph_from_store
 from twin3d.simulation.projection import ProjectionRates, load_rates, project_pyramid
 from twin3d.simulation.scenario import (
@@ -51,6 +57,7 @@ from twin3d.simulation.scenario import (
     RemoveFacility,
     ScenarioSpec,
 )
+from twin3d.simulation.verdicts import assessment, kpi_rows
 
 WGS84 = CRS.from_epsg(4326)
 GREEN_REACH_M = 500.0
@@ -256,31 +263,20 @@ def _exposure(base: Baseline, applied: Applied) -> tuple[list[dict[str, Any]], l
     return _per_persona(base, units.select(exposed)), notes
 
 
-def _kpis(base: Baseline, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per persona and needed facility type: distances, coverage and supply, baseline and scenario, and the change.
-
-    Rows of personas with fewer published households than the privacy minimum are left out.
-    """
-    b = {(r["persona"], r["facility"]): r for r in after}
-    out = []
-    for row in before:
-        other = b.get((row["persona"], row["facility"]))
-        if other is None or min(row["households"], other["households"]) < base.rules.min_group:
-            continue
-        entry: dict[str, Any] = {
-            "persona": row["persona"],
-            "facility": row["facility"],
-            "max_distance_m": row["max_distance_m"],
-            "persons_baseline": row["persons"],
-            "persons_scenario": other["persons"],
-        }
-        for key in ("mean_distance_m", "median_distance_m", "coverage_share", "supply_per_demand"):
-            old, new = row[key], other[key]
-            entry[f"{key}_baseline"] = old
-            entry[f"{key}_scenario"] = new
-            entry[f"{key}_delta"] = None if old is None or new is None else new - old
-        out.append(entry)
-    return out
+def _causes(base: Baseline, applied: Applied) -> dict[str, list[str]]:
+    """Per facility type, what the scenario did that can change its indicators (cause codes)."""
+    old, new = base.facilities, applied.facilities
+    causes: dict[str, list[str]] = {}
+    for t, name in enumerate(FACILITY_TYPES):
+        before, after = set(old.ids[old.type == t]), set(new.ids[new.type == t])
+        found = (["facility_closed"] if before - after else []) + (["facility_added"] if after - before else [])
+        causes[name] = found
+    for found in causes.values():
+        if applied.units.added.any():
+            found.append("newcomers")
+        if len(applied.removed):
+            found.append("homes_removed")
+    return causes
 
 
 def _projection(base: Baseline, applied: Applied) -> dict[str, Any] | None:
@@ -317,15 +313,23 @@ def _green(base: Baseline, applied: Applied) -> list[dict[str, Any]]:
 
 
 def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
-    """The scenario's results: KPIs per persona against the baseline, hazard exposure, green space, sealing, the
-    demand outlook and the published H3 rows; every count a sum of published units (see the module docstring)."""
+    """The scenario's results: KPIs per persona (residents under the old and the new facilities, newcomers apart)
+    with a verdict per indicator and the largest losses, hazard exposure, green space, sealing, the demand outlook
+    and the published H3 rows; every count a sum of published units (see the module docstring)."""
     applied = apply_measures(base, spec)
     units = applied.units
     after = compute_accessibility(applied.homes, units, applied.facilities, base.catalogue, base.config)
     exposure, exposure_notes = _exposure(base, applied)
     notes = applied.notes + exposure_notes
     added = units.select(units.added)
+    residents = units.select(~units.added)
     persons_added = float(added.persons[:, 0].sum())
+    kpis = kpi_rows(
+        persona_indicators(base.accessibility, residents).to_pylist(),
+        persona_indicators(after, residents).to_pylist(),
+        persona_indicators(after, added).to_pylist() if len(added) else [],
+        base.rules.min_group,
+    )
     model = base.model
     return {
         "scenario_id": spec.content_hash(),
@@ -341,11 +345,8 @@ def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
             "sealed_m2": round(applied.sealed_m2),
             "residents_per_sealed_m2": round(persons_added / applied.sealed_m2, 4) if applied.sealed_m2 else None,
         },
-        "kpis": _kpis(
-            base,
-            persona_indicators(base.accessibility, base.units).to_pylist(),
-            persona_indicators(after, units).to_pylist(),
-        ),
+        "kpis": kpis,
+        "assessment": assessment(kpis, _causes(base, applied)),
         "hazard_exposed": exposure,
         "green_m2_per_resident": _green(base, applied),
         "demand_outlook": _projection(base, applied),

@@ -21,7 +21,6 @@ import base64
 import hashlib
 import html
 import json
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from twin3d.simulation.report_texts import (
     format_change,
     format_number,
 )
+from twin3d.simulation.report_verdicts import assessment_section, newcomers_section
 
 _GEOD = Geod(ellps="WGS84")
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
@@ -73,7 +73,7 @@ KPI_ROWS = (
     KpiRow("mean_distance_m", lower_is_better=True),
     KpiRow("median_distance_m", lower_is_better=True),
     KpiRow("coverage_share", scale=100.0, digits=1, lower_is_better=False),
-    KpiRow("supply_per_demand", digits=2, lower_is_better=False),
+    KpiRow("supply_per_demand", scale=100.0, digits=1, lower_is_better=False),
 )
 
 
@@ -121,10 +121,8 @@ def report_filename(twin: str, name: str, version: int) -> str:
     return f"{re.sub(r'[^a-z0-9_-]', '', twin)}-{slug}-v{int(version)}.html"
 
 
-def _tone(value: float | None, digits: int, lower_is_better: bool | None) -> str:
-    if lower_is_better is None or value is None or not math.isfinite(value) or round(value, digits) == 0:
-        return "none"
-    return "good" if (value < 0) == lower_is_better else "bad"
+VERDICT_TONE = {"better": "good", "worse": "bad", "unchanged": "none"}
+"""A change is toned by the result's verdict (tolerances of :mod:`twin3d.simulation.verdicts`), not by its sign."""
 
 
 def _json_block(data: Any) -> str:
@@ -217,7 +215,8 @@ def kpi_tables(result: dict[str, Any], names: dict[str, tuple[str, str]], lang: 
     tx, e = TEXTS[lang], html.escape
     order: dict[str, list[dict[str, Any]]] = {pid: [] for pid in names}  # everyone first, then the catalogue
     for k in result.get("kpis", []):
-        order.setdefault(k["persona"], []).append(k)
+        if k.get("group", "residents") == "residents":  # newcomers: a table of their own
+            order.setdefault(k["persona"], []).append(k)
     heads = [tx["need"], tx["indicator"], tx["baseline"], tx["scenario"], tx["change"]]
     head = "".join(f'<th scope="col"{" class=num" if i > 1 else ""}>{e(h)}</th>' for i, h in enumerate(heads))
     out = []
@@ -240,7 +239,7 @@ def kpi_tables(result: dict[str, Any], names: dict[str, tuple[str, str]], lang: 
                 label, unit = KPI_LABELS[lang][row.key]
                 change_unit = POINTS[lang] if row.key == "coverage_share" else unit
                 scaled = [None if v is None else v * row.scale for v in (old, new, delta)]
-                tone = _tone(scaled[2], row.digits, row.lower_is_better)
+                tone = VERDICT_TONE.get(k.get(f"{row.key}_verdict") or "", "none")
                 lines.append(
                     (
                         row.key,
@@ -438,7 +437,9 @@ def scenario_report_html(
         f'<h2>{e(tx["measures"])}</h2><ol class="measures">{measure_items}</ol></header><main>',
         _overview(result.get("summary", {}), lang),
         _maps(cmap, measures, lang, interactive),
+        assessment_section(result, names, lang),
         f'<h2 id="kpis">{e(tx["kpis"])}</h2><p>{e(tx["kpi_intro"])}</p>{kpi_tables(result, names, lang)}',
+        newcomers_section(result, names, lang),
         _other_indicators(result, names, lang),
         _docs(result, lang),
         f'<h2>{e(tx["privacy"])}</h2><p class="privacy">'

@@ -11,6 +11,7 @@ translations live here, and a test checks that every indicator the report shows 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 LANGS = ("de", "en")
 
@@ -54,8 +55,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_change_anywhere": "Keine Zelle ändert sich bei den Wegen; gezeigt sind die Personen je Zelle.",
         "kpis": "Erreichbarkeit je Persona",
         "kpi_intro": (
-            "Für jede Persona und jeden ihrer Bedarfe: Basis (heute), Szenario und Veränderung. Grün heißt "
-            "besser (kürzere Wege, mehr im Radius, mehr Plätze), Rot schlechter."
+            "Für jede Persona und jeden ihrer Bedarfe, für die bisherige Bewohnerschaft: Basis (heute), Szenario und "
+            "Veränderung unter den neuen Einrichtungen. Grün heißt besser (kürzere Wege, mehr im Radius, mehr Plätze), "
+            "Rot schlechter; Änderungen innerhalb der Toleranz gelten als unverändert."
         ),
         "all_persons": "Alle Personen",
         "need": "Bedarf",
@@ -167,8 +169,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_change_anywhere": "No cell's walks change; shown are the persons per cell.",
         "kpis": "Access per persona",
         "kpi_intro": (
-            "For every persona and each of its needs: baseline (today), scenario and change. Green means better "
-            "(shorter walks, more within reach, more places), red worse."
+            "For every persona and each of its needs, for the existing residents: baseline (today), scenario and the "
+            "change under the new facilities. Green means better (shorter walks, more within reach, more places), "
+            "red worse; changes within the tolerance count as unchanged."
         ),
         "all_persons": "Everyone",
         "need": "Need",
@@ -299,14 +302,14 @@ KPI_LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "mean_distance_m": ("Ø Weg", "m"),
         "median_distance_m": ("Median-Weg", "m"),
         "coverage_share": ("Im Radius", "%"),
-        "supply_per_demand": ("Plätze je Person", ""),
+        "supply_per_demand": ("Plätze je 100 Personen", ""),
     },
     "en": {
         "persons": ("Persons", ""),
         "mean_distance_m": ("Mean walk", "m"),
         "median_distance_m": ("Median walk", "m"),
         "coverage_share": ("Within reach", "%"),
-        "supply_per_demand": ("Places per person", ""),
+        "supply_per_demand": ("Places per 100 persons", ""),
     },
 }
 POINTS = {"de": "Pp.", "en": "pp"}
@@ -349,3 +352,56 @@ def format_change(value: float | None, digits: int = 0, lang: str = "de") -> str
     if rounded == 0:
         return "±0"
     return ("+" if rounded > 0 else "\u2212") + format_number(abs(rounded), digits, lang)
+
+
+VERDICT_TEXTS: dict[str, dict[str, Any]] = {
+    "de": {
+        "title": "Wer verliert am meisten – und warum",
+        "gains": "Wer gewinnt",
+        "no_losses": "Keine Gruppe der bisherigen Bewohnerschaft verliert über die Toleranz hinaus.",
+        "line": "{who}, {facility}: {indicator} {before} → {after} ({change})",
+        "because": "wegen: {why}",
+        "unchanged": "{n} von {of} Vergleichen der bisherigen Bewohnerschaft sind unverändert.",
+        "tolerance": "Unverändert heißt: höchstens {m} m Weg, {pp} Prozentpunkte Abdeckung, {places} Plätze je 100.",
+        "newcomers": "Neu Zugezogene (nur Szenario)",
+        "persona": "Persona",
+        "indicators": {
+            "mean_distance_m": "Ø Weg (m)",
+            "median_distance_m": "Median-Weg (m)",
+            "coverage_share": "im Radius (%)",
+            "supply_per_demand": "Plätze je 100 Personen",
+        },
+        "causes": {
+            "facility_closed": "Einrichtung geschlossen",
+            "facility_added": "neue Einrichtung",
+            "newcomers": "Zuzug ins neue Quartier",
+            "homes_removed": "Wohnungen entfallen",
+        },
+    },
+    "en": {
+        "title": "Who loses most – and why",
+        "gains": "Who gains",
+        "no_losses": "No group of the existing residents loses beyond the tolerance.",
+        "line": "{who}, {facility}: {indicator} {before} → {after} ({change})",
+        "because": "because of: {why}",
+        "unchanged": "{n} of {of} comparisons of the existing residents are unchanged.",
+        "tolerance": (
+            "Unchanged means: at most {m} m of walk, {pp} percentage points of coverage, {places} places per 100."
+        ),
+        "newcomers": "Newcomers (scenario only)",
+        "persona": "Persona",
+        "indicators": {
+            "mean_distance_m": "mean walk (m)",
+            "median_distance_m": "median walk (m)",
+            "coverage_share": "within reach (%)",
+            "supply_per_demand": "places per 100 persons",
+        },
+        "causes": {
+            "facility_closed": "a facility closed",
+            "facility_added": "a new facility",
+            "newcomers": "newcomers in the new quarter",
+            "homes_removed": "homes removed",
+        },
+    },
+}
+"""Texts of the verdicts (:mod:`twin3d.simulation.report_verdicts`)."""

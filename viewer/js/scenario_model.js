@@ -160,6 +160,7 @@ function csvCell(value) {
 }
 
 export const CSV_COLUMNS = [
+  "group",
   "persona",
   "persona_name",
   "facility",
@@ -169,15 +170,19 @@ export const CSV_COLUMNS = [
   "mean_distance_m_baseline",
   "mean_distance_m_scenario",
   "mean_distance_m_delta",
+  "mean_distance_m_verdict",
   "median_distance_m_baseline",
   "median_distance_m_scenario",
   "median_distance_m_delta",
+  "median_distance_m_verdict",
   "coverage_share_baseline",
   "coverage_share_scenario",
   "coverage_share_delta",
+  "coverage_share_verdict",
   "supply_per_demand_baseline",
   "supply_per_demand_scenario",
   "supply_per_demand_delta",
+  "supply_per_demand_verdict",
 ];
 
 // The KPI table as CSV (comma-separated, dot decimals, one header line); `personaName(id)` names the persona.

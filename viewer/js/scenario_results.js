@@ -25,23 +25,33 @@ export function signed(value, digits = 0) {
   return `${rounded > 0 ? "+" : "−"}${text}`;
 }
 
-// good/bad/none for a change, where `lowerIsBetter` for distances.
-function tone(value, digits, lowerIsBetter) {
-  const rounded = Math.round(value * 10 ** digits);
-  if (!Number.isFinite(rounded) || rounded === 0) return "delta-none";
-  return rounded < 0 === lowerIsBetter ? "delta-good" : "delta-bad";
-}
+// The server's verdict (better / worse / unchanged within the stated tolerance) as the cell's tone.
+const TONE = { better: "delta-good", worse: "delta-bad", unchanged: "delta-none" };
 
 function percent(share) {
   if (share === null || share === undefined) return t("noData");
   return new Intl.NumberFormat(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(share * 100);
 }
 
-function deltaCell(value, digits, lowerIsBetter, field) {
-  const cell = el("td", { class: `num ${tone(value, digits, lowerIsBetter)}`, "data-field": field });
+// A change, toned and labelled by its verdict (screen readers hear "besser", "schlechter", "unverändert").
+function deltaCell(value, digits, verdict, field) {
+  const cell = el("td", { class: `num ${TONE[verdict] ?? "delta-none"}`, "data-field": field });
   cell.dataset.value = String(value);
+  if (verdict) cell.dataset.verdict = verdict;
   cell.textContent = value === null || value === undefined ? t("noData") : signed(value, digits);
+  if (verdict) cell.append(el("span", { class: "sr-only" }, ` (${t(`verdict_${verdict}`)})`));
   return cell;
+}
+
+// Walking metres also as minutes (80 m per minute), the unit residents think in.
+function walk(metres) {
+  if (metres === null || metres === undefined) return t("noData");
+  return t("walkValue", { m: formatNumber(metres), min: formatNumber(metres / 80, 1) });
+}
+
+// Places per 100 persons of the demand group (supply per demand x 100).
+function per100(value) {
+  return value === null || value === undefined ? t("noData") : formatNumber(value * 100, 1);
 }
 
 function personaCell(id, catalogue) {
@@ -96,24 +106,104 @@ function summaryLine(summary) {
   return p;
 }
 
+// The residents' table: the same households under the baseline's and the scenario's facilities.
 function kpiTable(results, catalogue, mode) {
   const which = mode === "baseline" ? "baseline" : "scenario";
-  const rows = results.kpis.map((k) => {
-    const tr = el("tr", { "data-persona": k.persona, "data-facility": k.facility });
-    tr.append(
-      personaCell(k.persona, catalogue),
-      el("td", {}, needText(k)),
-      el("td", { class: "num", "data-field": "distance" }, formatNumber(k[`mean_distance_m_${which}`])),
-      deltaCell(k.mean_distance_m_delta, 0, true, "distance_delta"),
-      el("td", { class: "num", "data-field": "coverage" }, percent(k[`coverage_share_${which}`])),
-      deltaCell(k.coverage_share_delta * 100, 1, false, "coverage_delta"),
-    );
-    return tr;
-  });
-  const columns = ["colPersona", "colNeed", "colDistance", "colDistanceDelta", "colCoverage", "colCoverageDelta"];
+  const rows = results.kpis
+    .filter((k) => (k.group ?? "residents") === "residents")
+    .map((k) => {
+      const tr = el("tr", { "data-persona": k.persona, "data-facility": k.facility });
+      tr.append(
+        personaCell(k.persona, catalogue),
+        el("td", {}, needText(k)),
+        el("td", { class: "num", "data-field": "distance" }, walk(k[`mean_distance_m_${which}`])),
+        deltaCell(k.mean_distance_m_delta, 0, k.mean_distance_m_verdict, "distance_delta"),
+        el("td", { class: "num", "data-field": "coverage" }, percent(k[`coverage_share_${which}`])),
+        deltaCell(k.coverage_share_delta * 100, 1, k.coverage_share_verdict, "coverage_delta"),
+        el("td", { class: "num", "data-field": "supply" }, per100(k[`supply_per_demand_${which}`])),
+        deltaCell(k.supply_per_demand_delta * 100, 1, k.supply_per_demand_verdict, "supply_delta"),
+      );
+      return tr;
+    });
+  const columns = [
+    "colPersona",
+    "colNeed",
+    "colDistance",
+    "colDistanceDelta",
+    "colCoverage",
+    "colCoverageDelta",
+    "colSupply",
+    "colSupplyDelta",
+  ];
   const heads = columns.map((key) => t(key));
   const caption = t("kpiCaption", { mode: t(mode === "baseline" ? "modeBaseline" : "modeScenario") });
   return table(caption, heads, rows, { id: "scenario-kpis", "data-mode": mode }, 2);
+}
+
+// Newcomers have no baseline: their values in the scenario.
+function newcomerTable(results, catalogue) {
+  const rows = results.kpis
+    .filter((k) => k.group === "newcomers")
+    .map((k) => {
+      const tr = el("tr", { "data-persona": k.persona, "data-facility": k.facility });
+      tr.append(
+        personaCell(k.persona, catalogue),
+        el("td", {}, needText(k)),
+        el("td", { class: "num" }, walk(k.mean_distance_m_scenario)),
+        el("td", { class: "num" }, percent(k.coverage_share_scenario)),
+        el("td", { class: "num" }, per100(k.supply_per_demand_scenario)),
+      );
+      return tr;
+    });
+  if (!rows.length) return null;
+  const heads = ["colPersona", "colNeed", "colDistance", "colCoverage", "colSupply"].map((key) => t(key));
+  return table(t("newcomersTitle"), heads, rows, { id: "scenario-newcomers" }, 2);
+}
+
+// One line of the assessment: "Schulfamilien, Schule: Plätze je 100 Personen 129,7 → 127,9 (−1,8), wegen: Zuzug".
+function assessmentItem(item, catalogue) {
+  const who = item.persona === ALL ? t("allPersons") : personaLabel(item.persona, catalogue);
+  const scaled = (v) => (item.indicator === "supply_per_demand" || item.indicator === "coverage_share" ? v * 100 : v);
+  const digits = item.indicator.endsWith("distance_m") ? 0 : 1;
+  const text = t("assessmentLine", {
+    who,
+    facility: t(`fac_${item.facility}`),
+    indicator: t(`ind_${item.indicator}`),
+    from: formatNumber(scaled(item.baseline), digits),
+    to: formatNumber(scaled(item.scenario), digits),
+    change: signed(scaled(item.delta), digits),
+  });
+  const li = el("li", { "data-persona": item.persona, "data-facility": item.facility, "data-indicator": item.indicator });
+  li.append(document.createTextNode(text));
+  if (item.causes?.length) {
+    const why = item.causes.map((c) => t(`cause_${c}`)).join(", ");
+    li.append(el("span", { class: "muted" }, ` ${t("assessmentBecause", { why })}`));
+  }
+  return li;
+}
+
+// "Who loses most, and why" on top of the results, and what gains; how much stays unchanged.
+function assessmentBox(results, catalogue) {
+  const a = results.assessment;
+  if (!a) return null;
+  const box = el("section", { class: "assessment", id: "scenario-assessment", "aria-labelledby": "scenario-assessment-title" });
+  box.append(el("h4", { id: "scenario-assessment-title" }, t("assessmentTitle")));
+  const losses = el("ul", { "data-assessment": "losses" });
+  a.losses.forEach((item) => losses.append(assessmentItem(item, catalogue)));
+  box.append(a.losses.length ? losses : el("p", { class: "small", "data-assessment": "no-losses" }, t("assessmentNoLosses")));
+  if (a.gains.length) {
+    box.append(el("h5", {}, t("assessmentGains")));
+    const gains = el("ul", { "data-assessment": "gains" });
+    a.gains.forEach((item) => gains.append(assessmentItem(item, catalogue)));
+    box.append(gains);
+  }
+  const tolerance = t("assessmentTolerance", {
+    m: formatNumber(a.tolerances.mean_distance_m),
+    pp: formatNumber(a.tolerances.coverage_share * 100, 1),
+    places: formatNumber(a.tolerances.supply_per_demand * 100, 1),
+  });
+  box.append(el("p", { class: "muted small" }, t("assessmentUnchanged", { n: a.unchanged, of: a.compared }) + " " + tolerance));
+  return box;
 }
 
 function outlookTable(outlook) {
@@ -171,6 +261,8 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
   container.append(heading);
   if (stale) container.append(el("p", { class: "note", "data-field": "stale" }, t("resultsStale")));
   container.append(summaryLine(results.summary));
+  const verdicts = assessmentBox(results, catalogue);
+  if (verdicts) container.append(verdicts);
 
   const group = el("fieldset", { class: "segmented", id: "scenario-mode" });
   group.append(el("legend", {}, t("showValues")));
@@ -181,7 +273,9 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
     input.addEventListener("change", () => input.checked && onMode(m));
     group.append(input, el("label", { for: id }, t(MODE_LABEL[m])));
   }
-  container.append(group, kpiTable(results, catalogue, mode), methodNote(results));
+  container.append(el("h4", {}, t("residentsTitle")), group, kpiTable(results, catalogue, mode), methodNote(results));
+  const newcomers = newcomerTable(results, catalogue);
+  if (newcomers) container.append(el("h4", {}, t("newcomersTitle")), newcomers);
   const privacy = privacyNote(results);
   if (privacy) container.append(privacy);
 
