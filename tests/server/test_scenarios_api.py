@@ -207,3 +207,22 @@ def test_results_export_as_csv_and_geojson(scenario_client: TestClient) -> None:
     lon, lat = first["geometry"]["coordinates"][0][0]
     assert 11.0 < lon < 11.6
     assert 49.3 < lat < 49.7
+
+
+def test_a_twin_without_facility_data_says_so_instead_of_zero(scenario_client: TestClient) -> None:
+    """Rostock has no POI source: access today is unknown, not 0 %; what a scenario adds still shows."""
+    kita = {"kind": "add_facility", "facility": "kita", "location": {"type": "Point", "coordinates": [12.10, 54.08]}}
+    spec = {"name": "Eine Kita", "measures": [kita | {"capacity": 90}]}
+    scenario_id = scenario_client.post("/api/twins/rostock/scenarios", json=spec).json()["scenario_id"]
+    results = scenario_client.get(f"/api/twins/rostock/scenarios/{scenario_id}/results").json()
+    assert "kita" in results["data_gaps"]["facility_types"]
+    row = _kpi(results, "young_families", "kita")
+    assert row["coverage_share_baseline"] is None
+    assert row["coverage_share_verdict"] is None
+    assert row["coverage_share_scenario"] > 0
+    stop = _kpi(results, "*", "stop")
+    assert stop["coverage_share_baseline"] is None
+    assert stop["coverage_share_scenario"] is None
+    assert results["assessment"]["losses"] == []
+    page = scenario_client.get(f"/api/twins/rostock/scenarios/{scenario_id}/report.html").text
+    assert "fehlen Einrichtungsdaten" in page

@@ -79,6 +79,7 @@ class Baseline:
     rates: ProjectionRates
     rules: PrivacyRules
     districts: dict[str, shapely.Geometry] = field(default_factory=dict)
+    missing_types: tuple[str, ...] = ()
 
 
 def load_baseline(
@@ -102,7 +103,7 @@ def load_baseline(
     units = published_units(con, catalogue.ids, key=key or secrets.token_bytes(32), rules=rules)
     model = distance_model(walk_graph_from_store(con))
     homes = locate_homes(model, units.point_x, units.point_y)
-    facilities, _ = facilities_from_store(con, config)
+    facilities, facility_report = facilities_from_store(con, config)
     districts = {
         str(district_id): shapely.from_wkb(wkb)
         for district_id, wkb in con.execute("SELECT district_id, ST_AsWKB(geom) FROM districts").fetchall()
@@ -119,6 +120,7 @@ def load_baseline(
         rates=load_rates(pipelines_dir / "projection" / "germany.toml"),
         rules=rules,
         districts=districts,
+        missing_types=tuple(facility_report.missing_types),
     )
 
 
@@ -329,6 +331,8 @@ def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
         persona_indicators(after, residents).to_pylist(),
         persona_indicators(after, added).to_pylist() if len(added) else [],
         base.rules.min_group,
+        missing=base.missing_types,
+        missing_after=[t for t in base.missing_types if not len(applied.facilities.of_type(t))],
     )
     model = base.model
     return {
@@ -350,6 +354,7 @@ def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
         "hazard_exposed": exposure,
         "green_m2_per_resident": _green(base, applied),
         "demand_outlook": _projection(base, applied),
+        "data_gaps": {"facility_types": list(base.missing_types)},
         "cells": compare_cells(base.accessibility, base.units, after, units),
         "privacy": {
             "min_persons": base.rules.min_persons,

@@ -357,6 +357,10 @@ def format_change(value: float | None, digits: int = 0, lang: str = "de") -> str
 VERDICT_TEXTS: dict[str, dict[str, Any]] = {
     "de": {
         "title": "Wer verliert am meisten – und warum",
+        "gaps": (
+            "Diesem Zwilling fehlen Einrichtungsdaten für: {types}. Erreichbarkeit dorthin ist heute nicht bewertbar "
+            "(keine Angabe statt 0 %); was das Szenario hinzufügt, wird gezeigt."
+        ),
         "gains": "Wer gewinnt",
         "no_losses": "Keine Gruppe der bisherigen Bewohnerschaft verliert über die Toleranz hinaus.",
         "line": "{who}, {facility}: {indicator} {before} → {after} ({change})",
@@ -380,6 +384,10 @@ VERDICT_TEXTS: dict[str, dict[str, Any]] = {
     },
     "en": {
         "title": "Who loses most – and why",
+        "gaps": (
+            "This twin has no facility data for: {types}. Access to them cannot be judged today (not given rather "
+            "than 0 %); what the scenario adds is shown."
+        ),
         "gains": "Who gains",
         "no_losses": "No group of the existing residents loses beyond the tolerance.",
         "line": "{who}, {facility}: {indicator} {before} → {after} ({change})",

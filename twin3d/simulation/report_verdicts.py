@@ -40,6 +40,9 @@ def assessment_section(result: dict[str, Any], names: dict[str, tuple[str, str]]
     if not a:
         return ""
     vx, e = VERDICT_TEXTS[lang], html.escape
+    gaps = result.get("data_gaps", {}).get("facility_types", [])
+    types = ", ".join(facility_label(f, lang) for f in gaps)
+    note = f'<p class="note" id="data-gaps">{e(vx["gaps"].format(types=types))}</p>' if gaps else ""
     losses = "".join(_item(i, names, lang) for i in a["losses"])
     gains = "".join(_item(i, names, lang) for i in a["gains"])
     tolerances = a["tolerances"]
@@ -48,7 +51,7 @@ def assessment_section(result: dict[str, Any], names: dict[str, tuple[str, str]]
         pp=format_number(tolerances["coverage_share"] * 100, 1, lang),
         places=format_number(tolerances["supply_per_demand"] * 100, 1, lang),
     )
-    parts = [f'<section class="assessment" id="assessment"><h2>{e(vx["title"])}</h2>']
+    parts = [f'<section class="assessment" id="assessment"><h2>{e(vx["title"])}</h2>{note}']
     parts.append(f'<ul class="losses">{losses}</ul>' if losses else f"<p>{e(vx['no_losses'])}</p>")
     if gains:
         parts.append(f'<h3>{e(vx["gains"])}</h3><ul class="gains">{gains}</ul>')

@@ -42,6 +42,11 @@ def verdict(key: str, delta: float | None) -> Verdict | None:
     return "better" if (delta < 0) == (key in LOWER_IS_BETTER) else "worse"
 
 
+def _without(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of a facility type the twin's data lack: its indicators are unknown, not zero."""
+    return {**row, **dict.fromkeys(INDICATORS)}
+
+
 def _row(group: str, before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "group": group,
@@ -64,10 +69,21 @@ def kpi_rows(
     after: Iterable[dict[str, Any]],
     newcomers: Iterable[dict[str, Any]],
     min_group: int,
+    *,
+    missing: Iterable[str] = (),
+    missing_after: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """Residents (the same households under the baseline's and the scenario's facilities) and newcomers, per
-    persona and needed facility type; groups with fewer households than ``min_group`` are left out."""
-    base = {(r["persona"], r["facility"]): r for r in before}
+    persona and needed facility type; groups with fewer households than ``min_group`` are left out.
+
+    For the facility types in ``missing`` (the twin's data hold none) the baseline is unknown, not zero: its
+    indicators are None and there is no verdict; ``missing_after`` likewise for the scenario (types it adds none
+    of either). What a scenario adds of a missing type shows as scenario values.
+    """
+    lacking, still_lacking = set(missing), set(missing_after)
+    base = {(r["persona"], r["facility"]): (_without(r) if r["facility"] in lacking else r) for r in before}
+    after = [_without(r) if r["facility"] in still_lacking else r for r in after]
+    newcomers = [_without(r) if r["facility"] in still_lacking else r for r in newcomers]
     rows = [
         _row("residents", base[key], r)
         for r in after

@@ -261,6 +261,12 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
   container.append(heading);
   if (stale) container.append(el("p", { class: "note", "data-field": "stale" }, t("resultsStale")));
   container.append(summaryLine(results.summary));
+  const gaps = results.data_gaps?.facility_types ?? [];
+  if (gaps.length) {
+    // A twin without facility data says so, instead of showing 0 % coverage for everyone.
+    const types = gaps.map((f) => t(`fac_${f}`)).join(", ");
+    container.append(el("p", { class: "note", id: "scenario-gaps", role: "note" }, t("dataGaps", { types })));
+  }
   const verdicts = assessmentBox(results, catalogue);
   if (verdicts) container.append(verdicts);
 
