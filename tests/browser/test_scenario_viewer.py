@@ -235,8 +235,18 @@ def _assert_side_by_side(pg: Page, ground: float, results: dict[str, Any]) -> No
     pg.wait_for_function("window.__twin3d.scenarioCells > 0", timeout=TIMEOUT_MS)
     assert pg.evaluate("window.__twin3d.scenarioCells") == len(results["cells"])
     assert "Zellen" in pg.locator("#scenario-cells").inner_text()
-    pg.locator("#scenario-mode").get_by_text("Nebeneinander").click()
+    scrolls = "(() => { const out = [document.scrollingElement.scrollTop]; "
+    scrolls += "for (let e = document.getElementById('scenario-results'); e; e = e.parentElement) "
+    scrolls += "out.push(e.scrollTop); return out; })()"
+    button = pg.locator("#scenario-mode").get_by_text("Nebeneinander")
+    button.scroll_into_view_if_needed()  # as a person sees it before clicking
+    frames = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+    pg.evaluate(frames)
+    where = pg.evaluate(scrolls)
+    button.click()
     pg.wait_for_function("window.__twin3d.compare === true")
+    pg.evaluate(frames)
+    assert pg.evaluate(scrolls) == where, "a click on 'Nebeneinander' must not scroll the panel or the page"
     assert pg.evaluate("window.__twin3d.viewports()") == ["baseline", "scenario"]
     assert pg.locator("#compare-labels").is_visible()
     pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")

@@ -26,6 +26,21 @@ import { renderResults } from "./scenario_results.js";
 
 const EDITABLE = "input, select, textarea, button, a, summary";
 
+// Re-rendering the results replaces their nodes: the panel and the page must stay where the reader is (a plain
+// click on "Nebeneinander" used to scroll the panel far away, to wherever the new nodes put the focus).
+function keepingScroll(node, render) {
+  const kept = [];
+  for (let el = node; el; el = el.parentElement) kept.push([el, el.scrollTop, el.scrollLeft]);
+  const page = document.scrollingElement;
+  const pageAt = page ? [page.scrollTop, page.scrollLeft] : null;
+  render();
+  for (const [el, top, left] of kept) {
+    el.scrollTop = top;
+    el.scrollLeft = left;
+  }
+  if (page && pageAt) [page.scrollTop, page.scrollLeft] = pageAt;
+}
+
 export class ScenarioPanel {
   // host: {probe, onChange({permalink}), onError, showLayer(key), unproject(x, y), centre(), facilities(),
   // districts()} — what the panel needs from the page.
@@ -460,8 +475,10 @@ export class ScenarioPanel {
       stale: this.stale,
       onMode: (mode) => {
         this.mode = mode;
-        this.renderResults();
-        document.getElementById(`scenario-mode-${mode}`)?.focus();
+        keepingScroll(this.dom.results, () => {
+          this.renderResults();
+          document.getElementById(`scenario-mode-${mode}`)?.focus({ preventScroll: true });
+        });
         this.host.onChange({});
       },
       onExport: (format) => this.export(format),
@@ -470,7 +487,7 @@ export class ScenarioPanel {
         this.cells.render(container, {
           compare: this.mode === "compare",
           onChange: () => {
-            this.renderResults();
+            keepingScroll(this.dom.results, () => this.renderResults());
             this.host.onChange({});
           },
         }),
