@@ -28,6 +28,7 @@ from twin3d.simulation.accessibility import (
     Accessibility,
     Homes,
     compute_accessibility,
+    decay_weight,
     facility_supply,
     locate_homes,
     persona_indicators,
@@ -383,3 +384,58 @@ def test_points_on_one_long_segment_walk_along_it() -> None:
     order = np.argsort(pairs.point)
     assert pairs.point[order].tolist() == [0, 1]
     assert pairs.distance[order].tolist() == pytest.approx([830.0, 20.0])
+
+
+def test_the_gaussian_decay_weighs_the_door_fully_and_the_catchment_edge_not_at_all() -> None:
+    d = np.array([0.0, 200.0, 400.0, 600.0, 800.0, 900.0])
+    w = decay_weight(d, 800.0, "gaussian")
+    assert w[0] == pytest.approx(1.0)
+    assert w[4] == pytest.approx(0.0, abs=1e-12)
+    assert w[5] == 0.0
+    assert np.all(np.diff(w) <= 0)
+    assert decay_weight(d, 800.0, "none").tolist() == [1, 1, 1, 1, 1, 0]
+
+
+def test_with_decay_the_homes_near_a_kita_get_more_of_its_places(lauf: Twin) -> None:
+    """One Kita alone in town: the places it hands out fall with the walk to it (none beyond its catchment)."""
+    kita = lauf.facilities.take(lauf.facilities.of_type("kita")[:1])
+    acc = lauf.accessibility(kita)
+    supply, walk = acc.supply["kita"], acc.distance["kita"]
+    reached = supply > 0
+    assert reached.sum() > 20
+    assert np.corrcoef(walk[reached], supply[reached])[0, 1] < -0.9
+    assert np.all(supply[walk > acc.catchment_m["kita"]] == 0)
+
+
+def test_schools_are_general_schools_and_the_rest_is_excluded_with_its_reason(lauf: Twin) -> None:
+    """OSM amenity=school holds adult education, vocational schools and a support centre too: named and left out."""
+    names = dict(
+        lauf.con.execute("SELECT facility_id, name FROM facilities WHERE category = 'amenity=school'").fetchall()
+    )
+    kept = {names[i] for i in lauf.facilities.ids[lauf.facilities.of_type("school")] if i in names}
+    assert "Christoph-Jacob-Treu-Gymnasium" in kept
+    assert "Sonderpädagogisches Förderzentrum Lauf" in kept
+    assert not kept & {
+        "VHS Unteres Pegnitztal",
+        "Volkshochschule Unteres Pegnitztal",
+        "Staatliche Berufsschule Nürnberger Land",
+        "Montesori FOS",
+        "Betreuungszentrum der Lebenshilfe",
+    }
+    excluded = {c.reason: c.records for c in lauf.report.categories if c.status == "excluded"}
+    assert excluded == {
+        "adult education (Volkshochschule), not a school for ages 6 to 17": 2,
+        "vocational school for ages 16 and older, not a general school": 2,
+        "a care and support centre, not a school": 1,
+    }
+
+
+def test_an_exclusion_needs_a_pattern_or_tags(tmp_path: Path) -> None:
+    text = (PIPELINES / "facility_types.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "facility_types.toml"
+    bad.write_text(text + '\n[[exclude]]\ncategory = "amenity=school"\nreason = "all of them"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="name_pattern or a where"):
+        load_facility_types(bad)
+    bad.write_text(text + '\n[[exclude]]\ncategory = "amenity=school"\nname_pattern = "(("\nreason = "x"\n')
+    with pytest.raises(ConfigError, match="not a regular expression"):
+        load_facility_types(bad)

@@ -71,8 +71,9 @@ INDICATORS: dict[str, Indicator] = {
     ),
     "supply_per_demand": Indicator(
         "capacity per person",
-        "Capacity per person of the demand group by the two-step floating catchment area method (Luo & Wang 2003): "
-        "each facility's capacity divided by the demand within its catchment, summed over the facilities whose "
+        "Capacity per person of the demand group by the two-step floating catchment area method with Gaussian "
+        "distance decay (Dai 2010): each facility's capacity divided by the demand within its catchment, weighted "
+        "from 1 at the door to 0 at the catchment's edge, summed with the same weights over the facilities whose "
         "catchment holds the home, averaged over the group's demand.",
     ),
 }
@@ -81,7 +82,8 @@ INDICATORS: dict[str, Indicator] = {
 FACILITY_INDICATORS: dict[str, Indicator] = {
     "capacity": Indicator("capacity", "Places (or pupils) of the facility, from its source or the type's default."),
     "demand_in_catchment": Indicator(
-        "persons", "Persons of the type's demand group living within the catchment distance of the facility."
+        "persons",
+        "Persons of the type's demand group within the catchment of the facility, weighted by distance decay.",
     ),
     "supply_ratio": Indicator(
         "capacity per person", "The facility's capacity divided by the demand within its catchment (2SFCA step 1)."
@@ -187,18 +189,41 @@ def point_demand(units: PublishedUnits, ages: tuple[int, int], n_points: int) ->
     return np.bincount(units.member_point, weights=per_member, minlength=n_points)
 
 
+def decay_weight(distance: np.ndarray, catchment: float, decay: str) -> np.ndarray:
+    """The 2SFCA weight of a walk of ``distance`` metres inside the catchment.
+
+    Gaussian (Dai 2010, "Gaussian-based 2SFCA"): (exp(-d²/2c²) - exp(-1/2)) / (1 - exp(-1/2)), 1 at the door and
+    0 at the catchment ``c``; "none": 1 everywhere inside (the original 2SFCA of Luo & Wang 2003).
+    """
+    d = np.asarray(distance, np.float64)
+    if decay == "none":
+        return np.where(d <= catchment, 1.0, 0.0)
+    edge = np.exp(-0.5)
+    weight: np.ndarray = np.clip((np.exp(-0.5 * (d / catchment) ** 2) - edge) / (1.0 - edge), 0.0, 1.0)
+    return weight
+
+
 def _supply(
-    homes: Homes, facilities: Facilities, idx: np.ndarray, located: Points, *, demand: np.ndarray, catchment: float
+    homes: Homes,
+    facilities: Facilities,
+    idx: np.ndarray,
+    located: Points,
+    *,
+    demand: np.ndarray,
+    catchment: float,
+    decay: str,
 ) -> tuple[np.ndarray, FacilityLoad]:
-    """2SFCA over the home points with demand: each facility's capacity per demand within its catchment (step 1),
-    summed over the facilities within reach of each home (step 2)."""
+    """2SFCA over the home points with demand: each facility's capacity per decay-weighted demand within its
+    catchment (step 1), summed with the same weights over the facilities within reach of each home (step 2), so
+    that the places handed out add up to the capacity of every facility that reaches anyone."""
     has = np.flatnonzero(demand > 0)
     pairs = homes.model.within(homes.points.take(has), located, catchment)
-    reached = np.bincount(pairs.facility, weights=demand[has][pairs.point], minlength=len(idx))
+    weight = decay_weight(pairs.distance, catchment, decay)
+    reached = np.bincount(pairs.facility, weights=demand[has][pairs.point] * weight, minlength=len(idx))
     capacity = facilities.capacity[idx]
     ratio = np.divide(capacity, reached, out=np.full(len(idx), np.nan), where=reached > 0)
     access = np.zeros(len(homes))
-    access[has] = np.bincount(pairs.point, weights=np.nan_to_num(ratio)[pairs.facility], minlength=len(has))
+    access[has] = np.bincount(pairs.point, weights=np.nan_to_num(ratio)[pairs.facility] * weight, minlength=len(has))
     return access, FacilityLoad(idx, reached, ratio)
 
 
@@ -232,7 +257,9 @@ def compute_accessibility(
         catchment = spec.catchment_m or (float(np.nanmax(column)) if np.isfinite(column).any() else None)
         if spec.demand is not None and catchment is not None:
             demand = point_demand(units, spec.demand.ages, len(homes))
-            supply[ftype], loads[ftype] = _supply(homes, facilities, idx, mine, demand=demand, catchment=catchment)
+            supply[ftype], loads[ftype] = _supply(
+                homes, facilities, idx, mine, demand=demand, catchment=catchment, decay=spec.decay
+            )
             catchment_m[ftype] = catchment
     return Accessibility(
         homes, facilities, catalogue, config, types, limit, distance, fallback, supply, catchment_m, loads

@@ -20,11 +20,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 import duckdb
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy.spatial import cKDTree
 
 from twin3d.errors import ConfigError
@@ -36,7 +36,7 @@ FACILITY_TYPES: tuple[str, ...] = get_args(FacilityType)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 _FACILITIES_SQL = (
-    "SELECT facility_id, category, CAST(attributes AS VARCHAR) AS attributes, "
+    "SELECT facility_id, category, coalesce(name, '') AS name, CAST(attributes AS VARCHAR) AS attributes, "
     "ST_X(ST_PointOnSurface(geom)) AS x, ST_Y(ST_PointOnSurface(geom)) AS y FROM facilities ORDER BY facility_id"
 )
 _BUILDINGS_SQL = (
@@ -73,6 +73,10 @@ class TypeSpec(_Strict):
     default_capacity: float = Field(default=1.0, gt=0)
     demand: Demand | None = None
     catchment_m: float | None = Field(default=None, gt=0, le=20_000)
+    decay: Literal["gaussian", "none"] = Field(
+        default="gaussian",
+        description="2SFCA distance decay within the catchment: Gaussian (Dai 2010) or none (Luo & Wang 2003)",
+    )
 
 
 class CategoryRule(_Strict):
@@ -84,6 +88,38 @@ class CategoryRule(_Strict):
 
     def matches(self, attributes: Mapping[str, Any]) -> bool:
         """Whether every ``where`` key holds one of its listed values."""
+        return all(str(attributes.get(key)) in values for key, values in self.where.items())
+
+
+class Exclusion(_Strict):
+    """Facilities of ``category`` that serve no need of the type their category maps to, left out with a reason:
+    matched by precise tags (``where``) or, where the source lacks them, by a pattern in the name."""
+
+    category: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    name_pattern: str | None = Field(default=None, description="regular expression searched in the name, any case")
+    where: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("name_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _says_what(self) -> Exclusion:
+        if self.name_pattern is None and not self.where:
+            raise ValueError("an exclusion needs a name_pattern or a where")
+        return self
+
+    def matches(self, name: str, attributes: Mapping[str, Any]) -> bool:
+        """Whether the facility is one this exclusion names."""
+        if self.name_pattern is not None and not re.search(self.name_pattern, name or "", re.IGNORECASE):
+            return False
         return all(str(attributes.get(key)) in values for key, values in self.where.items())
 
 
@@ -100,6 +136,7 @@ class FacilityTypeConfig(_Strict):
     types: dict[FacilityType, TypeSpec]
     map: list[CategoryRule] = Field(default_factory=list)
     ignore: dict[str, str] = Field(default_factory=dict)
+    exclude: list[Exclusion] = Field(default_factory=list)
     buildings: BuildingTags | None = None
 
     @field_validator("types")
@@ -120,6 +157,13 @@ class FacilityTypeConfig(_Strict):
         for rule in self.map:
             index.setdefault(rule.category, []).append(rule)
         return index
+
+    def excluded(self, category: str, name: str, attributes: Mapping[str, Any]) -> str | None:
+        """The reason a facility is left out by an ``[[exclude]]`` entry, or None."""
+        for rule in self.exclude:
+            if rule.category == category and rule.matches(name, attributes):
+                return rule.reason
+        return None
 
     def classify(
         self, category: str, attributes: Mapping[str, Any], rules: dict[str, list[CategoryRule]] | None = None
@@ -201,7 +245,7 @@ class CategoryCount:
     source: str  # "facilities" or "buildings"
     category: str
     records: int
-    status: str  # "mapped" | "ignored" | "unmapped" | "duplicate"
+    status: str  # "mapped" | "ignored" | "excluded" | "unmapped" | "duplicate"
     type: str | None = None
     reason: str | None = None
 
@@ -289,8 +333,10 @@ def map_facilities(
     x: np.ndarray,
     y: np.ndarray,
     source: str = "facilities",
+    names: Sequence[str] | None = None,
 ) -> tuple[Facilities, list[CategoryCount]]:
-    """Type and capacity of each record; the records of no type are counted per category.
+    """Type and capacity of each record; the records of no type, or excluded by name or tags, are counted per
+    category (with the exclusion's reason).
 
     Returns:
         The typed facilities and one count per (category, fate).
@@ -302,6 +348,10 @@ def map_facilities(
     fates: Counter[tuple[str, str, str | None]] = Counter()
     rules = config.rules_by_category()
     for i, (category, attrs) in enumerate(zip(categories, attributes, strict=True)):
+        reason = config.excluded(category, names[i] if names is not None else "", attrs)
+        if reason is not None:
+            fates[(category, "excluded", reason)] += 1
+            continue
         ftype = config.classify(category, attrs, rules)
         if ftype is None:
             fates[(category, "ignored" if category in config.ignore else "unmapped", None)] += 1
@@ -325,7 +375,9 @@ def map_facilities(
     )
     counts = [
         CategoryCount(source, cat, n, status, ftype, config.ignore.get(cat) if status == "ignored" else None)
-        for (cat, status, ftype), n in sorted(fates.items(), key=lambda kv: (kv[0][0], kv[0][1]))
+        if status != "excluded"
+        else CategoryCount(source, cat, n, status, None, ftype)  # an exclusion keeps its reason where a type goes
+        for (cat, status, ftype), n in sorted(fates.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or ""))
     ]
     return facilities, counts
 
@@ -365,6 +417,7 @@ def facilities_from_store(
         [_json(a) for a in t["attributes"].to_pylist()],
         x=t["x"].to_numpy(zero_copy_only=False),
         y=t["y"].to_numpy(zero_copy_only=False),
+        names=t["name"].to_pylist(),
     )
     if config.buildings is not None:
         b = con.execute(_BUILDINGS_SQL).to_arrow_table()
