@@ -332,3 +332,42 @@ def test_an_invalid_quarter_names_the_field_and_stores_nothing(
     pg.get_by_role("button", name="English").click()
     assert "Measure 1 (Housing quarter), Dwellings: must be at least 1" in errors.inner_text()
     watch.assert_clean()
+
+
+def test_storeys_on_a_building_show_who_loses_and_why(page: tuple[Page, PageWatch], scenario_server: str) -> None:
+    """Weisendorf's question in the viewer: pick a building, add storeys, run; no new sealing, and a persona of
+    the residents loses school places, because of the newcomers."""
+    pg, watch = page
+    building = "way/38632361"  # a large block of flats in Lauf's west, near a primary school
+    found = _get_json(f"{scenario_server}/api/twins/lauf/features/collections/buildings/items/{building}")
+    ring = np.asarray(found["geometry"]["coordinates"][0])
+    lon, lat = (float(v) for v in ring[:-1].mean(axis=0))
+    pg.goto(f"{scenario_server}/#twin=lauf&view={lon},{lat},18,0,0")
+    pg.wait_for_function("window.__twin3d && window.__twin3d.twin === 'lauf' && window.__twin3d.frames > 0")
+    toggle = pg.get_by_role("button", name="Szenario", exact=True)
+    toggle.click()
+    pg.get_by_role("button", name="Gebäude aufstocken").click()
+    assert "Gebäude anklicken" in pg.locator("#draw-hint").inner_text()
+    # By keyboard: the building at the map's centre joins the measure.
+    pg.get_by_role("button", name="Punkt in Kartenmitte").click()
+    pg.wait_for_function("(window.__twin3d.storeysBuildings || []).length === 1", timeout=TIMEOUT_MS)
+    assert pg.evaluate("window.__twin3d.storeysBuildings") == [building]
+    pg.keyboard.press("Enter")  # ends the tool
+    item = pg.locator("#scenario-measures li[data-kind=add_storeys]")
+    assert "Aufstockung: 1 Gebäude" in item.inner_text()
+    storeys = item.get_by_label("Geschosse")
+    storeys.fill("4")
+    pg.get_by_role("button", name="Berechnen").click()
+    pg.wait_for_function("window.__twin3d.scenarioState === 'done'", timeout=TIMEOUT_MS)
+    scenario_id = pg.evaluate("window.__twin3d.scenarioId")
+    results = _get_json(f"{scenario_server}/api/twins/lauf/scenarios/{scenario_id}/results")
+    assert results["summary"]["no_new_sealing"] is True
+    summary = pg.locator("#scenario-results [data-field=summary]").inner_text()
+    assert "ohne neue Versiegelung" in summary
+    assert f"+{results['summary']['dwellings_added']} Wohnungen" in summary
+    losses = pg.locator("#scenario-assessment [data-assessment=losses] li")
+    assert losses.count() == len(results["assessment"]["losses"]) > 0
+    first = losses.first.inner_text()
+    assert "Plätze je 100 Personen" in first
+    assert "wegen: Zuzug in neue Wohnungen" in first
+    watch.assert_clean()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 
 from twin3d.pipeline.report import BuildReport
@@ -132,7 +133,13 @@ def test_a_new_quarter_with_a_kita_changes_the_kpis_of_young_families(scenario_c
     results = response.json()
     assert results["distance_method"] == "network"
     assert results["summary"]["households_added"] == 120
-    assert results["summary"]["sealed_m2"] > 30_000
+    # It seals 40 % of the quarter for buildings and 10 % for access, less what is built over there already.
+    sealing = results["summary"]["sealing"]
+    assert results["summary"]["sealed_m2"] == sealing["new_m2"] > 5_000
+    assert (
+        abs(sealing["new_m2"] - (sealing["footprints_m2"] + sealing["access_m2"] - sealing["already_sealed_m2"])) <= 1
+    )
+    assert sealing["footprints_m2"] == pytest.approx(4 * sealing["access_m2"], rel=1e-3)
     kita = _kpi(results, "young_families", "kita")
     # A Kita in the new quarter: young families who live there already walk less, more of them within their 800 m.
     assert kita["group"] == "residents"
@@ -226,3 +233,77 @@ def test_a_twin_without_facility_data_says_so_instead_of_zero(scenario_client: T
     assert results["assessment"]["losses"] == []
     page = scenario_client.get(f"/api/twins/rostock/scenarios/{scenario_id}/report.html").text
     assert "fehlen Einrichtungsdaten" in page
+
+
+def _largest_houses(n: int, demo_paths: PathSettings) -> list[tuple[str, float]]:
+    from twin3d.store.connection import connect  # noqa: PLC0415
+
+    with connect(demo_paths.store_file("lauf"), read_only=True) as con:
+        rows = con.execute(
+            "SELECT b.building_id, b.footprint_m2 FROM buildings b WHERE b.building_id IN "
+            "(SELECT DISTINCT building_id FROM households WHERE building_id IS NOT NULL) "
+            "ORDER BY b.footprint_m2 DESC, b.building_id LIMIT ?",
+            [n],
+        ).fetchall()
+    return [(str(b), float(a)) for b, a in rows]
+
+
+def test_storeys_on_existing_buildings_add_homes_without_new_sealing(
+    scenario_client: TestClient, demo_paths: PathSettings
+) -> None:
+    """Weisendorf's question: new homes without new sealing. Two storeys on the five largest lived-in buildings."""
+    houses = _largest_houses(5, demo_paths)
+    spec = {
+        "name": "Aufstocken",
+        "measures": [{"kind": "add_storeys", "building_ids": [b for b, _ in houses], "storeys": 2}],
+    }
+    scenario_id = scenario_client.post("/api/twins/lauf/scenarios", json=spec).json()["scenario_id"]
+    results = scenario_client.get(f"/api/twins/lauf/scenarios/{scenario_id}/results").json()
+    summary = results["summary"]
+    assert summary["dwellings_added"] == round(sum(a for _, a in houses) * 2 * 0.8 / 80)
+    assert summary["households_added"] == summary["dwellings_added"]
+    assert summary["sealed_m2"] == 0
+    assert summary["no_new_sealing"] is True
+    assert summary["residents_per_sealed_ha"] is None
+    assert summary["persons_added"] > 0
+    # The newcomers share the schools and Kitas: a persona of the residents loses places, and it says why.
+    losses = results["assessment"]["losses"]
+    assert losses
+    assert all("newcomers" in i["causes"] for i in losses)
+    unknown = {"kind": "add_storeys", "building_ids": ["way/0"], "storeys": 1}
+    bad = scenario_client.post("/api/twins/lauf/scenarios", json={"name": "x", "measures": [unknown]})
+    assert bad.status_code == 422
+    assert bad.json()["record"] == "measures.0.building_ids"
+
+
+def test_rebuilding_on_sealed_land_seals_less_and_the_dwellings_follow_the_storeys(
+    scenario_client: TestClient, demo_paths: PathSettings
+) -> None:
+    """A quarter without a dwelling count gets them from its floor area; over existing buildings (demolished for
+    it) it seals only what is not sealed already."""
+    from twin3d.store.connection import connect  # noqa: PLC0415
+
+    with connect(demo_paths.store_file("lauf"), read_only=True) as con:
+        ids = [
+            r[0]
+            for r in con.execute(
+                "SELECT building_id FROM buildings WHERE ST_Intersects(geom_wgs84, ST_GeomFromText(?))",
+                [shapely.Polygon(QUARTER).wkt],
+            ).fetchall()
+        ]
+    area = {"type": "Polygon", "coordinates": [QUARTER]}
+    fresh = {"kind": "new_housing", "area": area, "storeys": 3}
+    plain = scenario_client.post("/api/twins/lauf/scenarios", json={"name": "a", "measures": [fresh]}).json()
+    first = scenario_client.get(f"/api/twins/lauf/scenarios/{plain['scenario_id']}/results").json()["summary"]
+    sealing = first["sealing"]
+    assert first["dwellings_added"] == round(sealing["footprints_m2"] * 3 * 0.8 / 80)
+    assert sealing["already_sealed_m2"] > 0, "the quarter covers Lauf's station area, built over already"
+    assert (
+        abs(sealing["new_m2"] - (sealing["footprints_m2"] + sealing["access_m2"] - sealing["already_sealed_m2"])) <= 1
+    )
+    if ids:
+        demolish = {"kind": "remove_buildings", "building_ids": ids}
+        spec = {"name": "b", "measures": [demolish, fresh]}
+        rebuilt = scenario_client.post("/api/twins/lauf/scenarios", json=spec).json()
+        summary = scenario_client.get(f"/api/twins/lauf/scenarios/{rebuilt['scenario_id']}/results").json()["summary"]
+        assert summary["sealed_m2"] == sealing["new_m2"]  # the land under the old buildings is sealed either way

@@ -198,7 +198,7 @@ def test_the_report_shows_the_kpis_of_the_result(deck_js: str) -> None:
     # did not change and reads so.
     assert "Wer verliert am meisten \u2013 und warum" in page
     assert "Junge Familien, Schule: Plätze je 100 Personen 128,0 → 127,0 (\u22121,0)" in page
-    assert "wegen: Zuzug ins neue Quartier" in page
+    assert "wegen: Zuzug in neue Wohnungen" in page
     assert '<tbody data-facility="school"><tr data-indicator="persons">' in page
     assert "Junge Familien" in page
     assert "Alle Personen" in page

@@ -45,10 +45,12 @@ from twin3d.simulation.facility_types import (
     facilities_from_store,
     load_facility_types,
 )
+from twin3d.simulation.housing import NET_SHARE, Footprints, floor_dwellings, quarter_sealing
 from twin3d.simulation.network import DistanceModel, distance_model, walk_graph_from_store
 from twin3d.simulation.projection import ProjectionRates, load_rates, project_pyramid
 from twin3d.simulation.scenario import (
     AddFacility,
+    AddStoreys,
     GreenSpace,
     Hazard,
     NewHousing,
@@ -80,6 +82,7 @@ class Baseline:
     rules: PrivacyRules
     districts: dict[str, shapely.Geometry] = field(default_factory=dict)
     missing_types: tuple[str, ...] = ()
+    footprints: Footprints | None = None
 
 
 def load_baseline(
@@ -121,6 +124,7 @@ def load_baseline(
         rules=rules,
         districts=districts,
         missing_types=tuple(facility_report.missing_types),
+        footprints=Footprints.from_store(con),
     )
 
 
@@ -132,7 +136,8 @@ class Applied:
     homes: Homes
     facilities: Facilities
     removed: PublishedUnits
-    sealed_m2: float
+    sealing: dict[str, float]
+    dwellings: int
     hazards: list[tuple[int, shapely.Geometry]]
     greens: list[shapely.Geometry]
     projection_years: int
@@ -165,21 +170,51 @@ def _unit_centres(units: PublishedUnits) -> tuple[np.ndarray, np.ndarray]:
     return cx / np.where(total > 0, total, 1), cy / np.where(total > 0, total, 1)
 
 
-def _new_housing(base: Baseline, m: NewHousing, units: PublishedUnits) -> tuple[PublishedUnits, float]:
-    area = _to_twin(base, m.area.shape())
-    households = m.dwellings * m.occupancy
-    x, y = _points_in(area, max(round(households), 1))
-    lon, lat = transform_points(x, y, base.crs, WGS84)
-    cells = np.asarray(coordinates_to_cells(lat, lon, 10)).astype(np.uint64)
+def _pool(base: Baseline, mix: str, units: PublishedUnits, kept: np.ndarray) -> np.ndarray:
+    """The units whose mix new households follow: a district's (by their centres) or the whole twin's baseline,
+    as a mask over ``units``: the baseline units ``kept`` (in their order), then what measures added."""
     pool = np.ones(len(base.units), bool)
-    if m.mix.startswith("like:"):
-        district = base.districts.get(m.mix.removeprefix("like:"))
+    if mix.startswith("like:"):
+        district = base.districts.get(mix.removeprefix("like:"))
         if district is not None:
             cx, cy = _unit_centres(base.units)
             pool = shapely.contains_xy(district, cx, cy)
-    # The pool is a mask over the baseline units, which come first in ``units``.
-    mask = np.concatenate([pool, np.zeros(len(units) - len(base.units), bool)])
-    return units.with_new_housing(mask, households, x, y, cells), float(area.area)
+    return np.concatenate([pool[kept], np.zeros(len(units) - int(kept.sum()), bool)])
+
+
+def _cells(base: Baseline, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    lon, lat = transform_points(x, y, base.crs, WGS84)
+    return np.asarray(coordinates_to_cells(lat, lon, 10)).astype(np.uint64)
+
+
+def _new_housing(
+    base: Baseline, m: NewHousing, units: PublishedUnits, kept: np.ndarray
+) -> tuple[PublishedUnits, dict[str, float], int]:
+    """The quarter's newcomers, what it seals, and its dwellings."""
+    area = _to_twin(base, m.area.shape())
+    dwellings = m.dwellings or floor_dwellings(
+        area.area, site_coverage=m.site_coverage, storeys=m.storeys, dwelling_m2=m.dwelling_m2
+    )
+    households = dwellings * m.occupancy
+    x, y = _points_in(area, max(round(households), 1))
+    added = units.with_new_housing(_pool(base, m.mix, units, kept), households, x, y, _cells(base, x, y))
+    return added, quarter_sealing(area, m.site_coverage, base.footprints), dwellings
+
+
+def _add_storeys(base: Baseline, m: AddStoreys, units: PublishedUnits, kept: np.ndarray) -> tuple[PublishedUnits, int]:
+    """The newcomers in storeys added on existing buildings (each by its new floor area), and their dwellings."""
+    assert base.footprints is not None  # the ids were checked against the twin's buildings
+    idx = base.footprints.take(m.building_ids)
+    floor = base.footprints.area_m2[idx] * m.storeys
+    dwellings = int(max(1, round(float(floor.sum()) * NET_SHARE / m.dwelling_m2)))
+    x, y = base.footprints.x[idx], base.footprints.y[idx]
+    pool = _pool(base, m.mix, units, kept)
+    return units.with_new_housing(pool, dwellings * m.occupancy, x, y, _cells(base, x, y), weights=floor), dwellings
+
+
+def _sum_sealing(parts: list[dict[str, float]]) -> dict[str, float]:
+    keys = ("footprints_m2", "access_m2", "already_sealed_m2", "new_m2")
+    return {k: round(sum(p[k] for p in parts)) for k in keys}
 
 
 def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
@@ -187,11 +222,11 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
     households of the published mix; nothing depends on the scenario's name or on chance."""
     removed = np.zeros(len(base.units), bool)
     facilities = base.facilities
-    sealed, years = 0.0, 0
+    years = 0
     hazards: list[tuple[int, shapely.Geometry]] = []
     greens: list[shapely.Geometry] = []
     notes: list[dict[str, Any]] = []
-    housing: list[NewHousing] = []
+    housing: list[NewHousing | AddStoreys] = []
     for i, m in enumerate(spec.measures):
         if isinstance(m, RemoveBuildings):
             share = base.units.building_share(m.building_ids)
@@ -206,7 +241,7 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
                 np.array([m.location.coordinates[0]]), np.array([m.location.coordinates[1]]), WGS84, base.crs
             )
             facilities = facilities.concat(Facilities.build([f"scenario:{i}"], [m.facility], [x], [y], [m.capacity]))
-        elif isinstance(m, NewHousing):
+        elif isinstance(m, NewHousing | AddStoreys):
             housing.append(m)
         elif isinstance(m, GreenSpace):
             green = _to_twin(base, m.area.shape())
@@ -218,16 +253,23 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
         elif isinstance(m, Projection):
             years = max(years, m.years)
     units = base.units.select(~removed)
+    sealing: list[dict[str, float]] = []
+    dwellings = 0
     for m in housing:
-        units, area = _new_housing(base, m, units)
-        sealed += area
+        if isinstance(m, NewHousing):
+            units, sealed, n = _new_housing(base, m, units, ~removed)
+            sealing.append(sealed)
+        else:
+            units, n = _add_storeys(base, m, units, ~removed)
+        dwellings += n
     homes = base.homes.concat(units.point_x[len(base.homes) :], units.point_y[len(base.homes) :])
     return Applied(
         units=units,
         homes=homes,
         facilities=facilities,
         removed=base.units.select(removed),
-        sealed_m2=sealed,
+        sealing=_sum_sealing(sealing),
+        dwellings=dwellings,
         hazards=hazards,
         greens=greens,
         projection_years=years,
@@ -346,8 +388,13 @@ def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
             "households_removed": round(float(applied.removed.households[:, 0].sum())),
             "persons_removed": round(float(applied.removed.persons[:, 0].sum())),
             "facilities": len(applied.facilities),
-            "sealed_m2": round(applied.sealed_m2),
-            "residents_per_sealed_m2": round(persons_added / applied.sealed_m2, 4) if applied.sealed_m2 else None,
+            "dwellings_added": applied.dwellings,
+            "sealed_m2": applied.sealing["new_m2"],
+            "sealing": applied.sealing,
+            "residents_per_sealed_ha": (
+                round(persons_added / (applied.sealing["new_m2"] / 10_000), 1) if applied.sealing["new_m2"] else None
+            ),
+            "no_new_sealing": persons_added > 0 and applied.sealing["new_m2"] == 0,
         },
         "kpis": kpis,
         "assessment": assessment(kpis, _causes(base, applied)),

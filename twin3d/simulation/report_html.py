@@ -164,16 +164,29 @@ def _area_ha(polygon: dict[str, Any], lang: str) -> str:
     return TEXTS[lang]["area_ha"].format(ha=format_number(abs(area) / 10_000, 1, lang))
 
 
+def _homes_text(m: dict[str, Any], lang: str) -> list[str]:
+    """What a measure that adds homes builds, and for whom, in words."""
+    tx = TEXTS[lang]
+    if m["kind"] == "add_storeys":
+        parts = [tx["storeys_on"].format(storeys=m["storeys"], n=format_number(len(m["building_ids"]), 0, lang))]
+    elif m.get("dwellings"):
+        parts = [tx["dwellings"].format(n=format_number(m["dwellings"], 0, lang), storeys=m["storeys"])]
+    else:
+        coverage = format_number(100 * m.get("site_coverage", 0.4), 0, lang)
+        parts = [tx["storeys_coverage"].format(storeys=m["storeys"], coverage=coverage)]
+    if m.get("occupancy", 1.0) < 1.0:
+        parts.append(tx["occupancy"].format(share=format_number(100 * m["occupancy"], 0, lang)))
+    mix = str(m.get("mix", "new_build"))
+    parts.append(tx["mix_new_build"] if mix == "new_build" else tx["mix_like"].format(district=mix[5:]))
+    return [str(p) for p in parts]
+
+
 def measure_text(m: dict[str, Any], lang: str) -> str:
     """One measure in words (plain text; the caller escapes it)."""
     tx, kind = TEXTS[lang], m.get("kind", "")
     parts = [MEASURES[lang].get(kind, kind)]
-    if kind == "new_housing":
-        parts.append(tx["dwellings"].format(n=format_number(m["dwellings"], 0, lang), storeys=m["storeys"]))
-        if m.get("occupancy", 1.0) < 1.0:
-            parts.append(tx["occupancy"].format(share=format_number(100 * m["occupancy"], 0, lang)))
-        mix = str(m.get("mix", "new_build"))
-        parts.append(tx["mix_new_build"] if mix == "new_build" else tx["mix_like"].format(district=mix[5:]))
+    if kind in ("new_housing", "add_storeys"):
+        parts += _homes_text(m, lang)
     elif kind == "add_facility":
         parts.append(facility_label(m["facility"], lang) + (f" „{m['name']}“" if m.get("name") else ""))
         if m.get("capacity"):
@@ -302,13 +315,16 @@ def _other_indicators(result: dict[str, Any], names: dict[str, tuple[str, str]],
 
 def _overview(summary: dict[str, Any], lang: str) -> str:
     tx = TEXTS[lang]
-    digits = {"residents_per_sealed_m2": 4}
+    digits = {"residents_per_sealed_ha": 1}
+    keys = ("dwellings_added", "households_added", "persons_added", "households_removed", "facilities", "sealed_m2")
     items = [
         f"<dt>{html.escape(tx[key])}</dt><dd data-field='{key}'>"
         f"{format_number(summary.get(key), digits.get(key, 0), lang)}{' m²' if key == 'sealed_m2' else ''}</dd>"
-        for key in ("households_added", "persons_added", "households_removed", "facilities", "sealed_m2")
-        + ("residents_per_sealed_m2",) * (summary.get("residents_per_sealed_m2") is not None)
+        for key in keys + ("residents_per_sealed_ha",) * (summary.get("residents_per_sealed_ha") is not None)
+        if summary.get(key) is not None
     ]
+    if summary.get("no_new_sealing"):
+        items.append(f"<dt>{html.escape(tx['no_new_sealing'])}</dt><dd data-field='no_new_sealing'>✓</dd>")
     return f'<h2>{html.escape(tx["overview"])}</h2><dl class="overview">{"".join(items)}</dl>'
 
 

@@ -31,8 +31,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "persons_added": "Neue Einwohner",
         "households_removed": "Weggefallene Haushalte",
         "facilities": "Einrichtungen im Szenario",
-        "sealed_m2": "Versiegelte Fläche (neue Wohnquartiere)",
-        "residents_per_sealed_m2": "Einwohner je m² versiegelter Fläche",
+        "sealed_m2": "Neu versiegelte Fläche",
+        "residents_per_sealed_ha": "Neue Einwohner je Hektar neu versiegelter Fläche",
+        "dwellings_added": "Neue Wohnungen",
+        "no_new_sealing": "Neue Wohnungen ohne neue Versiegelung",
         "map": "Veränderung je H3-Zelle",
         "map_intro": (
             "Jede Fläche ist eine H3-Zelle, die das Datenschutz-Tor in Basis und Szenario veröffentlicht hat. "
@@ -88,7 +90,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "doc_green": (
             "Fläche der neuen Grünflächen je Einwohner, geteilt unter allen, die höchstens {reach} m entfernt wohnen."
         ),
-        "doc_sealed_m2": "Fläche der neuen Wohnquartiere, als vollständig versiegelt gerechnet.",
+        "doc_sealed_m2": (
+            "Neu versiegelt: die Grundflächen neuer Quartiere (Grundflächenzahl mal Fläche) und 10 % der Fläche für "
+            "Wege und Zufahrten, abzüglich der dort schon bebauten Fläche; Aufstockungen versiegeln nichts."
+        ),
         "doc_outlook": (
             "Personen der Altersgruppen nach Geburten, Sterbefällen und Wanderung je Jahr (Raten für Deutschland)."
         ),
@@ -123,6 +128,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "licences": "Lizenzen der eingebetteten Kartenbibliothek",
         "area_ha": "{ha} ha",
         "dwellings": "{n} Wohnungen in {storeys} Geschossen",
+        "storeys_coverage": "{storeys} Geschosse auf {coverage} % der Fläche",
+        "storeys_on": "{storeys} Geschoss(e) auf {n} Gebäude(n)",
         "occupancy": "{share} % belegt",
         "mix_new_build": "Neubau (typische Erstbezieher)",
         "mix_like": "Haushalte wie in {district}",
@@ -145,8 +152,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "persons_added": "New residents",
         "households_removed": "Households gone",
         "facilities": "Facilities in the scenario",
-        "sealed_m2": "Sealed area (new housing quarters)",
-        "residents_per_sealed_m2": "Residents per m² of sealed area",
+        "sealed_m2": "Newly sealed area",
+        "residents_per_sealed_ha": "New residents per hectare of newly sealed area",
+        "dwellings_added": "New dwellings",
+        "no_new_sealing": "New homes without new sealing",
         "map": "Change per H3 cell",
         "map_intro": (
             "Each area is an H3 cell the privacy gate published in both the baseline and the scenario. Pale, larger "
@@ -200,7 +209,10 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "doc_hazard": "Households and persons whose home lies in the drawn hazard area.",
         "doc_green": "Area of the new green spaces per resident, shared among everyone living within {reach} m.",
-        "doc_sealed_m2": "Area of the new housing quarters, counted as fully sealed.",
+        "doc_sealed_m2": (
+            "Newly sealed: the footprints of new quarters (site coverage times area) and 10 % of the area for paths "
+            "and access, less the land built over there already; added storeys seal nothing."
+        ),
         "doc_outlook": "Persons of the age groups after births, deaths and migration per year (rates for Germany).",
         "method": "Distances",
         "method_network": "walking over the path network.",
@@ -231,6 +243,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "licences": "Licences of the embedded map library",
         "area_ha": "{ha} ha",
         "dwellings": "{n} dwellings on {storeys} storeys",
+        "storeys_coverage": "{storeys} storeys on {coverage} % of the area",
+        "storeys_on": "{storeys} storey(s) on {n} building(s)",
         "occupancy": "{share} % occupied",
         "mix_new_build": "new build (typical first occupants)",
         "mix_like": "households like in {district}",
@@ -275,6 +289,7 @@ MEASURES: dict[str, dict[str, str]] = {
         "add_facility": "Neue Einrichtung",
         "remove_facility": "Schließung",
         "remove_buildings": "Abriss",
+        "add_storeys": "Aufstockung",
         "green_space": "Grünfläche",
         "hazard": "Gefahrenbereich",
         "projection": "Vorausschau",
@@ -284,6 +299,7 @@ MEASURES: dict[str, dict[str, str]] = {
         "add_facility": "New facility",
         "remove_facility": "Closure",
         "remove_buildings": "Demolition",
+        "add_storeys": "Added storeys",
         "green_space": "Green space",
         "hazard": "Hazard area",
         "projection": "Projection",
@@ -378,7 +394,7 @@ VERDICT_TEXTS: dict[str, dict[str, Any]] = {
         "causes": {
             "facility_closed": "Einrichtung geschlossen",
             "facility_added": "neue Einrichtung",
-            "newcomers": "Zuzug ins neue Quartier",
+            "newcomers": "Zuzug in neue Wohnungen",
             "homes_removed": "Wohnungen entfallen",
         },
     },
@@ -407,7 +423,7 @@ VERDICT_TEXTS: dict[str, dict[str, Any]] = {
         "causes": {
             "facility_closed": "a facility closed",
             "facility_added": "a new facility",
-            "newcomers": "newcomers in the new quarter",
+            "newcomers": "newcomers in new homes",
             "homes_removed": "homes removed",
         },
     },

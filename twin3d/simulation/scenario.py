@@ -64,19 +64,37 @@ class Point(_Strict):
         return shapely.Point(self.coordinates)
 
 
+MIX = Field(
+    default="new_build",
+    pattern=r"^(new_build|like:[a-z0-9_]+:[A-Za-z0-9_.-]+)$",
+    description="'new_build', or 'like:<level>:<code>' for households like a district's",
+)
+DWELLING_M2 = Field(default=80.0, ge=20, le=400, description="mean gross floor area per dwelling (m²)")
+
+
 class NewHousing(_Strict):
-    """A new quarter: dwellings on an area, occupied by households like a district's, or a new-build mix."""
+    """A new quarter: buildings on ``site_coverage`` of the area with ``storeys`` floors give the floor area and so
+    the dwellings (unless ``dwellings`` is given), occupied by households like a district's, or a new-build mix."""
 
     kind: Literal["new_housing"]
     area: Polygon
     storeys: int = Field(ge=1, le=40)
-    dwellings: int = Field(ge=1, le=50_000)
+    dwellings: int | None = Field(default=None, ge=1, le=50_000, description="left out: from the floor area")
+    site_coverage: float = Field(default=0.4, gt=0, le=1, description="share of the area built over (GRZ)")
+    dwelling_m2: float = DWELLING_M2
     occupancy: float = Field(default=1.0, gt=0, le=1, description="share of dwellings occupied")
-    mix: str = Field(
-        default="new_build",
-        pattern=r"^(new_build|like:[a-z0-9_]+:[A-Za-z0-9_.-]+)$",
-        description="'new_build', or 'like:<level>:<code>' for households like a district's",
-    )
+    mix: str = MIX
+
+
+class AddStoreys(_Strict):
+    """Storeys added on existing buildings: new dwellings without new sealing."""
+
+    kind: Literal["add_storeys"]
+    building_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=10_000)
+    storeys: int = Field(ge=1, le=10)
+    dwelling_m2: float = DWELLING_M2
+    occupancy: float = Field(default=1.0, gt=0, le=1, description="share of dwellings occupied")
+    mix: str = MIX
 
 
 class RemoveBuildings(_Strict):
@@ -128,7 +146,7 @@ class Projection(_Strict):
 
 
 Measure = Annotated[
-    NewHousing | RemoveBuildings | AddFacility | RemoveFacility | GreenSpace | Hazard | Projection,
+    NewHousing | AddStoreys | RemoveBuildings | AddFacility | RemoveFacility | GreenSpace | Hazard | Projection,
     Field(discriminator="kind"),
 ]
 
@@ -145,10 +163,16 @@ class ScenarioSpec(_Strict):
 
     def canonical_json(self) -> str:
         """The spec as canonical JSON (sorted keys, no spaces): what the id is computed from. A public scenario
-        leaves its visibility out, so ids of scenarios stored before visibilities existed stay the same."""
+        leaves its visibility out, and new housing its later fields at their defaults, so ids of scenarios stored
+        before those existed stay the same."""
         data = self.model_dump(mode="json")
         if data["visibility"] == "public":
             del data["visibility"]
+        for measure in data["measures"]:
+            if measure["kind"] == "new_housing":  # fields added later: at their defaults, the id stays as it was
+                for key, default in (("dwellings", None), ("site_coverage", 0.4), ("dwelling_m2", 80.0)):
+                    if measure.get(key) == default:
+                        del measure[key]
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def content_hash(self) -> str:

@@ -118,6 +118,9 @@ const scenario = new ScenarioPanel({
     if (state.twin) showToggles(state.twin);
   },
   unproject: (x, y) => groundAt(x, y),
+  // The point on a roof (3D) under the cursor, else on the ground: buildings are picked where they are seen.
+  roofAt: (x, y) => deckgl.pickObject({ x, y, radius: 2, unproject3D: true })?.coordinate ?? groundAt(x, y),
+  buildingAt: (lonLat) => api.buildingAt(state.twin.name, lonLat[0], lonLat[1]),
   centre: () => {
     const canvas = deckgl.getCanvas();
     return canvas ? groundAt(canvas.clientWidth / 2, canvas.clientHeight / 2) : null;
@@ -143,6 +146,9 @@ const places = new PlacesPanel({
   onToolStart: () => scenario.cancelTool(),
   onData: () => moderation.refresh().catch(fail),
   unproject: (x, y) => groundAt(x, y),
+  // The point on a roof (3D) under the cursor, else on the ground: buildings are picked where they are seen.
+  roofAt: (x, y) => deckgl.pickObject({ x, y, radius: 2, unproject3D: true })?.coordinate ?? groundAt(x, y),
+  buildingAt: (lonLat) => api.buildingAt(state.twin.name, lonLat[0], lonLat[1]),
   centre: () => {
     const canvas = deckgl.getCanvas();
     return canvas ? groundAt(canvas.clientWidth / 2, canvas.clientHeight / 2) : null;

@@ -39,6 +39,7 @@ export function measureItem(m, n, ctx) {
     title = t("measureHeading", { n, kind: `${t("m_add_facility")}: ${t(`fac_${m.facility}`)}` });
   }
   if (m.kind === "remove_facility") title += `: ${ctx.local(m)?.name ?? m.facility_id}`;
+  if (m.kind === "add_storeys") title += `: ${t("buildingsPicked", { n: m.building_ids.length })}`;
   const remove = el("button", { type: "button", class: "link" }, t("remove"));
   remove.setAttribute("aria-label", t("removeMeasure", { n }));
   remove.addEventListener("click", () => ctx.onRemove(m.uid));

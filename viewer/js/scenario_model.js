@@ -34,6 +34,11 @@ export const FIELDS = {
     { name: "name", type: "text", maxlength: 200 },
   ],
   remove_facility: [],
+  add_storeys: [
+    { name: "storeys", type: "int", min: 1, max: 10 },
+    { name: "occupancy", type: "float", min: 0.05, max: 1, step: 0.05 },
+    { name: "mix", type: "mix" },
+  ],
   green_space: [{ name: "name", type: "text", maxlength: 200 }],
   hazard: [
     { name: "hazard", type: "hazard" },

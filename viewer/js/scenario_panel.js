@@ -169,6 +169,7 @@ export class ScenarioPanel {
 
   startTool(tool) {
     this.tool.start(tool);
+    this.storeysUid = null;
     if (tool === "remove_facility") this.host.showLayer("facilities");
     this.updateDrawing();
   }
@@ -181,7 +182,9 @@ export class ScenarioPanel {
 
   addPoint(lonLat) {
     if (!lonLat) return;
-    if (this.tool.drawsPolygon) {
+    if (this.tool.tool === "add_storeys") {
+      this.pickBuilding(lonLat).catch((error) => this.host.onError(error));
+    } else if (this.tool.drawsPolygon) {
       if (this.tool.add(lonLat)) this.updateDrawing();
     } else if (this.tool.tool === "add_facility") {
       this.tool.cancel();
@@ -212,6 +215,8 @@ export class ScenarioPanel {
     this.dom.drawing.hidden = !tool.active;
     this.dom.finish.hidden = !tool.drawsPolygon;
     for (const button of this.dom.drawing.querySelectorAll(".polygon-only")) button.hidden = !tool.drawsPolygon;
+    // Picking buildings by keyboard: the one at the map's centre.
+    this.dom.drawing.querySelector("#draw-centre").hidden = !(tool.drawsPolygon || tool.tool === "add_storeys");
     for (const button of document.querySelectorAll("[data-tool]")) {
       button.setAttribute("aria-pressed", String(button.dataset.tool === tool.tool));
     }
@@ -219,6 +224,10 @@ export class ScenarioPanel {
     if (tool.drawsPolygon) hint = t("drawPolygonHint", { what: t(`m_${tool.tool}`), count: tool.points.length });
     else if (tool.tool === "add_facility") hint = t("placePointHint", { what: t(`fac_${this.dom.facilityType.value}`) });
     else if (tool.tool === "remove_facility") hint = t("pickFacilityHint");
+    else if (tool.tool === "add_storeys") {
+      const picked = this.measures.find((m) => m.uid === this.storeysUid)?.building_ids.length ?? 0;
+      hint = t("pickBuildingsHint", { n: picked });
+    }
     this.dom.hint.textContent = hint;
     this.dom.hint.hidden = !hint;
     this.syncProbe();
@@ -233,7 +242,7 @@ export class ScenarioPanel {
       if (info.layer?.id.startsWith("facilities-") && p?.facility_id) this.closeFacility(info.object);
       return true;
     }
-    this.addPoint(this.host.unproject(info.x, info.y));
+    this.addPoint(this.tool.tool === "add_storeys" ? this.host.roofAt(info.x, info.y) : this.host.unproject(info.x, info.y));
     return true;
   }
 
@@ -258,12 +267,41 @@ export class ScenarioPanel {
     }
     if (event.target.closest?.(EDITABLE)) return;
     if (event.key === "Enter") {
-      this.finish();
+      if (this.tool.tool === "add_storeys") this.cancelTool();
+      else this.finish();
       event.preventDefault();
     } else if (event.key === "Backspace") {
       this.undo();
       event.preventDefault();
     }
+  }
+
+  // "Gebäude aufstocken": each building clicked (or at the map centre, by keyboard) joins the measure this tool
+  // started; a second click on a building takes it out again.
+  async pickBuilding(lonLat) {
+    let building;
+    try {
+      building = await this.host.buildingAt(lonLat);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      this.dom.hint.textContent = t("noBuildingPicked");
+      return;
+    }
+    if (this.tool.tool !== "add_storeys") return;
+    const id = building.building_id;
+    let measure = this.measures.find((m) => m.uid === this.storeysUid);
+    if (!measure) {
+      measure = newMeasure("add_storeys", { building_ids: [], storeys: 2, occupancy: 1.0, mix: "new_build" });
+      this.storeysUid = measure.uid;
+      this.measures.push(measure);
+    }
+    const ids = measure.building_ids;
+    measure.building_ids = ids.includes(id) ? ids.filter((b) => b !== id) : [...ids, id];
+    if (!measure.building_ids.length) this.measures = this.measures.filter((m) => m.uid !== measure.uid);
+    this.probe.storeysBuildings = [...measure.building_ids];
+    this.edited();
+    this.renderMeasures();
+    this.updateDrawing();
   }
 
   closeFacility(feature) {

@@ -96,11 +96,13 @@ function summaryLine(summary) {
   if (summary.households_removed) {
     parts.push(part("households_removed", "summaryRemoved", { n: formatNumber(summary.households_removed) }));
   }
+  if (summary.dwellings_added) parts.unshift(part("dwellings_added", "summaryDwellings", { n: formatNumber(summary.dwellings_added) }));
   parts.push(part("sealed_m2", "summarySealed", { n: formatNumber(summary.sealed_m2) }));
-  if (summary.residents_per_sealed_m2 !== null && summary.residents_per_sealed_m2 !== undefined) {
-    const n = formatNumber(summary.residents_per_sealed_m2, 4);
-    parts.push(part("residents_per_sealed_m2", "summaryDensity", { n }));
+  if (summary.residents_per_sealed_ha !== null && summary.residents_per_sealed_ha !== undefined) {
+    const n = formatNumber(summary.residents_per_sealed_ha, 1);
+    parts.push(part("residents_per_sealed_ha", "summaryDensity", { n }));
   }
+  if (summary.no_new_sealing) parts.push(part("no_new_sealing", "summaryNoSealing", {}));
   parts.push(part("facilities", "summaryFacilities", { n: formatNumber(summary.facilities) }));
   parts.forEach((span, i) => p.append(...(i ? [document.createTextNode(" · "), span] : [span])));
   return p;

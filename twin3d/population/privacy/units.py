@@ -186,10 +186,17 @@ class PublishedUnits:
         )
 
     def with_new_housing(
-        self, pool: np.ndarray, households: float, x: np.ndarray, y: np.ndarray, cells: np.ndarray
+        self,
+        pool: np.ndarray,
+        households: float,
+        x: np.ndarray,
+        y: np.ndarray,
+        cells: np.ndarray,
+        *,
+        weights: np.ndarray | None = None,
     ) -> PublishedUnits:
-        """These units plus new housing: ``households`` spread evenly over the points (x, y; one res-10 ``cells``
-        id each), one unit per cell, occupied like the published units marked in ``pool`` (bool per unit).
+        """These units plus new housing: ``households`` spread over the points (x, y; one res-10 ``cells`` id each)
+        evenly or by ``weights``, one unit per cell, occupied like the published units marked in ``pool``.
 
         The new households are expected values from the pool's published totals: their persona mix, persons per
         household and ages; nothing is drawn from the microdata.
@@ -205,7 +212,8 @@ class PublishedUnits:
         per_household = np.divide(pool_p, pool_h, out=np.zeros_like(pool_p), where=pool_h > 0)
         new_cells, point_unit = np.unique(np.asarray(cells, np.uint64), return_inverse=True)
         point_unit = point_unit.reshape(-1)
-        unit_h = households * np.bincount(point_unit, minlength=len(new_cells)) / len(x)
+        share = np.ones(len(x)) if weights is None else np.asarray(weights, np.float64)
+        unit_h = households * np.bincount(point_unit, weights=share, minlength=len(new_cells)) / share.sum()
         group_h = unit_h[:, None] * mix[None, :]
         group_p = group_h * per_household[None, :]
         counts_h = np.column_stack([group_h.sum(axis=1), group_h])
@@ -223,7 +231,7 @@ class PublishedUnits:
             point_y=np.concatenate([self.point_y, y]),
             member_unit=np.concatenate([self.member_unit, len(self) + point_unit]),
             member_point=np.concatenate([self.member_point, n_points + np.arange(len(x))]),
-            member_weight=np.concatenate([self.member_weight, np.ones(len(x))]),
+            member_weight=np.concatenate([self.member_weight, share]),
         )
 
 

@@ -32,7 +32,14 @@ from twin3d.server.proxies import client_address
 from twin3d.server.state import TwinHandle
 from twin3d.simulation.engine import Baseline, load_baseline, run_scenario
 from twin3d.simulation.report_html import scenario_report_file
-from twin3d.simulation.scenario import NewHousing, RemoveBuildings, RemoveFacility, ScenarioSpec, check_within
+from twin3d.simulation.scenario import (
+    AddStoreys,
+    NewHousing,
+    RemoveBuildings,
+    RemoveFacility,
+    ScenarioSpec,
+    check_within,
+)
 from twin3d.store import population_queries as pq
 from twin3d.store.live import LiveStores
 
@@ -77,7 +84,7 @@ def _check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
         check_within(spec, tuple(bbox))
     cur = twin.cursor()
     for i, m in enumerate(spec.measures):
-        if isinstance(m, NewHousing) and m.mix.startswith("like:"):
+        if isinstance(m, NewHousing | AddStoreys) and m.mix.startswith("like:"):
             _, level, code = m.mix.split(":", 2)
             if cur.execute("SELECT 1 FROM districts WHERE level = ? AND code = ?", [level, code]).fetchone() is None:
                 raise InputError(
@@ -85,14 +92,14 @@ def _check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
                     record=f"measures.{i}.mix",
                     hint="use 'new_build' or 'like:<level>:<code>' of a district of this twin",
                 )
-        elif isinstance(m, RemoveFacility):
+        if isinstance(m, RemoveFacility):
             if cur.execute("SELECT 1 FROM facilities WHERE facility_id = ?", [m.facility_id]).fetchone() is None:
                 raise InputError(
                     f"measures.{i}.facility_id: no facility {m.facility_id!r}",
                     record=f"measures.{i}.facility_id",
                     hint="GET .../facilities.geojson lists the facilities and their ids",
                 )
-        elif isinstance(m, RemoveBuildings):
+        elif isinstance(m, RemoveBuildings | AddStoreys):
             found = cur.execute(
                 "SELECT count(DISTINCT building_id) FROM buildings WHERE building_id IN (SELECT unnest(?))",
                 [m.building_ids],
