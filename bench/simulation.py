@@ -34,7 +34,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 QUARTER_LAUF = [[11.2760, 49.5090], [11.2790, 49.5090], [11.2790, 49.5105], [11.2760, 49.5105], [11.2760, 49.5090]]
 QUARTER_ROSTOCK = [[12.100, 54.070], [12.106, 54.070], [12.106, 54.074], [12.100, 54.074], [12.100, 54.070]]
-TARGETS = {"lauf": 2.0, "rostock": 1.0, "scale": 10.0}
+TARGETS = {"lauf": 2.0, "rostock": 1.0, "scale": 5.0}
 
 
 def emit(name: str, value: float, unit: str, **extra: object) -> None:

@@ -272,9 +272,11 @@ def _weighted_stats(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray
     total = weights.sum(axis=0)
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(weights[order], axis=0)
-    middle = np.minimum((cumulative < total[None, :] / 2).sum(axis=0), max(len(values) - 1, 0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (weights * values[:, None]).sum(axis=0) / total
+    # The first member at which half the column's weight is reached (cumulative sums never fall).
+    middle = np.array([np.searchsorted(cumulative[:, c], total[c] / 2) for c in range(weights.shape[1])], np.int64)
+    middle = np.minimum(middle, max(len(values) - 1, 0))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        mean = (values @ weights) / total
     median = values[order][middle] if len(values) else np.full(len(total), np.nan)
     empty = total <= 0
     return total, np.where(empty, np.nan, mean), np.where(empty, np.nan, median)

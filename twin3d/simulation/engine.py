@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,12 @@ class Baseline:
     districts: dict[str, shapely.Geometry] = field(default_factory=dict)
     missing_types: tuple[str, ...] = ()
     footprints: Footprints | None = None
+
+    @cached_property
+    def indicators(self) -> list[dict[str, Any]]:
+        """The baseline's KPI rows per persona and facility type: the residents' side of every scenario that
+        removes no unit, computed once (``dataclasses.replace`` makes a new baseline without it)."""
+        return list(persona_indicators(self.accessibility, self.units).to_pylist())
 
 
 def load_baseline(
@@ -368,8 +375,9 @@ def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
     added = units.select(units.added)
     residents = units.select(~units.added)
     persons_added = float(added.persons[:, 0].sum())
+    unchanged_homes = len(residents) == len(base.units)
     kpis = kpi_rows(
-        persona_indicators(base.accessibility, residents).to_pylist(),
+        base.indicators if unchanged_homes else persona_indicators(base.accessibility, residents).to_pylist(),
         persona_indicators(after, residents).to_pylist(),
         persona_indicators(after, added).to_pylist() if len(added) else [],
         base.rules.min_group,
