@@ -95,3 +95,18 @@ export function renderAttribution(footer, twin) {
   footer.replaceChildren();
   for (const line of twin.attribution || []) footer.append(el("span", {}, line));
 }
+
+// Re-rendering the results replaces their nodes: the panel and the page must stay where the reader is (a plain
+// click on "Nebeneinander" used to scroll the panel far away, to wherever the new nodes put the focus).
+export function keepingScroll(node, render) {
+  const kept = [];
+  for (let el = node; el; el = el.parentElement) kept.push([el, el.scrollTop, el.scrollLeft]);
+  const page = document.scrollingElement;
+  const pageAt = page ? [page.scrollTop, page.scrollLeft] : null;
+  render();
+  for (const [el, top, left] of kept) {
+    el.scrollTop = top;
+    el.scrollLeft = left;
+  }
+  if (page && pageAt) [page.scrollTop, page.scrollLeft] = pageAt;
+}

@@ -104,8 +104,8 @@ export function apiMeasure(measure) {
 }
 
 // The POST body and, per index of its `measures`, who owns that index (a measure's uid or "projection").
-export function buildSpec({ name, description, measures, years }) {
-  const body = { name, description, measures: measures.map(apiMeasure) };
+export function buildSpec({ name, description, measures, years, visibility = "public" }) {
+  const body = { name, description, measures: measures.map(apiMeasure), visibility };
   const owners = measures.map((m) => m.uid);
   if (years !== null && years !== undefined && years !== "") {
     body.measures.push({ kind: "projection", years });

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { formatNumber, t } from "./i18n.js";
-import { el } from "./panels.js";
+import { el, keepingScroll } from "./panels.js";
 import { ALL, personaLabel } from "./population.js";
 import { DrawTool, isMeasureLayer, measureLayers } from "./scenario_draw.js";
 import {
@@ -22,24 +22,10 @@ import {
 } from "./scenario_model.js";
 import { errorText, measureItem } from "./scenario_form.js";
 import { CellMap } from "./scenario_cells.js";
+import { ScenarioLibrary } from "./scenario_library.js";
 import { renderResults } from "./scenario_results.js";
 
 const EDITABLE = "input, select, textarea, button, a, summary";
-
-// Re-rendering the results replaces their nodes: the panel and the page must stay where the reader is (a plain
-// click on "Nebeneinander" used to scroll the panel far away, to wherever the new nodes put the focus).
-function keepingScroll(node, render) {
-  const kept = [];
-  for (let el = node; el; el = el.parentElement) kept.push([el, el.scrollTop, el.scrollLeft]);
-  const page = document.scrollingElement;
-  const pageAt = page ? [page.scrollTop, page.scrollLeft] : null;
-  render();
-  for (const [el, top, left] of kept) {
-    el.scrollTop = top;
-    el.scrollLeft = left;
-  }
-  if (page && pageAt) [page.scrollTop, page.scrollLeft] = pageAt;
-}
 
 export class ScenarioPanel {
   // host: {probe, onChange({permalink}), onError, showLayer(key), unproject(x, y), centre(), facilities(),
@@ -49,6 +35,7 @@ export class ScenarioPanel {
     this.probe = host.probe;
     this.tool = new DrawTool();
     this.cells = new CellMap();
+    this.library = new ScenarioLibrary({ twin: () => this.twin, open: (id) => this.load(id), probe: this.probe });
     const $ = (id) => document.getElementById(id);
     this.dom = {
       panel: $("scenario-panel"),
@@ -113,7 +100,14 @@ export class ScenarioPanel {
       if (this.twin === twin) this.catalogue = list;
     });
     this.catalogueReady = catalogue.catch(() => {}); // the table falls back to persona ids
+    this.library.refresh().catch((error) => this.host.onError(error));
     if (!scenarioId) return catalogue;
+    return this.load(scenarioId);
+  }
+
+  // Restore a stored scenario and its results (from the permalink or the library).
+  async load(scenarioId) {
+    const twin = this.twin;
     this.setOpen(true);
     this.setState("computing");
     let stored;
@@ -122,7 +116,7 @@ export class ScenarioPanel {
       [stored, results] = await Promise.all([
         api.scenario(twin.name, scenarioId),
         api.scenarioResults(twin.name, scenarioId),
-        catalogue,
+        this.catalogueReady,
       ]);
     } catch (error) {
       if (this.twin !== twin) return;
@@ -137,6 +131,7 @@ export class ScenarioPanel {
     this.dom.name.value = restored.name;
     this.dom.description.value = restored.description;
     this.dom.years.value = restored.years ?? "";
+    this.library.choose(stored.spec.visibility);
     this.namedByUser = true;
     this.show(scenarioId, results);
   }
@@ -215,8 +210,9 @@ export class ScenarioPanel {
     this.dom.drawing.hidden = !tool.active;
     this.dom.finish.hidden = !tool.drawsPolygon;
     for (const button of this.dom.drawing.querySelectorAll(".polygon-only")) button.hidden = !tool.drawsPolygon;
-    // Picking buildings by keyboard: the one at the map's centre.
-    this.dom.drawing.querySelector("#draw-centre").hidden = !(tool.drawsPolygon || tool.tool === "add_storeys");
+    // By keyboard, a point, a facility's place or a building is taken at the map's centre.
+    const centred = tool.drawsPolygon || tool.tool === "add_storeys" || tool.tool === "add_facility";
+    this.dom.drawing.querySelector("#draw-centre").hidden = !centred;
     for (const button of document.querySelectorAll("[data-tool]")) {
       button.setAttribute("aria-pressed", String(button.dataset.tool === tool.tool));
     }
@@ -387,6 +383,7 @@ export class ScenarioPanel {
       description: this.dom.description.value,
       measures: this.measures,
       years: parseNumber(this.dom.years.value),
+      visibility: this.library.visibility,
     });
   }
 
@@ -413,6 +410,7 @@ export class ScenarioPanel {
     if (this.twin !== twin) return;
     this.probe.scenarioRuns += 1;
     this.show(stored.scenario_id, results);
+    this.library.refresh().catch((error) => this.host.onError(error));
   }
 
   show(scenarioId, results) {
@@ -593,6 +591,7 @@ export class ScenarioPanel {
     this.renderMeasures();
     this.renderErrors();
     this.renderResults();
+    this.library.relabel();
     this.updateDrawing();
     this.setState(this.state, this.message);
   }

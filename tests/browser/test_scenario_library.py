@@ -1,0 +1,97 @@
+"""The scenario library in a real browser: saved scenarios listed for the caller's role and opened again; the
+council saves drafts for the council by default, which the public never sees."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.browser.conftest import PageWatch, watched_page
+from tests.conftest import free_port, serving
+from twin3d.auth.users import add_user
+from twin3d.pipeline.report import BuildReport
+from twin3d.server.app import create_app
+from twin3d.settings import PathSettings, ServerSettings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TIMEOUT_MS = 60_000
+KITA = {"kind": "add_facility", "facility": "kita", "location": {"type": "Point", "coordinates": [11.2775, 49.5098]}}
+
+
+@pytest.fixture(scope="module")
+def library_server(
+    tmp_path_factory: pytest.TempPathFactory, demo_paths: PathSettings, built: dict[str, BuildReport]
+) -> Iterator[tuple[str, str]]:
+    """A server with a live store of its own and a council member; yields the URL and the council's token."""
+    store_dir = tmp_path_factory.mktemp("scenario-library") / "var"
+    store_dir.mkdir()
+    for name in ("lauf.duckdb", "lauf.privacy-key"):
+        (store_dir / name).symlink_to((demo_paths.store_dir / name).resolve())
+    paths = PathSettings(pipelines_dir=demo_paths.pipelines_dir, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)
+    _, council = add_user(paths.users_file, "ratsbuero", "council")
+    port = free_port()
+    with serving(create_app(ServerSettings(port=port), paths), port) as url:
+        yield url, council
+
+
+@pytest.fixture
+def page(
+    browser: Browser, library_server: tuple[str, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[Page, PageWatch]]:
+    with watched_page(browser, library_server[0], tmp_path, request) as pair:
+        yield pair
+
+
+def _call(url: str, body: Any = None, token: str | None = None) -> Any:
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    data = json.dumps(body).encode() if body is not None else None
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=60) as response:
+        return json.loads(response.read())
+
+
+def test_the_library_lists_opens_and_keeps_council_drafts_to_the_council(
+    page: tuple[Page, PageWatch], library_server: tuple[str, str]
+) -> None:
+    pg, watch = page
+    url, council = library_server
+    api = f"{url}/api/twins/lauf/scenarios"
+    older = _call(api, {"name": "Kita am Bahnhof", "measures": [KITA | {"capacity": 75}]})
+    pg.goto(f"{url}/#twin=lauf&view=11.2775,49.5098,15,0,0")
+    pg.wait_for_function("window.__twin3d && window.__twin3d.twin === 'lauf' && window.__twin3d.library")
+    pg.get_by_role("button", name="Szenario", exact=True).click()
+    pg.wait_for_function(f"window.__twin3d.library.ids.includes('{older['scenario_id']}')", timeout=TIMEOUT_MS)
+    assert pg.locator("#scenario-visibility-row").is_hidden(), "the public saves public scenarios only"
+
+    # The council signs in: its drafts are for the council unless it chooses otherwise.
+    pg.get_by_label("Anmelden (Token)").fill(council)
+    pg.get_by_label("Anmelden (Token)").press("Enter")
+    pg.wait_for_function("window.__twin3d.library.role === 'council'", timeout=TIMEOUT_MS)
+    assert pg.locator("#scenario-visibility-row").is_visible()
+    assert pg.get_by_label("Szenario freigeben für").input_value() == "council"
+    pg.get_by_label("Name des Szenarios").fill("Entwurf Ratsausschuss")
+    pg.get_by_role("button", name="Einrichtung setzen").click()
+    pg.get_by_role("button", name="Punkt in Kartenmitte").click()
+    pg.get_by_role("button", name="Berechnen").click()
+    pg.wait_for_function("window.__twin3d.scenarioState === 'done'", timeout=TIMEOUT_MS)
+    draft = pg.evaluate("window.__twin3d.scenarioId")
+    pg.wait_for_function(f"window.__twin3d.library.ids.includes('{draft}')", timeout=TIMEOUT_MS)
+    assert _call(f"{api}/{draft}", token=council)["spec"]["visibility"] == "council"
+    assert draft not in [s["scenario_id"] for s in _call(api)], "the public does not see the council's draft"
+    pg.locator("#scenario-library").get_by_text("Gespeicherte Szenarien").click()
+    entry = pg.locator(f"#scenario-library-list li[data-scenario='{draft}']")
+    assert "Entwurf Ratsausschuss" in entry.inner_text()
+    assert "Rat" in entry.inner_text()
+
+    # Open the older scenario from the library: its measures and results come back.
+    pg.get_by_role("button", name="Szenario Kita am Bahnhof öffnen").click()
+    pg.wait_for_function(f"window.__twin3d.scenarioId === '{older['scenario_id']}'", timeout=TIMEOUT_MS)
+    pg.wait_for_function("window.__twin3d.scenarioState === 'done'", timeout=TIMEOUT_MS)
+    assert pg.get_by_label("Name des Szenarios").input_value() == "Kita am Bahnhof"
+    assert pg.evaluate("window.__twin3d.scenarioMeasures") == ["add_facility"]
+    watch.assert_clean()
