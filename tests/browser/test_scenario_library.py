@@ -94,4 +94,15 @@ def test_the_library_lists_opens_and_keeps_council_drafts_to_the_council(
     pg.wait_for_function("window.__twin3d.scenarioState === 'done'", timeout=TIMEOUT_MS)
     assert pg.get_by_label("Name des Szenarios").input_value() == "Kita am Bahnhof"
     assert pg.evaluate("window.__twin3d.scenarioMeasures") == ["add_facility"]
+
+    # Compare it with the council's draft instead of today: the draft stands where the baseline stood.
+    pg.get_by_label("Verglichen mit").select_option(label="Entwurf Ratsausschuss")
+    pg.wait_for_function(
+        f"window.__twin3d.lastResults?.against?.scenario_id === '{draft}' && window.__twin3d.scenarioState === 'done'",
+        timeout=TIMEOUT_MS,
+    )
+    assert "Verglichen mit dem Szenario „Entwurf Ratsausschuss“" in pg.locator("#scenario-results").inner_text()
+    assert pg.get_by_label("Verglichen mit").input_value() == draft
+    pg.get_by_label("Verglichen mit").select_option(label="heute (Basis)")
+    pg.wait_for_function("window.__twin3d.lastResults?.against === null", timeout=TIMEOUT_MS)
     watch.assert_clean()

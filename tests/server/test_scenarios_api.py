@@ -307,3 +307,24 @@ def test_rebuilding_on_sealed_land_seals_less_and_the_dwellings_follow_the_store
         rebuilt = scenario_client.post("/api/twins/lauf/scenarios", json=spec).json()
         summary = scenario_client.get(f"/api/twins/lauf/scenarios/{rebuilt['scenario_id']}/results").json()["summary"]
         assert summary["sealed_m2"] == sealing["new_m2"]  # the land under the old buildings is sealed either way
+
+
+def test_any_two_scenarios_compare_with_each_other(scenario_client: TestClient) -> None:
+    """The quarter with its Kita against the Kita alone: the walks are the same, and what is left is the effect of
+    the newcomers (fewer places per child); the other scenario stands where the baseline stood."""
+    kita_only = {"name": "Nur die Kita", "measures": [HOUSING["measures"][1]]}
+    first = scenario_client.post("/api/twins/lauf/scenarios", json=kita_only).json()["scenario_id"]
+    second = scenario_client.post("/api/twins/lauf/scenarios", json=HOUSING).json()["scenario_id"]
+    api = f"/api/twins/lauf/scenarios/{second}/results"
+    compared = scenario_client.get(api, params={"against": first}).json()
+    assert compared["against"] == {"scenario_id": first, "name": "Nur die Kita"}
+    kita = _kpi(compared, "young_families", "kita")
+    assert kita["mean_distance_m_verdict"] == "unchanged"
+    assert kita["supply_per_demand_verdict"] == "worse"
+    assert all("facility_added" not in i["causes"] for i in compared["assessment"]["losses"])
+    alone = scenario_client.get(api).json()
+    assert alone["against"] is None
+    assert _kpi(alone, "young_families", "kita")["mean_distance_m_verdict"] == "better"
+    # A scenario the caller may not see cannot be compared with.
+    assert scenario_client.get(api, params={"against": "f" * 64}).status_code == 404
+    assert scenario_client.get(api, params={"against": "nope"}).status_code == 422

@@ -143,6 +143,7 @@ class Applied:
     homes: Homes
     facilities: Facilities
     removed: PublishedUnits
+    kept: np.ndarray  # bool per baseline unit: still there
     sealing: dict[str, float]
     dwellings: int
     hazards: list[tuple[int, shapely.Geometry]]
@@ -224,6 +225,18 @@ def _sum_sealing(parts: list[dict[str, float]]) -> dict[str, float]:
     return {k: round(sum(p[k] for p in parts)) for k in keys}
 
 
+def _new_facility_id(facilities: Facilities, kind: str, x: float, y: float) -> str:
+    """A scenario's facility named by what and where it is (the same place in two scenarios is the same facility,
+    whatever the order of the measures), numbered on where one scenario puts two alike."""
+    fid = f"scenario:{kind}@{x:.1f},{y:.1f}"
+    taken = set(facilities.ids.tolist())
+    k = 1
+    while fid in taken:
+        k += 1
+        fid = f"scenario:{kind}@{x:.1f},{y:.1f}#{k}"
+    return fid
+
+
 def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
     """The scenario's units and facilities. Demolitions act on whole units; new housing is occupied by expected
     households of the published mix; nothing depends on the scenario's name or on chance."""
@@ -247,14 +260,16 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
             (x,), (y,) = transform_points(
                 np.array([m.location.coordinates[0]]), np.array([m.location.coordinates[1]]), WGS84, base.crs
             )
-            facilities = facilities.concat(Facilities.build([f"scenario:{i}"], [m.facility], [x], [y], [m.capacity]))
+            fid = _new_facility_id(facilities, m.facility, x, y)
+            facilities = facilities.concat(Facilities.build([fid], [m.facility], [x], [y], [m.capacity]))
         elif isinstance(m, NewHousing | AddStoreys):
             housing.append(m)
         elif isinstance(m, GreenSpace):
             green = _to_twin(base, m.area.shape())
             greens.append(green)
             point = green.representative_point()
-            facilities = facilities.concat(Facilities.build([f"scenario:{i}"], ["park"], [point.x], [point.y], [0]))
+            fid = _new_facility_id(facilities, "park", point.x, point.y)
+            facilities = facilities.concat(Facilities.build([fid], ["park"], [point.x], [point.y], [0]))
         elif isinstance(m, Hazard):
             hazards.append((i, _to_twin(base, m.area.shape())))
         elif isinstance(m, Projection):
@@ -275,6 +290,7 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
         homes=homes,
         facilities=facilities,
         removed=base.units.select(removed),
+        kept=~removed,
         sealing=_sum_sealing(sealing),
         dwellings=dwellings,
         hazards=hazards,
@@ -314,9 +330,10 @@ def _exposure(base: Baseline, applied: Applied) -> tuple[list[dict[str, Any]], l
     return _per_persona(base, units.select(exposed)), notes
 
 
-def _causes(base: Baseline, applied: Applied) -> dict[str, list[str]]:
-    """Per facility type, what the scenario did that can change its indicators (cause codes)."""
-    old, new = base.facilities, applied.facilities
+def _causes(reference: Facilities, applied: Applied) -> dict[str, list[str]]:
+    """Per facility type, what the scenario did that can change its indicators against the reference's
+    facilities (cause codes)."""
+    old, new = reference, applied.facilities
     causes: dict[str, list[str]] = {}
     for t, name in enumerate(FACILITY_TYPES):
         before, after = set(old.ids[old.type == t]), set(new.ids[new.type == t])
@@ -363,25 +380,56 @@ def _green(base: Baseline, applied: Applied) -> list[dict[str, Any]]:
     ]
 
 
-def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
+@dataclass
+class Reference:
+    """What a scenario is compared with: the baseline, or another scenario's state."""
+
+    units: PublishedUnits
+    accessibility: Accessibility
+    facilities: Facilities
+    kept: np.ndarray  # bool per baseline unit
+    against: dict[str, Any] | None
+
+
+def reference_of(base: Baseline, against: ScenarioSpec | None) -> Reference:
+    """The baseline, or the state ``against`` leads to (its units, facilities and accessibility)."""
+    if against is None:
+        return Reference(base.units, base.accessibility, base.facilities, np.ones(len(base.units), bool), None)
+    applied = apply_measures(base, against)
+    acc = compute_accessibility(applied.homes, applied.units, applied.facilities, base.catalogue, base.config)
+    summary = {"scenario_id": against.content_hash(), "name": against.name}
+    return Reference(applied.units, acc, applied.facilities, applied.kept, summary)
+
+
+def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | None = None) -> dict[str, Any]:
     """The scenario's results: KPIs per persona (residents under the old and the new facilities, newcomers apart)
     with a verdict per indicator and the largest losses, hazard exposure, green space, sealing, the demand outlook
-    and the published H3 rows; every count a sum of published units (see the module docstring)."""
+    and the published H3 rows; every count a sum of published units (see the module docstring).
+
+    ``against``: compare with that scenario instead of the baseline. The residents are then the households that
+    live in both, and "baseline" in the KPIs and cells means the other scenario; the rest is this one's own.
+    """
     applied = apply_measures(base, spec)
+    reference = reference_of(base, against)
     units = applied.units
     after = compute_accessibility(applied.homes, units, applied.facilities, base.catalogue, base.config)
     exposure, exposure_notes = _exposure(base, applied)
     notes = applied.notes + exposure_notes
     added = units.select(units.added)
-    residents = units.select(~units.added)
+    both = applied.kept & reference.kept
+    residents = base.units.select(both)  # their home points are the baseline's, located alike in both states
     persons_added = float(added.persons[:, 0].sum())
-    unchanged_homes = len(residents) == len(base.units)
+    if against is None and both.all():
+        before = base.indicators
+    else:
+        before = persona_indicators(reference.accessibility, residents).to_pylist()
+    lacking_before = [t for t in base.missing_types if not len(reference.facilities.of_type(t))]
     kpis = kpi_rows(
-        base.indicators if unchanged_homes else persona_indicators(base.accessibility, residents).to_pylist(),
+        before,
         persona_indicators(after, residents).to_pylist(),
         persona_indicators(after, added).to_pylist() if len(added) else [],
         base.rules.min_group,
-        missing=base.missing_types,
+        missing=lacking_before,
         missing_after=[t for t in base.missing_types if not len(applied.facilities.of_type(t))],
     )
     model = base.model
@@ -405,12 +453,13 @@ def run_scenario(base: Baseline, spec: ScenarioSpec) -> dict[str, Any]:
             "no_new_sealing": persons_added > 0 and applied.sealing["new_m2"] == 0,
         },
         "kpis": kpis,
-        "assessment": assessment(kpis, _causes(base, applied)),
+        "assessment": assessment(kpis, _causes(reference.facilities, applied)),
+        "against": reference.against,
         "hazard_exposed": exposure,
         "green_m2_per_resident": _green(base, applied),
         "demand_outlook": _projection(base, applied),
         "data_gaps": {"facility_types": list(base.missing_types)},
-        "cells": compare_cells(base.accessibility, base.units, after, units),
+        "cells": compare_cells(reference.accessibility, reference.units, after, units),
         "privacy": {
             "min_persons": base.rules.min_persons,
             "min_households": base.rules.min_households,

@@ -148,7 +148,8 @@ export const api = {
   saveScenario: (twin, spec) => postJson(`${twinUrl(twin)}/scenarios`, spec),
   scenarios: (twin) => getJson(`${twinUrl(twin)}/scenarios`),
   scenario: (twin, id) => getJson(`${twinUrl(twin)}/scenarios/${encodeURIComponent(id)}`),
-  scenarioResults: (twin, id) => getJson(`${twinUrl(twin)}/scenarios/${encodeURIComponent(id)}/results`),
+  scenarioResults: (twin, id, against = null) =>
+    getJson(`${twinUrl(twin)}/scenarios/${encodeURIComponent(id)}/results${against ? `?against=${against}` : ""}`),
   catalogue: (twin) => getJson(`${twinUrl(twin)}/layers`),
   // The catalogue as a given token would see it: checks a token before it is kept.
   catalogueWith: async (twin, token) => {
@@ -158,5 +159,6 @@ export const api = {
   },
   uploadLayer: (twin, form, onProgress) => upload(`${twinUrl(twin)}/layers`, form, onProgress),
   deleteLayer: (twin, id) => sendForm("DELETE", `${twinUrl(twin)}/layers/${encodeURIComponent(id)}`),
-  scenarioCells: (twin, id) => getJson(`${twinUrl(twin)}/scenarios/${encodeURIComponent(id)}/results.geojson`),
+  scenarioCells: (twin, id, against = null) =>
+    getJson(`${twinUrl(twin)}/scenarios/${encodeURIComponent(id)}/results.geojson${against ? `?against=${against}` : ""}`),
 };

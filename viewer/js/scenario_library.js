@@ -17,6 +17,9 @@ addStrings({
     vis_public: "alle",
     vis_council: "Rat",
     vis_admin: "Verwaltung",
+    againstLabel: "Verglichen mit",
+    againstBaseline: "heute (Basis)",
+    againstNote: "Verglichen mit dem Szenario „{name}“: Basis heißt hier dieses Szenario.",
   },
   en: {
     libraryTitle: "Saved scenarios",
@@ -28,6 +31,9 @@ addStrings({
     vis_public: "everyone",
     vis_council: "council",
     vis_admin: "administration",
+    againstLabel: "Compared with",
+    againstBaseline: "today (baseline)",
+    againstNote: "Compared with the scenario “{name}”: baseline means that scenario here.",
   },
 });
 
@@ -101,4 +107,24 @@ export class ScenarioLibrary {
     if (!items.length) items.push(el("li", { class: "muted small" }, t("libraryEmpty")));
     this.dom.list.replaceChildren(...items);
   }
+}
+
+// "Verglichen mit" above the results: today, or any other stored scenario the caller may see (`onChange(id |
+// null)`), and the note saying what "baseline" means when another scenario stands in for it.
+export function againstBox(entries, currentId, against, results, onChange) {
+  const box = el("div", { id: "scenario-against-box" });
+  if (entries.length > 1 || against) {
+    const select = el("select", { id: "scenario-against" });
+    select.append(el("option", { value: "" }, t("againstBaseline")));
+    for (const entry of entries) {
+      if (entry.scenario_id !== currentId) select.append(el("option", { value: entry.scenario_id }, entry.name));
+    }
+    select.value = against ?? "";
+    select.addEventListener("change", () => onChange(select.value || null));
+    const row = el("div", { class: "controls" });
+    row.append(el("label", { for: "scenario-against" }, t("againstLabel")), select);
+    box.append(row);
+  }
+  if (results?.against) box.append(el("p", { class: "note", "data-field": "against" }, t("againstNote", { name: results.against.name })));
+  return box.children.length ? box : null;
 }

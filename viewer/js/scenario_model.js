@@ -2,6 +2,9 @@
 // 422 answers turned into field errors, and the KPI table as CSV. The server is the one judge of validity; the
 // viewer sends what the person entered and shows what the server says, next to the field it names.
 
+import { t } from "./i18n.js";
+import { ALL, personaLabel } from "./population.js";
+
 export const FACILITY_TYPES = [
   "kita",
   "school",
@@ -210,4 +213,14 @@ export function download(filename, text, type) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// Download the results as JSON, or the KPI table as CSV (persona names in the page's language).
+export function exportResults(base, results, catalogue, format) {
+  if (format === "json") {
+    download(`${base}.json`, JSON.stringify(results, null, 2), "application/json");
+    return;
+  }
+  const name = (id) => (id === ALL ? t("allPersons") : personaLabel(id, catalogue));
+  download(`${base}-kpis.csv`, kpiCsv(results, name), "text/csv");
 }

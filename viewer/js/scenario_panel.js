@@ -5,16 +5,14 @@
 import { api } from "./api.js";
 import { formatNumber, t } from "./i18n.js";
 import { el, keepingScroll } from "./panels.js";
-import { ALL, personaLabel } from "./population.js";
 import { DrawTool, isMeasureLayer, measureLayers } from "./scenario_draw.js";
 import {
   FACILITY_TYPES,
   buildSpec,
-  download,
   facilityMeasure,
   fromSpec,
   housingMeasure,
-  kpiCsv,
+  exportResults,
   newMeasure,
   parseErrors,
   parseNumber,
@@ -22,7 +20,7 @@ import {
 } from "./scenario_model.js";
 import { errorText, measureItem } from "./scenario_form.js";
 import { CellMap } from "./scenario_cells.js";
-import { ScenarioLibrary } from "./scenario_library.js";
+import { againstBox, ScenarioLibrary } from "./scenario_library.js";
 import { renderResults } from "./scenario_results.js";
 
 const EDITABLE = "input, select, textarea, button, a, summary";
@@ -413,8 +411,15 @@ export class ScenarioPanel {
     this.library.refresh().catch((error) => this.host.onError(error));
   }
 
-  show(scenarioId, results) {
-    Object.assign(this, { scenarioId, results, stale: false, errors: [] });
+  // Compare the open scenario with another stored one (null: with today).
+  async compareWith(against) {
+    const twin = this.twin;
+    const results = await api.scenarioResults(twin.name, this.scenarioId, against);
+    if (this.twin === twin) this.show(this.scenarioId, results, against);
+  }
+
+  show(scenarioId, results, against = null) {
+    Object.assign(this, { scenarioId, results, against, stale: false, errors: [] });
     this.cells.clear();
     this.loadCells(scenarioId);
     Object.assign(this.probe, { scenarioId, lastResults: results, scenarioErrors: [] });
@@ -431,7 +436,7 @@ export class ScenarioPanel {
   async loadCells(scenarioId) {
     const twin = this.twin;
     try {
-      const geojson = await api.scenarioCells(twin.name, scenarioId);
+      const geojson = await api.scenarioCells(twin.name, scenarioId, this.against);
       if (this.twin !== twin || this.scenarioId !== scenarioId) return;
       this.cells.setData(geojson);
       this.probe.scenarioCells = geojson.features.length;
@@ -518,6 +523,9 @@ export class ScenarioPanel {
         this.host.onChange({});
       },
       onExport: (format) => this.export(format),
+      against: againstBox(this.library.entries, this.scenarioId, this.against, this.results, (id) =>
+        this.compareWith(id).catch((error) => this.host.onError(error)),
+      ),
       reportUrl: this.scenarioId ? api.scenarioReportUrl(this.twin.name, this.scenarioId) : null,
       renderCells: (container) =>
         this.cells.render(container, {
@@ -531,12 +539,7 @@ export class ScenarioPanel {
   }
 
   export(format) {
-    const base = `twin3d-${this.twin.name}-scenario-${this.scenarioId.slice(0, 12)}`;
-    if (format === "json") download(`${base}.json`, JSON.stringify(this.results, null, 2), "application/json");
-    else {
-      const name = (id) => (id === ALL ? t("allPersons") : personaLabel(id, this.catalogue));
-      download(`${base}-kpis.csv`, kpiCsv(this.results, name), "text/csv");
-    }
+    exportResults(`twin3d-${this.twin.name}-scenario-${this.scenarioId.slice(0, 12)}`, this.results, this.catalogue, format);
   }
 
   // ---- what the page asks --------------------------------------------------------------------------------

@@ -256,11 +256,12 @@ function methodNote(results) {
 }
 
 // Everything under the panel's results heading; `onMode(mode)` switches the table between baseline and scenario.
-export function renderResults(container, { results, catalogue, mode, stale, onMode, onExport, renderCells, reportUrl }) {
+export function renderResults(container, { results, catalogue, mode, stale, onMode, onExport, renderCells, reportUrl, against }) {
   container.replaceChildren();
   if (!results) return;
   const heading = el("h3", { id: "scenario-results-title" }, t("resultsTitle", { name: results.name }));
   container.append(heading);
+  if (against) container.append(against);
   if (stale) container.append(el("p", { class: "note", "data-field": "stale" }, t("resultsStale")));
   container.append(summaryLine(results.summary));
   const gaps = results.data_gaps?.facility_types ?? [];

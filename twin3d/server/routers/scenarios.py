@@ -44,6 +44,9 @@ from twin3d.store import population_queries as pq
 from twin3d.store.live import LiveStores
 
 ScenarioId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$", description="the scenario's content hash")]
+Against = Annotated[
+    str | None, Query(pattern=r"^[0-9a-f]{64}$", description="compare with this stored scenario, not the baseline")
+]
 
 
 class Simulations:
@@ -55,12 +58,12 @@ class Simulations:
         self.key_file = key_file
         self.max_results = max_results
         self._baselines: dict[str, Baseline] = {}
-        self._results: dict[tuple[str, str], dict[str, Any]] = {}
+        self._results: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
-    def results(self, twin: TwinHandle, spec: ScenarioSpec) -> dict[str, Any]:
-        """The results of ``spec`` on ``twin``, from the cache or computed now."""
-        cache_key = (twin.name, spec.content_hash())
+    def results(self, twin: TwinHandle, spec: ScenarioSpec, against: ScenarioSpec | None = None) -> dict[str, Any]:
+        """The results of ``spec`` on ``twin`` (against the baseline, or another scenario), cached or computed now."""
+        cache_key = (twin.name, spec.content_hash(), against.content_hash() if against else "")
         with self._lock:
             if cache_key in self._results:
                 return self._results[cache_key]
@@ -69,7 +72,7 @@ class Simulations:
                 secret = key_file.read_bytes() if key_file.is_file() else None
                 self._baselines[twin.name] = load_baseline(twin.cursor(), self.pipelines_dir, key=secret)
             started = perf_counter()
-            result = run_scenario(self._baselines[twin.name], spec)
+            result = run_scenario(self._baselines[twin.name], spec, against)
             result["seconds"] = round(perf_counter() - started, 3)
             if len(self._results) >= self.max_results:
                 self._results.pop(next(iter(self._results)))
@@ -172,15 +175,24 @@ def router(live: LiveStores, simulations: Simulations, viewer_dir: Path | None =
         assert store is not None  # visible_spec found the scenario there
         return {**(store.scenario_summary(scenario_id) or {}), "spec": spec}
 
-    @r.get("/{scenario_id}/results", summary="Run a stored scenario: KPIs per persona against the baseline")
-    def results(twin: Twin, scenario_id: ScenarioId, request: Request) -> dict[str, Any]:
+    @r.get(
+        "/{scenario_id}/results",
+        summary="Run a stored scenario: KPIs per persona against the baseline, or against another scenario",
+    )
+    def results(
+        twin: Twin,
+        scenario_id: ScenarioId,
+        request: Request,
+        against: Against = None,
+    ) -> dict[str, Any]:
         if not twin.counts.get("personas"):
             raise NotFoundError(
                 "this twin has no population to simulate",
                 hint=f"add a [population] section to pipelines/{twin.name}.toml and run: twin3d build {twin.name}",
             )
         spec = visible_spec(twin, scenario_id, request)
-        return simulations.results(twin, ScenarioSpec.model_validate(spec))
+        other = ScenarioSpec.model_validate(visible_spec(twin, against, request)) if against else None
+        return simulations.results(twin, ScenarioSpec.model_validate(spec), other)
 
     @r.get("/{scenario_id}/results.csv", summary="The KPI table per persona as CSV")
     def results_csv(twin: Twin, scenario_id: ScenarioId, request: Request) -> Response:
@@ -192,8 +204,10 @@ def router(live: LiveStores, simulations: Simulations, viewer_dir: Path | None =
         )
 
     @r.get("/{scenario_id}/results.geojson", summary="Baseline and scenario per H3 cell as GeoJSON")
-    def results_geojson(twin: Twin, scenario_id: ScenarioId, request: Request) -> dict[str, Any]:
-        cells = results(twin, scenario_id, request)["cells"]
+    def results_geojson(
+        twin: Twin, scenario_id: ScenarioId, request: Request, against: Against = None
+    ) -> dict[str, Any]:
+        cells = results(twin, scenario_id, request, against)["cells"]
         ids = np.array([int(c["h3"], 16) for c in cells], dtype=np.uint64)
         rings = shapely.from_wkb(np.asarray(cells_to_wkb_polygons(ids)).astype(object)) if len(ids) else []
         features = [
