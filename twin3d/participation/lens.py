@@ -122,10 +122,9 @@ def _share(part: np.ndarray, whole: np.ndarray | float) -> np.ndarray:
         return np.where(np.asarray(whole) > 0, part / whole, np.nan)
 
 
-def _round(values: np.ndarray, shown: np.ndarray | None = None) -> list[float | None]:
+def _round(values: np.ndarray) -> list[float | None]:
     out = np.round(values.astype(float), 4)
-    ok = np.isfinite(out) if shown is None else np.isfinite(out) & shown
-    return [float(v) if k else None for v, k in zip(out.tolist(), ok.tolist(), strict=True)]
+    return [float(v) if k else None for v, k in zip(out.tolist(), np.isfinite(out).tolist(), strict=True)]
 
 
 def _cell_of(h3_10: np.ndarray, cell_ids: np.ndarray, cell_res: np.ndarray) -> np.ndarray:

@@ -142,7 +142,6 @@ class Applied:
     units: PublishedUnits
     homes: Homes
     facilities: Facilities
-    removed: PublishedUnits
     kept: np.ndarray  # bool per baseline unit: still there
     sealing: dict[str, float]
     dwellings: int
@@ -289,7 +288,6 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
         units=units,
         homes=homes,
         facilities=facilities,
-        removed=base.units.select(removed),
         kept=~removed,
         sealing=_sum_sealing(sealing),
         dwellings=dwellings,
@@ -342,7 +340,7 @@ def _causes(reference: Facilities, applied: Applied) -> dict[str, list[str]]:
     for found in causes.values():
         if applied.units.added.any():
             found.append("newcomers")
-        if len(applied.removed):
+        if not applied.kept.all():
             found.append("homes_removed")
     return causes
 
@@ -441,8 +439,8 @@ def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | Non
         "summary": {
             "households_added": round(float(added.households[:, 0].sum())),
             "persons_added": round(persons_added),
-            "households_removed": round(float(applied.removed.households[:, 0].sum())),
-            "persons_removed": round(float(applied.removed.persons[:, 0].sum())),
+            "households_removed": round(float(base.units.households[~applied.kept, 0].sum())),
+            "persons_removed": round(float(base.units.persons[~applied.kept, 0].sum())),
             "facilities": len(applied.facilities),
             "dwellings_added": applied.dwellings,
             "sealed_m2": applied.sealing["new_m2"],

@@ -27,7 +27,7 @@ from twin3d.population.privacy.publish import (
     publish_population,
 )
 from twin3d.population.privacy.tables import suppress_with_margins, with_margins
-from twin3d.population.privacy.units import PROFILE_AGES, Microdata, PublishedUnits, counts_of, publish_units
+from twin3d.population.privacy.units import PROFILE_AGES, Microdata, PublishedUnits, publish_units
 
 __all__ = [
     "ALL",
@@ -39,7 +39,6 @@ __all__ = [
     "PublishedUnits",
     "Units",
     "assign_units",
-    "counts_of",
     "population_rows",
     "publish_atoms",
     "publish_population",

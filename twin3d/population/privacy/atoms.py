@@ -73,6 +73,12 @@ _resolution = resolution_of
 _parent = parent
 
 
+def row_cells(atom_ids: np.ndarray, resolution: int) -> np.ndarray:
+    """uint64, one per atom: the ``h3`` of the row it counts in at ``resolution``: its ancestor there, or its own
+    (coarser) cell, published with ``cell_resolution`` below ``resolution``."""
+    return np.where(_resolution(atom_ids) >= resolution, _parent(atom_ids, resolution), atom_ids)
+
+
 def _safe(persons: np.ndarray, households: np.ndarray, rules: PrivacyRules) -> np.ndarray:
     return (persons >= rules.min_persons) & (households >= rules.min_households)
 
@@ -96,8 +102,7 @@ class Units:
 
         The row's ``cell_resolution`` is the resolution encoded in that id.
         """
-        ids = self.atom_ids
-        return np.where(_resolution(ids) >= resolution, _parent(ids, resolution), ids)
+        return row_cells(self.atom_ids, resolution)
 
     def household_rows(self, resolution: int) -> np.ndarray:
         """uint64, one per household: the ``h3`` of the row it counts in at ``resolution``, 0 where unpublished."""

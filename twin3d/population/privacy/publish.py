@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from twin3d.errors import ConfigError
-from twin3d.population.h3cells import parent, resolution_of
+from twin3d.population.h3cells import resolution_of
 from twin3d.population.privacy.atoms import (
     ALL,
     DEFAULT_RULES,
@@ -28,6 +28,7 @@ from twin3d.population.privacy.atoms import (
     assign_units,
     by_atom,
     check_households,
+    row_cells,
     shown_groups,
 )
 from twin3d.population.privacy.noise import keyed_noise, noise_secret
@@ -64,7 +65,7 @@ class AtomCounts:
 
     def rows(self, resolution: int) -> np.ndarray:
         """uint64 (atoms,): the ``h3`` of the row each atom counts in at ``resolution`` (see :class:`.atoms.Units`)."""
-        return np.where(resolution_of(self.ids) >= resolution, parent(self.ids, resolution), self.ids)
+        return row_cells(self.ids, resolution)
 
 
 def publish_atoms(

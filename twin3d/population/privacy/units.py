@@ -30,9 +30,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from twin3d.population.h3cells import parent, resolution_of
-from twin3d.population.privacy.atoms import DEFAULT_RULES, PrivacyRules, by_atom
-from twin3d.population.privacy.publish import AtomCounts, publish_atoms
+from twin3d.population.privacy.atoms import DEFAULT_RULES, PrivacyRules, by_atom, row_cells
+from twin3d.population.privacy.publish import publish_atoms
 
 PROFILE_AGES = 101
 """Ages 0 to 100 in the profiles, the last an open class (as the cohort projection keeps them)."""
@@ -142,7 +141,7 @@ class PublishedUnits:
 
     def rows(self, resolution: int) -> np.ndarray:
         """uint64 (units,): the published row each unit counts in at ``resolution`` (see :class:`.atoms.Units`)."""
-        return np.where(resolution_of(self.ids) >= resolution, parent(self.ids, resolution), self.ids)
+        return row_cells(self.ids, resolution)
 
     def group_households(self) -> np.ndarray:
         """float (units, groups): households per persona: the shown ones plus the unit's rest spread by the
@@ -309,15 +308,4 @@ def publish_units(
         building_ids=names[distinct[has_building, 2]].astype(object),
         building_member=member_of[has_building],
         building_weight=weight[has_building],
-    )
-
-
-def counts_of(units: PublishedUnits) -> AtomCounts:
-    """The units' published values as :class:`.publish.AtomCounts` (new housing rounded to whole counts)."""
-    return AtomCounts(
-        units.ids,
-        units.group_names,
-        np.rint(units.persons).astype(np.int64),
-        np.rint(units.households).astype(np.int64),
-        units.shown,
     )
