@@ -43,10 +43,11 @@ function deltaCell(value, digits, verdict, field) {
   return cell;
 }
 
-// Walking metres also as minutes (80 m per minute), the unit residents think in.
-function walk(metres) {
+// Walking metres also as minutes (at the result's walking speed), the unit residents think in.
+function walk(metres, results) {
   if (metres === null || metres === undefined) return t("noData");
-  return t("walkValue", { m: formatNumber(metres), min: formatNumber(metres / 80, 1) });
+  const perMinute = results.assessment?.walking_m_per_min ?? 80;
+  return t("walkValue", { m: formatNumber(metres), min: formatNumber(metres / perMinute, 1) });
 }
 
 // Places per 100 persons of the demand group (supply per demand x 100).
@@ -118,7 +119,7 @@ function kpiTable(results, catalogue, mode) {
       tr.append(
         personaCell(k.persona, catalogue),
         el("td", {}, needText(k)),
-        el("td", { class: "num", "data-field": "distance" }, walk(k[`mean_distance_m_${which}`])),
+        el("td", { class: "num", "data-field": "distance" }, walk(k[`mean_distance_m_${which}`], results)),
         deltaCell(k.mean_distance_m_delta, 0, k.mean_distance_m_verdict, "distance_delta"),
         el("td", { class: "num", "data-field": "coverage" }, percent(k[`coverage_share_${which}`])),
         deltaCell(k.coverage_share_delta * 100, 1, k.coverage_share_verdict, "coverage_delta"),
@@ -151,7 +152,7 @@ function newcomerTable(results, catalogue) {
       tr.append(
         personaCell(k.persona, catalogue),
         el("td", {}, needText(k)),
-        el("td", { class: "num" }, walk(k.mean_distance_m_scenario)),
+        el("td", { class: "num" }, walk(k.mean_distance_m_scenario, results)),
         el("td", { class: "num" }, percent(k.coverage_share_scenario)),
         el("td", { class: "num" }, per100(k.supply_per_demand_scenario)),
       );
