@@ -207,6 +207,9 @@ def test_draw_a_quarter_with_a_kita_run_it_and_see_the_kpis_change(
     assert (spec["measures"][0]["dwellings"], spec["measures"][1]["facility"]) == (120, "kita")
     results = _get_json(f"{api}/{scenario_id}/results")
     _assert_kpi_table(pg, results)
+    # Lauf's extract is a box around the town: walks near its edge may be overstated, and the panel says so.
+    kita_edge = next(g for g in results["data_gaps"]["facility_edge"] if g["facility"] == "kita")
+    assert f"Kita {round(kita_edge['share'] * 100)} %" in pg.locator("#scenario-edge").inner_text()
     # "Basis" shows the town as it is: the quarter leaves the map.
     pg.locator("#scenario-mode").get_by_text("Basis (heute)").click()
     pg.wait_for_function("document.getElementById('scenario-kpis').dataset.mode === 'baseline'")
@@ -214,6 +217,7 @@ def test_draw_a_quarter_with_a_kita_run_it_and_see_the_kpis_change(
     assert blue > red, (red, green, blue)
     pg.locator("#scenario-mode").get_by_text("Szenario", exact=True).click()
     _assert_exports(pg, results)
+    _assert_swipe(pg, ground)
     _assert_side_by_side(pg, ground, results)
 
     # The permalink names the scenario; opening it shows the same measures and the same table.
@@ -228,6 +232,30 @@ def test_draw_a_quarter_with_a_kita_run_it_and_see_the_kpis_change(
     assert pg.evaluate("window.__twin3d.scenarioMeasures") == ["new_housing", "add_facility"]
     assert pg.get_by_label("Wohnungen").input_value() == "120"
     watch.assert_clean()
+
+
+def _assert_swipe(pg: Page, ground: float) -> None:
+    """"Wischen" keeps one map; the divider, moved by keyboard, uncovers the quarter or hides it again."""
+    pg.locator("#scenario-mode").get_by_text("Wischen").click()
+    pg.wait_for_function("window.__twin3d.swipe === 0.5")
+    assert len(pg.evaluate("window.__twin3d.viewports()")) == 1, "swipe is one view, not two halves"
+    divider = pg.get_by_role("slider", name="Trennlinie zwischen Basis und Szenario")
+    assert divider.get_attribute("aria-valuenow") == "50"
+    divider.focus()
+    pg.keyboard.press("Home")  # the divider to the left edge: the scenario everywhere
+    pg.wait_for_function("window.__twin3d.swipe === 0")
+    red, green, blue = _quarter_colour(pg, ground)
+    assert red > green > blue, (red, green, blue)
+    pg.keyboard.press("End")  # to the right edge: the baseline everywhere, the quarter is gone
+    pg.wait_for_function("window.__twin3d.swipe === 1")
+    red, green, blue = _quarter_colour(pg, ground)
+    assert blue > red, (red, green, blue)
+    pg.keyboard.press("ArrowLeft")
+    pg.wait_for_function("Math.abs(window.__twin3d.swipe - 0.95) < 1e-9")
+    assert divider.get_attribute("aria-valuenow") == "95"
+    pg.locator("#scenario-mode").get_by_text("Szenario", exact=True).click()
+    pg.wait_for_function("window.__twin3d.swipe === null")
+    assert divider.is_hidden()
 
 
 def _assert_side_by_side(pg: Page, ground: float, results: dict[str, Any]) -> None:

@@ -34,6 +34,7 @@ from twin3d.simulation.accessibility import (
     persona_indicators,
     point_demand,
 )
+from twin3d.simulation.data_edge import data_extent, edge_bound
 from twin3d.simulation.facility_types import (
     FACILITY_TYPES,
     Facilities,
@@ -439,3 +440,21 @@ def test_an_exclusion_needs_a_pattern_or_tags(tmp_path: Path) -> None:
     bad.write_text(text + '\n[[exclude]]\ncategory = "amenity=school"\nname_pattern = "(("\nreason = "x"\n')
     with pytest.raises(ConfigError, match="not a regular expression"):
         load_facility_types(bad)
+
+
+def test_homes_nearer_the_data_edge_than_their_facility_are_named(lauf: Twin) -> None:
+    """A walk may be overstated where a facility beyond the edge of the extract could be nearer; the result says
+    for how many residents, and no one is edge-bound once the data reach far beyond the town."""
+    extent = data_extent(lauf.con)
+    assert extent is not None
+    rows = {r["facility"]: r for r in edge_bound(extent, lauf.units, lauf.acc, lauf.model.detour_factor)}
+    total = float(lauf.units.persons[:, 0].sum())
+    assert set(rows) == {k for k in lauf.acc.types if np.isfinite(lauf.acc.distance[k]).any()}
+    for row in rows.values():
+        assert 0 < row["persons"] < total
+        assert row["share"] == pytest.approx(row["persons"] / total, abs=1e-3)
+    # Bus stops lie closer together than Kitas: fewer residents could find a nearer one beyond the edge.
+    assert rows["stop"]["share"] < rows["kita"]["share"]
+    wide = shapely.buffer(extent, 20_000)
+    assert all(r["persons"] == 0 for r in edge_bound(wide, lauf.units, lauf.acc, lauf.model.detour_factor))
+    assert edge_bound(None, lauf.units, lauf.acc, lauf.model.detour_factor) == []

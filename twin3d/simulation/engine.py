@@ -39,6 +39,7 @@ from twin3d.simulation.accessibility import (
     persona_indicators,
 )
 from twin3d.simulation.cells import compare_cells
+from twin3d.simulation.data_edge import data_extent, edge_bound
 from twin3d.simulation.facility_types import (
     FACILITY_TYPES,
     Facilities,
@@ -84,6 +85,7 @@ class Baseline:
     districts: dict[str, shapely.Geometry] = field(default_factory=dict)
     missing_types: tuple[str, ...] = ()
     footprints: Footprints | None = None
+    edge_bound: list[dict[str, Any]] = field(default_factory=list)  # see data_edge: walks the extract may overstate
 
     @cached_property
     def indicators(self) -> list[dict[str, Any]]:
@@ -114,6 +116,7 @@ def load_baseline(
     model = distance_model(walk_graph_from_store(con))
     homes = locate_homes(model, units.point_x, units.point_y)
     facilities, facility_report = facilities_from_store(con, config)
+    accessibility = compute_accessibility(homes, units, facilities, catalogue, config)
     districts = {
         str(district_id): shapely.from_wkb(wkb)
         for district_id, wkb in con.execute("SELECT district_id, ST_AsWKB(geom) FROM districts").fetchall()
@@ -126,12 +129,13 @@ def load_baseline(
         units=units,
         homes=homes,
         facilities=facilities,
-        accessibility=compute_accessibility(homes, units, facilities, catalogue, config),
+        accessibility=accessibility,
         rates=load_rates(pipelines_dir / "projection" / "germany.toml"),
         rules=rules,
         districts=districts,
         missing_types=tuple(facility_report.missing_types),
         footprints=Footprints.from_store(con),
+        edge_bound=edge_bound(data_extent(con), units, accessibility, model.detour_factor),
     )
 
 
@@ -456,7 +460,7 @@ def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | Non
         "hazard_exposed": exposure,
         "green_m2_per_resident": _green(base, applied),
         "demand_outlook": _projection(base, applied),
-        "data_gaps": {"facility_types": list(base.missing_types)},
+        "data_gaps": {"facility_types": list(base.missing_types), "facility_edge": base.edge_bound},
         "cells": compare_cells(reference.accessibility, reference.units, after, units),
         "privacy": {
             "min_persons": base.rules.min_persons,

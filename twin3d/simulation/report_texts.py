@@ -377,6 +377,11 @@ VERDICT_TEXTS: dict[str, dict[str, Any]] = {
             "Diesem Zwilling fehlen Einrichtungsdaten für: {types}. Erreichbarkeit dorthin ist heute nicht bewertbar "
             "(keine Angabe statt 0 %); was das Szenario hinzufügt, wird gezeigt."
         ),
+        "edge": (
+            "Rand der Daten: Diese Anteile der Einwohner wohnen näher am Rand der Einrichtungsdaten als an der "
+            "nächsten Einrichtung; eine Einrichtung jenseits des Rands könnte näher sein, ihre Wege sind womöglich "
+            "überschätzt: {types}."
+        ),
         "gains": "Wer gewinnt",
         "no_losses": "Keine Gruppe der bisherigen Bewohnerschaft verliert über die Toleranz hinaus.",
         "line": "{who}, {facility}: {indicator} {before} → {after} ({change})",
@@ -403,6 +408,10 @@ VERDICT_TEXTS: dict[str, dict[str, Any]] = {
         "gaps": (
             "This twin has no facility data for: {types}. Access to them cannot be judged today (not given rather "
             "than 0 %); what the scenario adds is shown."
+        ),
+        "edge": (
+            "Edge of the data: these shares of the residents live nearer to the edge of the facility data than to "
+            "their nearest facility; one beyond the edge could be nearer, so their walks may be overstated: {types}."
         ),
         "gains": "Who gains",
         "no_losses": "No group of the existing residents loses beyond the tolerance.",

@@ -11,6 +11,10 @@ SCALED = {"coverage_share": (100.0, 1), "supply_per_demand": (100.0, 1)}
 """Indicators shown in planners' units: percent, and places per 100 persons of the demand group."""
 
 
+EDGE_SHOWN = 0.05
+"""Facility types whose edge-bound share (see simulation.data_edge) is at least this are named."""
+
+
 def scaled(key: str, value: float | None) -> tuple[float | None, int]:
     """A value in the unit the report shows, with its digits."""
     factor, digits = SCALED.get(key, (1.0, 0))
@@ -43,6 +47,12 @@ def assessment_section(result: dict[str, Any], names: dict[str, tuple[str, str]]
     gaps = result.get("data_gaps", {}).get("facility_types", [])
     types = ", ".join(facility_label(f, lang) for f in gaps)
     note = f'<p class="note" id="data-gaps">{e(vx["gaps"].format(types=types))}</p>' if gaps else ""
+    edge = [g for g in result.get("data_gaps", {}).get("facility_edge", []) if g["share"] >= EDGE_SHOWN]
+    if edge:
+        shares = ", ".join(
+            f"{facility_label(g['facility'], lang)} {format_number(g['share'] * 100, 0, lang)} %" for g in edge
+        )
+        note += f'<p class="note" id="data-edge">{e(vx["edge"].format(types=shares))}</p>'
     losses = "".join(_item(i, names, lang) for i in a["losses"])
     gains = "".join(_item(i, names, lang) for i in a["gains"])
     tolerances = a["tolerances"]

@@ -19,11 +19,13 @@ import { ScenarioPanel } from "./scenario_panel.js";
 import { ModerationPanel } from "./moderation_panel.js";
 import { PlacesPanel } from "./places_panel.js";
 import { buildingPoint, viewBounds } from "./places_map.js";
+import { mountDivider, swipe } from "./swipe.js";
 
 const { Deck, MapView, WebMercatorViewport, FlyToInterpolator } = globalThis.deck;
 
 // State the browser tests read: they wait on these signals instead of sleeping.
 const probe = (globalThis.__twin3d = {
+  swipe: null, // the divider's share of the map width while the scenario is swiped
   twin: null,
   frames: 0,
   tilesLoaded: 0,
@@ -226,6 +228,8 @@ function setCompare(on) {
   probe.compare = on;
 }
 
+const divider = mountDivider(document.getElementById("deck-container").parentElement, () => render());
+
 const deckgl = new Deck({
   parent: document.getElementById("deck-container"),
   views: new MapView({ repeat: false }),
@@ -345,6 +349,8 @@ function render() {
   layers.push(...population.layers()); // partly transparent: drawn last, so what lies below shows through
   layers.push(...places.layers()); // pins over everything
   if (scenario.compare !== state.compare) setCompare(scenario.compare);
+  divider.show(scenario.swipe);
+  probe.swipe = scenario.swipe ? swipe.split : null;
   deckgl.setProps({ layers });
 }
 
@@ -503,6 +509,7 @@ async function handleClick(info) {
 
 async function start() {
   applyStaticTexts();
+  divider.relabel();
   document.getElementById("lang-toggle").addEventListener("click", () => {
     toggleLang();
     if (state.twin) {
@@ -512,6 +519,7 @@ async function start() {
       catalogue.relabel();
       places.relabel();
       moderation.relabel();
+      divider.relabel();
       updateChoropleth();
       renderBuilding(dom.details, state.building);
     }

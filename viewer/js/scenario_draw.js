@@ -2,6 +2,7 @@
 // point), and the layers that show the drawing and the scenario's measures. Positions are lon/lat on the
 // twin's ground (the layers are lifted to it like every flat layer).
 
+import { formatNumber, t } from "./i18n.js";
 import { liftMatrix } from "./layers.js";
 import { POLYGON_KINDS } from "./scenario_model.js";
 
@@ -168,4 +169,16 @@ export function measureLayers(twin, measures, visible) {
 
 export function isMeasureLayer(layer) {
   return ["scenario-areas", "scenario-housing", "scenario-facilities"].includes(layer?.id);
+}
+
+// The tooltip of a drawn measure; `local` is what the panel knows of a closed facility (its name).
+export function measureTooltip(m, local) {
+  const kind = t(`m_${m.kind}`);
+  if (m.kind === "new_housing") {
+    const size = t("housingTooltip", { dwellings: formatNumber(m.dwellings), storeys: formatNumber(m.storeys) });
+    return { text: `${kind}\n${size}` };
+  }
+  if (m.kind === "add_facility") return { text: `${kind}: ${t(`fac_${m.facility}`)}\n${m.name ?? ""}`.trim() };
+  if (m.kind === "remove_facility") return { text: `${kind}: ${local?.name ?? m.facility_id}` };
+  return { text: `${kind}${m.name ? `: ${m.name}` : ""}` };
 }

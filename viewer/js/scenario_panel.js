@@ -5,7 +5,7 @@
 import { api } from "./api.js";
 import { formatNumber, t } from "./i18n.js";
 import { el, keepingScroll } from "./panels.js";
-import { DrawTool, isMeasureLayer, measureLayers } from "./scenario_draw.js";
+import { DrawTool, isMeasureLayer, measureLayers, measureTooltip } from "./scenario_draw.js";
 import {
   FACILITY_TYPES,
   buildSpec,
@@ -22,6 +22,7 @@ import { errorText, measureItem } from "./scenario_form.js";
 import { CellMap } from "./scenario_cells.js";
 import { againstBox, ScenarioLibrary } from "./scenario_library.js";
 import { renderResults } from "./scenario_results.js";
+import { clipped } from "./swipe.js";
 
 const EDITABLE = "input, select, textarea, button, a, summary";
 
@@ -529,7 +530,7 @@ export class ScenarioPanel {
       reportUrl: this.scenarioId ? api.scenarioReportUrl(this.twin.name, this.scenarioId) : null,
       renderCells: (container) =>
         this.cells.render(container, {
-          compare: this.mode === "compare",
+          compare: this.mode === "compare" || this.mode === "swipe",
           onChange: () => {
             keepingScroll(this.dom.results, () => this.renderResults());
             this.host.onChange({});
@@ -548,13 +549,18 @@ export class ScenarioPanel {
     if (!this.twin) return [];
     for (const m of this.measures) this.local(m);
     const shown = !(this.results && this.mode === "baseline");
-    return [...measureLayers(this.twin, this.measures, shown), ...this.tool.layers(this.twin), ...this.cellLayers()];
+    let scenarioOnly = measureLayers(this.twin, this.measures, shown);
+    if (this.swipe) {
+      scenarioOnly = [...scenarioOnly, ...this.cells.layers(this.twin, "scenario")].map((layer) => clipped(layer, "right"));
+    }
+    return [...scenarioOnly, ...this.tool.layers(this.twin), ...this.cellLayers()];
   }
 
-  // Side by side: the page shows the baseline's cells on the left and the scenario's on the right.
+  // Side by side and swipe: the baseline's cells on the left, the scenario's (and its measures) on the right.
   cellLayers() {
     if (!this.results || this.stale || !this.cells.data) return [];
     if (this.mode === "compare") return [...this.cells.layers(this.twin, "baseline"), ...this.cells.layers(this.twin, "scenario")];
+    if (this.mode === "swipe") return this.cells.layers(this.twin, "baseline").map((layer) => clipped(layer, "left"));
     return this.cells.layers(this.twin, this.cells.show === "change" ? "delta" : this.mode);
   }
 
@@ -562,19 +568,15 @@ export class ScenarioPanel {
     return Boolean(this.results && this.mode === "compare");
   }
 
+  get swipe() {
+    return Boolean(this.results && !this.stale && this.mode === "swipe");
+  }
+
   tooltip(info) {
     const cell = this.cells.tooltip(info);
     if (cell) return cell;
     if (!isMeasureLayer(info.layer) || !info.object) return null;
-    const m = info.object;
-    const kind = t(`m_${m.kind}`);
-    if (m.kind === "new_housing") {
-      const size = t("housingTooltip", { dwellings: formatNumber(m.dwellings), storeys: formatNumber(m.storeys) });
-      return { text: `${kind}\n${size}` };
-    }
-    if (m.kind === "add_facility") return { text: `${kind}: ${t(`fac_${m.facility}`)}\n${m.name ?? ""}`.trim() };
-    if (m.kind === "remove_facility") return { text: `${kind}: ${this.local(m)?.name ?? m.facility_id}` };
-    return { text: `${kind}${m.name ? `: ${m.name}` : ""}` };
+    return measureTooltip(info.object, this.local(info.object));
   }
 
   get drawing() {

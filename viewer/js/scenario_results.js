@@ -6,8 +6,8 @@ import { currentLang, formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { ALL, hexToRgb, personaLabel } from "./population.js";
 
-export const MODES = ["baseline", "scenario", "compare"];
-const MODE_LABEL = { baseline: "modeBaseline", scenario: "modeScenario", compare: "modeCompare" };
+export const MODES = ["baseline", "scenario", "compare", "swipe"];
+const MODE_LABEL = { baseline: "modeBaseline", scenario: "modeScenario", compare: "modeCompare", swipe: "modeSwipe" };
 
 function locale() {
   return currentLang() === "de" ? "de-DE" : "en-GB";
@@ -270,6 +270,12 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
     // A twin without facility data says so, instead of showing 0 % coverage for everyone.
     const types = gaps.map((f) => t(`fac_${f}`)).join(", ");
     container.append(el("p", { class: "note", id: "scenario-gaps", role: "note" }, t("dataGaps", { types })));
+  }
+  const edge = (results.data_gaps?.facility_edge ?? []).filter((g) => g.share >= 0.05);
+  if (edge.length) {
+    // Homes near the edge of the facility data may have a nearer facility beyond it: their walks may be overstated.
+    const types = edge.map((g) => `${t(`fac_${g.facility}`)} ${formatNumber(g.share * 100, 0)} %`).join(", ");
+    container.append(el("p", { class: "note muted small", id: "scenario-edge", role: "note" }, t("dataEdge", { types })));
   }
   const verdicts = assessmentBox(results, catalogue);
   if (verdicts) container.append(verdicts);
