@@ -68,3 +68,21 @@ def test_participation_bench_runs_small() -> None:
     assert figures["post_places_per_s"]["errors"] == 0
     assert float(figures["post_places_per_s"]["value"]) > 0  # type: ignore[arg-type]
     assert figures["acknowledged_missing"]["value"] == 0
+
+
+def test_projection_backtest_runs() -> None:
+    figures = _figures("bench/projection_backtest.py")
+    headline = figures["projection_backtest_mape"]
+    assert headline["districts"] == 21
+    assert int(headline["later_files_left_unopened"]) > 0  # type: ignore[call-overload]
+    assert float(headline["value"]) < float(headline["baseline"])  # type: ignore[arg-type]
+    assert "projection_2019_age_share_error_K" in figures
+    assert "trend_backtest_mape" in figures
+    assert "demand_care_80_plus" in figures
+
+
+def test_flood_bench_runs() -> None:
+    figures = _figures("bench/flood.py")
+    wall = figures["lauf_flood_wall_warm_seconds"]
+    assert 0 < int(wall["buildings_flooded"]) < int(figures["lauf_flood_polygon_warm_seconds"]["buildings_flooded"])  # type: ignore[call-overload]
+    assert "baseline_seconds" in wall

@@ -204,9 +204,10 @@ def population_report(con: Any) -> dict[str, Any] | None:
 @click.argument("twin")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), help="write the report as JSON")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="write a readable page")
-def population_report_command(twin: str, json_file: Path | None, html_file: Path | None) -> None:
+@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True, help="language of the page")
+def population_report_command(twin: str, json_file: Path | None, html_file: Path | None, lang: str) -> None:
     """Show how well TWIN's synthetic population reproduces its statistics (SRMSE per control and level)."""
-    from twin3d.population.report import report_html  # noqa: PLC0415
+    from twin3d.population.report_page import report_html  # noqa: PLC0415
     from twin3d.store.connection import connect  # noqa: PLC0415
 
     paths = PathSettings()
@@ -228,7 +229,7 @@ def population_report_command(twin: str, json_file: Path | None, html_file: Path
         if json_file is not None:
             json_file.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
         if html_file is not None:
-            html_file.write_text(report_html(report), encoding="utf-8")
+            html_file.write_text(report_html(report, "en" if lang == "en" else "de"), encoding="utf-8")
         _print_population(report)
 
 

@@ -235,7 +235,7 @@ def test_draw_a_quarter_with_a_kita_run_it_and_see_the_kpis_change(
 
 
 def _assert_swipe(pg: Page, ground: float) -> None:
-    """"Wischen" keeps one map; the divider, moved by keyboard, uncovers the quarter or hides it again."""
+    """The swipe ("Wischen") keeps one map; the divider, moved by keyboard, uncovers the quarter or hides it again."""
     pg.locator("#scenario-mode").get_by_text("Wischen").click()
     pg.wait_for_function("window.__twin3d.swipe === 0.5")
     assert len(pg.evaluate("window.__twin3d.viewports()")) == 1, "swipe is one view, not two halves"

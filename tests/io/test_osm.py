@@ -23,6 +23,7 @@ from twin3d.io.osm import (
     SKIP_BUILDING_NO,
     SKIP_BUILDING_NODE,
     SKIP_BUILDING_PART,
+    SKIP_GREEN_NODE,
     SKIP_LINE_DEGENERATE,
     SKIP_LINE_NODES_MISSING,
     SKIP_NODES_MISSING,
@@ -31,6 +32,7 @@ from twin3d.io.osm import (
     SKIP_RING_BROKEN,
     ValueFilter,
     read_osm_buildings,
+    read_osm_greens,
     read_osm_paths,
     read_osm_pois,
 )
@@ -351,6 +353,28 @@ def test_private_gardens_are_no_pois() -> None:
     }
     assert len(private) > 10
     assert not private & set(_ids(read_osm_pois(LAUF, UTM32)))
+
+
+def test_green_areas_are_public_outlines_with_their_area() -> None:
+    """Parks, public gardens and playgrounds come as polygons; verges, private gardens and pitches do not."""
+    log = SkipLog()
+    greens = read_osm_greens(LAUF, UTM32, skipped=log)
+    kinds = set(greens.column("poi_kind").to_pylist())
+    assert "leisure=park" in kinds
+    assert "leisure=playground" in kinds
+    assert not kinds & {"landuse=village_green", "landuse=grass", "leisure=pitch"}
+    assert set(shapely.get_type_id(greens.geometry)) <= {3, 6}  # (Multi)Polygons only
+    assert shapely.is_valid(greens.geometry).all()
+    assert (shapely.area(greens.geometry) > 1).all()
+    private = {
+        f"way/{w.id}"
+        for w in osmium.FileProcessor(LAUF, osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("leisure"))
+        if isinstance(w, osmium.osm.Way) and w.tags.get("access") == "private"
+    }
+    assert not private & set(_ids(greens))
+    # A playground mapped as a node has no area: it is named in the log, not counted as 0 m².
+    nodes = [entry for entry in log.entries if entry[2] == SKIP_GREEN_NODE]
+    assert all(object_id.startswith("node/") for _, object_id, _ in nodes)
 
 
 def test_poi_kind_follows_the_key_order() -> None:

@@ -146,8 +146,14 @@ def test_build_summary_names_counts_and_drops(project_copy: PathSettings) -> Non
     assert code == 0, output
     assert "dropped 2 record(s): duplicate id (first occurrence kept)" in output
     assert "6,492 buildings" in output
+    # The green areas the OSM extract cannot give an outline are reported with their reason, never dropped silently.
+    assert "green space mapped as a node, without an outline" in output
     con = connect(project_copy.store_file("lauf"), read_only=True)
-    assert con.execute("SELECT count(*) FROM dropped_records").fetchone() == (2,)
+    reasons = dict(con.execute("SELECT reason, count(*) FROM dropped_records GROUP BY reason").fetchall())
+    assert reasons.pop("duplicate id (first occurrence kept)") == 2
+    assert reasons.pop("green space mapped as a node, without an outline") == 5
+    assert all(reason.startswith("area could not be assembled") for reason in reasons)
+    assert con.execute("SELECT count(*) FROM greens").fetchone() == (68,)
 
 
 def test_footprints_stand_on_the_dem_where_it_covers_them(tmp_path: Path) -> None:

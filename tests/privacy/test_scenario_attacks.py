@@ -136,7 +136,7 @@ def test_demolishing_one_building_tells_nothing_below_a_unit(http: Http, truth: 
         if households == 0:
             assert persons == 0, "a demolition below a unit changes no figure"
             assert not deltas
-            for key in ("kpis", "hazard_exposed", "demand_outlook", "green_m2_per_resident"):
+            for key in ("kpis", "hazard_exposed", "demand_outlook", "green_space"):
                 assert results[key] == nothing[key], key
         else:
             changed += 1

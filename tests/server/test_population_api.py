@@ -182,9 +182,28 @@ def test_validation_report_as_json_and_as_a_page(client: TestClient) -> None:
     assert {level["level"] for level in report["levels"]} >= {"district", "grid"}
     page = client.get(f"{API}/population/report.html")
     assert page.headers["content-type"].startswith("text/html")
-    assert "Synthetic population of Hanse- und Universitätsstadt Rostock" in page.text
+    assert "Synthetische Bevölkerung: Hanse- und Universitätsstadt Rostock" in page.text
     assert "<script" not in page.text
     assert "default-src 'none'" in page.headers["content-security-policy"]
+    # A statistician's page: an age pyramid per district as inline SVG, in German or English.
+    assert page.text.count("<figure data-area=") == 21
+    assert page.text.count("<svg") >= 21 + len(report["levels"])
+    english = client.get(f"{API}/population/report.html", params={"lang": "en"}).text
+    assert "Age pyramids per district" in english
+    assert "Synthetic population: Hanse" in english
+    assert client.get(f"{API}/population/report.html", params={"lang": "fr"}).status_code == 422
+
+
+def test_the_pyramids_are_published_through_the_gate(client: TestClient) -> None:
+    """Single years per district and sex are noised counts of the gate, and their bands stay near the register."""
+    report = client.get(f"{API}/population/report").json()
+    pyramids = {p["name"]: p for p in report["pyramids"]}
+    assert len(pyramids) == 21
+    mitte = pyramids["Stadtmitte"]
+    assert len(mitte["male"]) == len(mitte["female"]) == 101  # 0 .. 99 and the open class 100+
+    for band, synthetic in zip(mitte["register"], mitte["synthetic_bands"], strict=True):
+        if synthetic is not None:  # noise of at most 2 per single year and sex
+            assert abs(synthetic - band["persons"]) <= 4 * (band["hi"] - band["lo"] + 1)
 
 
 @pytest.mark.parametrize(

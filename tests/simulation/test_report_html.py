@@ -96,7 +96,32 @@ RESULT: dict[str, Any] = {
         _kpi("young_families", "school", (1200.0, 1200.0), (0.5, 0.5), (1.28, 1.27)),
     ],
     "hazard_exposed": [{"persona": "young_families", "households": 25, "persons": 75}],
-    "green_m2_per_resident": [{"persona": "young_families", "m2": 0.23}],
+    "green_space": {
+        "reach_m": 500.0,
+        "tolerance_m2": 0.5,
+        "greens": 68,
+        "greens_added": 1,
+        "rows": [
+            {
+                "group": "residents",
+                "persona": "young_families",
+                "persons": 3216,
+                "m2_baseline": 10.03,
+                "m2_scenario": 11.2,
+                "m2_delta": 1.17,
+                "verdict": "better",
+            },
+            {
+                "group": "newcomers",
+                "persona": "young_families",
+                "persons": 75,
+                "m2_baseline": None,
+                "m2_scenario": 14.5,
+                "m2_delta": None,
+                "verdict": None,
+            },
+        ],
+    },
     "demand_outlook": {"years": [0, 1], "kita_0_5": [1615, 1680], "primary_6_9": [1295, 1220], "care_80_plus": [5, 10]},
     "cells": _cells(),
 }
@@ -206,7 +231,10 @@ def test_the_report_shows_the_kpis_of_the_result(deck_js: str) -> None:
     assert "<dd data-field='sealed_m2'>36.242 m²</dd>" in page
     assert 'id="hazard"' in page
     assert 'id="green"' in page
-    assert "0,2" in page
+    assert "10,0" in page
+    assert "11,2" in page
+    assert "+1,2" in page
+    assert "14,5" in page  # the newcomers'
     assert f"<td class=num>{format_number(1680)}</td>" in page
     assert "Datenschutz" in page
     assert "Einheiten von mindestens 50 Personen und 25 Haushalten" in page

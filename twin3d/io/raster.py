@@ -15,6 +15,7 @@ import rasterio
 import shapely
 from pyproj import CRS
 from rasterio.errors import RasterioIOError
+from rasterio.transform import Affine
 from rasterio.windows import Window, from_bounds
 
 from twin3d.errors import CRSError, InputError
@@ -117,3 +118,57 @@ def footprint_ground(dem: Dem, footprints: np.ndarray, crs: CRS) -> np.ndarray:
     np.minimum.at(out, owner[ok], heights[ok])
     out[~np.isfinite(out)] = np.nan
     return out
+
+
+def terrain_grid(dem: Dem, crs: CRS, *, max_cells: int) -> tuple[Dem, int]:
+    """The DEM as a twin keeps it for its scenarios: in the twin's CRS and at most ``max_cells`` cells.
+
+    A DEM in another CRS is warped bilinearly onto a grid of the same pixel size; a DEM larger than ``max_cells``
+    is coarsened by a whole factor k (each cell the mean of k x k source cells with data). A DEM already in the
+    twin's CRS and small enough is returned as it is, cell for cell.
+
+    Returns:
+        The grid and the coarsening factor (1: the source cells).
+    """
+    if dem.crs != crs:
+        dem = _warped(dem, crs)
+    rows, cols = dem.values.shape
+    k = max(1, int(np.ceil(np.sqrt(rows * cols / max_cells))))
+    if k == 1:
+        return dem, 1
+    padded = np.full((-(-rows // k) * k, -(-cols // k) * k), np.nan)
+    padded[:rows, :cols] = dem.values
+    blocks = padded.reshape(padded.shape[0] // k, k, padded.shape[1] // k, k)
+    count = np.isfinite(blocks).sum(axis=(1, 3))
+    total = np.nansum(blocks, axis=(1, 3))
+    values = np.divide(total, count, out=np.full(count.shape, np.nan), where=count > 0)
+    # The new top-left cell's centre: k source pixels from the old top-left corner, halved.
+    corner = (dem.origin[0] - dem.pixel[0] / 2, dem.origin[1] + dem.pixel[1] / 2)
+    pixel = (dem.pixel[0] * k, dem.pixel[1] * k)
+    return Dem(dem.path, dem.crs, values, (corner[0] + pixel[0] / 2, corner[1] - pixel[1] / 2), pixel), k
+
+
+def _warped(dem: Dem, crs: CRS) -> Dem:
+    """The DEM warped bilinearly into ``crs`` at its own pixel size (NaN where it has no data)."""
+    from rasterio.warp import Resampling, calculate_default_transform, reproject  # noqa: PLC0415  (only when warping)
+
+    rows, cols = dem.values.shape
+    west, north = dem.origin[0] - dem.pixel[0] / 2, dem.origin[1] + dem.pixel[1] / 2
+    src_transform = Affine(dem.pixel[0], 0.0, west, 0.0, -dem.pixel[1], north)
+    east, south = west + cols * dem.pixel[0], north - rows * dem.pixel[1]
+    src_crs, dst_crs = dem.crs.to_wkt(), crs.to_wkt()
+    transform, width, height = calculate_default_transform(src_crs, dst_crs, cols, rows, west, south, east, north)
+    out = np.full((height, width), np.nan)
+    reproject(
+        dem.values,
+        out,
+        src_transform=src_transform,
+        src_crs=src_crs,
+        src_nodata=np.nan,
+        dst_transform=transform,
+        dst_crs=dst_crs,
+        dst_nodata=np.nan,
+        resampling=Resampling.bilinear,
+    )
+    pixel = (abs(transform.a), abs(transform.e))
+    return Dem(dem.path, crs, out, (transform.c + transform.a / 2, transform.f + transform.e / 2), pixel)

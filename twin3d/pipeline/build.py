@@ -27,6 +27,7 @@ from twin3d.pipeline.config import (
     DistrictsSource,
     DistrictStatsSource,
     FacilitiesSource,
+    GreensSource,
     GridStatsSource,
     PathsSource,
     PipelineConfig,
@@ -40,10 +41,12 @@ from twin3d.pipeline.sources import (
     districts_table,
     facilities_table,
     geometry_columns,
+    greens_table,
     grid_tables,
     paths_table,
 )
 from twin3d.pipeline.staging import StagedDir
+from twin3d.pipeline.terrain import terrain_table
 from twin3d.pipeline.tiles import write_building_tiles
 from twin3d.population.placement import BuildingStock
 from twin3d.settings import PathSettings
@@ -75,11 +78,8 @@ class _Loaded:
         self.tables.setdefault(name, []).append(table)
 
 
-def _read_sources(
-    cfg: PipelineConfig, crs: CRS, report: BuildReport, progress: Progress, skip_invalid: bool
-) -> _Loaded:
-    loaded = _Loaded()
-    ctx = StepContext(
+def _context(cfg: PipelineConfig, crs: CRS, report: BuildReport, skip_invalid: bool) -> StepContext:
+    return StepContext(
         crs,
         report,
         cfg.heights,
@@ -89,6 +89,13 @@ def _read_sources(
         dem_path=Path(os.path.normpath(cfg.base_dir / cfg.twin.dem)) if cfg.twin.dem else None,
         dem_crs=cfg.twin.dem_crs,
     )
+
+
+def _read_sources(
+    cfg: PipelineConfig, crs: CRS, report: BuildReport, progress: Progress, skip_invalid: bool
+) -> _Loaded:
+    loaded = _Loaded()
+    ctx = _context(cfg, crs, report, skip_invalid)
     base = cfg.base_dir
     codes_by_level: dict[str, set[str]] = {}
     # Districts first: statistics are joined to them.
@@ -113,6 +120,8 @@ def _read_sources(
                 loaded.add("facilities", facilities_table(src, file, ctx, summary))
             elif isinstance(src, PathsSource):
                 loaded.add("paths", paths_table(src, file, ctx, summary))
+            elif isinstance(src, GreensSource):
+                loaded.add("greens", greens_table(src, file, ctx, summary))
             elif isinstance(src, GridStatsSource):
                 cells, stats = grid_tables(src, file, ctx, summary)
                 loaded.add("grid_cells", cells)
@@ -139,6 +148,19 @@ def _origin(cfg: PipelineConfig, crs: CRS, loaded: _Loaded) -> tuple[float, floa
     x0, y0, x1, y1 = shapely.total_bounds(geoms)
     lon, lat = transform_points(np.array([(x0 + x1) / 2]), np.array([(y0 + y1) / 2]), crs, CRS.from_epsg(4326))
     return float(lon[0]), float(lat[0])
+
+
+def _extent(loaded: _Loaded) -> tuple[float, float, float, float]:
+    """The bounds (twin CRS) of everything the twin holds: where its terrain is kept."""
+    bounds = [shapely.total_bounds(b.footprints) for b in loaded.buildings if len(b.ids)]
+    for tables in loaded.tables.values():
+        for t in tables:
+            if "geom" in t.column_names:
+                bounds.append(shapely.total_bounds(shapely.from_wkb(t["geom"].to_numpy(zero_copy_only=False))))
+    found = np.array([b for b in bounds if np.isfinite(b).all()]).reshape(-1, 4)
+    if not len(found):
+        return (0.0, 0.0, 0.0, 0.0)
+    return (found[:, 0].min(), found[:, 1].min(), found[:, 2].max(), found[:, 3].max())
 
 
 def _building_stock(buildings: BuildingRows | None) -> BuildingStock | None:
@@ -185,6 +207,7 @@ def build_twin(
     twin = cfg.twin
     report = BuildReport(twin.name)
     loaded = _read_sources(cfg, crs, report, report_progress, skip_invalid)
+    terrain = terrain_table(_context(cfg, crs, report, skip_invalid), _extent(loaded), report)
 
     lon, lat = _origin(cfg, crs, loaded)
     geoid = geoid_undulation(lon, lat, twin.height_system)
@@ -206,11 +229,13 @@ def build_twin(
         StagedDir(paths.tileset_dir(twin.name)) as staged_tiles,
         StoreWriter(paths.store_file(twin.name)) as store,
     ):
-        for table_name in ("districts", "district_stats", "grid_cells", "grid_stats", "facilities", "paths"):
+        for table_name in ("districts", "district_stats", "grid_cells", "grid_stats", "facilities", "greens", "paths"):
             for table in loaded.tables.get(table_name, []):
                 store.insert(table_name, table)
         for level, parent in loaded.parents:
             store.assign_parents(level, parent)
+        if terrain is not None:
+            store.insert("terrain", terrain)
 
         if cfg.population is not None:
             report_progress("synthesising the population", 0, 1)

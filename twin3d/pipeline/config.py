@@ -117,6 +117,20 @@ class FacilitiesSource(_SourceBase):
     keep_fields: list[str] = Field(default_factory=list)
 
 
+class GreensSource(_SourceBase):
+    """Public green areas (polygons): parks, public gardens, playgrounds; for green space per resident.
+
+    With ``format = "osm"`` the green tags of :data:`twin3d.io.osm.GREEN_VALUES` are read (the category is the
+    tag); a vector file names its category field.
+    """
+
+    kind: Literal["greens"]
+    format: Literal["vector", "osm"] = "vector"
+    id_field: str | None = None
+    category_field: str | None = None
+    name_field: str | None = None
+
+
 class PathsSource(_SourceBase):
     """A street and footpath network (lines); the graph is built from it by later steps."""
 
@@ -180,7 +194,13 @@ class GridStatsSource(_SourceBase):
 
 
 Source = Annotated[
-    BuildingsSource | FacilitiesSource | PathsSource | DistrictsSource | DistrictStatsSource | GridStatsSource,
+    BuildingsSource
+    | FacilitiesSource
+    | GreensSource
+    | PathsSource
+    | DistrictsSource
+    | DistrictStatsSource
+    | GridStatsSource,
     Field(discriminator="kind"),
 ]
 

@@ -27,6 +27,7 @@ from twin3d.population.personas import PersonaCatalogue, load_personas
 from twin3d.population.placement import BuildingStock, PlacementRules
 from twin3d.population.priors import load_priors
 from twin3d.population.privacy import PrivacyRules, publish_population
+from twin3d.population.pyramids import report_pyramids
 from twin3d.population.report import validation_report
 from twin3d.population.synthesis import (
     Population,
@@ -36,6 +37,7 @@ from twin3d.population.synthesis import (
     person_table,
     synthesise,
 )
+from twin3d.simulation.backtest import town_backtest
 
 BASELINE = "baseline"
 
@@ -207,10 +209,35 @@ def population_step(
         "personas": personas_summary,
     }
     report = validation_report(pop, inputs, set(pop_cfg.holdout), context)
+    key = privacy_key(key_file)
+    names = _district_names(tables)
+    report["pyramids"] = report_pyramids(pop, inputs, names, key, privacy_rules(pop_cfg))
+    report["backtest"] = _backtest(cfg, names)
     return PopulationTables(
         households=household_table(pop, catalogue, inputs),
         persons=person_table(pop),
         personas=persona_table(catalogue),
-        public=public_table(pop, catalogue, privacy_rules(pop_cfg), privacy_key(key_file)),
+        public=public_table(pop, catalogue, privacy_rules(pop_cfg), key),
         report=report,
     )
+
+
+def _district_names(tables: dict[str, list[pa.Table]]) -> dict[str, str]:
+    """District id -> name, for the report's pyramids (ids where a district has no name)."""
+    names: dict[str, str] = {}
+    for table in tables.get("districts", []):
+        if "name" in table.column_names:
+            ids = table["district_id"].to_pylist()
+            names.update({str(i): str(n) for i, n in zip(ids, table["name"].to_pylist(), strict=True) if n})
+    return names
+
+
+def _backtest(cfg: PipelineConfig, names: dict[str, str]) -> dict[str, Any] | None:
+    """The projection's backtest on the town's own history, for the report (None for a twin without one)."""
+    result = town_backtest(cfg.base_dir, cfg.twin.name)
+    if result is None:
+        return None
+    by_code = {district_id.rsplit(":", 1)[-1]: name for district_id, name in names.items()}
+    for row in result["districts"]:
+        row["name"] = by_code.get(row["code"], row["code"])
+    return result

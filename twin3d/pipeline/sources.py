@@ -23,6 +23,7 @@ from twin3d.pipeline.config import (
     DistrictsSource,
     DistrictStatsSource,
     FacilitiesSource,
+    GreensSource,
     GridStatsSource,
     HeightRules,
     PathsSource,
@@ -217,7 +218,7 @@ def grid_tables(
 
 
 def read_features(
-    src: FacilitiesSource | PathsSource, file: Path, ctx: StepContext, summary: SourceSummary
+    src: FacilitiesSource | GreensSource | PathsSource, file: Path, ctx: StepContext, summary: SourceSummary
 ) -> FeatureTable:
     """A vector file, or an OSM extract (whose unusable objects are reported as dropped)."""
     if src.format != "osm":
@@ -225,7 +226,8 @@ def read_features(
     from twin3d.io import osm  # noqa: PLC0415  (pyosmium only when needed)
 
     skipped = SkipLog()
-    reader = osm.read_osm_pois if isinstance(src, FacilitiesSource) else osm.read_osm_paths
+    readers = {"facilities": osm.read_osm_pois, "greens": osm.read_osm_greens, "paths": osm.read_osm_paths}
+    reader = readers[src.kind]
     table = reader(file, ctx.crs, skipped=skipped)
     report_skipped(ctx, summary, skipped)
     return table
@@ -262,6 +264,26 @@ def facilities_table(src: FacilitiesSource, file: Path, ctx: StepContext, summar
             "attributes": attributes_json(kept, src.keep_fields),
             "source": pa.array([src.name] * n, pa.string()),
             **geometry_columns(geoms, crs),
+        }
+    )
+
+
+def greens_table(src: GreensSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:
+    """Green areas as polygons with their area; the category is the OSM tag or the source's category field."""
+    table = read_features(src, file, ctx, summary)
+    ids = id_column(table, src.id_field or ("osm_id" if src.format == "osm" else None), f"{src.name}-")
+    kept, kept_ids, _ = checked(ctx, summary, table, POLYGONAL, ids, min_area=1.0)
+    n = len(kept)
+    category_field = src.category_field or ("poi_kind" if src.format == "osm" else None)
+    category = text_column(kept, category_field, n) if category_field else pa.nulls(n, pa.string())
+    return pa.table(
+        {
+            "green_id": kept_ids,
+            "category": pc.fill_null(category, "green"),
+            "name": text_column(kept, src.name_field or ("name" if src.format == "osm" else None), n),
+            "area_m2": pa.array(shapely.area(kept.geometry), pa.float64()),
+            "source": pa.array([src.name] * n, pa.string()),
+            **geometry_columns(kept.geometry, ctx.crs),
         }
     )
 

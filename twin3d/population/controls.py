@@ -16,9 +16,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from twin3d.population.ages import class_totals, fill_bands, smooth_to_bands
 from twin3d.population.fit import Constraint, round_within
 from twin3d.population.priors import Priors
-from twin3d.population.prototypes import ADULT_CLASSES, CHILD, FEMALE, HOUSEHOLD_TYPES, MALE, Prototypes
+from twin3d.population.prototypes import ADULT_CLASSES, AGE_CLASSES, CHILD, FEMALE, HOUSEHOLD_TYPES, MALE, Prototypes
 
 # Person controls by age: the prototype age classes each published band covers.
 AGE_BANDS: dict[str, tuple[int, ...]] = {
@@ -84,6 +85,10 @@ class Zones:
 
     def __len__(self) -> int:
         return len(self.district)
+
+    def has(self, name: str) -> bool:
+        """Whether any zone has a target for the control ``name``."""
+        return bool(np.isfinite(self.targets[name]).any())
 
 
 def pivot_stats(ids: np.ndarray, stats: pa.Table, key: str, year: int | None) -> dict[str, np.ndarray]:
@@ -174,8 +179,10 @@ def _scaled_within(grid: AreaStats, cell: np.ndarray, share: np.ndarray, names: 
     return np.stack([grid.get(n)[cell] * share for n in names], axis=1)
 
 
-def build_zones(districts: AreaStats | None, grid: AreaStats | None) -> Zones:
+def build_zones(districts: AreaStats | None, grid: AreaStats | None, holdout: frozenset[str] = frozenset()) -> Zones:
     """Cut districts by grid cells and spread each district's persons over its pieces by the grid's counts.
+
+    Held-out controls get no zone targets (NaN), and no other target is derived from them.
 
     Raises:
         ValueError: neither districts with a population nor a grid are given.
@@ -186,7 +193,7 @@ def build_zones(districts: AreaStats | None, grid: AreaStats | None) -> Zones:
             persons = np.nan_to_num(districts.get("population")).astype(np.int64)
             empty = {k: np.full(n, np.nan) for k in ZONE_CONTROLS}
             return Zones(np.arange(n), np.full(n, -1), districts.geometry, persons, {**empty, "persons": persons})
-        return _district_grid_zones(districts, grid)
+        return _district_grid_zones(districts, grid, holdout)
     if grid is None:
         raise ValueError("population synthesis needs district populations or a census grid")
     total = grid.get("population")
@@ -195,6 +202,9 @@ def build_zones(districts: AreaStats | None, grid: AreaStats | None) -> Zones:
     targets = {"persons": persons.astype(np.float64)}
     for names in (tuple(GRID_AGE_GROUPS), SEXES):
         parts = np.stack([grid.get(n)[keep] for n in names], axis=1)
+        if holdout.intersection(names):
+            targets.update(_without_holdout(names, parts, holdout))
+            continue
         sums = np.nansum(parts, axis=1)
         complete = np.isfinite(parts).all(axis=1) & (sums > 0)
         scaled = np.where(complete[:, None], parts * (persons / np.where(sums > 0, sums, 1.0))[:, None], np.nan)
@@ -202,7 +212,31 @@ def build_zones(districts: AreaStats | None, grid: AreaStats | None) -> Zones:
     return Zones(np.full(len(keep), -1), keep, grid.geometry[keep], persons, targets)
 
 
-def _district_grid_zones(districts: AreaStats, grid: AreaStats) -> Zones:
+def _without_holdout(names: tuple[str, ...], parts: np.ndarray, holdout: frozenset[str]) -> dict[str, np.ndarray]:
+    """Targets of a family of controls one of which is held out: NaN for it, the grid's own counts for the rest.
+
+    Scaling the family to the zone's persons would hand the held-out count on to the others (women = persons less
+    men), so the others are not scaled.
+    """
+    return {n: np.full(len(parts), np.nan) if n in holdout else parts[:, i] for i, n in enumerate(names)}
+
+
+def _district_margins(
+    ctrl: dict[str, np.ndarray], names: tuple[str, ...], holdout: frozenset[str]
+) -> np.ndarray | None:
+    """Per district, the register's persons of each grid age group or sex; None where a held-out band is needed."""
+    if names == SEXES:
+        return np.stack([np.nan_to_num(ctrl[s]) for s in SEXES], axis=1)
+    columns = []
+    for classes in GRID_AGE_GROUPS.values():
+        bands = [b for b in AGE_BANDS if set(AGE_BANDS[b]) <= set(classes)]
+        if holdout.intersection(bands):
+            return None
+        columns.append(sum((np.nan_to_num(ctrl[b]) for b in bands), np.zeros(len(ctrl["persons"]))))
+    return np.stack(columns, axis=1)
+
+
+def _district_grid_zones(districts: AreaStats, grid: AreaStats, holdout: frozenset[str]) -> Zones:
     tree = shapely.STRtree(grid.geometry)
     d_idx, c_idx = tree.query(districts.geometry, predicate="intersects")
     pieces = shapely.intersection(districts.geometry[d_idx], grid.geometry[c_idx])
@@ -227,27 +261,62 @@ def _district_grid_zones(districts: AreaStats, grid: AreaStats) -> Zones:
 
     targets: dict[str, np.ndarray] = {"persons": persons.astype(np.float64)}
     grid_cell = np.maximum(c_idx, 0)
-    for names, bands in ((tuple(GRID_AGE_GROUPS), GRID_AGE_GROUPS), (SEXES, None)):
-        if bands is not None:
-            margins = np.stack(
-                [
-                    sum((np.nan_to_num(ctrl[b]) for b in AGE_BANDS if set(AGE_BANDS[b]) <= set(cls)), np.zeros(n_d))
-                    for cls in bands.values()
-                ],
-                axis=1,
-            )
-        else:
-            margins = np.stack([np.nan_to_num(ctrl[s]) for s in SEXES], axis=1)
+    for names in (tuple(GRID_AGE_GROUPS), SEXES):
+        seed = _scaled_within(grid, grid_cell, np.where(c_idx >= 0, share, 0.0), names)
+        if holdout.intersection(names):
+            targets.update(_without_holdout(names, np.where(c_idx[:, None] >= 0, seed, np.nan), holdout))
+            continue
+        margins = _district_margins(ctrl, names, holdout)
+        if margins is None:
+            # A held-out district band: the grid's mix alone, scaled to each zone's persons.
+            sums = np.nansum(seed, axis=1)
+            scaled = np.where((sums > 0)[:, None], seed * (persons / np.where(sums > 0, sums, 1.0))[:, None], np.nan)
+            targets.update({n: scaled[:, i] for i, n in enumerate(names)})
+            continue
         if not (margins.sum(axis=1) > 0).any():
             targets.update({n: np.full(len(d_idx), np.nan) for n in names})
             continue
-        seed = _scaled_within(grid, grid_cell, np.where(c_idx >= 0, share, 0.0), names)
         # Where the grid is silent the district's own mix is the best guess.
         fallback = margins[d_idx] / np.maximum(margins.sum(axis=1), 1.0)[d_idx, None] * persons[:, None]
         seed = np.where(np.isfinite(seed) & (seed.sum(axis=1, keepdims=True) > 0), seed, fallback)
         fitted = _ipf_to_margins(seed, persons.astype(np.float64), d_idx, margins)
         targets.update({n: fitted[:, i] for i, n in enumerate(names)})
     return Zones(d_idx, c_idx, pieces, persons, targets)
+
+
+def _years(classes: tuple[int, ...]) -> tuple[int, int]:
+    return AGE_CLASSES[classes[0]][0], AGE_CLASSES[classes[-1]][1]
+
+
+def age_profiles(
+    zones: Zones, districts: AreaStats | None, holdout: frozenset[str], profile: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The units of the single-year quota and their expected persons per year (``ages.smooth_to_bands``).
+
+    Units are the districts, bent to their published age bands; a twin without districts is one unit, bent to the
+    grid's age groups summed over its zones. Held-out bands are left to the national profile.
+
+    Returns:
+        The unit of each zone, and the expected persons per unit and year.
+    """
+    if districts is not None and bool((zones.district >= 0).all()):
+        ctrl = district_controls(districts)
+        names = [b for b in AGE_BANDS if b not in holdout and np.isfinite(ctrl[b]).all()]
+        totals = np.stack([ctrl[b] for b in names], axis=1) if names else np.zeros((len(districts.ids), 0))
+        persons = np.nan_to_num(ctrl["persons"])
+        unit_of_zone = zones.district
+        bands = [_years(AGE_BANDS[b]) for b in names]
+    else:
+        names = [g for g in GRID_AGE_GROUPS if g not in holdout and zones.has(g)]
+        persons = np.array([float(zones.persons.sum())])
+        totals = np.array([[np.nansum(zones.targets[g]) for g in names]])
+        if len(names) == len(GRID_AGE_GROUPS) and totals.sum() > 0:
+            # Zones without an age mix in the grid are taken to have the mix of the others.
+            totals *= persons[0] / totals.sum()
+        unit_of_zone = np.zeros(len(zones), dtype=np.int64)
+        bands = [_years(GRID_AGE_GROUPS[g]) for g in names]
+    starts, full = fill_bands(profile, bands, totals, persons)
+    return unit_of_zone, smooth_to_bands(profile, starts, full)
 
 
 def prototype_coefficients(protos: Prototypes, male_share_children: float) -> dict[str, np.ndarray]:
@@ -284,8 +353,18 @@ def build_constraints(
     protos: Prototypes,
     priors: Priors,
     holdout: set[str],
+    *,
+    expected: np.ndarray | None = None,
 ) -> list[Constraint]:
-    """The controls the fit must meet: zone persons, age groups and sex; district tables; else the priors."""
+    """The controls the fit must meet: zone persons, age groups and sex; district tables; else the priors.
+
+    With ``expected`` (persons per district and single year, from ``age_profiles``), each published band that
+    spans several age classes (15-24: 15-17 and 18-24) is split between them as the district's smooth profile
+    says. Without that split the fit alone decides it, and it put a whole band into one class: three Rostock
+    districts had nobody aged 18-24 and 15-17-year-olds one and a half times as many per year as 18-24-year-olds.
+    A twin without districts is split as a whole (split per zone, a 3,000-cell grid synthesis took three times
+    as long); what integer refinement per zone moves between classes, ``ages.assign_ages`` spreads smoothly.
+    """
     coefs = prototype_coefficients(protos, priors.persons.male_share_children)
     out: list[Constraint] = []
     all_zones = np.arange(len(zones))
@@ -306,6 +385,13 @@ def build_constraints(
                 continue
             has_households |= name == "households"
             out.append(Constraint(name, "district", coefs[name], zones.district, target))
+        if expected is not None:
+            known = {b: AGE_BANDS[b] for b in AGE_BANDS if b not in holdout and np.isfinite(ctrl[b]).all()}
+            out += _class_splits(protos, "district", zones.district, known, class_totals(expected))
+    elif expected is not None:
+        # Without districts the twin is the profile's one unit: its classes are split over the whole twin.
+        known = {g: GRID_AGE_GROUPS[g] for g in GRID_AGE_GROUPS if g not in holdout and zones.has(g)}
+        out += _class_splits(protos, "twin", np.zeros(len(zones), dtype=np.int64), known, class_totals(expected))
     if not has_households:
         # No household table: the national mix of household types over the twin's estimated households.
         households = zones.persons.sum() / priors.households.persons_per_household
@@ -317,4 +403,20 @@ def build_constraints(
                 out.append(Constraint(name, "twin", coefs[name], twin, target, PRIOR_STRENGTH))
     # Person totals last, so that every sweep ends on the controls that must hold exactly.
     out.sort(key=lambda c: c.name == "persons")
+    return out
+
+
+def _class_splits(
+    protos: Prototypes, level: str, unit_of_zone: np.ndarray, bands: dict[str, tuple[int, ...]], per_class: np.ndarray
+) -> list[Constraint]:
+    """Controls for the age classes of each band that spans several (derived from the smooth profile, not data).
+
+    The band's own control fixes the sum, so the last class of each band needs no control of its own.
+    """
+    out = []
+    for classes in bands.values():
+        for c in classes[:-1]:
+            lo, hi = AGE_CLASSES[c]
+            coef = protos.count_members(protos.member_class == c)
+            out.append(Constraint(f"age_class_{lo}_{hi}", level, coef, unit_of_zone, per_class[:, c]))
     return out

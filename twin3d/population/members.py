@@ -1,7 +1,9 @@
-"""Households become persons: an age in years within each member's class, and a sex for every child.
+"""Households become persons: a single year of age within each member's class, and a sex for every child.
 
-Children's sex is chosen per zone so that the zone's count of men and boys meets its target as closely as
-whole persons allow; where a zone has no sex target, each child is a boy with the prior's share.
+Years come from ``ages`` (quota per district and class, parents at least 15 years older than their eldest
+child). Children's sex is chosen per zone so that the zone's count of men and boys meets its target as closely as
+whole persons allow; where a zone has no sex target (none published, or held out), each child is a boy with the
+prior's share.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin3d.population.prototypes import AGE_CLASSES, CHILD, MALE, Prototypes
+from twin3d.population.ages import AgeModel, assign_ages
+from twin3d.population.prototypes import CHILD, FEMALE, MALE, Prototypes
 
 NO_CHILD = 255
-_OLDEST_DECAY_YEARS = 5.0
 
 
 @dataclass(frozen=True)
@@ -51,20 +53,6 @@ class HouseholdTraits:
         return value
 
 
-def _ages(klass: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    lo = np.array([c[0] for c in AGE_CLASSES])[klass]
-    hi = np.array([c[1] for c in AGE_CLASSES])[klass]
-    ages = lo + np.floor(rng.random(len(klass)) * (hi - lo + 1)).astype(np.int64)
-    # The open top class thins out with age instead of spreading evenly up to 99.
-    top = klass == len(AGE_CLASSES) - 1
-    if top.any():
-        years = np.arange(AGE_CLASSES[-1][0], AGE_CLASSES[-1][1] + 1)
-        cdf = np.cumsum(np.exp(-(years - years[0]) / _OLDEST_DECAY_YEARS))
-        ages[top] = years[np.searchsorted(cdf / cdf[-1], rng.random(int(top.sum())))]
-    result: np.ndarray = ages
-    return result
-
-
 def expand_persons(
     protos: Prototypes,
     proto: np.ndarray,
@@ -72,6 +60,7 @@ def expand_persons(
     male_target: np.ndarray,
     *,
     male_share_children: float,
+    ages: AgeModel,
     rng: np.random.Generator,
 ) -> Persons:
     """The members of each household.
@@ -82,19 +71,29 @@ def expand_persons(
         zone: zone of each household.
         male_target: men and boys per zone (NaN: no target).
         male_share_children: share of boys where a zone has no target.
+        ages: the expected persons per unit and year, and the parents' ages at birth.
         rng: the seeded generator.
     """
     size = protos.size[proto]
     household = np.repeat(np.arange(len(proto)), size)
-    starts = np.repeat(protos.offsets[:-1][proto], size)
-    member = starts + (np.arange(len(household)) - np.repeat(np.cumsum(size) - size, size))
-    klass = protos.member_class[member]
+    first = np.cumsum(size) - size
+    member = np.repeat(protos.offsets[:-1][proto], size) + (np.arange(len(household)) - np.repeat(first, size))
+    klass = protos.member_class[member].astype(np.int64)
     sex = protos.member_sex[member]
-    age = _ages(klass, rng)
     child = sex == CHILD
     male = sex == MALE
-
     person_zone = zone[household]
+    age = assign_ages(
+        klass,
+        child,
+        sex == FEMALE,
+        household_start=first,
+        unit=ages.unit_of_zone[person_zone],
+        expected=ages.expected,
+        parents=ages.parents,
+        rng=rng,
+    )
+
     n_zones = len(male_target)
     adult_men = np.bincount(person_zone, weights=male, minlength=n_zones)
     kids = np.bincount(person_zone, weights=child, minlength=n_zones).astype(np.int64)

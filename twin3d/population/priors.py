@@ -35,9 +35,28 @@ class _Households(_Strict):
     children: dict[int, float]
 
 
+class SingleYears(_Strict):
+    """Persons by single year of age (``counts[a]`` for age ``a``) and the open class above the last of them."""
+
+    year: int
+    counts: list[int] = Field(min_length=20)
+    open_total: int = Field(ge=0)
+
+
+class ParentAges(_Strict):
+    """Age of mothers and fathers at the birth of their eldest child living with them (mean, sd in years)."""
+
+    mother_mean: float = Field(ge=15.0, le=49.0)
+    mother_sd: float = Field(gt=0.0, lt=15.0)
+    father_mean: float = Field(ge=15.0, le=60.0)
+    father_sd: float = Field(gt=0.0, lt=15.0)
+
+
 class _Persons(_Strict):
     male_share_children: float = Field(gt=0.3, lt=0.7)
     age_shares: dict[str, float]
+    single_years: SingleYears
+    parents: ParentAges
     living_alone: dict[str, float]
 
 

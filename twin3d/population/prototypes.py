@@ -37,7 +37,9 @@ CHILD_CLASSES = (0, 1, 2, 3)
 ADULT_CLASSES = tuple(range(4, len(AGE_CLASSES)))
 HOUSEHOLD_TYPES = ("single", "couple", "couple_children", "single_parent", "shared")
 MALE, FEMALE, CHILD = 0, 1, 2
-# Which child classes a mother (or lone parent) of an adult class can plausibly have: 16 to 45 years apart.
+# Which child classes a parent of an adult class can plausibly have: in every pair some years of the two classes
+# are at least 15 years apart (the single years of age then keep every parent that much older than the eldest
+# child), and a mother of 45-54 or 55-64 was at most 49 at the birth.
 _CHILDREN_OF: dict[int, tuple[int, ...]] = {
     4: (0, 1),
     5: (0, 1, 2),
@@ -99,8 +101,9 @@ def _pairs(classes: tuple[int, ...]) -> list[tuple[int, int]]:
     return [(a, b) for a in classes for b in classes if abs(a - b) <= 1]
 
 
-def _child_sets(mother_class: int) -> list[tuple[int, ...]]:
-    allowed = _CHILDREN_OF[mother_class]
+def _child_sets(*parent_classes: int) -> list[tuple[int, ...]]:
+    """Sets of one to three children of classes that every one of the parents can have."""
+    allowed = sorted(set.intersection(*(set(_CHILDREN_OF[c]) for c in parent_classes)))
     return [c for n in (1, 2, 3) for c in itertools.combinations_with_replacement(allowed, n)]
 
 
@@ -128,7 +131,8 @@ def _families(age_share: np.ndarray, children_share: dict[int, float]) -> list[R
     rows: list[Row] = []
     kind = HOUSEHOLD_TYPES.index("couple_children")
     for a, b in _pairs(tuple(_CHILDREN_OF)):
-        for children in _child_sets(b):
+        # A father one class younger than the mother must be old enough for the children too.
+        for children in _child_sets(a, b):
             members, w = kids(children)
             rows.append((kind, [(a, MALE), (b, FEMALE), *members], age_share[a] * age_share[b] * _gap(a, b) * w))
     kind = HOUSEHOLD_TYPES.index("single_parent")
@@ -154,18 +158,41 @@ def _shared(age_share: np.ndarray) -> list[Row]:
         for men in (1, 2):
             sexes = [MALE] * men + [FEMALE] * (3 - men)
             rows.append((kind, list(zip(trio, sexes, strict=True)), float(np.prod(age_share[list(trio)]))))
+    # Grown-up children (18-29) living with both parents or one (45-64, so at least 16 years older): where suburban
+    # districts have young adults, most of them live so.
+    parents = ((8, 8), (9, 9), (8, 9), (9, 8))
     rows += [
         (kind, [(a, MALE), (b, FEMALE), (c, sex)], age_share[a] * age_share[b] * age_share[c])
-        for a, b in ((8, 8), (9, 9), (8, 9), (9, 8))
+        for a, b in parents
         for c in young
         for sex in (MALE, FEMALE)
     ]
+    grown = [
+        [(c, sex), (d, other)]
+        for c, d in itertools.combinations_with_replacement(young, 2)
+        for sex, other in ((MALE, MALE), (MALE, FEMALE), (FEMALE, FEMALE), (FEMALE, MALE))
+        if c != d or sex <= other
+    ]
+    rows += [
+        (kind, [(a, MALE), (b, FEMALE), *two], float(np.prod(age_share[[a, b, *(c for c, _ in two)]])))
+        for a, b in parents
+        for two in grown
+    ]
+    rows += [
+        (kind, [(parent, parent_sex), (c, sex)], age_share[parent] * age_share[c])
+        for parent in (8, 9)
+        for parent_sex in (FEMALE, MALE)
+        for c in young
+        for sex in (MALE, FEMALE)
+    ]
+    # An old parent is at least 15 years older than the grown-up child in every pair of years: 65-74 with 35-44.
     rows += [
         (kind, [(parent, parent_sex), (c, sex)], age_share[parent] * age_share[c])
         for parent in (10, 11, 12)
         for parent_sex in (FEMALE, MALE)
         for c in (7, 8)
         for sex in (MALE, FEMALE)
+        if AGE_CLASSES[parent][0] - AGE_CLASSES[c][1] >= 15
     ]
     return rows
 

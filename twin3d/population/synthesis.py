@@ -17,7 +17,8 @@ import numpy as np
 import pyarrow as pa
 from pyproj import CRS
 
-from twin3d.population.controls import AreaStats, Zones, build_constraints, build_zones
+from twin3d.population.ages import AgeModel, national_profile
+from twin3d.population.controls import AreaStats, Zones, age_profiles, build_constraints, build_zones
 from twin3d.population.fit import (
     Constraint,
     FitLog,
@@ -111,9 +112,13 @@ def synthesise(
         clock = now
 
     say("zones and controls")
+    holdout = frozenset(spec.holdout)
     protos = build_prototypes(priors)
-    zones = build_zones(inputs.districts, inputs.grid)
-    constraints = build_constraints(zones, inputs.districts, protos, priors, set(spec.holdout))
+    zones = build_zones(inputs.districts, inputs.grid, holdout)
+    profile = national_profile(priors.persons.single_years)
+    unit_of_zone, expected = age_profiles(zones, inputs.districts, holdout, profile)
+    ages = AgeModel(unit_of_zone, expected, priors.persons.parents)
+    constraints = build_constraints(zones, inputs.districts, protos, priors, set(holdout), expected=expected)
     mean_size = float((protos.seed * protos.size).sum())
     weights = protos.seed[None, :] * (zones.persons / mean_size)[:, None]
     lap("controls")
@@ -125,7 +130,7 @@ def synthesise(
     # zeroes its weights. Such zones keep the prior mix, so their persons are not lost.
     empty = (weights.sum(axis=1) <= 1e-9) & (zones.persons > 0)
     weights[empty] = protos.seed[None, :] * (zones.persons[empty] / mean_size)[:, None]
-    households_per_zone = _household_totals(weights, zones, inputs.districts, set(spec.holdout))
+    households_per_zone = _household_totals(weights, zones, inputs.districts, set(holdout))
     # The integer refinement works on the coarsest level with statistics of the town's own: districts, else zones
     # (a census grid alone).
     nested = bool((zones.district >= 0).all())
@@ -147,6 +152,7 @@ def synthesise(
         shrink,
         slots,
         priors.persons.male_share_children,
+        ages,
     )
     replicates = []
     for r in range(spec.replicates):
@@ -171,6 +177,7 @@ class _Plan:
     shrink: np.ndarray
     slots: Slots
     male_share_children: float
+    ages: AgeModel
 
 
 def _draw_replicate(plan: _Plan, personas: PersonaCatalogue, rng: np.random.Generator) -> Replicate:
@@ -189,7 +196,13 @@ def _draw_replicate(plan: _Plan, personas: PersonaCatalogue, rng: np.random.Gene
     if plan.unit_constraints:
         proto = refine_controls(plan.refine_unit[zone], proto, protos.size, plan.unit_constraints, rng)
     persons = expand_persons(
-        protos, proto, zone, zones.targets["male"], male_share_children=plan.male_share_children, rng=rng
+        protos,
+        proto,
+        zone,
+        zones.targets["male"],
+        male_share_children=plan.male_share_children,
+        ages=plan.ages,
+        rng=rng,
     )
     traits = household_traits(protos, proto, persons)
     persona = personas.classify(traits)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from twin3d.errors import (
@@ -62,11 +65,28 @@ def error_response(exc: Twin3dError) -> JSONResponse:
     return JSONResponse(body, status_code=status_for(exc), headers=headers)
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float as text: JSON has no such numbers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer every :class:`Twin3dError` with :func:`error_response`."""
+    """Answer every :class:`Twin3dError` with :func:`error_response`, and invalid requests with FastAPI's 422."""
 
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Twin3dError)
         return error_response(exc)
 
+    async def invalid(_: Request, exc: Exception) -> JSONResponse:
+        # FastAPI's own answer, except that it echoes the input: a NaN sent for a number would make it a 500.
+        assert isinstance(exc, RequestValidationError)
+        return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)
+
     app.add_exception_handler(Twin3dError, handle)
+    app.add_exception_handler(RequestValidationError, invalid)

@@ -38,6 +38,7 @@ from twin3d.simulation.accessibility import (
     locate_homes,
     persona_indicators,
 )
+from twin3d.simulation.calibration import TownRates, town_rates
 from twin3d.simulation.cells import compare_cells
 from twin3d.simulation.data_edge import data_extent, edge_bound
 from twin3d.simulation.facility_types import (
@@ -47,12 +48,15 @@ from twin3d.simulation.facility_types import (
     facilities_from_store,
     load_facility_types,
 )
+from twin3d.simulation.flood import FloodGround, FloodOutcome, apply_flood, flood_results, load_flood_ground
+from twin3d.simulation.greens import GREEN_REACH_M, GREEN_TOLERANCE_M2, Greens, green_per_unit, green_rows
 from twin3d.simulation.housing import NET_SHARE, Footprints, floor_dwellings, quarter_sealing
 from twin3d.simulation.network import DistanceModel, distance_model, walk_graph_from_store
-from twin3d.simulation.projection import ProjectionRates, load_rates, project_pyramid
 from twin3d.simulation.scenario import (
     AddFacility,
     AddStoreys,
+    Flood,
+    FloodWall,
     GreenSpace,
     Hazard,
     NewHousing,
@@ -64,7 +68,6 @@ from twin3d.simulation.scenario import (
 from twin3d.simulation.verdicts import assessment, kpi_rows
 
 WGS84 = CRS.from_epsg(4326)
-GREEN_REACH_M = 500.0
 DEMAND_OUTLOOK = {"kita_0_5": (0, 5), "primary_6_9": (6, 9), "care_80_plus": (80, 120)}
 
 
@@ -80,12 +83,19 @@ class Baseline:
     homes: Homes
     facilities: Facilities
     accessibility: Accessibility
-    rates: ProjectionRates
+    rates: TownRates  # the outlook's: fitted on the town's own history, or the German prior
     rules: PrivacyRules
     districts: dict[str, shapely.Geometry] = field(default_factory=dict)
     missing_types: tuple[str, ...] = ()
     footprints: Footprints | None = None
+    flood_ground: FloodGround | None = None  # the terrain and what stands on it, for flood measures
     edge_bound: list[dict[str, Any]] = field(default_factory=list)  # see data_edge: walks the extract may overstate
+    greens: Greens = field(default_factory=Greens.empty)
+
+    @cached_property
+    def green_supply(self) -> np.ndarray:
+        """Green m² per resident within reach, per baseline unit (see :mod:`.greens`), computed once."""
+        return green_per_unit(self.units, self.greens, self.model.detour_factor)
 
     @cached_property
     def indicators(self) -> list[dict[str, Any]]:
@@ -101,14 +111,15 @@ def load_baseline(
 
     Args:
         con: the twin's store.
-        pipelines_dir: where personas.toml, facility_types.toml and projection/germany.toml are.
+        pipelines_dir: where personas.toml, facility_types.toml, projection/germany.toml and the town's history
+            file (projection/towns/<twin>.toml, if it has one) are.
         key: the twin's privacy key (the one its build used, so the units are the published ones); a fresh random
             key where none is given (benchmarks).
         rules: the privacy gate's rules.
     """
     catalogue = load_personas(pipelines_dir / "personas.toml")
     config = load_facility_types(pipelines_dir / "facility_types.toml")
-    row = con.execute("SELECT value->>'crs' FROM twin_meta WHERE key = 'twin'").fetchone()
+    row = con.execute("SELECT value->>'crs', value->>'name' FROM twin_meta WHERE key = 'twin'").fetchone()
     assert row is not None
     crs = CRS.from_user_input(row[0])
     rules = rules or PrivacyRules()
@@ -121,6 +132,7 @@ def load_baseline(
         str(district_id): shapely.from_wkb(wkb)
         for district_id, wkb in con.execute("SELECT district_id, ST_AsWKB(geom) FROM districts").fetchall()
     }
+    footprints = Footprints.from_store(con)
     return Baseline(
         crs=crs,
         catalogue=catalogue,
@@ -130,12 +142,14 @@ def load_baseline(
         homes=homes,
         facilities=facilities,
         accessibility=accessibility,
-        rates=load_rates(pipelines_dir / "projection" / "germany.toml"),
+        rates=town_rates(pipelines_dir, row[1], units.pyramid()),
         rules=rules,
         districts=districts,
         missing_types=tuple(facility_report.missing_types),
-        footprints=Footprints.from_store(con),
+        footprints=footprints,
+        flood_ground=load_flood_ground(con, crs, footprints, model),
         edge_bound=edge_bound(data_extent(con), units, accessibility, model.detour_factor),
+        greens=Greens.from_store(con),
     )
 
 
@@ -153,6 +167,7 @@ class Applied:
     greens: list[shapely.Geometry]
     projection_years: int
     notes: list[dict[str, Any]]
+    flood: FloodOutcome | None = None
 
 
 def _to_twin(base: Baseline, geometry: shapely.Geometry) -> shapely.Geometry:
@@ -250,6 +265,7 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
     greens: list[shapely.Geometry] = []
     notes: list[dict[str, Any]] = []
     housing: list[NewHousing | AddStoreys] = []
+    floods = [(i, m) for i, m in enumerate(spec.measures) if isinstance(m, Flood | FloodWall)]
     for i, m in enumerate(spec.measures):
         if isinstance(m, RemoveBuildings):
             share = base.units.building_share(m.building_ids)
@@ -288,6 +304,10 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
             units, n = _add_storeys(base, m, units, ~removed)
         dwellings += n
     homes = base.homes.concat(units.point_x[len(base.homes) :], units.point_y[len(base.homes) :])
+    flood = None
+    if floods and base.flood_ground is not None:  # last: the water closes facilities and cuts paths of all of them
+        flood = apply_flood(base.flood_ground, floods, units, facilities, homes)
+        facilities, homes = flood.facilities, flood.homes
     return Applied(
         units=units,
         homes=homes,
@@ -298,6 +318,7 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
         hazards=hazards,
         greens=greens,
         projection_years=years,
+        flood=flood,
         notes=notes,
     )
 
@@ -346,40 +367,27 @@ def _causes(reference: Facilities, applied: Applied) -> dict[str, list[str]]:
             found.append("newcomers")
         if not applied.kept.all():
             found.append("homes_removed")
+        if applied.flood is not None:
+            found.append("flood")
     return causes
 
 
 def _projection(base: Baseline, applied: Applied) -> dict[str, Any] | None:
+    """The scenario's population by the cohort-component method (births, deaths and net migration each year, at
+    the town's own rates or the German prior: ``method`` says which), per demand group and year; ``flows`` are the
+    persons born, dying and moving in net in each projected year."""
     if not applied.projection_years:
         return None
-    projection = project_pyramid(applied.units.pyramid()[None], applied.projection_years, base.rates)
+    projection = base.rates.project(applied.units.pyramid()[None], applied.projection_years)
     groups = projection.by_group(DEMAND_OUTLOOK)[:, 0, :]
+    flows = {"births": projection.births, "deaths": projection.deaths, "net_migration": projection.migration}
     return {
         "years": list(range(applied.projection_years + 1)),
         **{name: [round(float(v)) for v in groups[:, j]] for j, name in enumerate(DEMAND_OUTLOOK)},
+        "persons": [round(float(v)) for v in projection.totals()[:, 0]],
+        "flows": {name: [round(float(v)) for v in flow[:, 0]] for name, flow in flows.items()},
+        "method": base.rates.method,
     }
-
-
-def _green(base: Baseline, applied: Applied) -> list[dict[str, Any]]:
-    """Green m² per resident and persona: each new area shared by the published persons within reach of it."""
-    units = applied.units
-    if not applied.greens:
-        return []
-    per_person = np.zeros(len(units))
-    for area in applied.greens:
-        near = shapely.distance(area, shapely.points(units.point_x, units.point_y)) <= GREEN_REACH_M
-        share = units.share_of(near)
-        residents = float(np.dot(share, units.persons[:, 0]))
-        if residents > 0:
-            per_person += share * area.area / residents
-    persons = units.group_persons()
-    green = per_person @ persons
-    total = persons.sum(axis=0)
-    return [
-        {"persona": pid, "m2": round(float(green[i] / total[i]), 2)}
-        for i, pid in enumerate(base.catalogue.ids)
-        if total[i] > 0
-    ]
 
 
 @dataclass
@@ -391,16 +399,49 @@ class Reference:
     facilities: Facilities
     kept: np.ndarray  # bool per baseline unit
     against: dict[str, Any] | None
+    green_supply: np.ndarray  # green m² per resident within reach, per unit of ``units``
 
 
 def reference_of(base: Baseline, against: ScenarioSpec | None) -> Reference:
     """The baseline, or the state ``against`` leads to (its units, facilities and accessibility)."""
     if against is None:
-        return Reference(base.units, base.accessibility, base.facilities, np.ones(len(base.units), bool), None)
+        everyone = np.ones(len(base.units), bool)
+        return Reference(base.units, base.accessibility, base.facilities, everyone, None, base.green_supply)
     applied = apply_measures(base, against)
     acc = compute_accessibility(applied.homes, applied.units, applied.facilities, base.catalogue, base.config)
     summary = {"scenario_id": against.content_hash(), "name": against.name}
-    return Reference(applied.units, acc, applied.facilities, applied.kept, summary)
+    green = green_per_unit(applied.units, base.greens.plus(applied.greens), base.model.detour_factor)
+    return Reference(applied.units, acc, applied.facilities, applied.kept, summary, green)
+
+
+def _green_space(base: Baseline, applied: Applied, reference: Reference, both: np.ndarray) -> dict[str, Any]:
+    """Green m² per resident within reach per persona: the residents in the reference and in the scenario, and
+    the newcomers; with the method's parameters and how many greens the twin has."""
+    greens = base.greens.plus(applied.greens)
+    supply = green_per_unit(applied.units, greens, base.model.detour_factor)
+
+    def per_baseline_unit(units: PublishedUnits, kept: np.ndarray, values: np.ndarray) -> np.ndarray:
+        # A state's units are the kept baseline units in their order, then what its measures added.
+        out = np.full(len(base.units), np.nan)
+        out[np.flatnonzero(kept)] = values[~units.added]
+        return out
+
+    before = per_baseline_unit(reference.units, reference.kept, reference.green_supply)[both]
+    after = per_baseline_unit(applied.units, applied.kept, supply)[both]
+    added = applied.units.added
+    rows = green_rows(
+        list(base.catalogue.ids),
+        (base.units.select(both), before, after),
+        (applied.units.select(added), supply[added]) if added.any() else None,
+        base.rules.min_group,
+    )
+    return {
+        "reach_m": GREEN_REACH_M,
+        "tolerance_m2": GREEN_TOLERANCE_M2,
+        "greens": len(greens),
+        "greens_added": len(applied.greens),
+        "rows": rows if len(base.greens) else [],  # without data on today's greens, no baseline to compare
+    }
 
 
 def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | None = None) -> dict[str, Any]:
@@ -416,7 +457,10 @@ def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | Non
     units = applied.units
     after = compute_accessibility(applied.homes, units, applied.facilities, base.catalogue, base.config)
     exposure, exposure_notes = _exposure(base, applied)
-    notes = applied.notes + exposure_notes
+    flood, flood_notes = (
+        flood_results(applied.flood, units, base.catalogue.ids, base.rules) if applied.flood else (None, [])
+    )
+    notes = applied.notes + exposure_notes + flood_notes
     added = units.select(units.added)
     both = applied.kept & reference.kept
     residents = base.units.select(both)  # their home points are the baseline's, located alike in both states
@@ -458,9 +502,14 @@ def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | Non
         "assessment": assessment(kpis, _causes(reference.facilities, applied)),
         "against": reference.against,
         "hazard_exposed": exposure,
-        "green_m2_per_resident": _green(base, applied),
+        "flood": flood,
+        "green_space": _green_space(base, applied, reference, both),
         "demand_outlook": _projection(base, applied),
-        "data_gaps": {"facility_types": list(base.missing_types), "facility_edge": base.edge_bound},
+        "data_gaps": {
+            "facility_types": list(base.missing_types),
+            "facility_edge": base.edge_bound,
+            "greens": not len(base.greens),
+        },
         "cells": compare_cells(reference.accessibility, reference.units, after, units),
         "privacy": {
             "min_persons": base.rules.min_persons,

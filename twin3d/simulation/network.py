@@ -179,14 +179,27 @@ def build_walk_graph(
     grid = np.round(xy / grid_m).astype(np.int64)
     grid -= grid.min(axis=0) if len(grid) else 0
     key = grid[:, 0] * (int(grid[:, 1].max(initial=0)) + 1) + grid[:, 1]
-    keys, first, node = np.unique(key, return_index=True, return_inverse=True)
+    _, first, node = np.unique(key, return_index=True, return_inverse=True)
     node_xy = np.round(xy[first] / grid_m) * grid_m
     same = owner[1:] == owner[:-1]
     u, v = node[:-1][same], node[1:][same]
     keep = u != v
     u, v = u[keep], v[keep]
     length = np.hypot(*(node_xy[u] - node_xy[v]).T)
-    n = len(keys)
+    return _graph(node_xy, u, v, length, min_component_m=min_component_m)
+
+
+def _graph(
+    node_xy: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    length: np.ndarray,
+    *,
+    min_component_m: float,
+    component: np.ndarray | None = None,
+) -> WalkGraph:
+    """The graph of segments u-v between nodes; ``component``: labels to keep instead of the pieces found."""
+    n = len(node_xy)
     # Shortest duplicate first, so CSR (which would sum duplicates) gets each node pair once.
     a, b = np.concatenate([u, v]), np.concatenate([v, u])
     w = np.concatenate([length, length])
@@ -194,12 +207,12 @@ def build_walk_graph(
     a, b, w = a[order], b[order], w[order]
     unique = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])]
     matrix = csr_matrix((w[unique], (a[unique], b[unique])), shape=(n, n))
-    n_comp, component = connected_components(matrix, directed=False)
-    comp_length = np.bincount(component[u], weights=length, minlength=n_comp)
+    n_comp, pieces_of = connected_components(matrix, directed=False)
+    comp_length = np.bincount(pieces_of[u], weights=length, minlength=n_comp)
     snappable = comp_length >= min(min_component_m, comp_length.max(initial=0.0))
     # Points sampled along the segments points may snap to, at most SAMPLE_M apart: a KD-tree over them finds
     # candidate segments for millions of points far faster than a nearest-geometry search.
-    snap_segments = np.flatnonzero(snappable[component[u]])
+    snap_segments = np.flatnonzero(snappable[pieces_of[u]])
     pieces = np.maximum(np.ceil(length[snap_segments] / SAMPLE_M), 1).astype(np.int64)
     owner, step = _expand(np.zeros(len(pieces), np.int64), pieces)
     t = (step + 0.5) / pieces[owner]
@@ -211,13 +224,27 @@ def build_walk_graph(
         seg_u=u,
         seg_v=v,
         seg_length=length,
-        component=component,
+        component=pieces_of if component is None else component,
         samples=cKDTree(sample_xy),
         sample_segment=seg,
         n_components=int(snappable.sum()),
         fragments=int((~snappable).sum()),
         length_m=float(length.sum()),
     )
+
+
+def without_segments(graph: WalkGraph, drop: np.ndarray) -> WalkGraph | None:
+    """The graph without the segments marked in ``drop`` (e.g. under water); None when none is left.
+
+    Nodes keep their numbers and their component of the whole graph: two points that the dropped segments cut
+    apart stay "on one component", so the straight-line fallback between components (see the module docstring)
+    does not bridge the gap; their walk is the route that is left, or none.
+    """
+    keep = ~np.asarray(drop, bool)
+    if not keep.any():
+        return None
+    u, v, length = graph.seg_u[keep], graph.seg_v[keep], graph.seg_length[keep]
+    return _graph(graph.node_xy, u, v, length, min_component_m=MIN_COMPONENT_M, component=graph.component)
 
 
 def walk_graph_from_store(con: duckdb.DuckDBPyConnection) -> WalkGraph | None:

@@ -37,7 +37,8 @@ from twin3d import __version__
 from twin3d.errors import ConfigError
 from twin3d.population.privacy import PrivacyRules
 from twin3d.simulation.accessibility import ALL, INDICATORS
-from twin3d.simulation.engine import GREEN_REACH_M
+from twin3d.simulation.greens import GREEN_REACH_M
+from twin3d.simulation.report_flood import flood_measure_words, flood_section
 from twin3d.simulation.report_maps import CellMap, cell_map, legend, measure_shapes, svg_map, swatch
 from twin3d.simulation.report_texts import (
     HAZARDS,
@@ -47,9 +48,11 @@ from twin3d.simulation.report_texts import (
     MEASURES,
     POINTS,
     TEXTS,
+    VERDICT_TEXTS,
     facility_label,
     format_change,
     format_number,
+    outlook_method_text,
 )
 from twin3d.simulation.report_verdicts import assessment_section, newcomers_section
 
@@ -197,6 +200,8 @@ def measure_text(m: dict[str, Any], lang: str) -> str:
         parts.append(tx["buildings"].format(n=format_number(len(m["building_ids"]), 0, lang)))
     elif kind == "hazard":
         parts.append(HAZARDS[lang].get(m.get("hazard", ""), "") + (f" „{m['name']}“" if m.get("name") else ""))
+    elif kind in ("flood", "flood_wall"):
+        parts += flood_measure_words(m, lang)
     elif kind == "green_space" and m.get("name"):
         parts.append(f"„{m['name']}“")
     elif kind == "projection":
@@ -293,16 +298,29 @@ def _other_indicators(result: dict[str, Any], names: dict[str, tuple[str, str]],
         ]
         heads = [e(tx["persona"]), e(tx["households"]), e(tx["persons"])]
         out.append(f"<h2>{e(tx['hazard'])}</h2>" + _table(e(tx["hazard"]), heads, rows, ' id="hazard"'))
-    if result.get("green_m2_per_resident"):
+    green = result.get("green_space") or {}
+    if green.get("rows"):
+        vx = VERDICT_TEXTS[lang]
+
+        def m2(value: float | None) -> str:
+            return "" if value is None else format_number(value, 1, lang)
+
         rows = [
-            [_persona_head(r["persona"], names), format_number(r["m2"], 1, lang)]
-            for r in result["green_m2_per_resident"]
+            [
+                _persona_head(r["persona"], names),
+                e(vx["newcomers"] if r["group"] == "newcomers" else tx["residents"]),
+                m2(r["m2_baseline"]),
+                m2(r["m2_scenario"]),
+                format_change(r["m2_delta"], 1, lang) if r["m2_delta"] is not None else "",
+            ]
+            for r in green["rows"]
         ]
-        heads = [e(tx["persona"]), e(tx["m2_per_resident"])]
-        out.append(f"<h2>{e(tx['green'])}</h2>" + _table(e(tx["green"]), heads, rows, ' id="green"'))
+        heads = [e(tx["persona"]), e(tx["group"]), e(tx["baseline"]), e(tx["scenario"]), e(tx["change"])]
+        title = f"{tx['green']} ({tx['m2_per_resident']})"
+        out.append(f"<h2>{e(title)}</h2>" + _table(e(title), heads, rows, ' id="green"'))
     outlook = result.get("demand_outlook")
     if outlook:
-        groups = [k for k in outlook if k != "years"]
+        groups = [k for k in outlook if k != "years" and isinstance(outlook[k], list)]
         rows = [
             [e(tx["outlook_now"] if year == 0 else tx["outlook_year"].format(n=year))]
             + [format_number(outlook[g][i], 0, lang) for g in groups]
@@ -310,6 +328,8 @@ def _other_indicators(result: dict[str, Any], names: dict[str, tuple[str, str]],
         ]
         heads = [e(tx["outlook_when"])] + [e(tx.get(f"outlook_{g}", g)) for g in groups]
         out.append(f"<h2>{e(tx['outlook'])}</h2>" + _table(e(tx["outlook"]), heads, rows, ' id="outlook"'))
+        method = outlook_method_text(outlook, lang)
+        out.append(f'<p class="note" id="outlook-method">{e(method)}</p>' if method else "")
     return "".join(out)
 
 
@@ -457,6 +477,7 @@ def scenario_report_html(
         f'<h2 id="kpis">{e(tx["kpis"])}</h2><p>{e(tx["kpi_intro"])}</p>{kpi_tables(result, names, lang)}',
         newcomers_section(result, names, lang),
         _other_indicators(result, names, lang),
+        flood_section(result, names, lang),
         _docs(result, lang),
         f'<h2>{e(tx["privacy"])}</h2><p class="privacy">'
         f"{e(tx['privacy_text'].format(**_privacy_figures(rules or PrivacyRules())))}</p>"

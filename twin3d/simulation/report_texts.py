@@ -81,6 +81,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "outlook_kita_0_5": "0–5 J. (Kita)",
         "outlook_primary_6_9": "6–9 J. (Grundschule)",
         "outlook_care_80_plus": "80+ J. (Pflege)",
+        "outlook_persons": "Personen insgesamt",
+        "outlook_history": (
+            "Raten für {rates}, angepasst an die Statistik von {town}: Geburten ×{fertility} ({fertility_years}), "
+            "Sterbefälle ×{mortality} ({mortality_years}); Wanderung nach Alter aus den Jahren {migration_years}: "
+            "Mittel von {window} Jahren, je Jahr ×{damping} gedämpft, {replacement} % von Geburten und Sterbefällen "
+            "durch Wanderung ausgeglichen."
+        ),
+        "outlook_prior": (
+            "Raten für {rates}, ohne eigene Statistik der Stadt; Wanderung angenommen mit {rate} % der Einwohner je "
+            "Jahr."
+        ),
+        "outlook_flows": "Im ersten Jahr: {births} Geburten, {deaths} Sterbefälle, Wanderungssaldo {migration}.",
         "docs": "Kennzahlen erklärt",
         "doc_static_maps": (
             "Je Zelle: Veränderung der Personen, und des mittleren Fußwegs der Haushalte einer veröffentlichten "
@@ -88,14 +100,21 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "doc_hazard": "Haushalte und Personen, deren Wohnung im gezeichneten Gefahrenbereich liegt.",
         "doc_green": (
-            "Fläche der neuen Grünflächen je Einwohner, geteilt unter allen, die höchstens {reach} m entfernt wohnen."
+            "Öffentliche Grünfläche (Parks, öffentliche Gärten, Spielplätze) je Einwohner in höchstens {reach} m "
+            "Fußweg: jede Fläche geteilt durch alle, die sie erreichen, je Wohnung summiert (Luftlinie zum Rand mal "
+            "Umwegfaktor); bisherige Bewohner vorher und nachher, Zugezogene nachher."
         ),
+        "residents": "bisherige Bewohner",
+        "group": "Gruppe",
         "doc_sealed_m2": (
             "Neu versiegelt: die Grundflächen neuer Quartiere (Grundflächenzahl mal Fläche) und 10 % der Fläche für "
             "Wege und Zufahrten, abzüglich der dort schon bebauten Fläche; Aufstockungen versiegeln nichts."
         ),
         "doc_outlook": (
-            "Personen der Altersgruppen nach Geburten, Sterbefällen und Wanderung je Jahr (Raten für Deutschland)."
+            "Personen der Altersgruppen Jahr für Jahr nach der Kohorten-Komponenten-Methode: Geburten, Sterbefälle "
+            "und Wanderung nach Alter. Die Raten für Deutschland werden an die Geburten und Sterbefälle der Stadt "
+            "angepasst und die Wanderung aus ihrer Statistik geschätzt, wo die Stadt sie veröffentlicht; sonst "
+            "gelten die Raten für Deutschland und eine angenommene Wanderung (unter der Tabelle steht, was galt)."
         ),
         "method": "Entfernungen",
         "method_network": "Fußwege über das Wegenetz.",
@@ -112,6 +131,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "privacy_hazard_area_too_small": (
             "Gefahrenbereich (Maßnahme {measure}): zu wenige Bewohnende für eine Zahl; der Bereich wird nicht "
             "ausgewertet."
+        ),
+        "privacy_flood_whole_units": (
+            "Hochwasser (Maßnahme {measure}): zählt ganze Einheiten; {units} Einheit(en) im Wasser, {kept} nur "
+            "teilweise berührte nicht gezählt."
+        ),
+        "privacy_flood_area_too_small": (
+            "Hochwasser (Maßnahme {measure}): zu wenige Bewohnende im Wasser für eine Zahl; nicht ausgewertet."
         ),
         "privacy_text": (
             "Die Bevölkerung ist synthetisch: aus amtlichen Statistiken erzeugt, keine echten Personen. Alle "
@@ -202,18 +228,40 @@ TEXTS: dict[str, dict[str, str]] = {
         "outlook_kita_0_5": "age 0–5 (childcare)",
         "outlook_primary_6_9": "age 6–9 (primary school)",
         "outlook_care_80_plus": "80+ (care)",
+        "outlook_persons": "all persons",
+        "outlook_history": (
+            "Rates for {rates}, fitted to the statistics of {town}: births ×{fertility} ({fertility_years}), deaths "
+            "×{mortality} ({mortality_years}); migration by age from the years {migration_years}: mean of {window} "
+            "years, damped ×{damping} a year, {replacement} % of births and deaths offset by moves."
+        ),
+        "outlook_prior": (
+            "Rates for {rates}, the town has no statistics of its own here; net migration assumed at {rate} % of the "
+            "residents a year."
+        ),
+        "outlook_flows": "In the first year: {births} births, {deaths} deaths, net migration {migration}.",
         "docs": "The indicators",
         "doc_static_maps": (
             "Per cell: the change of persons, and of the mean walk of a published cell's households to the nearest "
             "facility of the type (in m)."
         ),
         "doc_hazard": "Households and persons whose home lies in the drawn hazard area.",
-        "doc_green": "Area of the new green spaces per resident, shared among everyone living within {reach} m.",
+        "doc_green": (
+            "Public green (parks, public gardens, playgrounds) per resident within {reach} m of walking: each area "
+            "shared by everyone who reaches it, summed per home (straight line to its edge times the detour "
+            "factor); existing residents before and after, newcomers after."
+        ),
+        "residents": "existing residents",
+        "group": "group",
         "doc_sealed_m2": (
             "Newly sealed: the footprints of new quarters (site coverage times area) and 10 % of the area for paths "
             "and access, less the land built over there already; added storeys seal nothing."
         ),
-        "doc_outlook": "Persons of the age groups after births, deaths and migration per year (rates for Germany).",
+        "doc_outlook": (
+            "Persons of the age groups year by year by the cohort-component method: births, deaths and migration by "
+            "age. The rates for Germany are fitted to the town's births and deaths and its migration is estimated "
+            "from its statistics where the town publishes them; otherwise the rates for Germany and an assumed "
+            "migration apply (the line below the table says which)."
+        ),
         "method": "Distances",
         "method_network": "walking over the path network.",
         "method_other": "straight line times a detour factor.",
@@ -228,6 +276,13 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "privacy_hazard_area_too_small": (
             "Hazard area (measure {measure}): too few residents for a figure; the area is not evaluated."
+        ),
+        "privacy_flood_whole_units": (
+            "Flood (measure {measure}): counts whole units; {units} unit(s) in the water, {kept} only partly touched "
+            "not counted."
+        ),
+        "privacy_flood_area_too_small": (
+            "Flood (measure {measure}): too few residents in the water for a figure; not evaluated."
         ),
         "privacy_text": (
             "The population is synthetic: generated from official statistics, no real persons. Every figure in this "
@@ -292,6 +347,8 @@ MEASURES: dict[str, dict[str, str]] = {
         "add_storeys": "Aufstockung",
         "green_space": "Grünfläche",
         "hazard": "Gefahrenbereich",
+        "flood": "Hochwasser",
+        "flood_wall": "Schutzmauer",
         "projection": "Vorausschau",
     },
     "en": {
@@ -302,6 +359,8 @@ MEASURES: dict[str, dict[str, str]] = {
         "add_storeys": "Added storeys",
         "green_space": "Green space",
         "hazard": "Hazard area",
+        "flood": "Flood",
+        "flood_wall": "Protective wall",
         "projection": "Projection",
     },
 }
@@ -401,6 +460,7 @@ VERDICT_TEXTS: dict[str, dict[str, Any]] = {
             "facility_added": "neue Einrichtung",
             "newcomers": "Zuzug in neue Wohnungen",
             "homes_removed": "Wohnungen entfallen",
+            "flood": "Hochwasser (Einrichtungen und Wege unter Wasser)",
         },
     },
     "en": {
@@ -434,7 +494,48 @@ VERDICT_TEXTS: dict[str, dict[str, Any]] = {
             "facility_added": "a new facility",
             "newcomers": "newcomers in new homes",
             "homes_removed": "homes removed",
+            "flood": "flood (facilities and paths under water)",
         },
     },
 }
 """Texts of the verdicts (:mod:`twin3d.simulation.report_verdicts`)."""
+
+
+def outlook_method_text(outlook: dict[str, Any], lang: str) -> str:
+    """What the outlook projected with (the result's ``method`` and first year's ``flows``), as one paragraph of plain
+    text; empty for a result without them."""
+    tx, method, flows = TEXTS[lang], outlook.get("method") or {}, outlook.get("flows") or {}
+    parts = []
+
+    def number(value: float, digits: int) -> str:
+        return format_number(value, digits, lang)
+
+    def span(years: list[int]) -> str:
+        return "-".join(map(str, years))
+
+    if method.get("migration") == "history":
+        parts.append(
+            tx["outlook_history"].format(
+                rates=method["rates"],
+                town=method["calibrated_on"],
+                fertility=number(method["fertility_scale"], 2),
+                fertility_years=span(method["fertility_years"]),
+                mortality=number(method["mortality_scale"], 2),
+                mortality_years=span(method["mortality_years"]),
+                migration_years=span(method["migration_years"]),
+                window=method["migration_window"],
+                damping=number(method["migration_damping"], 2),
+                replacement=number(100 * method["migration_replacement"], 0),
+            )
+        )
+    elif method.get("migration") == "prior":
+        parts.append(tx["outlook_prior"].format(rates=method["rates"], rate=number(100 * method["migration_rate"], 1)))
+    if flows.get("births"):
+        parts.append(
+            tx["outlook_flows"].format(
+                births=number(flows["births"][0], 0),
+                deaths=number(flows["deaths"][0], 0),
+                migration=number(flows["net_migration"][0], 0),
+            )
+        )
+    return " ".join(parts)

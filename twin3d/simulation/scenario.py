@@ -11,12 +11,14 @@ import json
 from typing import Annotated, Literal
 
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from twin3d.errors import InputError
 from twin3d.population.personas import FacilityType
 
 MAX_RING_POSITIONS = 10_000
+ABOVE_TERRAIN_M = 30.0
+"""A water level or a wall crest may lie at most this far above the terrain's highest cell."""
 
 
 class _Strict(BaseModel):
@@ -62,6 +64,29 @@ class Point(_Strict):
     def shape(self) -> shapely.Point:
         """The point as a shapely geometry (lon/lat)."""
         return shapely.Point(self.coordinates)
+
+
+class LineString(_Strict):
+    """A GeoJSON line in lon/lat (a wall): at least two positions, of some length."""
+
+    type: Literal["LineString"]
+    coordinates: list[LonLat] = Field(min_length=2, max_length=MAX_RING_POSITIONS)
+
+    @field_validator("coordinates")
+    @classmethod
+    def _has_length(cls, positions: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        if len(set(positions)) < 2:
+            raise ValueError("the line has no length: its positions are all the same")
+        return positions
+
+    def shape(self) -> shapely.LineString:
+        """The line as a shapely geometry (lon/lat)."""
+        return shapely.LineString(self.coordinates)
+
+
+HEIGHT_NHN = Field(
+    ge=-100, le=5_000, allow_inf_nan=False, description="metres above NHN (DHHN2016), as the twin's terrain"
+)
 
 
 MIX = Field(
@@ -138,6 +163,26 @@ class Hazard(_Strict):
     name: str = Field(default="", max_length=200)
 
 
+class Flood(_Strict):
+    """A flood from the terrain: the water at ``level_m`` fills the cells below it that are connected to the
+    ``source`` (the river; left out: the lowest cell), within ``area`` where one is drawn (a depth polygon)."""
+
+    kind: Literal["flood"]
+    level_m: float = HEIGHT_NHN
+    area: Polygon | None = None
+    source: Point | None = Field(default=None, description="where the water comes from, e.g. a point on the river")
+    name: str = Field(default="", max_length=200)
+
+
+class FloodWall(_Strict):
+    """A protective wall: the cells along ``line`` hold the water back while the level is below ``crest_m``."""
+
+    kind: Literal["flood_wall"]
+    line: LineString
+    crest_m: float = HEIGHT_NHN
+    name: str = Field(default="", max_length=200)
+
+
 class Projection(_Strict):
     """Age the population over a number of years (births, deaths, migration from the projection rates)."""
 
@@ -146,7 +191,16 @@ class Projection(_Strict):
 
 
 Measure = Annotated[
-    NewHousing | AddStoreys | RemoveBuildings | AddFacility | RemoveFacility | GreenSpace | Hazard | Projection,
+    NewHousing
+    | AddStoreys
+    | RemoveBuildings
+    | AddFacility
+    | RemoveFacility
+    | GreenSpace
+    | Hazard
+    | Flood
+    | FloodWall
+    | Projection,
     Field(discriminator="kind"),
 ]
 
@@ -160,6 +214,13 @@ class ScenarioSpec(_Strict):
     visibility: Literal["public", "council", "admin"] = Field(
         default="public", description="the lowest role that sees the scenario (council: the council's own drafts)"
     )
+
+    @model_validator(mode="after")
+    def _walls_hold_a_flood(self) -> ScenarioSpec:
+        walls = [i for i, m in enumerate(self.measures) if isinstance(m, FloodWall)]
+        if walls and not any(isinstance(m, Flood) for m in self.measures):
+            raise ValueError(f"measures.{walls[0]}: a flood wall needs a flood (a water level) in the same scenario")
+        return self
 
     def canonical_json(self) -> str:
         """The spec as canonical JSON (sorted keys, no spaces): what the id is computed from. A public scenario
@@ -188,7 +249,7 @@ def check_within(spec: ScenarioSpec, bbox: tuple[float, float, float, float]) ->
     """
     extent = shapely.box(*bbox)
     for i, measure in enumerate(spec.measures):
-        for field in ("area", "location"):
+        for field in ("area", "location", "line", "source"):
             geometry = getattr(measure, field, None)
             if geometry is not None and not extent.intersects(geometry.shape()):
                 raise InputError(
@@ -196,3 +257,24 @@ def check_within(spec: ScenarioSpec, bbox: tuple[float, float, float, float]) ->
                     record=f"measures.{i}.{field}",
                     hint=f"draw it within lon {bbox[0]:.4f}..{bbox[2]:.4f}, lat {bbox[1]:.4f}..{bbox[3]:.4f}",
                 )
+
+
+def check_heights(spec: ScenarioSpec, low: float, high: float) -> None:
+    """Every water level and wall crest must lie within the twin's terrain: from its lowest cell ``low`` to
+    :data:`ABOVE_TERRAIN_M` above its highest ``high`` (metres above NHN).
+
+    Raises:
+        InputError: a height out of that range; ``record`` names the field (``measures.<i>.level_m``).
+    """
+    top = high + ABOVE_TERRAIN_M
+    for i, measure in enumerate(spec.measures):
+        name = "level_m" if isinstance(measure, Flood) else "crest_m" if isinstance(measure, FloodWall) else None
+        if name is None:
+            continue
+        value = getattr(measure, name)
+        if not low <= value <= top:
+            raise InputError(
+                f"measures.{i}.{name} = {value:g} m lies outside the twin's terrain ({low:.2f} to {high:.2f} m NHN)",
+                record=f"measures.{i}.{name}",
+                hint=f"give a height between {low:.2f} and {top:.2f} m above NHN",
+            )

@@ -91,6 +91,17 @@ CREATE TABLE facilities (
     geom_wgs84  GEOMETRY NOT NULL
 );
 
+-- Public green areas (parks, public gardens, playgrounds) for green space per resident within walking distance.
+CREATE TABLE greens (
+    green_id   VARCHAR PRIMARY KEY,
+    category   VARCHAR NOT NULL,          -- e.g. leisure=park
+    name       VARCHAR,
+    area_m2    DOUBLE NOT NULL,
+    source     VARCHAR NOT NULL,
+    geom       GEOMETRY NOT NULL,
+    geom_wgs84 GEOMETRY NOT NULL
+);
+
 CREATE TABLE paths (
     path_id    VARCHAR PRIMARY KEY,
     path_class VARCHAR,                   -- e.g. highway=footway
@@ -99,6 +110,24 @@ CREATE TABLE paths (
     source     VARCHAR NOT NULL,
     geom       GEOMETRY NOT NULL,
     geom_wgs84 GEOMETRY NOT NULL
+);
+
+-- The terrain the twin was built on (twin3d.pipeline.terrain): its DEM over the twin's extent in the twin's CRS, for
+-- the scenarios' flood model. At most one row; heights are float32 little-endian, row by row from the top-left
+-- cell, NaN where the DEM has no data. A twin without a DEM has no row (it stands on its twin-wide ground).
+CREATE TABLE terrain (
+    source         VARCHAR NOT NULL,      -- the DEM file's name
+    crs            VARCHAR NOT NULL,      -- the twin's CRS, which the grid is in
+    origin_x       DOUBLE NOT NULL,       -- centre of the top-left cell
+    origin_y       DOUBLE NOT NULL,
+    pixel_x        DOUBLE NOT NULL,       -- cell width and height, metres
+    pixel_y        DOUBLE NOT NULL,
+    n_rows         INTEGER NOT NULL,
+    n_cols         INTEGER NOT NULL,
+    source_pixel_m DOUBLE NOT NULL,       -- the DEM's own cell size (larger cells: coarsened to fit)
+    min_m          DOUBLE,                -- lowest and highest cell, metres above NHN
+    max_m          DOUBLE,
+    heights        BLOB NOT NULL
 );
 
 -- The synthetic population (twin3d.population). Households and persons are the store's microdata: no public

@@ -5,6 +5,7 @@
 import { formatNumber, t } from "./i18n.js";
 import { liftMatrix } from "./layers.js";
 import { POLYGON_KINDS } from "./scenario_model.js";
+import { LINE_KINDS, floodTooltip, isFloodLayer } from "./flood_tool.js";
 
 const { PathLayer, PolygonLayer, ScatterplotLayer } = globalThis.deck;
 
@@ -12,6 +13,7 @@ export const KIND_COLORS = {
   new_housing: [230, 120, 20],
   green_space: [46, 150, 60],
   hazard: [30, 100, 210],
+  flood: [30, 100, 210],
   add_facility: [123, 50, 170],
   remove_facility: [90, 90, 90],
 };
@@ -38,8 +40,23 @@ export class DrawTool {
     return this.tool !== null;
   }
 
+  // Collects clicked points: a polygon, or a line (a wall; never closed, never filled).
   get drawsPolygon() {
-    return POLYGON_KINDS.includes(this.tool);
+    return POLYGON_KINDS.includes(this.tool) || this.drawsLine;
+  }
+
+  get drawsLine() {
+    return LINE_KINDS.includes(this.tool);
+  }
+
+  // A line ends after two points, a polygon closes after three; the i18n keys of what the drawing says.
+  get minPoints() {
+    return this.drawsLine ? 2 : 3;
+  }
+
+  get texts() {
+    if (this.drawsLine) return { hint: "drawLineHint", few: "needTwoPoints", finish: "finishLine" };
+    return { hint: "drawPolygonHint", few: "needThreePoints", finish: "closeShape" };
   }
 
   start(tool) {
@@ -66,11 +83,11 @@ export class DrawTool {
 
   layers(twin) {
     if (!this.drawsPolygon || (this.points.length === 0 && !this.hover)) return [];
-    const color = KIND_COLORS[this.tool];
+    const color = KIND_COLORS[this.tool] ?? [120, 70, 30];
     const lift = liftMatrix(twin.origin.height + 1.5);
     const line = this.hover ? [...this.points, this.hover] : this.points;
     const layers = [];
-    if (line.length >= 3) {
+    if (line.length >= 3 && !this.drawsLine) {
       layers.push(
         new PolygonLayer({
           id: "scenario-draft-area",
@@ -86,7 +103,7 @@ export class DrawTool {
     layers.push(
       new PathLayer({
         id: "scenario-draft-line",
-        data: [{ path: line.length >= 3 ? [...line, line[0]] : line }],
+        data: [{ path: line.length >= 3 && !this.drawsLine ? [...line, line[0]] : line }],
         modelMatrix: lift,
         getPath: (d) => d.path,
         getColor: [...color, 255],
@@ -117,7 +134,7 @@ export class DrawTool {
 // facilities as purple dots and closed ones as grey dots with a red ring.
 export function measureLayers(twin, measures, visible) {
   const ground = liftMatrix(twin.origin.height + 0.4);
-  const areas = measures.filter((m) => m.kind === "green_space" || m.kind === "hazard");
+  const areas = measures.filter((m) => ["green_space", "hazard", "flood"].includes(m.kind));
   const housing = measures.filter((m) => m.kind === "new_housing");
   const points = measures.filter((m) => m.kind === "add_facility" || (m.kind === "remove_facility" && m.local?.at));
   return [
@@ -168,7 +185,7 @@ export function measureLayers(twin, measures, visible) {
 }
 
 export function isMeasureLayer(layer) {
-  return ["scenario-areas", "scenario-housing", "scenario-facilities"].includes(layer?.id);
+  return ["scenario-areas", "scenario-housing", "scenario-facilities"].includes(layer?.id) || isFloodLayer(layer);
 }
 
 // The tooltip of a drawn measure; `local` is what the panel knows of a closed facility (its name).
@@ -180,5 +197,6 @@ export function measureTooltip(m, local) {
   }
   if (m.kind === "add_facility") return { text: `${kind}: ${t(`fac_${m.facility}`)}\n${m.name ?? ""}`.trim() };
   if (m.kind === "remove_facility") return { text: `${kind}: ${local?.name ?? m.facility_id}` };
+  if (m.kind === "flood" || m.kind === "flood_wall") return floodTooltip(m);
   return { text: `${kind}${m.name ? `: ${m.name}` : ""}` };
 }

@@ -19,7 +19,7 @@ export const FACILITY_TYPES = [
   "culture",
 ];
 export const HAZARDS = ["flood", "heavy_rain", "heat", "other"];
-export const POLYGON_KINDS = ["new_housing", "green_space", "hazard"];
+export const POLYGON_KINDS = ["new_housing", "green_space", "hazard", "flood"];
 export const HOUSING_DEFAULTS = { storeys: 4, dwellings: 100, occupancy: 1.0, mix: "new_build" };
 export const CAPACITY_DEFAULTS = { kita: 75, school: 400, care_home: 80 };
 
@@ -45,6 +45,15 @@ export const FIELDS = {
   green_space: [{ name: "name", type: "text", maxlength: 200 }],
   hazard: [
     { name: "hazard", type: "hazard" },
+    { name: "name", type: "text", maxlength: 200 },
+  ],
+  // Heights in metres above NHN, as the twin's terrain; the server checks them against it.
+  flood: [
+    { name: "level_m", type: "float", step: 0.1 },
+    { name: "name", type: "text", maxlength: 200 },
+  ],
+  flood_wall: [
+    { name: "crest_m", type: "float", step: 0.1 },
     { name: "name", type: "text", maxlength: 200 },
   ],
 };
@@ -85,6 +94,14 @@ let nextUid = 1;
 // needs, such as a closed facility's name and place).
 export function newMeasure(kind, fields) {
   return { uid: nextUid++, kind, ...fields };
+}
+
+// A polygon drawn with one of the area tools as its measure, and the field to focus next.
+export function drawnMeasure(kind, points) {
+  const area = polygonOf(points);
+  if (kind === "new_housing") return [housingMeasure(area), "dwellings"];
+  if (kind === "hazard") return [newMeasure("hazard", { area, hazard: "flood", name: "" }), "hazard"];
+  return [newMeasure("green_space", { area, name: "" }), "name"];
 }
 
 export function housingMeasure(area) {

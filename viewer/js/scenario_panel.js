@@ -6,18 +6,9 @@ import { api } from "./api.js";
 import { formatNumber, t } from "./i18n.js";
 import { el, keepingScroll } from "./panels.js";
 import { DrawTool, isMeasureLayer, measureLayers, measureTooltip } from "./scenario_draw.js";
-import {
-  FACILITY_TYPES,
-  buildSpec,
-  facilityMeasure,
-  fromSpec,
-  housingMeasure,
-  exportResults,
-  newMeasure,
-  parseErrors,
-  parseNumber,
-  polygonOf,
-} from "./scenario_model.js";
+import { FLOOD_FOCUS, floodLayers, floodMeasure } from "./flood_tool.js";
+import { FACILITY_TYPES, buildSpec, drawnMeasure, exportResults, facilityMeasure } from "./scenario_model.js";
+import { fromSpec, newMeasure, parseErrors, parseNumber } from "./scenario_model.js";
 import { errorText, measureItem } from "./scenario_form.js";
 import { CellMap } from "./scenario_cells.js";
 import { againstBox, ScenarioLibrary } from "./scenario_library.js";
@@ -192,16 +183,14 @@ export class ScenarioPanel {
 
   finish() {
     if (!this.tool.drawsPolygon) return;
-    if (this.tool.points.length < 3) {
-      this.dom.hint.textContent = t("needThreePoints");
+    if (this.tool.points.length < this.tool.minPoints) {
+      this.dom.hint.textContent = t(this.tool.texts.few);
       return;
     }
-    const kind = this.tool.tool;
-    const area = polygonOf(this.tool.points);
+    const [kind, points] = [this.tool.tool, [...this.tool.points]];
     this.tool.cancel();
-    if (kind === "new_housing") this.add(housingMeasure(area), "dwellings");
-    else if (kind === "hazard") this.add(newMeasure("hazard", { area, hazard: "flood", name: "" }), "hazard");
-    else this.add(newMeasure("green_space", { area, name: "" }), "name");
+    const flood = floodMeasure(kind, points, this.twin);
+    this.add(...(flood ? [flood, FLOOD_FOCUS[kind]] : drawnMeasure(kind, points)));
   }
 
   updateDrawing() {
@@ -216,7 +205,8 @@ export class ScenarioPanel {
       button.setAttribute("aria-pressed", String(button.dataset.tool === tool.tool));
     }
     let hint = "";
-    if (tool.drawsPolygon) hint = t("drawPolygonHint", { what: t(`m_${tool.tool}`), count: tool.points.length });
+    this.dom.finish.textContent = t(tool.texts.finish);
+    if (tool.drawsPolygon) hint = t(tool.texts.hint, { what: t(`m_${tool.tool}`), count: tool.points.length });
     else if (tool.tool === "add_facility") hint = t("placePointHint", { what: t(`fac_${this.dom.facilityType.value}`) });
     else if (tool.tool === "remove_facility") hint = t("pickFacilityHint");
     else if (tool.tool === "add_storeys") {
@@ -549,11 +539,13 @@ export class ScenarioPanel {
     if (!this.twin) return [];
     for (const m of this.measures) this.local(m);
     const shown = !(this.results && this.mode === "baseline");
-    let scenarioOnly = measureLayers(this.twin, this.measures, shown);
+    const flood = floodLayers(this.twin, this.measures, this.stale ? null : this.results, shown);
+    const scenarioOnly = measureLayers(this.twin, this.measures, shown);
     if (this.swipe) {
-      scenarioOnly = [...scenarioOnly, ...this.cells.layers(this.twin, "scenario")].map((layer) => clipped(layer, "right"));
+      const layers = [...scenarioOnly, ...this.cells.layers(this.twin, "scenario"), ...flood];
+      return [...layers.map((layer) => clipped(layer, "right")), ...this.tool.layers(this.twin), ...this.cellLayers()];
     }
-    return [...scenarioOnly, ...this.tool.layers(this.twin), ...this.cellLayers()];
+    return [...scenarioOnly, ...this.tool.layers(this.twin), ...this.cellLayers(), ...flood];
   }
 
   // Side by side and swipe: the baseline's cells on the left, the scenario's (and its measures) on the right.

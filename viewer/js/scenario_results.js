@@ -5,6 +5,7 @@
 import { currentLang, formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { ALL, hexToRgb, personaLabel } from "./population.js";
+import { floodSection } from "./flood_results.js";
 
 export const MODES = ["baseline", "scenario", "compare", "swipe"];
 const MODE_LABEL = { baseline: "modeBaseline", scenario: "modeScenario", compare: "modeCompare", swipe: "modeSwipe" };
@@ -163,6 +164,30 @@ function newcomerTable(results, catalogue) {
   return table(t("newcomersTitle"), heads, rows, { id: "scenario-newcomers" }, 2);
 }
 
+// Green space per resident within walking distance: residents before and after with the verdict, newcomers after.
+function greenTable(green, catalogue) {
+  if (!green?.rows?.length) return null;
+  const m2 = (v) => (v === null || v === undefined ? t("noData") : formatNumber(v, 1));
+  const rows = green.rows.map((r) => {
+    const tr = el("tr", { "data-persona": r.persona, "data-group": r.group });
+    tr.append(
+      personaCell(r.persona, catalogue),
+      el("td", {}, t(r.group === "newcomers" ? "groupNewcomers" : "groupResidents")),
+      el("td", { class: "num", "data-field": "green_baseline" }, m2(r.m2_baseline)),
+      el("td", { class: "num", "data-field": "green_scenario" }, m2(r.m2_scenario)),
+      r.group === "newcomers" ? el("td", { class: "num" }, "") : deltaCell(r.m2_delta, 1, r.verdict, "green_delta"),
+    );
+    return tr;
+  });
+  const heads = ["colPersona", "colGroup", "modeBaseline", "modeScenario", "colChange"].map((key) => t(key));
+  const note = el("p", { class: "muted small", "data-field": "green-method" }, t("greenNote", {
+    reach: formatNumber(green.reach_m),
+    tolerance: formatNumber(green.tolerance_m2, 1),
+    n: formatNumber(green.greens),
+  }));
+  return { note, table: table(t("greenTitle"), heads, rows, { id: "scenario-green" }, 2) };
+}
+
 // One line of the assessment: "Schulfamilien, Schule: Plätze je 100 Personen 129,7 → 127,9 (−1,8), wegen: Zuzug".
 function assessmentItem(item, catalogue) {
   const who = item.persona === ALL ? t("allPersons") : personaLabel(item.persona, catalogue);
@@ -302,11 +327,10 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
     const heads = [t("colPersona"), t("households"), t("persons")];
     container.append(table(t("exposedTitle"), heads, rows, { id: "scenario-exposed" }));
   }
-  if (results.green_m2_per_resident?.length) {
-    container.append(el("h4", {}, t("greenTitle")));
-    const rows = personaRows(results.green_m2_per_resident, catalogue, (r) => [formatNumber(r.m2, 1)]);
-    container.append(table(t("greenTitle"), [t("colPersona"), t("m2PerResident")], rows, { id: "scenario-green" }));
-  }
+  container.append(...floodSection(results.flood, { catalogue, table, personaRows }));
+  const green = greenTable(results.green_space, catalogue);
+  if (green) container.append(el("h4", {}, t("greenTitle")), green.note, green.table);
+  else if (results.data_gaps?.greens) container.append(el("p", { class: "muted small", id: "scenario-green-gap" }, t("greenGap")));
   if (results.demand_outlook) {
     container.append(el("h4", {}, t("outlookTitle")), outlookTable(results.demand_outlook));
   }

@@ -11,7 +11,8 @@ The synthetic population is microdata. What the public, the simulation, the lens
 - :mod:`.units`: the published atoms with public geometry only (home points weighted by floor area), the one
   view of the population the simulation gets; area measures act on whole units, small areas get no number.
 - :mod:`.microdata`: the only reader of the store's ``households`` and ``persons``.
-- :mod:`.tables`: suppression of small counts in tables with totals (the representation lens).
+- :mod:`.tables`: suppression of small counts in tables with totals (the representation lens), and
+  :func:`.tables.publish_table` for a noised count table (the population report's age pyramids).
 
 Example:
     >>> units = published_units(con, persona_ids, key=secret)  # doctest: +SKIP
@@ -26,7 +27,7 @@ from twin3d.population.privacy.publish import (
     publish_atoms,
     publish_population,
 )
-from twin3d.population.privacy.tables import suppress_with_margins, with_margins
+from twin3d.population.privacy.tables import publish_table, suppress_with_margins, with_margins
 from twin3d.population.privacy.units import PROFILE_AGES, Microdata, PublishedUnits, publish_units
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "population_rows",
     "publish_atoms",
     "publish_population",
+    "publish_table",
     "publish_units",
     "published_units",
     "read_microdata",

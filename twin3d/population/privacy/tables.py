@@ -1,4 +1,4 @@
-"""Small counts in a table with totals: primary and secondary suppression across rows, columns and margins.
+"""Tables of counts as they may leave the server: small counts hidden with their totals, every cell noised.
 
 A two-way table of counts is published with its row totals, column totals and grand total. Hiding a small count in
 its row alone is not enough: the column total beside it gives it away (7 contributions of a group, 6 shown in cell A
@@ -19,7 +19,13 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
+
 import numpy as np
+
+from twin3d.population.privacy.atoms import DEFAULT_RULES, PrivacyRules
+from twin3d.population.privacy.noise import keyed_noise, noise_secret
 
 
 def with_margins(counts: np.ndarray) -> np.ndarray:
@@ -82,3 +88,38 @@ def suppress_with_margins(counts: np.ndarray, min_count: int) -> np.ndarray:
             if i is not None:
                 hidden[i, j] = changed = True
     return hidden
+
+
+def _record_ids(table: str, row_names: Sequence[str]) -> np.ndarray:
+    """uint64 per row: a stable id of (table, row) for the keyed noise, apart from every atom's H3 id."""
+    digests = (hashlib.blake2b(f"{table}\x00{name}".encode(), digest_size=8).digest() for name in row_names)
+    return np.fromiter((int.from_bytes(d, "little") for d in digests), np.uint64, count=len(row_names))
+
+
+def publish_table(
+    table: str, row_names: Sequence[str], counts: np.ndarray, key: bytes, rules: PrivacyRules = DEFAULT_RULES
+) -> np.ndarray:
+    """A count table of persons as it may leave the server: keyed noise on every cell, small counts hidden.
+
+    Each positive cell is perturbed by :func:`.noise.keyed_noise`, keyed on the twin's secret, the table's name,
+    the row, the column and the true value (so asking again changes nothing); counts from 1 to
+    ``rules.min_group - 1`` are hidden together with what their row and column totals would give away
+    (:func:`suppress_with_margins`).
+
+    Args:
+        table: the table's name (say ``"pyramid"``): part of the noise key.
+        row_names: one per row (say the district ids).
+        counts: int (rows, columns), the true counts.
+        key: the twin's privacy key.
+        rules: the gate's rules (noise amplitude, smallest shown count).
+
+    Returns:
+        float (rows, columns): the published counts, NaN where hidden.
+    """
+    counts = np.asarray(counts, np.int64)
+    records = _record_ids(table, row_names)
+    noise = keyed_noise(noise_secret(key), records, counts.shape[1], counts, rules.noise_amplitude)
+    # Zeros stay zero (as in the Zensus cell-key method): noise there would invent persons.
+    published = np.where(counts > 0, np.maximum(counts + noise, 0), 0).astype(np.float64)
+    published[suppress_with_margins(counts, rules.min_group)[:-1, :-1]] = np.nan
+    return published

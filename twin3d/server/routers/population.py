@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from twin3d.errors import ForbiddenError, NotFoundError
-from twin3d.population.report import report_html
+from twin3d.population.report_page import report_html
 from twin3d.server.access import at_least, request_role
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
@@ -196,8 +196,15 @@ def router(public_max_resolution: int = 10) -> APIRouter:
     def population_report(twin: PopulatedTwin) -> dict[str, Any]:
         return stored_report(twin)
 
-    @r.get("/population/report.html", summary="The validation report as a page", response_class=HTMLResponse)
-    def population_report_html(twin: PopulatedTwin) -> HTMLResponse:
-        return HTMLResponse(report_html(stored_report(twin)), headers={"Content-Security-Policy": REPORT_CSP})
+    @r.get(
+        "/population/report.html",
+        summary="The validation report as a page: fit per control, hold-outs, age pyramids, backtest (de or en)",
+        response_class=HTMLResponse,
+    )
+    def population_report_html(
+        twin: PopulatedTwin, lang: Annotated[Literal["de", "en"], Query()] = "de"
+    ) -> HTMLResponse:
+        page = report_html(stored_report(twin), lang)
+        return HTMLResponse(page, headers={"Content-Security-Policy": REPORT_CSP})
 
     return r

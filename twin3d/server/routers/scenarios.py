@@ -34,12 +34,16 @@ from twin3d.simulation.engine import Baseline, load_baseline, run_scenario
 from twin3d.simulation.report_html import scenario_report_file
 from twin3d.simulation.scenario import (
     AddStoreys,
+    Flood,
+    FloodWall,
     NewHousing,
     RemoveBuildings,
     RemoveFacility,
     ScenarioSpec,
+    check_heights,
     check_within,
 )
+from twin3d.simulation.terrain import terrain_range
 from twin3d.store import population_queries as pq
 from twin3d.store.live import LiveStores
 
@@ -86,6 +90,8 @@ def _check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
     if bbox:
         check_within(spec, tuple(bbox))
     cur = twin.cursor()
+    if any(isinstance(m, Flood | FloodWall) for m in spec.measures):
+        check_heights(spec, *terrain_range(cur))
     for i, m in enumerate(spec.measures):
         if isinstance(m, NewHousing | AddStoreys) and m.mix.startswith("like:"):
             _, level, code = m.mix.split(":", 2)
