@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import shapely
 
-from twin3d.population.controls import AGE_BANDS, GRID_AGE_GROUPS, AreaStats
+from twin3d.population.controls import AGE_BANDS, GRID_AGE_GROUPS
 from twin3d.population.privacy.atoms import DEFAULT_RULES, PrivacyRules
 from twin3d.population.privacy.tables import publish_table
 from twin3d.population.prototypes import AGE_CLASSES
+from twin3d.population.report import inside_share
 from twin3d.population.synthesis import Population, PopulationInputs
 
 TOP_AGE = 100
@@ -144,7 +144,7 @@ def report_pyramids(
         bands = [RegisterBand(*lo_hi[b], stats.get(b).astype(np.float64)) for b in AGE_BANDS]
         ids = [str(i) for i in stats.ids]
     elif inputs.grid is not None:
-        share = grid_share_inside(pop, inputs.grid)
+        share = inside_share(pop, inputs)
         area = np.zeros(len(zone), np.int64)
         bands = [
             RegisterBand(*lo_hi[g], np.array([float(np.nansum(inputs.grid.get(g) * share))])) for g in GRID_AGE_GROUPS
@@ -163,11 +163,3 @@ def report_pyramids(
         key=key,
         rules=rules,
     )
-
-
-def grid_share_inside(pop: Population, grid: AreaStats) -> np.ndarray:
-    """float per census cell: the share of its area inside the twin's fitting zones (0 for cells outside)."""
-    inside = pop.zones.cell >= 0
-    share = np.zeros(len(grid.ids))
-    np.add.at(share, pop.zones.cell[inside], shapely.area(pop.zones.geometry[inside]))
-    return np.asarray(share / shapely.area(grid.geometry))

@@ -15,7 +15,6 @@ reference in ``reference``.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +111,7 @@ def district_level(pop: Population, inputs: PopulationInputs, holdout: set[str])
     return [f for f in fits if f is not None]
 
 
-def _inside_share(pop: Population, inputs: PopulationInputs) -> np.ndarray:
+def inside_share(pop: Population, inputs: PopulationInputs) -> np.ndarray:
     """Per census cell, the share of its area inside the twin (0 for cells the twin does not reach)."""
     assert inputs.grid is not None
     n = len(inputs.grid.ids)
@@ -129,7 +128,7 @@ def grid_level(pop: Population, inputs: PopulationInputs, holdout: set[str]) -> 
     rep = pop.first
     n = len(inputs.grid.ids)
     synthetic = person_counts(rep, pop.zones.cell[rep.zone], n)
-    share = _inside_share(pop, inputs)
+    share = inside_share(pop, inputs)
     fits = []
     for name, variable in GRID_VARIABLES.items():
         target = np.where(share > 0, inputs.grid.get(variable) * share, np.nan)
@@ -154,7 +153,7 @@ def h3_level(pop: Population, inputs: PopulationInputs, holdout: set[str], resol
     census = np.maximum(census, 0)
     capacity = np.bincount(census[known], weights=slots.weight[known], minlength=len(inputs.grid.ids))
     spread = np.where(known, slots.weight / np.where(known, capacity[census], 1.0), np.nan)
-    share = _inside_share(pop, inputs)
+    share = inside_share(pop, inputs)
     synthetic = person_counts(rep, slot_unit[rep.slot], n)
     fits = []
     for name, variable in GRID_VARIABLES.items():
@@ -219,56 +218,3 @@ def validation_report(
         },
         "timings_s": {k: round(v, 3) for k, v in pop.timings.items()},
     }
-
-
-def report_html(report: dict[str, Any]) -> str:
-    """A self-contained, readable HTML page of the report (no scripts, every value escaped)."""
-    e = html.escape
-    parts = [
-        "<!doctype html><html lang='de'><head><meta charset='utf-8'>",
-        f"<title>Population report: {e(str(report.get('twin', '')))}</title>",
-        "<style>body{font:15px/1.45 system-ui,sans-serif;margin:2rem;max-width:70rem}"
-        "table{border-collapse:collapse;margin:0 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .6rem;"
-        "text-align:right}th:first-child,td:first-child{text-align:left}.bad{background:#fdd}.ok{background:#dfd}"
-        ".hold{font-style:italic}</style></head><body>",
-        f"<h1>Synthetic population of {e(str(report.get('title', report.get('twin', ''))))}</h1>",
-        f"<p>{report['persons']:,} persons in {report['households']:,} households, fitted in "
-        f"{report['zones']:,} zones (seed {e(str(report.get('seed')))}, {e(str(report.get('replicates', 1)))} "
-        "replicate(s)). Hold-out controls (left out of the fit, italic): "
-        f"{e(', '.join(report['holdout']) or 'none')}.</p>",
-    ]
-    if report.get("priors"):
-        parts.append(f"<p>Priors: {e(str(report['priors']))}</p>")
-    if report.get("zones_off_person_target"):
-        parts.append(
-            f"<p class='bad'>{report['zones_off_person_target']:,} zone(s) miss their person total: no household "
-            "there could grow or shrink to close the gap.</p>"
-        )
-    if report["exact_totals"]:
-        items = ", ".join(f"{e(k)}: {'yes' if v else 'NO'}" for k, v in report["exact_totals"].items())
-        parts.append(f"<p>Exact district totals: {items}.</p>")
-    for level in report["levels"]:
-        parts.append(
-            f"<h2>{e(level['level'])}: {level['units']:,} units, target SRMSE ≤ {level['target_srmse']}"
-            f" — {'met' if level['met'] else 'NOT met'}</h2>"
-        )
-        parts.append(
-            "<table><tr><th>control</th><th>SRMSE</th><th>within max(1, 10 %)</th>"
-            "<th>target total</th><th>synthetic total</th></tr>"
-        )
-        for c in level["controls"]:
-            cls = "hold" if c["holdout"] else ("ok" if c["srmse"] <= level["target_srmse"] else "bad")
-            parts.append(
-                f"<tr class='{cls}'><td>{e(c['control'])}{' (hold-out)' if c['holdout'] else ''}</td>"
-                f"<td>{c['srmse']:.4f}</td><td>{100 * c['within_10pct']:.1f} %</td>"
-                f"<td>{c['target_total']:,.0f}</td><td>{c['synthetic_total']:,.0f}</td></tr>"
-            )
-        parts.append("</table>")
-    if report.get("personas"):
-        parts.append("<h2>Personas</h2><table><tr><th>persona</th><th>households</th><th>persons</th></tr>")
-        for p in report["personas"]:
-            counts = [f"{v:,}" if v is not None else "&lt; 3 households" for v in (p["households"], p["persons"])]
-            parts.append(f"<tr><td>{e(p['name'])}</td><td>{counts[0]}</td><td>{counts[1]}</td></tr>")
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
