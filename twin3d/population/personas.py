@@ -6,16 +6,16 @@ household traits and the needs the scenario indicators use (which facilities, wi
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from twin3d.errors import ConfigError
 from twin3d.population.members import HouseholdTraits
 from twin3d.population.prototypes import HOUSEHOLD_TYPES
+from twin3d.tomlfile import load_toml_model
 
 FacilityType = Literal[
     "kita",
@@ -132,15 +132,10 @@ def load_personas(path: Path) -> PersonaCatalogue:
     Raises:
         ConfigError: missing file, bad TOML, or an invalid persona (the message names the field).
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError("persona catalogue not found", file=path, hint="check [population] personas") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", file=path) from exc
-    try:
-        return PersonaCatalogue.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{where}: {first['msg']}", file=path, hint="see pipelines/personas.toml") from exc
+    return load_toml_model(
+        path,
+        PersonaCatalogue,
+        what="persona catalogue",
+        missing_hint="check [population] personas",
+        hint="see pipelines/personas.toml",
+    )

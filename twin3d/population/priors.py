@@ -6,12 +6,11 @@ children, and how ages spread. The priors file says so, and cites where each fig
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from twin3d.errors import ConfigError
+from twin3d.tomlfile import load_toml_model
 
 
 class _Strict(BaseModel):
@@ -115,15 +114,10 @@ def load_priors(path: Path) -> Priors:
     Raises:
         ConfigError: the file is missing, not TOML, or incomplete (the message names the field).
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError("priors file not found", file=path, hint="check [population] priors") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", file=path) from exc
-    try:
-        return Priors.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{where}: {first['msg']}", file=path, hint="see pipelines/priors/germany.toml") from exc
+    return load_toml_model(
+        path,
+        Priors,
+        what="priors file",
+        missing_hint="check [population] priors",
+        hint="see pipelines/priors/germany.toml",
+    )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from twin3d.errors import ConfigError
 from twin3d.population.personas import FacilityType
+from twin3d.tomlfile import read_toml
 
 FACILITY_TYPES: tuple[str, ...] = get_args(FacilityType)
 """The facility types personas use, in a fixed order: ``Facilities.type`` indexes into it."""
@@ -295,12 +295,7 @@ def load_facility_types(path: Path) -> FacilityTypeConfig:
         ConfigError: missing file, bad TOML, or an invalid entry; the message names the entry (its category for
             a map rule, its key for a type).
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError("facility type mapping not found", file=path) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", file=path) from exc
+    data = read_toml(path, "facility type mapping")
     try:
         return FacilityTypeConfig.model_validate(data)
     except ValidationError as exc:

@@ -6,16 +6,15 @@ history scales them (:mod:`twin3d.simulation.calibration`).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from twin3d.errors import ConfigError
 from twin3d.population.priors import PriorSource
+from twin3d.tomlfile import load_toml_model
 
 MAX_AGE = 100  # the oldest age kept; it is an open class (100 and older)
 AGES = MAX_AGE + 1
@@ -150,15 +149,6 @@ def load_rates(path: Path) -> ProjectionRates:
     Raises:
         ConfigError: the file is missing, not TOML, or a value is wrong (the message names the field).
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError("projection rates file not found", file=path) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", file=path) from exc
-    try:
-        return ProjectionRates.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{where}: {first['msg']}", file=path, hint="see pipelines/projection/germany.toml") from exc
+    return load_toml_model(
+        path, ProjectionRates, what="projection rates file", hint="see pipelines/projection/germany.toml"
+    )
