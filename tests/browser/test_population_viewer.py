@@ -105,6 +105,12 @@ def test_population_layer_personas_picking_and_languages(
     assert catalogue[2]["name_en"] in pg.locator("#population-legend-label").inner_text()
     names = pg.locator("#persona-catalogue summary .persona-name").all_inner_texts()
     assert names == [p["name_en"] for p in catalogue]
+    # The statistician's report opens in the viewer's language, with a pyramid per district.
+    href = pg.locator("#population-report").get_attribute("href") or ""
+    assert href.endswith("/population/report.html?lang=en")
+    report = pg.context.request.get(f"{live_server}{href}")
+    assert report.ok
+    assert "Age pyramids per district" in report.text()
     watch.assert_clean()
 
 

@@ -2,7 +2,7 @@
 // persona catalogue. Text is always set with textContent, so data from the server is rendered inert.
 
 import { api } from "./api.js";
-import { formatNumber, t } from "./i18n.js";
+import { currentLang, formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";
 import {
   ALL,
@@ -97,7 +97,6 @@ export class PopulationPanel {
     Object.assign(this, { catalogue, summary });
     if (this.persona !== ALL && !catalogue.some((p) => p.id === this.persona)) this.persona = ALL;
     if (this.choice !== AUTO && !RESOLUTIONS.includes(Number(this.choice))) this.choice = String(DEFAULT_RESOLUTION);
-    this.dom.report.href = api.populationReportUrl(twin.name);
     this.relabel();
     if (this.visible) await this.refresh();
   }
@@ -189,6 +188,8 @@ export class PopulationPanel {
 
   relabel() {
     if (!this.available) return;
+    // The statistician's report in the viewer's language.
+    this.dom.report.href = `${api.populationReportUrl(this.twin.name)}?lang=${currentLang()}`;
     this.renderControls();
     this.renderLegend();
     this.renderCell();
