@@ -385,6 +385,7 @@ def test_storeys_on_a_building_show_who_loses_and_why(page: tuple[Page, PageWatc
     assert "Aufstockung: 1 Gebäude" in item.inner_text()
     storeys = item.get_by_label("Geschosse")
     storeys.fill("4")
+    pg.get_by_label("Bevölkerungsvorausschau in Jahren").fill("10")
     pg.get_by_role("button", name="Berechnen").click()
     pg.wait_for_function("window.__twin3d.scenarioState === 'done'", timeout=TIMEOUT_MS)
     scenario_id = pg.evaluate("window.__twin3d.scenarioId")
@@ -398,4 +399,14 @@ def test_storeys_on_a_building_show_who_loses_and_why(page: tuple[Page, PageWatc
     first = losses.first.inner_text()
     assert "Plätze je 100 Personen" in first
     assert "wegen: Zuzug in neue Wohnungen" in first
+    # The outlook says what it projected with: Lauf has no history of its own, so the prior's assumed migration.
+    outlook = results["demand_outlook"]
+    assert outlook["method"]["migration"] == "prior"
+    note = pg.locator("#scenario-outlook-method").inner_text()
+    assert "Wanderung angenommen" in note
+    assert f"{outlook['flows']['births'][0]:,.0f}".replace(",", ".") + " Geburten" in note
+    # Green space per resident: the newcomers share the greens, so no resident group gains any.
+    green = pg.locator("#scenario-green tr[data-group=residents] [data-field=green_delta]")
+    assert green.count() > 0
+    assert "better" not in green.evaluate_all("cells => cells.map(c => c.dataset.verdict)")
     watch.assert_clean()

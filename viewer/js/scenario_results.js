@@ -249,6 +249,23 @@ function outlookTable(outlook) {
   return table(t("outlookTitle"), heads, rows, { id: "scenario-outlook" });
 }
 
+// What the outlook projected with: the town's own history or the prior with its assumed migration, and year one.
+function outlookNote(outlook) {
+  const m = outlook.method ?? {};
+  const parts = [];
+  if (m.migration === "history") {
+    parts.push(t("outlookHistory", { town: m.calibrated_on, years: (m.migration_years ?? []).join("-") }));
+  } else if (m.migration === "prior") {
+    parts.push(t("outlookPrior", { rates: m.rates, rate: formatNumber(100 * m.migration_rate, 1) }));
+  }
+  const flows = outlook.flows;
+  if (flows?.births?.length) {
+    const [births, deaths, migration] = [flows.births[0], flows.deaths[0], flows.net_migration[0]].map((v) => formatNumber(v));
+    parts.push(t("outlookFlows", { births, deaths, migration }));
+  }
+  return parts.length ? el("p", { class: "muted small", id: "scenario-outlook-method" }, parts.join(" ")) : null;
+}
+
 function personaRows(list, catalogue, cells) {
   return list.map((row) => {
     const tr = el("tr", { "data-persona": row.persona });
@@ -333,6 +350,8 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
   else if (results.data_gaps?.greens) container.append(el("p", { class: "muted small", id: "scenario-green-gap" }, t("greenGap")));
   if (results.demand_outlook) {
     container.append(el("h4", {}, t("outlookTitle")), outlookTable(results.demand_outlook));
+    const note = outlookNote(results.demand_outlook);
+    if (note) container.append(note);
   }
   const cells = el("div", { id: "scenario-cells", class: "scenario-cells" });
   container.append(cells);
