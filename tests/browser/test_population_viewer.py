@@ -105,13 +105,17 @@ def test_population_layer_personas_picking_and_languages(
     assert catalogue[2]["name_en"] in pg.locator("#population-legend-label").inner_text()
     names = pg.locator("#persona-catalogue summary .persona-name").all_inner_texts()
     assert names == [p["name_en"] for p in catalogue]
-    # The statistician's report opens in the viewer's language, with a pyramid per district.
+    _assert_report_in_english(pg, live_server)
+    watch.assert_clean()
+
+
+def _assert_report_in_english(pg: Page, live_server: str) -> None:
+    """The statistician's report opens in the viewer's language, with a pyramid per district."""
     href = pg.locator("#population-report").get_attribute("href") or ""
     assert href.endswith("/population/report.html?lang=en")
     report = pg.context.request.get(f"{live_server}{href}")
     assert report.ok
     assert "Age pyramids per district" in report.text()
-    watch.assert_clean()
 
 
 def test_population_panel_works_on_a_phone(page: tuple[Page, PageWatch], live_server: str) -> None:
