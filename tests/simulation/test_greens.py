@@ -63,7 +63,12 @@ def test_a_twin_without_greens_gets_none_and_says_so(lauf: Baseline) -> None:
 
 
 def test_a_new_park_helps_the_residents_near_it_and_a_new_quarter_shares_the_green(lauf: Baseline) -> None:
-    park = _run(lauf, {"kind": "green_space", "area": SQUARE, "name": "Stadtpark"})["green_space"]
+    result = _run(lauf, {"kind": "green_space", "area": SQUARE, "name": "Stadtpark"})
+    park = result["green_space"]
+    # The residents' gains of green are judged like every other indicator, with their cause.
+    gained = [g for g in result["assessment"]["gains"] if g["facility"] == "green"]
+    assert gained
+    assert all(g["indicator"] == "green_m2" and g["causes"] == ["green_added"] for g in gained)
     assert (park["greens"], park["greens_added"]) == (69, 1)
     residents = [r for r in park["rows"] if r["group"] == "residents"]
     assert residents

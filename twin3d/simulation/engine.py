@@ -362,6 +362,7 @@ def _causes(reference: Facilities, applied: Applied) -> dict[str, list[str]]:
         before, after = set(old.ids[old.type == t]), set(new.ids[new.type == t])
         found = (["facility_closed"] if before - after else []) + (["facility_added"] if after - before else [])
         causes[name] = found
+    causes["green"] = ["green_added"] if applied.greens else []
     for found in causes.values():
         if applied.units.added.any():
             found.append("newcomers")
@@ -470,6 +471,7 @@ def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | Non
     else:
         before = persona_indicators(reference.accessibility, residents).to_pylist()
     lacking_before = [t for t in base.missing_types if not len(reference.facilities.of_type(t))]
+    green = _green_space(base, applied, reference, both)
     kpis = kpi_rows(
         before,
         persona_indicators(after, residents).to_pylist(),
@@ -499,11 +501,11 @@ def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | Non
             "no_new_sealing": persons_added > 0 and applied.sealing["new_m2"] == 0,
         },
         "kpis": kpis,
-        "assessment": assessment(kpis, _causes(reference.facilities, applied)),
+        "assessment": assessment(kpis, _causes(reference.facilities, applied), green=green["rows"]),
         "against": reference.against,
         "hazard_exposed": exposure,
         "flood": flood,
-        "green_space": _green_space(base, applied, reference, both),
+        "green_space": green,
         "demand_outlook": _projection(base, applied),
         "data_gaps": {
             "facility_types": list(base.missing_types),

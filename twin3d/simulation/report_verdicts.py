@@ -7,8 +7,8 @@ from typing import Any
 
 from twin3d.simulation.report_texts import TEXTS, VERDICT_TEXTS, facility_label, format_change, format_number
 
-SCALED = {"coverage_share": (100.0, 1), "supply_per_demand": (100.0, 1)}
-"""Indicators shown in planners' units: percent, and places per 100 persons of the demand group."""
+SCALED = {"coverage_share": (100.0, 1), "supply_per_demand": (100.0, 1), "green_m2": (1.0, 1)}
+"""Indicators shown in planners' units: percent, places per 100 persons of the demand group, m² with a decimal."""
 
 
 EDGE_SHOWN = 0.05

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 Verdict = Literal["better", "worse", "unchanged"]
@@ -102,18 +102,44 @@ def _severity(row: dict[str, Any], key: str) -> float:
     return float(sign * delta / max(abs(old or 0.0), 1e-9))
 
 
-def assessment(kpis: list[dict[str, Any]], causes: dict[str, list[str]], limit: int = 5) -> dict[str, Any]:
+def assessment(
+    kpis: list[dict[str, Any]],
+    causes: dict[str, list[str]],
+    limit: int = 5,
+    *,
+    green: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
     """The residents' largest losses and gains (per persona and facility, the indicator that got worse most and the
     one that got better most), with their causes, and how many comparisons are unchanged.
 
     Args:
         kpis: rows of :func:`kpi_rows`.
-        causes: per facility type, what the scenario did that can explain a change (cause codes).
+        causes: per facility type, what the scenario did that can explain a change (cause codes); ``green`` for
+            green space.
         limit: the most losses and gains listed.
+        green: the residents' green space rows (:func:`twin3d.simulation.greens.green_rows`), judged alike: their
+            severity is the relative change of m² per resident.
     """
     losses: list[dict[str, Any]] = []
     gains: list[dict[str, Any]] = []
     unchanged = compared = 0
+    for row in green:
+        if row["group"] != "residents" or row["verdict"] is None:
+            continue
+        compared += 1
+        unchanged += row["verdict"] == "unchanged"
+        if row["verdict"] != "unchanged":
+            item = {
+                "persona": row["persona"],
+                "facility": "green",
+                "indicator": "green_m2",
+                "baseline": row["m2_baseline"],
+                "scenario": row["m2_scenario"],
+                "delta": row["m2_delta"],
+                "severity": round(abs(row["m2_delta"]) / max(abs(row["m2_baseline"]), 1e-9), 4),
+                "causes": causes.get("green", []),
+            }
+            (losses if row["verdict"] == "worse" else gains).append(item)
     for row in kpis:
         if row["group"] != "residents" or row["persona"] == "*":
             continue
