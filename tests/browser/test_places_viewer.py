@@ -321,6 +321,17 @@ CENTRE_JS = (
     "(() => { const c = document.querySelector('#deck-container canvas');"
     " return window.__twin3d.groundAt(c.clientWidth / 2, c.clientHeight / 2); })()"
 )
+# Resolves once the map centre has not moved for three polls 100 ms apart: the view's transition is over.
+CENTRE_STILL_JS = f"""() => new Promise(resolve => {{
+    let last = null, still = 0;
+    const poll = () => {{
+        const key = String({CENTRE_JS});
+        still = key === last ? still + 1 : 0;
+        last = key;
+        if (still >= 3) resolve(true); else setTimeout(poll, 100);
+    }};
+    poll();
+}})"""
 
 
 def _use_my_location(pg: Page, url: str) -> None:
@@ -344,7 +355,7 @@ def _pin_at_the_map_centre(pg: Page) -> None:
     for _ in range(3):
         pg.keyboard.press("ArrowRight")
     pg.wait_for_function(f"{CENTRE_JS}[0] > 11.2785")
-    pg.wait_for_timeout(800)  # the pan's transition ends
+    pg.evaluate(CENTRE_STILL_JS)  # the pan's transition has ended (a fixed wait was too short on a busy machine)
     pg.locator("#place-centre").focus()
     pg.keyboard.press("Enter")
     pg.wait_for_function("window.__twin3d.places.draft.lon !== 11.2781")

@@ -63,7 +63,8 @@ def test_the_report_renders_offline_from_disk(
         assert page.locator("svg.cell-map").count() >= 2
 
         # Wait for frames with the cells: the new Kita shortens walks, so some cells are drawn in the "better" blue.
-        page.wait_for_timeout(2_000)
+        page.wait_for_function("Number(document.getElementById('deck-map').dataset.frames || 0) >= 1")
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
         shot = np.asarray(Image.open(io.BytesIO(page.locator("#deck-map").screenshot())).convert("RGB")).astype(int)
         blue = (shot[..., 2] > shot[..., 0] + 60) & (shot[..., 2] > 120)
         assert blue.sum() > 50, "the interactive map shows no improved cells"

@@ -49,7 +49,9 @@ def test_lauf_buildings_render_and_a_click_shows_the_building(
     x0, y0, x1, y1 = _screen_box(pg, lauf["home_bbox"], lauf["origin"]["height"])
     with_buildings = _pixels(pg)[y0:y1, x0:x1]
     pg.get_by_label("3D-Gebäude").uncheck()
-    pg.wait_for_timeout(1500)
+    # deck.gl draws in its animation frame after a change; the second frame from now comes after that (a fixed
+    # wait of 1.5 s was too short on a busy machine).
+    pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
     without = _pixels(pg)[y0:y1, x0:x1]
     changed = (np.abs(with_buildings - without).sum(axis=2) > 30).mean()
     assert changed > 0.02, f"only {changed:.1%} of the town's pixels show buildings"
@@ -102,8 +104,16 @@ def test_rostock_population_choropleth_and_twin_switch(
     # Keyboard: the list rows are buttons; Enter flies to the district (the permalink follows the view).
     rows.first.locator("button").focus()
     pg.keyboard.press("Enter")
-    pg.wait_for_function("location.hash.includes('view=')", timeout=10_000)
-    pg.wait_for_timeout(1500)  # the flight takes 0.8 s, the permalink follows 0.3 s after the last move
+    # Until the permalink shows the view over the district: the flight and the permalink's debounce take their time,
+    # and on a busy machine more of it (a fixed wait failed there).
+    west, east, south, north = ring[:, 0].min(), ring[:, 0].max(), ring[:, 1].min(), ring[:, 1].max()
+    pg.wait_for_function(
+        f"""() => {{ const view = location.hash.split('view=')[1];
+                   if (!view) return false;
+                   const [lon, lat] = view.split(',').map(Number);
+                   return lon > {west} && lon < {east} && lat > {south} && lat < {north}; }}""",
+        timeout=30_000,
+    )
     lon, lat = (float(v) for v in pg.evaluate("location.hash").split("view=")[1].split(",")[:2])
     assert ring[:, 0].min() < lon < ring[:, 0].max()
     assert ring[:, 1].min() < lat < ring[:, 1].max()

@@ -93,6 +93,10 @@
       controller: { keyboard: true, dragRotate: false },
       layers: layers(select.value),
       getTooltip: tooltip,
+      // Frames drawn, for readers that wait on the map (tests): a page's own signal, not a fixed wait.
+      onAfterRender: () => {
+        host.dataset.frames = String(Number(host.dataset.frames || 0) + 1);
+      },
     });
     select.addEventListener("change", () => map.setProps({ layers: layers(select.value) }));
     host.dataset.ready = "true";
