@@ -27,6 +27,7 @@ import numpy as np
 import shapely
 from h3ronpy.vector import coordinates_to_cells
 from pyproj import CRS
+from scipy.sparse import csr_matrix
 
 from twin3d.io.crs import reproject, transform_points
 from twin3d.population.personas import PersonaCatalogue, load_personas
@@ -49,7 +50,14 @@ from twin3d.simulation.facility_types import (
     load_facility_types,
 )
 from twin3d.simulation.flood import FloodGround, FloodOutcome, apply_flood, flood_results, load_flood_ground
-from twin3d.simulation.greens import GREEN_REACH_M, GREEN_TOLERANCE_M2, Greens, green_per_unit, green_rows
+from twin3d.simulation.greens import (
+    GREEN_REACH_M,
+    GREEN_TOLERANCE_M2,
+    Greens,
+    green_per_unit,
+    green_rows,
+    reach,
+)
 from twin3d.simulation.housing import NET_SHARE, Footprints, floor_dwellings, quarter_sealing
 from twin3d.simulation.network import DistanceModel, distance_model, walk_graph_from_store
 from twin3d.simulation.scenario import (
@@ -93,9 +101,18 @@ class Baseline:
     greens: Greens = field(default_factory=Greens.empty)
 
     @cached_property
+    def green_reach(self) -> csr_matrix:
+        """Which greens each baseline home reaches on foot (see :mod:`.greens`), walked once."""
+        return reach(self.homes, self.greens)
+
+    @cached_property
     def green_supply(self) -> np.ndarray:
-        """Green m² per resident within reach, per baseline unit (see :mod:`.greens`), computed once."""
-        return green_per_unit(self.units, self.greens, self.model.detour_factor)
+        """Green m² per resident within reach, per baseline unit, computed once."""
+        return green_per_unit(self.units, self.homes, self.greens, self.green_reach)
+
+    def green_known(self, applied: Applied) -> csr_matrix | None:
+        """The baseline's reach where a scenario's network is the baseline's (a flood cuts paths: walk anew)."""
+        return None if applied.flood is not None else self.green_reach
 
     @cached_property
     def indicators(self) -> list[dict[str, Any]]:
@@ -411,7 +428,7 @@ def reference_of(base: Baseline, against: ScenarioSpec | None) -> Reference:
     applied = apply_measures(base, against)
     acc = compute_accessibility(applied.homes, applied.units, applied.facilities, base.catalogue, base.config)
     summary = {"scenario_id": against.content_hash(), "name": against.name}
-    green = green_per_unit(applied.units, base.greens.plus(applied.greens), base.model.detour_factor)
+    green = green_per_unit(applied.units, applied.homes, base.greens.plus(applied.greens), base.green_known(applied))
     return Reference(applied.units, acc, applied.facilities, applied.kept, summary, green)
 
 
@@ -419,7 +436,7 @@ def _green_space(base: Baseline, applied: Applied, reference: Reference, both: n
     """Green m² per resident within reach per persona: the residents in the reference and in the scenario, and
     the newcomers; with the method's parameters and how many greens the twin has."""
     greens = base.greens.plus(applied.greens)
-    supply = green_per_unit(applied.units, greens, base.model.detour_factor)
+    supply = green_per_unit(applied.units, applied.homes, greens, base.green_known(applied))
 
     def per_baseline_unit(units: PublishedUnits, kept: np.ndarray, values: np.ndarray) -> np.ndarray:
         # A state's units are the kept baseline units in their order, then what its measures added.

@@ -4,15 +4,16 @@ The measure is the per-capita supply of public green within reach, as German ope
 Berlin's "Versorgung mit wohnungsnahen Grünanlagen": m² of public green within 500 m per resident): every green
 area's m² are shared among the residents within reach of it, and each home gets the sum of its shares over the
 greens it can reach (the two-step floating catchment method with green area as the capacity). A home reaches a
-green whose outline lies within :data:`GREEN_REACH_M` of walking, taken as the straight distance to the outline
-times the twin's detour factor (greens have no entrances in the data, so a network distance to them is not known).
+green when it can walk to a point of the green's outline within :data:`GREEN_REACH_M`, measured like every other
+walk of the twin (over the footpath network where it has one, with the legs to and from the paths): greens have no
+entrances in the data, so their outlines are sampled every :data:`ENTRANCE_SPACING_M` as the ways in.
 
 Everything counts published units only: a unit's residents count by the share of its public weight at the homes
 in reach, as every area figure of the gate. Residents (households living there before and after) and newcomers are
 reported apart; a change within :data:`GREEN_TOLERANCE_M2` reads "unchanged".
 
 Example:
-    >>> supply = green_per_unit(units, greens, detour_factor=1.3)  # doctest: +SKIP
+    >>> supply = green_per_unit(units, homes, greens)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,14 +24,18 @@ from typing import Any
 import duckdb
 import numpy as np
 import shapely
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
 
 from twin3d.population.privacy.units import PublishedUnits
+from twin3d.simulation.accessibility import Homes
+from twin3d.simulation.network import DistanceModel, Points
 
 GREEN_REACH_M = 500.0
 """Walking distance to a green that still counts as near home (German guides: 500 m, some 6 to 7 minutes)."""
 GREEN_TOLERANCE_M2 = 0.5
 """The largest change of green m² per resident that still counts as unchanged."""
+ENTRANCE_SPACING_M = 50.0
+"""Spacing of the points along a green's outline that count as its ways in."""
 
 
 @dataclass(frozen=True)
@@ -68,23 +73,59 @@ class Greens:
         return Greens(np.concatenate([self.area_m2, shapely.area(new)]), np.concatenate([self.geometry, new]))
 
 
-def _unit_share_in_reach(units: PublishedUnits, greens: Greens, detour_factor: float) -> csr_matrix:
-    """(units, greens): the share of each unit's public weight at homes within reach of each green."""
-    points = shapely.points(units.point_x, units.point_y)
-    tree = shapely.STRtree(greens.geometry)
-    point_i, green_i = tree.query(points, predicate="dwithin", distance=GREEN_REACH_M / detour_factor)
-    near = csr_matrix((np.ones(len(point_i)), (point_i, green_i)), shape=(len(points), len(greens)))
-    weight = units.member_weight / np.where(units.unit_weight > 0, units.unit_weight, 1)[units.member_unit]
-    members = coo_matrix((weight, (units.member_unit, units.member_point)), shape=(len(units), len(points))).tocsr()
-    share: csr_matrix = members @ near
-    return share
+def entrances(greens: Greens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points along each green's outline, every :data:`ENTRANCE_SPACING_M` (at least one per ring): x, y and the
+    green each belongs to."""
+    parts, owner = shapely.get_parts(greens.geometry, return_index=True)
+    rings = shapely.get_exterior_ring(parts)
+    length = shapely.length(rings)
+    count = np.maximum(np.ceil(length / ENTRANCE_SPACING_M).astype(np.int64), 1)
+    ring_of = np.repeat(np.arange(len(rings)), count)
+    step = np.arange(len(ring_of)) - np.repeat(np.cumsum(count) - count, count)
+    points = shapely.line_interpolate_point(rings[ring_of], step / count[ring_of], normalized=True)
+    return shapely.get_x(points), shapely.get_y(points), owner[ring_of]
 
 
-def green_per_unit(units: PublishedUnits, greens: Greens, detour_factor: float) -> np.ndarray:
-    """float (units,): m² of public green per resident within reach of each unit's homes (weighted over them)."""
+def _reach(model: DistanceModel, points: Points, greens: Greens) -> csr_matrix:
+    """(points, greens): 1 where the point reaches the green within :data:`GREEN_REACH_M` of walking."""
+    if not len(points) or not len(greens):
+        return csr_matrix((len(points), len(greens)))
+    x, y, owner = entrances(greens)
+    pairs = model.within(points, model.locate(x, y), GREEN_REACH_M)
+    near = coo_matrix(
+        (np.ones(len(pairs.point)), (pairs.point, owner[pairs.facility])), shape=(len(points), len(greens))
+    ).tocsr()
+    near.data[:] = 1.0  # a home reaching a green by several of its ways in reaches it once
+    return near
+
+
+def reach(homes: Homes, greens: Greens, known: csr_matrix | None = None) -> csr_matrix:
+    """(home points, greens): 1 where the home reaches the green within :data:`GREEN_REACH_M` of walking.
+
+    ``known``: the reach of the first home points to the first greens, on the same network (the baseline's, which
+    a scenario extends by new homes and greens): only the new rows and columns are walked.
+    """
+    if known is None:
+        return _reach(homes.model, homes.points, greens)
+    n, m = known.shape
+    old_homes = homes.points.take(np.arange(n))
+    new_greens = Greens(greens.area_m2[m:], greens.geometry[m:])
+    top = hstack([known, _reach(homes.model, old_homes, new_greens)])
+    bottom = _reach(homes.model, homes.points.take(np.arange(n, len(homes))), greens)
+    return vstack([top, bottom]).tocsr()
+
+
+def green_per_unit(units: PublishedUnits, homes: Homes, greens: Greens, known: csr_matrix | None = None) -> np.ndarray:
+    """float (units,): m² of public green per resident within reach of each unit's homes (weighted over them).
+
+    ``homes``: the units' home points located for the twin's distance model (one per point of ``units``);
+    ``known``: see :func:`reach`.
+    """
     if not len(greens) or not len(units):
         return np.zeros(len(units))
-    share = _unit_share_in_reach(units, greens, detour_factor)
+    weight = units.member_weight / np.where(units.unit_weight > 0, units.unit_weight, 1)[units.member_unit]
+    members = coo_matrix((weight, (units.member_unit, units.member_point)), shape=(len(units), len(homes))).tocsr()
+    share = members @ reach(homes, greens, known)  # (units, greens): the share of a unit's weight reaching a green
     residents = share.T @ units.persons[:, 0].astype(np.float64)
     per_resident = np.divide(greens.area_m2, residents, out=np.zeros(len(greens)), where=residents > 0)
     supply: np.ndarray = share @ per_resident

@@ -101,8 +101,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "doc_hazard": "Haushalte und Personen, deren Wohnung im gezeichneten Gefahrenbereich liegt.",
         "doc_green": (
             "Öffentliche Grünfläche (Parks, öffentliche Gärten, Spielplätze) je Einwohner in höchstens {reach} m "
-            "Fußweg: jede Fläche geteilt durch alle, die sie erreichen, je Wohnung summiert (Luftlinie zum Rand mal "
-            "Umwegfaktor); bisherige Bewohner vorher und nachher, Zugezogene nachher."
+            "Fußweg: jede Fläche geteilt durch alle, die sie erreichen, je Wohnung summiert (Fußweg zu einem Punkt "
+            "ihres Rands, wie jeder Weg im Zwilling); bisherige Bewohner vorher und nachher, Zugezogene nachher."
         ),
         "residents": "bisherige Bewohner",
         "group": "Gruppe",
@@ -247,8 +247,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "doc_hazard": "Households and persons whose home lies in the drawn hazard area.",
         "doc_green": (
             "Public green (parks, public gardens, playgrounds) per resident within {reach} m of walking: each area "
-            "shared by everyone who reaches it, summed per home (straight line to its edge times the detour "
-            "factor); existing residents before and after, newcomers after."
+            "shared by everyone who reaches it, summed per home (the walk to a point of its outline, like every walk "
+            "of the twin); existing residents before and after, newcomers after."
         ),
         "residents": "existing residents",
         "group": "group",
