@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.browser.conftest import PageWatch, click_until, watched_page
+from tests.browser.conftest import PageWatch, click_until, private_server, watched_page
 from tests.browser.test_scenario_viewer import CENTRE, HALF, _open_lauf, _pixel
-from tests.conftest import free_port, serving
 from twin3d.pipeline.report import BuildReport
-from twin3d.server.app import create_app
-from twin3d.settings import PathSettings, ServerSettings
+from twin3d.settings import PathSettings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT_MS = 60_000
@@ -25,13 +23,7 @@ TIMEOUT_MS = 60_000
 def flood_server(
     tmp_path_factory: pytest.TempPathFactory, demo_paths: PathSettings, built: dict[str, BuildReport]
 ) -> Iterator[str]:
-    store_dir = tmp_path_factory.mktemp("flood-viewer") / "var"
-    store_dir.mkdir()
-    for name in ("lauf.duckdb", "lauf.privacy-key"):
-        (store_dir / name).symlink_to((demo_paths.store_dir / name).resolve())
-    paths = PathSettings(pipelines_dir=demo_paths.pipelines_dir, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)
-    port = free_port()
-    with serving(create_app(ServerSettings(port=port), paths), port) as url:
+    with private_server(tmp_path_factory.mktemp("flood-viewer"), demo_paths, ("lauf",)) as url:
         yield url
 
 

@@ -15,11 +15,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
-from tests.browser.conftest import PageWatch, click_until, watched_page
-from tests.conftest import free_port, serving
+from tests.browser.conftest import PageWatch, click_until, private_server, watched_page
 from twin3d.pipeline.report import BuildReport
-from twin3d.server.app import create_app
-from twin3d.settings import PathSettings, ServerSettings
+from twin3d.settings import PathSettings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT_MS = 60_000
@@ -40,13 +38,7 @@ def scenario_server(
     tmp_path_factory: pytest.TempPathFactory, demo_paths: PathSettings, built: dict[str, BuildReport]
 ) -> Iterator[str]:
     """A server of its own whose live stores (where scenarios are written) go to a private folder."""
-    store_dir = tmp_path_factory.mktemp("scenario-viewer") / "var"
-    store_dir.mkdir()
-    for twin in ("lauf", "rostock"):
-        (store_dir / f"{twin}.duckdb").symlink_to(demo_paths.store_file(twin).resolve())
-    paths = PathSettings(pipelines_dir=demo_paths.pipelines_dir, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)
-    port = free_port()
-    with serving(create_app(ServerSettings(port=port), paths), port) as url:
+    with private_server(tmp_path_factory.mktemp("scenario-viewer"), demo_paths, ("lauf", "rostock")) as url:
         yield url
 
 
