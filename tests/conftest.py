@@ -101,3 +101,15 @@ def project_copy(tmp_path: Path) -> PathSettings:
     shutil.copytree(PIPELINES, tmp_path / "pipelines")
     shutil.copytree(GEODATA, tmp_path / "geodata")
     return PathSettings(pipelines_dir=tmp_path / "pipelines", store_dir=tmp_path / "var", tiles_dir=tmp_path / "tiles")
+
+
+def private_paths(root: Path, demo_paths: PathSettings, twins: tuple[str, ...]) -> PathSettings:
+    """Paths on the built demo twins (shared read-only, with their privacy keys) whose live stores, where scenarios
+    and places are written, go to a folder of their own under ``root``: no test meets another's scenarios."""
+    store_dir = root / "var"
+    store_dir.mkdir()
+    for twin in twins:
+        for name in (f"{twin}.duckdb", f"{twin}.privacy-key"):
+            if (demo_paths.store_dir / name).exists():
+                (store_dir / name).symlink_to((demo_paths.store_dir / name).resolve())
+    return PathSettings(pipelines_dir=demo_paths.pipelines_dir, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)

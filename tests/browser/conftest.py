@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, FloatRect, Page, Request, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.conftest import free_port, serving
+from tests.conftest import free_port, private_paths, serving
 from twin3d.server.app import create_app
 from twin3d.settings import PathSettings, ServerSettings
 
@@ -122,13 +122,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 def private_server(root: Path, demo_paths: PathSettings, twins: tuple[str, ...]) -> Iterator[str]:
     """The real server on the built demo twins, with live stores of its own under ``root`` (where scenarios are
     written), so that a test's scenarios meet no other test's."""
-    store_dir = root / "var"
-    store_dir.mkdir()
-    for twin in twins:
-        for name in (f"{twin}.duckdb", f"{twin}.privacy-key"):
-            if (demo_paths.store_dir / name).exists():
-                (store_dir / name).symlink_to((demo_paths.store_dir / name).resolve())
-    paths = PathSettings(pipelines_dir=demo_paths.pipelines_dir, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)
     port = free_port()
-    with serving(create_app(ServerSettings(port=port), paths), port) as url:
+    with serving(create_app(ServerSettings(port=port), private_paths(root, demo_paths, twins)), port) as url:
         yield url

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import private_paths
 from tests.simulation.rhine_twin import build_rhine_twin, dem_heights
 from tests.simulation.test_flood import AT_THE_PEGNITZ, box_around, flood, lonlat, wall
 from twin3d.pipeline.report import BuildReport
@@ -112,12 +113,7 @@ def test_invalid_floods_get_422_naming_the_field(
 
 @pytest.fixture
 def lauf_client(tmp_path: Path, demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iterator[TestClient]:
-    store_dir = tmp_path / "var"
-    store_dir.mkdir()
-    for suffix in ("duckdb", "privacy-key"):
-        (store_dir / f"lauf.{suffix}").symlink_to((demo_paths.store_dir / f"lauf.{suffix}").resolve())
-    paths = PathSettings(pipelines_dir=demo_paths.pipelines_dir, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)
-    with TestClient(create_app(ServerSettings(), paths)) as c:
+    with TestClient(create_app(ServerSettings(), private_paths(tmp_path, demo_paths, ("lauf",)))) as c:
         yield c
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import private_paths
 from tests.server.test_scenarios_api import HOUSING
 from twin3d.pipeline.report import BuildReport
 from twin3d.server.app import create_app
@@ -20,12 +21,7 @@ from twin3d.simulation.report_texts import format_number
 @pytest.fixture
 def report_client(tmp_path: Path, demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iterator[TestClient]:
     """A client whose live stores go to a private folder (the built twins are shared read-only)."""
-    store_dir = tmp_path / "var"
-    store_dir.mkdir()
-    for suffix in ("duckdb", "privacy-key"):
-        (store_dir / f"lauf.{suffix}").symlink_to((demo_paths.store_dir / f"lauf.{suffix}").resolve())
-    paths = PathSettings(pipelines_dir=demo_paths.pipelines_dir, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)
-    with TestClient(create_app(ServerSettings(), paths)) as c:
+    with TestClient(create_app(ServerSettings(), private_paths(tmp_path, demo_paths, ("lauf",)))) as c:
         yield c
 
 
