@@ -273,7 +273,6 @@ export class PlacesPanel {
       return;
     }
     d.submit.disabled = false;
-    this.probe.places.submitted = created;
     const message = t(created.status === "new" ? "placeSentPre" : "placeSent");
     d.title.value = "";
     d.text.value = "";
@@ -287,6 +286,8 @@ export class PlacesPanel {
     await this.reload();
     this.host.onData();
     document.getElementById(`place-${created.place_id}-head`)?.focus();
+    // The probe last: a reader that waits on it finds the list reloaded and the focus on the new place.
+    this.probe.places.submitted = created;
   }
 
   updateCount() {
