@@ -110,9 +110,11 @@ class Baseline:
         """Green m² per resident within reach, per baseline unit, computed once."""
         return green_per_unit(self.units, self.homes, self.greens, self.green_reach)
 
-    def green_known(self, applied: Applied) -> csr_matrix | None:
-        """The baseline's reach where a scenario's network is the baseline's (a flood cuts paths: walk anew)."""
-        return None if applied.flood is not None else self.green_reach
+    def green_supply_of(self, applied: Applied) -> np.ndarray:
+        """Green m² per resident within reach, per unit of a scenario's state: its new homes and greens walked on
+        top of the baseline's reach, unless a flood cut paths (then all is walked anew)."""
+        known = None if applied.flood is not None else self.green_reach
+        return green_per_unit(applied.units, applied.homes, self.greens.plus(applied.greens), known)
 
     @cached_property
     def indicators(self) -> list[dict[str, Any]]:
@@ -428,15 +430,12 @@ def reference_of(base: Baseline, against: ScenarioSpec | None) -> Reference:
     applied = apply_measures(base, against)
     acc = compute_accessibility(applied.homes, applied.units, applied.facilities, base.catalogue, base.config)
     summary = {"scenario_id": against.content_hash(), "name": against.name}
-    green = green_per_unit(applied.units, applied.homes, base.greens.plus(applied.greens), base.green_known(applied))
-    return Reference(applied.units, acc, applied.facilities, applied.kept, summary, green)
+    return Reference(applied.units, acc, applied.facilities, applied.kept, summary, base.green_supply_of(applied))
 
 
 def _green_space(base: Baseline, applied: Applied, reference: Reference, both: np.ndarray) -> dict[str, Any]:
     """Green m² per resident within reach per persona: the residents in the reference and in the scenario, and
     the newcomers; with the method's parameters and how many greens the twin has."""
-    greens = base.greens.plus(applied.greens)
-    supply = green_per_unit(applied.units, applied.homes, greens, base.green_known(applied))
 
     def per_baseline_unit(units: PublishedUnits, kept: np.ndarray, values: np.ndarray) -> np.ndarray:
         # A state's units are the kept baseline units in their order, then what its measures added.
@@ -444,21 +443,24 @@ def _green_space(base: Baseline, applied: Applied, reference: Reference, both: n
         out[np.flatnonzero(kept)] = values[~units.added]
         return out
 
-    before = per_baseline_unit(reference.units, reference.kept, reference.green_supply)[both]
-    after = per_baseline_unit(applied.units, applied.kept, supply)[both]
-    added = applied.units.added
-    rows = green_rows(
-        list(base.catalogue.ids),
-        (base.units.select(both), before, after),
-        (applied.units.select(added), supply[added]) if added.any() else None,
-        base.rules.min_group,
-    )
+    rows: list[dict[str, Any]] = []
+    if len(base.greens):  # without data on today's greens there is no baseline to compare with
+        supply = base.green_supply_of(applied)
+        before = per_baseline_unit(reference.units, reference.kept, reference.green_supply)[both]
+        after = per_baseline_unit(applied.units, applied.kept, supply)[both]
+        added = applied.units.added
+        rows = green_rows(
+            list(base.catalogue.ids),
+            (base.units.select(both), before, after),
+            (applied.units.select(added), supply[added]) if added.any() else None,
+            base.rules.min_group,
+        )
     return {
         "reach_m": GREEN_REACH_M,
         "tolerance_m2": GREEN_TOLERANCE_M2,
-        "greens": len(greens),
+        "greens": len(base.greens) + len(applied.greens),
         "greens_added": len(applied.greens),
-        "rows": rows if len(base.greens) else [],  # without data on today's greens, no baseline to compare
+        "rows": rows,
     }
 
 
