@@ -29,6 +29,7 @@ from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
 from twin3d.population.privacy.units import PublishedUnits
 from twin3d.simulation.accessibility import Homes
 from twin3d.simulation.network import DistanceModel, Points
+from twin3d.store.queries import has_table
 
 GREEN_REACH_M = 500.0
 """Walking distance to a green that still counts as near home (German guides: 500 m, some 6 to 7 minutes)."""
@@ -56,8 +57,7 @@ class Greens:
     @classmethod
     def from_store(cls, con: duckdb.DuckDBPyConnection) -> Greens:
         """The twin's greens (none for a store built before the twin had a greens source)."""
-        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'greens'").fetchone()
-        if not exists or not exists[0]:
+        if not has_table(con, "greens"):
             return cls.empty()
         rows = con.execute("SELECT area_m2, ST_AsWKB(geom) FROM greens ORDER BY green_id").fetchall()
         return cls(

@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,8 @@ import duckdb
 import numpy as np
 import shapely
 from rasterio.transform import Affine
+
+from twin3d.store.queries import has_table, meta
 
 FLAT_PIXEL_M = 10.0
 """Cell size of the flat grid of a twin without a DEM."""
@@ -132,21 +133,15 @@ class Terrain:
         return np.concatenate([owner, lonely[on_grid]]), np.concatenate([cell, at[on_grid]])
 
 
-def _has_terrain_table(con: duckdb.DuckDBPyConnection) -> bool:
-    """Stores built before terrains were kept have no such table: they stand on their twin-wide ground."""
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'terrain'").fetchone()
-    return bool(row and row[0])
-
-
 def _ground_height(con: duckdb.DuckDBPyConnection) -> float:
-    row = con.execute("SELECT value FROM twin_meta WHERE key = 'twin'").fetchone()
-    assert row is not None, "a built twin has its metadata"
-    return float(json.loads(row[0])["ground_height"])
+    twin = meta(con, "twin")
+    assert twin is not None, "a built twin has its metadata"
+    return float(twin["ground_height"])
 
 
 def load_terrain(con: duckdb.DuckDBPyConnection) -> Terrain:
     """The twin's terrain: its DEM from the store, else a flat grid at its twin-wide ground over its extent."""
-    if _has_terrain_table(con):
+    if has_table(con, "terrain"):  # stores built before terrains were kept stand on their twin-wide ground
         row = con.execute(
             "SELECT source, origin_x, origin_y, pixel_x, pixel_y, n_rows, n_cols, source_pixel_m, heights FROM terrain"
         ).fetchone()
@@ -166,7 +161,7 @@ def load_terrain(con: duckdb.DuckDBPyConnection) -> Terrain:
 def terrain_range(con: duckdb.DuckDBPyConnection) -> tuple[float, float]:
     """The lowest and highest terrain height of a twin (its twin-wide ground twice where it has no DEM), without
     reading the grid: what a scenario's water levels and wall crests are checked against."""
-    if _has_terrain_table(con):
+    if has_table(con, "terrain"):
         row = con.execute("SELECT min_m, max_m FROM terrain").fetchone()
         if row is not None and row[0] is not None:
             return float(row[0]), float(row[1])

@@ -30,6 +30,12 @@ def meta(cur: Cursor, key: str) -> Any:
     return json.loads(row[0]) if row else None
 
 
+def has_table(cur: Cursor, name: str) -> bool:
+    """Whether the store has the table (stores built by an older twin3d may lack newer ones)."""
+    row = cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
 def table_counts(cur: Cursor) -> dict[str, int]:
     """Rows in the tables a viewer can show (``personas`` > 0: the twin has a synthetic population)."""
     out = {}
