@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from twin3d.io.stat_history import DistrictHistory, read_district_history
+from twin3d.simulation.backtest import score_backtest
 from twin3d.simulation.calibration import TownFit, band_matrix, fit_town, migration_candidates
 from twin3d.simulation.cohort import DEMAND_GROUPS, CohortProjection
 from twin3d.simulation.projection import backtest, candidate_methods, mape, project_totals
@@ -77,9 +78,9 @@ def run_cohort(past: DistrictHistory, full: DistrictHistory) -> None:
     projection = fit.project(HORIZON)
     seconds = time.perf_counter() - clock
     assert fit.base_year == BASE_YEAR, fit.base_year
-    totals = projection.totals()
-    actual, base = full.population[BASE_YEAR + HORIZON], full.population[BASE_YEAR]
-    errors, baseline_errors = ape(totals[-1], actual), ape(base, actual)
+    score = score_backtest(fit, full, HORIZON, projection)  # the same scoring as the population report's
+    projected, actual, base = score.projected, score.actual, score.base
+    errors, baseline_errors = np.abs(score.error), np.abs(score.baseline_error)
     context = {"base_year": BASE_YEAR, "target_year": BASE_YEAR + HORIZON, "districts": len(fit.codes)}
     emit(
         "projection_backtest_mape",
@@ -104,9 +105,9 @@ def run_cohort(past: DistrictHistory, full: DistrictHistory) -> None:
     )
     emit(
         "projection_city_total_error",
-        round(float((totals[-1].sum() - actual.sum()) / actual.sum() * 100), 3),
+        round(float((projected.sum() - actual.sum()) / actual.sum() * 100), 3),
         "%",
-        projected=round(float(totals[-1].sum())),
+        projected=round(float(projected.sum())),
         actual=round(float(actual.sum())),
         baseline=round(float((base.sum() - actual.sum()) / actual.sum() * 100), 3),
     )
@@ -117,7 +118,7 @@ def run_cohort(past: DistrictHistory, full: DistrictHistory) -> None:
             "%",
             baseline=round(float(baseline_errors[i]), 3),
             base=round(float(base[i])),
-            projected=round(float(totals[-1, i])),
+            projected=round(float(projected[i])),
             actual=round(float(actual[i])),
         )
     run_one_year(fit, projection, full)

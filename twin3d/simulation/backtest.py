@@ -12,16 +12,75 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from twin3d.io.stat_history import read_district_history
-from twin3d.simulation.calibration import fit_town, town_history
+from twin3d.io.stat_history import DistrictHistory, read_district_history
+from twin3d.simulation.calibration import TownFit, fit_town, town_history
+from twin3d.simulation.cohort import CohortProjection
 from twin3d.simulation.projection_rates import ProjectionRates
 
 HORIZON = 5
+
+
+@dataclass(frozen=True)
+class BacktestScore:
+    """District totals at the target year: projected by a fit, observed, and in the fit's last year (no change)."""
+
+    fit: TownFit
+    fit_until: int
+    target_year: int
+    projected: np.ndarray
+    actual: np.ndarray
+    base: np.ndarray
+
+    @property
+    def error(self) -> np.ndarray:
+        """Signed error of the projection per district, in percent of the observed total."""
+        return np.asarray((self.projected - self.actual) / self.actual * 100.0)
+
+    @property
+    def baseline_error(self) -> np.ndarray:
+        """Signed error of "no change" per district, in percent."""
+        return np.asarray((self.base - self.actual) / self.actual * 100.0)
+
+    def as_dict(self) -> dict[str, Any]:
+        """MAPE, the no-change MAPE and each district's signed errors, JSON-ready (the population report's)."""
+        error, baseline = self.error, self.baseline_error
+        return {
+            "fit_until": self.fit_until,
+            "target_year": self.target_year,
+            "mape": round(float(np.abs(error).mean()), 3),
+            "baseline_mape": round(float(np.abs(baseline).mean()), 3),
+            "method": f"cohort-component; migration: {self.fit.choice.label}",
+            "districts": [
+                {
+                    "code": code,
+                    "base": round(float(self.base[i])),
+                    "projected": round(float(self.projected[i])),
+                    "actual": round(float(self.actual[i])),
+                    "error_pct": round(float(error[i]), 2),
+                    "baseline_error_pct": round(float(baseline[i]), 2),
+                }
+                for i, code in enumerate(self.fit.codes)
+            ],
+        }
+
+
+def score_backtest(fit: TownFit, full: DistrictHistory, horizon: int, projection: CohortProjection) -> BacktestScore:
+    """The fit's projection ``horizon`` years on from its base year against the full history's totals."""
+    start = fit.base_year
+    return BacktestScore(
+        fit,
+        start,
+        start + horizon,
+        projection.totals()[horizon],
+        full.population[start + horizon],
+        full.population[start],
+    )
 
 
 def district_backtest(
@@ -30,32 +89,12 @@ def district_backtest(
     """District totals projected from ``fit_until`` by the cohort-component fit on the history up to it, against
     the register ``horizon`` years on: MAPE, the no-change MAPE, and the signed error of each district."""
     past = read_district_history(folders, last_year=fit_until)
-    full = read_district_history(folders)
-    target = fit_until + horizon
     fit = fit_town(past, rates)
-    projected = fit.project(horizon).totals()[-1]
-    actual, base = full.population[target], full.population[fit_until]
-    error = (projected - actual) / actual * 100.0
-    baseline = (base - actual) / actual * 100.0
+    score = score_backtest(fit, read_district_history(folders), horizon, fit.project(horizon))
     return {
-        "fit_until": fit_until,
-        "target_year": target,
-        "mape": round(float(np.abs(error).mean()), 3),
-        "baseline_mape": round(float(np.abs(baseline).mean()), 3),
-        "method": f"cohort-component; migration: {fit.choice.label}",
+        **score.as_dict(),
         "files_read": len(past.files),
         "later_files_left_unopened": len(past.left_out),
-        "districts": [
-            {
-                "code": code,
-                "base": round(float(base[i])),
-                "projected": round(float(projected[i])),
-                "actual": round(float(actual[i])),
-                "error_pct": round(float(error[i]), 2),
-                "baseline_error_pct": round(float(baseline[i]), 2),
-            }
-            for i, code in enumerate(fit.codes)
-        ],
     }
 
 
