@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -125,3 +128,13 @@ def private_server(root: Path, demo_paths: PathSettings, twins: tuple[str, ...])
     port = free_port()
     with serving(create_app(ServerSettings(port=port), private_paths(root, demo_paths, twins)), port) as url:
         yield url
+
+
+def json_call(url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    """One JSON request to the local test server (stdlib only: the test extra has no HTTP client)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+    with urllib.request.urlopen(req, timeout=30) as response:
+        return json.loads(response.read())

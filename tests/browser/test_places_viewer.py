@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, FloatRect, Page
 
-from tests.browser.conftest import PageWatch, click_until, watched_page
+from tests.browser.conftest import PageWatch, click_until, json_call, watched_page
 from tests.conftest import free_port, serving
 from twin3d.auth.users import add_user
 from twin3d.pipeline.report import BuildReport
@@ -65,16 +65,6 @@ def page(
         yield pair
 
 
-def _call(url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None) -> Any:
-    """One JSON request to the local test server (stdlib only)."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
-    )
-    with urllib.request.urlopen(req, timeout=30) as response:
-        return json.loads(response.read())
-
-
 def _status(url: str, headers: dict[str, str] | None = None) -> int:
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as response:
@@ -84,7 +74,7 @@ def _status(url: str, headers: dict[str, str] | None = None) -> int:
 
 
 def _lauf(url: str) -> dict[str, Any]:
-    found: dict[str, Any] = next(t for t in _call(f"{url}/api/twins") if t["name"] == "lauf")
+    found: dict[str, Any] = next(t for t in json_call(f"{url}/api/twins") if t["name"] == "lauf")
     return found
 
 
@@ -127,7 +117,7 @@ def _tab_to(pg: Page, selector: str, limit: int = 12) -> None:
 
 
 def _participant(url: str) -> dict[str, str]:
-    token = _call(f"{url}/api/twins/lauf/participants", "POST")["token"]
+    token = json_call(f"{url}/api/twins/lauf/participants", "POST")["token"]
     return {"X-Participant-Token": token}
 
 
@@ -217,13 +207,13 @@ def test_pin_on_a_building_list_map_and_moderation(
     pg, watch = page
     url, admin_token = places_server
     lauf = _lauf(url)
-    school = _call(f"{url}/api/twins/lauf/buildings/{SCHOOL}")
+    school = json_call(f"{url}/api/twins/lauf/buildings/{SCHOOL}")
     view = f"{school['lon']},{school['lat']},18,40,0"
     _open(pg, url, view, tiles=True)
     box = _pin_on_the_school(pg, lauf, school)
     place_id = _fill_the_form_by_keyboard(pg)
 
-    stored = _call(f"{url}/api/twins/lauf/places/{place_id}")
+    stored = json_call(f"{url}/api/twins/lauf/places/{place_id}")
     assert (stored["kind"], stored["category"], stored["title"]) == ("improvable", "mobility", "Schulweg ohne Ampel")
     assert stored["text"] == "Vor der Schule fehlt ein sicherer Übergang.\nBitte prüfen."
     assert stored["location"]["building_id"] == SCHOOL
@@ -235,7 +225,7 @@ def test_pin_on_a_building_list_map_and_moderation(
 
     _hide_as_administrator(pg, admin_token, place_id)
     admin = {"Authorization": f"Bearer {admin_token}"}
-    assert _call(f"{url}/api/twins/lauf/places/{place_id}", headers=admin)["status"] == "hidden"
+    assert json_call(f"{url}/api/twins/lauf/places/{place_id}", headers=admin)["status"] == "hidden"
     pg.screenshot(path=str(tmp_path / "places-admin.png"))
     watch.assert_clean()
 
@@ -269,15 +259,15 @@ def test_script_payloads_are_rendered_as_text(
             "text": f"{payload}\n{payload}",
             "location": {"lon": CENTRE[0] + 0.0004 * i, "lat": CENTRE[1]},
         }
-        ids.append(_call(f"{base}/places", "POST", body, citizen)["place_id"])
+        ids.append(json_call(f"{base}/places", "POST", body, citizen)["place_id"])
     first = ids[0]
-    top = _call(f"{base}/places/{first}/comments", "POST", {"text": PAYLOADS[0]}, citizen)
-    _call(f"{base}/places/{first}/comments", "POST", {"text": PAYLOADS[1], "parent_id": top["comment_id"]}, citizen)
-    _call(f"{base}/places/{first}/remarks", "POST", {"text": PAYLOADS[0]}, admin)
+    top = json_call(f"{base}/places/{first}/comments", "POST", {"text": PAYLOADS[0]}, citizen)
+    json_call(f"{base}/places/{first}/comments", "POST", {"text": PAYLOADS[1], "parent_id": top["comment_id"]}, citizen)
+    json_call(f"{base}/places/{first}/remarks", "POST", {"text": PAYLOADS[0]}, admin)
     answer = {"action": "answer", "reason": PAYLOADS[1], "answer": PAYLOADS[0]}
-    _call(f"{base}/places/{first}/moderation", "POST", answer, admin)
+    json_call(f"{base}/places/{first}/moderation", "POST", answer, admin)
     # After the decision (which resolves open reports), so that the report waits in the queue.
-    _call(f"{base}/places/{first}/reports", "POST", {"reason": "other", "text": PAYLOADS[1]}, citizen)
+    json_call(f"{base}/places/{first}/reports", "POST", {"reason": "other", "text": PAYLOADS[1]}, citizen)
 
     _open(pg, url, f"{CENTRE[0]},{CENTRE[1]},16,0,0")
     _expand_places(pg)
@@ -412,7 +402,7 @@ def test_keyboard_only_pin_at_the_map_centre_and_submit(
     assert created["location"]["building_id"] is None
     assert pg.evaluate("document.activeElement.id") == f"place-{created['place_id']}-head"
     _vote_and_comment(pg, created["place_id"])
-    assert _call(f"{url}/api/twins/lauf/places/{created['place_id']}")["votes"]["up"] == 1
+    assert json_call(f"{url}/api/twins/lauf/places/{created['place_id']}")["votes"]["up"] == 1
     pg.screenshot(path=str(tmp_path / "places-keyboard.png"))
     watch.assert_clean()
 
@@ -470,8 +460,8 @@ def test_clusters_in_a_busy_view_and_the_lens(
                 "location": {"lon": CENTRE[0] + 0.0003 * i, "lat": CENTRE[1]},
                 "self_description": {"age_band": "65_79", "household": "couple"},
             }
-            _call(f"{url}/api/twins/lauf/places", "POST", body, citizen)
-        lens = _call(f"{url}/api/twins/lauf/lens")
+            json_call(f"{url}/api/twins/lauf/places", "POST", body, citizen)
+        lens = json_call(f"{url}/api/twins/lauf/lens")
         assert lens["under_heard"]["groups"]
         with watched_page(browser, url, tmp_path, request) as (pg, watch):
             _open(pg, url, f"{CENTRE[0]},{CENTRE[1]},15,0,0")

@@ -3,8 +3,6 @@ council saves drafts for the council by default, which the public never sees."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.browser.conftest import PageWatch, watched_page
-from tests.conftest import free_port, serving
+from tests.browser.conftest import PageWatch, json_call, watched_page
+from tests.conftest import free_port, private_paths, serving
 from twin3d.auth.users import add_user
 from twin3d.pipeline.report import BuildReport
 from twin3d.server.app import create_app
@@ -29,11 +27,7 @@ def library_server(
     tmp_path_factory: pytest.TempPathFactory, demo_paths: PathSettings, built: dict[str, BuildReport]
 ) -> Iterator[tuple[str, str]]:
     """A server with a live store of its own and a council member; yields the URL and the council's token."""
-    store_dir = tmp_path_factory.mktemp("scenario-library") / "var"
-    store_dir.mkdir()
-    for name in ("lauf.duckdb", "lauf.privacy-key"):
-        (store_dir / name).symlink_to((demo_paths.store_dir / name).resolve())
-    paths = PathSettings(pipelines_dir=demo_paths.pipelines_dir, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)
+    paths = private_paths(tmp_path_factory.mktemp("scenario-library"), demo_paths, ("lauf",))
     _, council = add_user(paths.users_file, "ratsbuero", "council")
     port = free_port()
     with serving(create_app(ServerSettings(port=port), paths), port) as url:
@@ -49,10 +43,9 @@ def page(
 
 
 def _call(url: str, body: Any = None, token: str | None = None) -> Any:
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-    data = json.dumps(body).encode() if body is not None else None
-    with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=60) as response:
-        return json.loads(response.read())
+    """POST ``body`` (GET without one), as the council where a token is given."""
+    auth = {"Authorization": f"Bearer {token}"} if token else {}
+    return json_call(url, "POST" if body is not None else "GET", body, auth)
 
 
 def test_the_library_lists_opens_and_keeps_council_drafts_to_the_council(

@@ -3,7 +3,6 @@ single-year machinery on small inputs; and hold-outs that influence nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -12,7 +11,6 @@ import pytest
 from pyproj import CRS
 
 from tests.conftest import PIPELINES
-from twin3d.pipeline.report import BuildReport
 from twin3d.population.ages import (
     MAX_STEP,
     MIN_PARENT_GAP,
@@ -28,21 +26,11 @@ from twin3d.population.inputs import inputs_from_store
 from twin3d.population.personas import load_personas
 from twin3d.population.priors import load_priors
 from twin3d.population.synthesis import PopulationInputs, SynthesisSpec, household_table, person_table, synthesise
-from twin3d.settings import PathSettings
-from twin3d.store.connection import connect
 
 PRIORS = load_priors(PIPELINES / "priors" / "germany.toml")
 PERSONAS = load_personas(PIPELINES / "personas.toml")
 # The Rostock register's bands (alter_2023.csv), first and last year.
 ROSTOCK_BANDS = [(0, 2), (3, 5), (6, 14), (15, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 74), (75, 99)]
-
-
-@pytest.fixture(scope="module")
-def stores(demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iterator[dict[str, duckdb.DuckDBPyConnection]]:
-    cons = {twin: connect(demo_paths.store_file(twin), read_only=True) for twin in ("rostock", "lauf")}
-    yield cons
-    for con in cons.values():
-        con.close()
 
 
 def persons_by_year(con: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:

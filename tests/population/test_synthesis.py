@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,27 +13,16 @@ from pyproj import CRS
 from tests.conftest import PIPELINES
 from twin3d.errors import ConfigError
 from twin3d.pipeline.config import load_pipeline
-from twin3d.pipeline.report import BuildReport
 from twin3d.population.controls import GRID_AGE_GROUPS
 from twin3d.population.inputs import inputs_from_store
 from twin3d.population.personas import load_personas
 from twin3d.population.priors import load_priors
 from twin3d.population.report import validation_report
 from twin3d.population.synthesis import SynthesisSpec, household_table, person_table, synthesise
-from twin3d.settings import PathSettings
-from twin3d.store.connection import connect
 from twin3d.store.queries import meta
 
 PRIORS = load_priors(PIPELINES / "priors" / "germany.toml")
 PERSONAS = load_personas(PIPELINES / "personas.toml")
-
-
-@pytest.fixture(scope="module")
-def stores(demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iterator[dict[str, duckdb.DuckDBPyConnection]]:
-    cons = {twin: connect(demo_paths.store_file(twin), read_only=True) for twin in ("rostock", "lauf")}
-    yield cons
-    for con in cons.values():
-        con.close()
 
 
 def report_of(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
