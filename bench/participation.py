@@ -7,15 +7,16 @@ Usage:
 The live store is seeded in a temporary folder with ``--places`` places (default 10,000) on Lauf's real building
 footprints (half pinned on a building with its roof height), 2,000 participants, about 3 votes and 0.3 comments per
 place. Then the real server (``python -m twin3d.cli serve``, one uvicorn process) is started on a free port, and
-every request below goes over HTTP with keep-alive:
+every request below goes over HTTP with keep-alive (``--workers N`` worker processes; ``--database-url`` puts the
+live store in PostgreSQL instead of the embedded SQLite):
 
 - listing: GET .../places for three views, each timed ``--repeat`` times (p50, p95): the whole town at zoom 13
   (more than 400 pins: H3 clusters), a quarter at zoom 17 (pins) and the town filtered to one kind and category.
   Target: p95 <= 100 ms. Baseline in the same run: GET .../places/config, the cheapest request (HTTP floor).
 - posting: ``--clients`` threads (default 32), each with its own participant token, post places for
   ``--seconds`` seconds. Target: >= 200 posts/s with 0 errors. Baseline in the same run: one client alone.
-  The server's CPU time per post is reported too: on a machine shared with other work it is the steadier figure
-  (the server is one process, so 1000 / that is about its rate on one free core).
+  The server's CPU time per post (all its processes) is reported too: on a machine shared with other work it is the
+  steadier figure (1000 / that is about its rate on one free core).
   All clients come from 127.0.0.1, so the per-address rate limits are raised for this run through
   ``TWIN3D_PARTICIPATION_*`` environment variables; everything else (token check, validation, building check,
   group commit to the write-ahead log before each answer) is as in production.
@@ -29,6 +30,7 @@ import argparse
 import http.client
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -65,12 +67,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def seed(store_file: Path, live_file: Path, n: int) -> dict[str, Any]:
+def seed(store_file: Path, live_dir: Path, n: int, database_url: str | None = None) -> dict[str, Any]:
     """Write ``n`` places with votes and comments into a fresh live store; returns what the views need."""
+    import duckdb  # noqa: PLC0415
     from h3ronpy.vector import coordinates_to_cells  # noqa: PLC0415
 
+    from twin3d.settings import LiveSettings  # noqa: PLC0415
     from twin3d.store.connection import connect  # noqa: PLC0415
-    from twin3d.store.live import LiveStore  # noqa: PLC0415
+    from twin3d.store.live import open_live_store  # noqa: PLC0415
 
     con = connect(store_file, read_only=True)
     buildings = con.execute(
@@ -119,31 +123,39 @@ def seed(store_file: Path, live_file: Path, n: int) -> dict[str, Any]:
     comments = pa.table(
         {"place_id": rng.integers(1, n + 1, n_comments), "participant": rng.choice(participants, n_comments)}
     )
-    store = LiveStore(live_file)
+    # The rows are made by DuckDB from the Arrow tables, then copied into the live store (SQLite or PostgreSQL).
+    con = duckdb.connect()
+    con.register("seed_places", places)
+    con.register("seed_votes", votes)
+    con.register("seed_comments", comments)
+    rows = {
+        "participants (participant, ip_hash, created_at)": con.execute(
+            "SELECT DISTINCT participant, '0', TIMESTAMP '2025-05-01' FROM seed_places"
+        ).fetchall(),
+        "places (place_id, kind, category, title, text, lon, lat, building_id, height, h3_10, age_band, household, "
+        "status, participant, ip_hash, created_at, updated_at)": con.execute(
+            "SELECT place_id, kind, category, title, text, lon, lat, building_id, height, h3_10::BIGINT, age_band, "
+            "household, status, participant, ip_hash, created_at, created_at FROM seed_places"
+        ).fetchall(),
+        "votes (place_id, participant, value, ip_hash, created_at)": con.execute(
+            "SELECT DISTINCT ON (place_id, participant) place_id, participant, value, '0', TIMESTAMP '2025-05-02' "
+            "FROM seed_votes"
+        ).fetchall(),
+        "comments (place_id, text, status, participant, ip_hash, created_at)": con.execute(
+            "SELECT place_id, 'Stimmt!', 'visible', participant, '0', TIMESTAMP '2025-05-02' FROM seed_comments"
+        ).fetchall(),
+    }
+    con.close()
+    store = open_live_store(live_dir, "lauf", LiveSettings(database_url=database_url))
 
     def work(cur: Any) -> None:
-        cur.register("seed_places", places)
-        cur.register("seed_votes", votes)
-        cur.register("seed_comments", comments)
-        cur.execute(
-            "INSERT INTO participants SELECT DISTINCT participant, '0', TIMESTAMP '2025-05-01' FROM seed_places"
-        )
-        cur.execute(
-            """
-            INSERT INTO places (place_id, kind, category, title, text, lon, lat, building_id, height, h3_10, age_band,
-                                household, status, participant, ip_hash, created_at, updated_at)
-            SELECT place_id, kind, category, title, text, lon, lat, building_id, height, h3_10, age_band, household,
-                   status, participant, ip_hash, created_at, created_at FROM seed_places
-            """
-        )
-        cur.execute(
-            "INSERT INTO votes SELECT DISTINCT ON (place_id, participant) place_id, participant, value, '0', "
-            "TIMESTAMP '2025-05-02' FROM seed_votes"
-        )
-        cur.execute(
-            "INSERT INTO comments (place_id, text, status, participant, ip_hash, created_at) "
-            "SELECT place_id, 'Stimmt!', 'visible', participant, '0', TIMESTAMP '2025-05-02' FROM seed_comments"
-        )
+        for target, values in rows.items():
+            marks = ", ".join("?" * len(values[0]))
+            cur.executemany(f"INSERT INTO {target} VALUES ({marks})", values)
+        if cur.dialect.name == "postgres":  # identities go on after the seeded ids
+            cur.execute(
+                "SELECT setval(pg_get_serial_sequence('places', 'place_id'), (SELECT max(place_id) FROM places))"
+            )
 
     store.write(work)
     public = store.read("SELECT count(*) AS n FROM places WHERE status IN ('visible', 'answered')")[0]["n"]
@@ -153,9 +165,9 @@ def seed(store_file: Path, live_file: Path, n: int) -> dict[str, Any]:
 
 
 class Server:
-    """``python -m twin3d.cli serve`` on a free port, as a child process."""
+    """``python -m twin3d.cli serve --workers N`` on a free port, as a process group."""
 
-    def __init__(self, store_dir: Path, env: dict[str, str]) -> None:
+    def __init__(self, store_dir: Path, env: dict[str, str], workers: int = 1) -> None:
         self.port = free_port()
         full_env = {
             **os.environ,
@@ -164,8 +176,8 @@ class Server:
             "TWIN3D_PIPELINES_DIR": str(REPO / "pipelines"),
             "TWIN3D_TILES_DIR": str(store_dir.parent / "tiles"),
         }
-        cmd = [sys.executable, "-m", "twin3d.cli", "serve", "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=subprocess.DEVNULL)
+        cmd = [sys.executable, "-m", "twin3d.cli", "serve", "--port", str(self.port), "--workers", str(workers)]
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -188,7 +200,7 @@ class Server:
             conn.close()
 
     def stop(self) -> None:
-        self.proc.terminate()
+        os.killpg(self.proc.pid, signal.SIGTERM)
         self.proc.wait(timeout=30)
 
 
@@ -214,13 +226,19 @@ def time_view(server: Server, path: str, repeat: int) -> tuple[list[float], dict
     return times, json.loads(body)
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time of a process (Linux ``/proc``); None elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(group: int) -> float | None:
+    """User plus system CPU time of every process of a process group (the server and its workers; Linux ``/proc``);
+    None elsewhere."""
+    total, found = 0.0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # field 5 of stat: the process group
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            found = True
+    return total if found else None
 
 
 def p95(values: list[float]) -> float:
@@ -277,15 +295,19 @@ def post_load(server: Server, clients: int, seconds: float, info: dict[str, Any]
     return {"posts": sum(ok), "errors": len(errors), "seconds": elapsed, "first_errors": errors[:3]}
 
 
-def bench(store_dir: Path, n_places: int, repeat: int, clients: int, seconds: float) -> None:
+def bench(store_dir: Path, args: argparse.Namespace) -> None:
+    n_places, repeat, clients, seconds = args.places, args.repeat, args.clients, args.seconds
+    workers, database_url = args.workers, args.database_url
     with tempfile.TemporaryDirectory(prefix="twin3d-bench-participation-") as tmp:
         var = Path(tmp) / "var"
         var.mkdir()
         (var / "lauf.duckdb").symlink_to((store_dir / "lauf.duckdb").resolve())
         started = time.perf_counter()
-        info = seed(var / "lauf.duckdb", var / "lauf.live.duckdb", n_places)
-        emit("seed_seconds", time.perf_counter() - started, "s", places=n_places)
-        server = Server(var, RAISED_LIMITS)
+        info = seed(var / "lauf.duckdb", var, n_places, database_url)
+        backend = "postgres" if database_url else "sqlite"
+        emit("seed_seconds", time.perf_counter() - started, "s", places=n_places, backend=backend)
+        env = {**RAISED_LIMITS, "TWIN3D_LIVE_DATABASE_URL": database_url or ""}
+        server = Server(var, env, workers)
         try:
             west, south, east, north = info["bbox"]
             lon, lat = info["centre"]
@@ -319,6 +341,8 @@ def bench(store_dir: Path, n_places: int, repeat: int, clients: int, seconds: fl
                 first_errors=load["first_errors"],
                 target=TARGET_POSTS,
                 met=rate >= TARGET_POSTS and load["errors"] == 0,
+                workers=workers,
+                backend=backend,
                 note="per-address rate limits raised for this run (all clients share 127.0.0.1)",
             )
             if cpu_before is not None and cpu_after is not None and load["posts"]:
@@ -340,9 +364,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50, help="timed requests per view")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0, help="how long the clients post")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    parser.add_argument("--database-url", help="a PostgreSQL database for the live store (default: SQLite)")
     args = parser.parse_args()
     if args.store is not None:
-        bench(args.store, args.places, args.repeat, args.clients, args.seconds)
+        bench(args.store, args)
         return
     from twin3d.pipeline.build import build_twin  # noqa: PLC0415
     from twin3d.pipeline.config import load_pipeline  # noqa: PLC0415
@@ -351,7 +377,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="twin3d-bench-participation-build-") as tmp:
         paths = PathSettings(store_dir=Path(tmp) / "var", tiles_dir=Path(tmp) / "tiles")
         build_twin(load_pipeline(REPO / "pipelines" / "lauf.toml"), paths)
-        bench(paths.store_dir, args.places, args.repeat, args.clients, args.seconds)
+        bench(paths.store_dir, args)
 
 
 if __name__ == "__main__":

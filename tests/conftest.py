@@ -14,12 +14,14 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 
+from tests.services.postgres import fresh_database, postgres_cluster
 from twin3d.pipeline.build import build_twin
 from twin3d.pipeline.config import load_pipeline
 from twin3d.pipeline.report import BuildReport
 from twin3d.server.app import create_app
-from twin3d.settings import ParticipationSettings, PathSettings, ServerSettings
+from twin3d.settings import LiveSettings, ParticipationSettings, PathSettings, ServerSettings
 
 REPO = Path(__file__).resolve().parent.parent
 GENEROUS_PARTICIPATION = ParticipationSettings(
@@ -113,3 +115,33 @@ def private_paths(root: Path, demo_paths: PathSettings, twins: tuple[str, ...]) 
             if (demo_paths.store_dir / name).exists():
                 (store_dir / name).symlink_to((demo_paths.store_dir / name).resolve())
     return PathSettings(pipelines_dir=demo_paths.pipelines_dir, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL cluster for the session (Debian's package, started in a temporary folder)."""
+    with postgres_cluster(free_port()) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def live_settings(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> LiveSettings:
+    """Run the test once on each live-store backend: the embedded SQLite and a fresh PostgreSQL database.
+
+    ``TWIN3D_LIVE_DATABASE_URL`` is set for the test, so apps it creates and servers it starts use the backend.
+    """
+    if request.param == "sqlite":
+        monkeypatch.delenv("TWIN3D_LIVE_DATABASE_URL", raising=False)
+        return LiveSettings()
+    url = fresh_database(request.getfixturevalue("postgres_server"))
+    monkeypatch.setenv("TWIN3D_LIVE_DATABASE_URL", url)
+    return LiveSettings(database_url=url)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for every test of the session that drives one (tests/browser, tests/deploy)."""
+    from tests.browser.conftest import launch_browser  # noqa: PLC0415  (Playwright only where a test asks)
+
+    with launch_browser() as b:
+        yield b

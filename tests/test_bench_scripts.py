@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.conftest import REPO
+from tests.services.postgres import fresh_database
 
 pytestmark = pytest.mark.slow
 
@@ -86,3 +87,17 @@ def test_flood_bench_runs() -> None:
     wall = figures["lauf_flood_wall_warm_seconds"]
     assert 0 < int(wall["buildings_flooded"]) < int(figures["lauf_flood_polygon_warm_seconds"]["buildings_flooded"])  # type: ignore[call-overload]
     assert "baseline_seconds" in wall
+
+
+def test_tile_route_bench_runs_small() -> None:
+    figures = _figures("bench/tile_route.py", "--requests", "40")
+    assert float(figures["tile_route_cpu_us"]["value"]) > 0  # type: ignore[arg-type]
+    assert "tile_route_304_cpu_us" in figures
+
+
+def test_participation_bench_runs_with_two_workers_on_postgres(postgres_server: str) -> None:
+    database = fresh_database(postgres_server)
+    args = ("--places", "300", "--repeat", "3", "--clients", "4", "--seconds", "1", "--workers", "2")
+    figures = _figures("bench/participation.py", *args, "--database-url", database)
+    assert figures["post_places_per_s"]["backend"] == "postgres"
+    assert figures["acknowledged_missing"]["value"] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -113,40 +114,80 @@ def build(twins: tuple[str, ...], build_all: bool, skip_invalid: bool) -> None:
             build_one(name, paths, skip_invalid=skip_invalid)
 
 
-def _serve(host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
-    import uvicorn  # noqa: PLC0415
+APP_FACTORY = "twin3d.server.app:app_from_env"
+WORKERS = click.IntRange(1, 64)
 
-    from twin3d.server.app import create_app  # noqa: PLC0415
 
+def _server_settings(**values: Any) -> ServerSettings:
     try:
-        server_settings = ServerSettings(host=host, port=port)
+        return ServerSettings(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "TWIN3D_" + "_".join(str(p) for p in first["loc"]).upper()
         raise ConfigError(f"invalid setting {name}: {first['msg']}", hint="see the README's settings") from exc
-    app = create_app(server_settings, PathSettings())
+
+
+def _serve(host: str, port: int, on_ready: Callable[[str], None] | None = None, *, workers: int = 1) -> None:
+    import uvicorn  # noqa: PLC0415
+
+    server_settings = _server_settings(host=host, port=port)
+    paths = PathSettings()
     # The client address is the socket peer unless TWIN3D_TRUSTED_PROXIES names the peer (twin3d.server.proxies);
     # uvicorn's own proxy handling would believe X-Forwarded-For from 127.0.0.1.
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
-    server = uvicorn.Server(config)
+    common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "proxy_headers": False}
+    if workers == 1:
+        from twin3d.server.app import create_app  # noqa: PLC0415
+
+        config = uvicorn.Config(create_app(server_settings, paths), **common)
+    else:
+        # uvicorn's supervisor starts each worker from an import string, so the settings travel in the environment
+        # (the workers inherit it), with absolute paths in case a worker's working directory differs.
+        os.environ.update(
+            TWIN3D_HOST=host,
+            TWIN3D_PORT=str(port),
+            TWIN3D_PIPELINES_DIR=str(paths.pipelines_dir.resolve()),
+            TWIN3D_STORE_DIR=str(paths.store_dir.resolve()),
+            TWIN3D_TILES_DIR=str(paths.tiles_dir.resolve()),
+        )
+        config = uvicorn.Config(APP_FACTORY, factory=True, workers=workers, **common)
     if on_ready is not None:
         on_ready(f"http://{host}:{port}/")
-    server.run()
+    if workers == 1:
+        uvicorn.Server(config).run()
+    else:
+        from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
+
+        # The parent binds the port once; the workers share the socket and the supervisor restarts a dead one.
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def _ready_message(prefix: str, workers: int, suffix: str = "") -> Callable[[str], None]:
+    processes = f" with {workers} worker processes" if workers > 1 else ""
+    return lambda url: out.print(f"{prefix} [bold]{url}[/]{suffix}{processes} (Ctrl+C stops)")
 
 
 @main.command()
 @click.option("--host", default=lambda: ServerSettings().host, show_default="127.0.0.1")
 @click.option("--port", default=lambda: ServerSettings().port, type=int, show_default="8000")
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    type=WORKERS,
+    default=1,
+    show_default=True,
+    envvar="TWIN3D_WORKERS",
+    help="server processes sharing the port (more than 1: put nginx in front, see `twin3d deploy nginx`)",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Serve every built twin, the API and the viewer."""
     with errors_to_exit():
-        _serve(host, port, lambda url: out.print(f"twin3d serving on [bold]{url}[/] (Ctrl+C stops)"))
+        _serve(host, port, _ready_message("twin3d serving on", workers), workers=workers)
 
 
 def _needs_build(twin: str, paths: PathSettings) -> bool:
-    store, tileset = paths.store_file(twin), paths.tileset_dir(twin) / "tileset.json"
-    pipeline = paths.pipeline_file(twin)
-    if not store.is_file() or not tileset.is_file():
+    from twin3d.pipeline.staging import latest_build  # noqa: PLC0415
+
+    store, pipeline = paths.store_file(twin), paths.pipeline_file(twin)
+    if not store.is_file() or latest_build(paths.tileset_dir(twin)) is None:
         return True
     inputs = [pipeline, *paths.pipelines_dir.glob("personas.toml"), *paths.pipelines_dir.glob("priors/*.toml")]
     if store.stat().st_mtime < max(p.stat().st_mtime for p in inputs):
@@ -168,7 +209,8 @@ def _needs_build(twin: str, paths: PathSettings) -> bool:
 @click.option("--host", default=lambda: ServerSettings().host, show_default="127.0.0.1")
 @click.option("--port", default=lambda: ServerSettings().port, type=int, show_default="8000")
 @click.option("--rebuild", is_flag=True, help="build the demo twins even if they exist")
-def demo(host: str, port: int, rebuild: bool) -> None:
+@click.option("--workers", type=WORKERS, default=1, show_default=True, envvar="TWIN3D_WORKERS", help="server processes")
+def demo(host: str, port: int, rebuild: bool, workers: int) -> None:
     """Build the demo twins (Rostock, Lauf) if missing, then serve them and print the URL."""
     paths = PathSettings()
     with errors_to_exit():
@@ -178,10 +220,8 @@ def demo(host: str, port: int, rebuild: bool) -> None:
             else:
                 out.print(f"{twin}: already built ({paths.store_file(twin)}); --rebuild builds it again")
 
-        def ready(url: str) -> None:
-            out.print(f"\n[bold green]twin3d demo:[/] open [bold]{url}[/] in a browser (Ctrl+C stops)")
-
-        _serve(host, port, ready)
+        ready = _ready_message("\n[bold green]twin3d demo:[/] open", workers, " in a browser")
+        _serve(host, port, ready, workers=workers)
 
 
 @main.group()
@@ -251,6 +291,64 @@ def _print_population(report: dict[str, Any]) -> None:
             out.print(
                 f"    {c['control']:<18} SRMSE {c['srmse']:.4f}  within 10 %: {100 * c['within_10pct']:5.1f} %{flag}"
             )
+
+
+@main.group()
+def deploy() -> None:
+    """Configuration for production: nginx in front of `twin3d serve --workers N`."""
+
+
+@deploy.command("nginx")
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, help="port or host:port nginx listens on")
+@click.option("--server-name", default="_", show_default=True, help="nginx's server_name (_: any)")
+@click.option(
+    "--upstream",
+    "upstreams",
+    multiple=True,
+    help="a twin3d server's host:port (repeatable); default: TWIN3D_HOST:TWIN3D_PORT",
+)
+@click.option(
+    "--standalone",
+    "run_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="write a whole nginx.conf that runs in the foreground, keeping pid, logs and temporary files in this folder",
+)
+@click.option("--access-log", is_flag=True, help="with --standalone: log each request and which upstream answered")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="write here, not to stdout")
+def deploy_nginx(
+    *,
+    listen: str,
+    server_name: str,
+    upstreams: tuple[str, ...],
+    run_dir: Path | None,
+    access_log: bool,
+    output: Path | None,
+) -> None:
+    """Write an nginx config: static files (viewer, tile builds) from nginx, the rest proxied to the workers.
+
+    Start the workers with TWIN3D_TRUSTED_PROXIES=127.0.0.1 (nginx's address), so that the rate limits see each
+    client's address rather than nginx's.
+    """
+    from twin3d.deploy import nginx  # noqa: PLC0415
+    from twin3d.server.app import default_viewer_dir  # noqa: PLC0415
+    from twin3d.settings import LayerSettings, ParticipationSettings, ScenarioSettings  # noqa: PLC0415
+
+    with errors_to_exit():
+        server, paths = _server_settings(), PathSettings()
+        site = nginx.nginx_site(
+            tiles_dir=paths.tiles_dir,
+            viewer_dir=server.viewer_dir or default_viewer_dir(),
+            upstreams=upstreams or [nginx.upstream_of(server.host, server.port)],
+            listen=listen,
+            server_name=server_name,
+            **nginx.body_limits(ParticipationSettings(), ScenarioSettings(), LayerSettings()),
+        )
+        text = nginx.standalone_config(site, run_dir, access_log=access_log) if run_dir else nginx.server_config(site)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
+            err.print(f"wrote {output}: nginx on {site.listen} -> {', '.join(site.upstreams)}", soft_wrap=True)
 
 
 @main.command(name="list")

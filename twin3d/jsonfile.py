@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from twin3d.secretfile import tighten
+
 T = TypeVar("T")
 
 
@@ -78,6 +80,8 @@ class Watched(Generic[T]):
         if stamp != self._stamp:
             with self._lock:
                 if stamp != self._stamp:
+                    if stamp is not None:
+                        tighten(self.path)  # it holds hashes: a file from before write_atomic made it 0600
                     self._value = self._parse(self.path if stamp is not None else None)
                     self._stamp = stamp
         return self._value  # type: ignore[return-value]  # set by the first call

@@ -63,6 +63,11 @@ class PathSettings(BaseSettings):
         """The workshop codes (``twin3d workshops add``), hashed; a file so the CLI can add one while a server runs."""
         return self.store_dir / "workshops.json"
 
+    @property
+    def rate_limits_file(self) -> Path:
+        """The rate limits' token buckets, shared by the server's worker processes (keyed hashes only)."""
+        return self.store_dir / "ratelimits.sqlite"
+
     def participation_key_file(self, twin: str) -> Path:
         """The secret that keys the hashes of client addresses for ``twin`` (created on first use, kept after)."""
         return self.store_dir / f"{twin}.participation-key"
@@ -80,8 +85,17 @@ class ServerSettings(BaseSettings):
     public_max_h3_resolution: int = Field(
         default=10, ge=7, le=10, description="finest H3 resolution of the population for the public (council: 10)"
     )
+    threads: int = Field(
+        default=40, ge=1, le=512, description="requests one worker process runs at once (the rest wait in turn)"
+    )
     building_pick_tolerance_m: float = Field(
         default=1.5, gt=0, le=50, description="how far a clicked point may lie outside a footprint"
+    )
+    vector_tile_max_features: int = Field(
+        default=20_000,
+        ge=100,
+        description="most features in one vector tile cut on demand; above it a tile keeps the largest and says so "
+        "in X-Tile-Thinned (a 200 MB layer made a 97 MB tile and 40 s of work)",
     )
     trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = Field(
         default=(),
@@ -170,3 +184,29 @@ class LayerSettings(BaseSettings):
     max_distance_km: float = Field(
         default=50, ge=0, description="how far outside a built twin's extent a layer's features may lie"
     )
+
+
+class LiveSettings(BaseSettings):
+    """Where the live store (places, votes, comments, scenarios, moderation) is kept (``TWIN3D_LIVE_*``).
+
+    Without a URL each twin's live store is an SQLite file beside its build store (``<store_dir>/<twin>.live.sqlite``),
+    which several worker processes of one machine share. With ``TWIN3D_LIVE_DATABASE_URL`` it is a PostgreSQL
+    database, one schema per twin (``pip install 'twin3d[postgres]'``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TWIN3D_LIVE_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="postgresql://user@host:port/database; default: SQLite files in the store folder"
+    )
+    pool_size: int = Field(default=8, ge=1, le=256, description="most PostgreSQL connections per twin and process")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        """Only PostgreSQL URLs; an empty value means the embedded default."""
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("TWIN3D_LIVE_DATABASE_URL must start with postgresql://")
+        return value.strip()

@@ -31,8 +31,10 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+@contextmanager
+def launch_browser() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright; one per session (the ``browser`` fixture of tests/conftest.py), since a
+    second sync Playwright cannot start while the first one runs."""
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install -y chromium"
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

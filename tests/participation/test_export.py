@@ -12,14 +12,15 @@ import pytest
 from twin3d.participation import export, review
 from twin3d.participation import store as sql
 from twin3d.participation.model import ModerationIn, PlaceIn
+from twin3d.settings import LiveSettings
 from twin3d.store.live import LiveStore, LiveStores
 
 PRIVATE = ("participant", "ip_hash", "age_band", "household", "remark", "h3_10")
 
 
 @pytest.fixture
-def stores(tmp_path: Path) -> LiveStores:
-    stores = LiveStores(tmp_path)
+def stores(tmp_path: Path, live_settings: LiveSettings) -> LiveStores:
+    stores = LiveStores(tmp_path, live_settings)
     store = stores.get("lauf", create=True)
     assert store is not None
     sql.add_participant(store, "p", "ip")
@@ -77,7 +78,7 @@ def test_public_places_rows_for_other_publishers(stores: LiveStores, tmp_path: P
     assert set(rows[0]) == set(export.PUBLIC_FIELDS)
     assert export.public_places(stores, "lauf", limit=1, offset=1)[0]["place_id"] == 4
     assert export.public_places(stores, "lauf", bbox=(0.0, 0.0, 1.0, 1.0)) == []
-    assert export.public_places(LiveStores(tmp_path / "empty"), "lauf") == []
+    assert export.public_places(stores, "another") == []  # a twin without a live store
     assert json.loads(export.geojson(None)) == {"type": "FeatureCollection", "features": []}
     assert export.csv(None).decode().startswith("place_id,kind,")
 

@@ -10,7 +10,8 @@ from twin3d.errors import InputError, NotFoundError
 from twin3d.participation import moderation, review
 from twin3d.participation import store as sql
 from twin3d.participation.model import CommentIn, ModerationIn, PlaceIn, ReportIn
-from twin3d.store.live import LiveStore
+from twin3d.settings import LiveSettings
+from twin3d.store.live import LiveStore, open_live_store
 
 PUBLIC = moderation.place_statuses("public")
 ADMIN = moderation.place_statuses("admin")
@@ -54,8 +55,8 @@ def test_auto_hide_only_hides_visible_targets() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> LiveStore:
-    live = LiveStore(tmp_path / "t.live.duckdb")
+def store(tmp_path: Path, live_settings: LiveSettings) -> LiveStore:
+    live = open_live_store(tmp_path, "t", live_settings)
     for i in range(4):
         sql.add_participant(live, f"p{i}", "ip")
     return live

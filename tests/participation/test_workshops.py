@@ -11,7 +11,8 @@ import pytest
 from twin3d.errors import InputError
 from twin3d.participation import store as sql
 from twin3d.participation.workshops import WorkshopRegistry, add_workshop, read_workshops, remove_workshop
-from twin3d.store.live import LiveStore
+from twin3d.settings import LiveSettings
+from twin3d.store.live import open_live_store
 
 
 def test_only_a_hash_is_kept_and_codes_are_entered_loosely(tmp_path: Path) -> None:
@@ -35,13 +36,15 @@ def test_only_a_hash_is_kept_and_codes_are_entered_loosely(tmp_path: Path) -> No
     assert json.loads(path.read_text(encoding="utf-8")) == {"workshops": []}
 
 
-def test_an_older_live_store_gains_the_workshop_table_and_keeps_its_participants(tmp_path: Path) -> None:
+def test_an_older_live_store_gains_the_workshop_table_and_keeps_its_participants(
+    tmp_path: Path, live_settings: LiveSettings
+) -> None:
     path = tmp_path / "lauf.live.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE participants (participant VARCHAR PRIMARY KEY, ip_hash VARCHAR, created_at TIMESTAMP)")
     con.execute("INSERT INTO participants VALUES ('old', 'ip', now()::TIMESTAMP)")
     con.close()
-    store = LiveStore(path)
+    store = open_live_store(tmp_path, "lauf", live_settings)
     try:
         assert sql.participant_workshop(store, "old") == (True, None)
         assert sql.add_participant(store, "new1", "ip", workshop="ws_00000001", quota=1)

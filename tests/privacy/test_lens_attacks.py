@@ -16,7 +16,7 @@ from twin3d.participation import lens as lens_module
 from twin3d.population.privacy import with_margins
 from twin3d.settings import PathSettings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("live_settings")]  # both live-store backends
 API = "/api/twins/lauf"
 
 

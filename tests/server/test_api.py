@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -8,7 +10,9 @@ def test_twins_lists_both_demo_twins_with_what_the_viewer_needs(client: TestClie
     twins = {t["name"]: t for t in client.get("/api/twins").json()}
     assert set(twins) == {"lauf", "rostock", "nrw"}  # the two demo twins and the CityGML test twin
     lauf = twins["lauf"]
-    assert lauf["tileset"] == "/tiles/lauf/tileset.json"
+    assert re.fullmatch(r"/tiles/lauf/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}/tileset\.json", lauf["tileset"])
+    assert lauf["tileset"] == f"/tiles/lauf/{lauf['build_id']}/tileset.json"
+    assert lauf["available"] is True
     assert lauf["counts"]["buildings"] == 6492
     assert lauf["choropleth"]["layer"] == "grid"
     assert {layer["id"] for layer in lauf["layers"]} == {"grid", "facilities", "paths"}

@@ -20,6 +20,8 @@ from twin3d.settings import ParticipationSettings, PathSettings, ServerSettings
 from twin3d.store.connection import connect
 from twin3d.store.live import live_store_file
 
+pytestmark = pytest.mark.usefixtures("live_settings")  # both live-store backends
+
 API = "/api/twins/lauf"
 
 

@@ -1,7 +1,9 @@
-"""Every acknowledged place, vote and comment survives a SIGKILL of the server in the middle of a write load."""
+"""Every acknowledged place, vote and comment survives a SIGKILL of the server (two worker processes) in the middle
+of a write load of 32 clients, on both live-store backends."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -22,10 +24,11 @@ from tests.conftest import REPO, free_port
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("live_settings")]  # both live-store backends
 
 API = "/api/twins/lauf"
-CLIENTS = 12
+CLIENTS = 32
+WORKERS = 2
 LOAD_SECONDS = 2.5
 UNLIMITED = {
     f"TWIN3D_PARTICIPATION_{name}": "1000000"
@@ -59,7 +62,7 @@ def call(port: int, method: str, path: str, body: Any = None, headers: dict[str,
 
 @contextmanager
 def server(store_dir: Path, demo_paths: PathSettings) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """``twin3d serve`` as a child process on a free port; killed at the end if still running."""
+    """``twin3d serve --workers 2`` as a process group on a free port; killed at the end if still running."""
     port = free_port()
     env = {
         **os.environ,
@@ -69,7 +72,11 @@ def server(store_dir: Path, demo_paths: PathSettings) -> Iterator[tuple[subproce
         "TWIN3D_TILES_DIR": str(demo_paths.tiles_dir),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "twin3d.cli", "serve", "--port", str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL
+        [sys.executable, "-m", "twin3d.cli", "serve", "--port", str(port), "--workers", str(WORKERS)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,  # the workers with it: a crash of the whole service is one killpg
     )
     try:
         deadline = time.monotonic() + 60
@@ -83,8 +90,8 @@ def server(store_dir: Path, demo_paths: PathSettings) -> Iterator[tuple[subproce
                 time.sleep(0.1)
         yield proc, port
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
 
 
@@ -132,12 +139,16 @@ def test_acknowledged_writes_survive_sigkill(
         for t in threads:
             t.start()
         time.sleep(LOAD_SECONDS)
-        proc.send_signal(signal.SIGKILL)  # in the middle of the load: no shutdown, no checkpoint
+        os.killpg(proc.pid, signal.SIGKILL)  # every process, in the middle of the load: no shutdown, no checkpoint
         proc.wait(timeout=30)
         stop.set()
         for t in threads:
             t.join(timeout=30)
 
+    print(
+        f"acknowledged before the kill: {len(places)} places, {sum(map(len, votes.values()))} votes, "
+        f"{sum(map(len, comments.values()))} comments"
+    )
     assert len(places) > 50, "too little load to mean anything"
     assert votes
     assert comments

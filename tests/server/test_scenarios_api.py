@@ -17,6 +17,8 @@ from twin3d.server.app import create_app
 from twin3d.settings import PathSettings, ServerSettings
 from twin3d.store.live import live_store_file
 
+pytestmark = pytest.mark.usefixtures("live_settings")  # both live-store backends
+
 # A block of Lauf's centre (lon/lat) and a point beside it.
 QUARTER = [[11.2760, 49.5090], [11.2790, 49.5090], [11.2790, 49.5105], [11.2760, 49.5105], [11.2760, 49.5090]]
 HOUSING: dict[str, Any] = {

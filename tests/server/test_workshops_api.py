@@ -21,6 +21,8 @@ from twin3d.pipeline.report import BuildReport
 from twin3d.server.app import create_app
 from twin3d.settings import ParticipationSettings, PathSettings, ServerSettings
 
+pytestmark = pytest.mark.usefixtures("live_settings")  # both live-store backends
+
 API = "/api/twins/lauf"
 
 
@@ -138,11 +140,11 @@ def test_forty_participants_behind_one_address_take_part_with_a_workshop_code(
 
 
 @pytest.fixture
-def make_client(paths: PathSettings) -> Iterator[Callable[[ParticipationSettings], TestClient]]:
+def make_client(paths: PathSettings) -> Iterator[Callable[..., TestClient]]:
     opened: list[TestClient] = []
 
-    def make(settings: ParticipationSettings) -> TestClient:
-        client = TestClient(create_app(ServerSettings(), paths, settings))
+    def make(settings: ParticipationSettings, address: str = "testclient") -> TestClient:
+        client = TestClient(create_app(ServerSettings(), paths, settings), client=(address, 50000))
         client.__enter__()
         opened.append(client)
         return client
@@ -162,7 +164,7 @@ def _issue(client: TestClient, boss: dict[str, str], twin: str = "lauf", **body:
 
 
 def test_workshop_participants_keep_their_own_limits_and_share_one_bucket(
-    make_client: Callable[[ParticipationSettings], TestClient], paths: PathSettings
+    make_client: Callable[..., TestClient], paths: PathSettings
 ) -> None:
     client = make_client(
         ParticipationSettings(
@@ -184,9 +186,7 @@ def test_workshop_participants_keep_their_own_limits_and_share_one_bucket(
     assert "Workshop" in shared.json()["message"]["de"]
 
 
-def test_wrong_expired_foreign_and_withdrawn_codes(
-    make_client: Callable[[ParticipationSettings], TestClient], paths: PathSettings
-) -> None:
+def test_wrong_expired_foreign_and_withdrawn_codes(make_client: Callable[..., TestClient], paths: PathSettings) -> None:
     client = make_client(ParticipationSettings(workshop_code_attempts_burst=3, votes_per_place_per_address=1))
     boss = admin(paths)
     issued = _issue(client, boss)
@@ -213,7 +213,7 @@ def test_wrong_expired_foreign_and_withdrawn_codes(
     data = json.loads(paths.workshops_file.read_text(encoding="utf-8"))
     data["workshops"][1]["expires_at"] = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     paths.workshops_file.write_text(json.dumps(data), encoding="utf-8")
-    fresh = make_client(ParticipationSettings())  # another address's view: a server without the lock-out
+    fresh = make_client(ParticipationSettings(), "198.51.100.7")  # another address: not locked out
     expired = fresh.post("/api/twins/rostock/participants", json={"workshop_code": rostock})
     assert (expired.status_code, expired.json()["reason"]) == (410, "workshop_expired")
     assert "abgelaufen" in expired.json()["message"]["de"]
@@ -230,9 +230,7 @@ def test_wrong_expired_foreign_and_withdrawn_codes(
     assert (capped.status_code, capped.json()["reason"]) == (429, "votes_per_place")
 
 
-def test_issuing_checks_its_values(
-    make_client: Callable[[ParticipationSettings], TestClient], paths: PathSettings
-) -> None:
+def test_issuing_checks_its_values(make_client: Callable[..., TestClient], paths: PathSettings) -> None:
     client = make_client(ParticipationSettings(workshop_max_quota=50))
     boss = admin(paths)
     url = f"{API}/workshops"
@@ -251,7 +249,7 @@ def test_issuing_checks_its_values(
 
 
 def test_the_cli_issues_lists_and_withdraws_codes_a_running_server_uses(
-    make_client: Callable[[ParticipationSettings], TestClient], paths: PathSettings, monkeypatch: pytest.MonkeyPatch
+    make_client: Callable[..., TestClient], paths: PathSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TWIN3D_STORE_DIR", str(paths.store_dir))
     monkeypatch.setenv("TWIN3D_PIPELINES_DIR", str(paths.pipelines_dir))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.tiling.test_tileset import content_points, gltf_validate, walk
-from twin3d.pipeline.build import build_twin
+from twin3d.pipeline.build import build_twin, current_tiles
 from twin3d.pipeline.config import load_pipeline
 from twin3d.settings import PathSettings
 
@@ -17,8 +17,15 @@ pytestmark = pytest.mark.slow
 BUILDINGS = "geodata/lauf/osm/lauf_buildings.geojson"
 
 
+def _root(paths: PathSettings) -> Path:
+    """The folder of Lauf's current build."""
+    found = current_tiles(paths, "lauf")
+    assert found is not None
+    return found
+
+
 def _files(paths: PathSettings) -> dict[str, tuple[bytes, int]]:
-    root = paths.tileset_dir("lauf")
+    root = _root(paths)
     return {f.relative_to(root).as_posix(): (f.read_bytes(), f.stat().st_ino) for f in root.rglob("*") if f.is_file()}
 
 
@@ -58,16 +65,18 @@ def test_changing_one_building_rebuilds_only_its_partition(project_copy: PathSet
 def test_meshopt_tiles_are_smaller_valid_and_decode_to_the_same_places(project_copy: PathSettings) -> None:
     _set_compression(project_copy, "none")
     plain = build_twin(load_pipeline(project_copy.pipeline_file("lauf")), project_copy)
+    plain_root = _root(project_copy)
     plain_points = {
-        (folder / uri).relative_to(project_copy.tiles_dir): content_points((folder / uri).read_bytes())[0]
-        for tile, folder, _ in walk(project_copy.tileset_dir("lauf") / "tileset.json")
+        (folder / uri).relative_to(plain_root): content_points((folder / uri).read_bytes())[0]
+        for tile, folder, _ in walk(plain_root / "tileset.json")
         if (uri := tile.get("content", {}).get("uri", "")).endswith(".glb")
     }
     _set_compression(project_copy, "meshopt")
     packed = build_twin(load_pipeline(project_copy.pipeline_file("lauf")), project_copy)
     assert packed.tile_bytes < plain.tile_bytes / 3
     files: list[Path] = []
-    for tile, folder, _ in walk(project_copy.tileset_dir("lauf") / "tileset.json"):
+    packed_root = _root(project_copy)
+    for tile, folder, _ in walk(packed_root / "tileset.json"):
         uri = tile.get("content", {}).get("uri", "")
         if not uri.endswith(".glb"):
             continue
@@ -75,7 +84,7 @@ def test_meshopt_tiles_are_smaller_valid_and_decode_to_the_same_places(project_c
         points, doc, _ = content_points((folder / uri).read_bytes())
         assert "EXT_meshopt_compression" in doc["extensionsRequired"]
         # Same vertices (reordered for the vertex cache) within the 16-bit grid of the tile's size.
-        ref = plain_points[(folder / uri).relative_to(project_copy.tiles_dir)]
+        ref = plain_points[(folder / uri).relative_to(packed_root)]
         assert len(points) == len(ref)
         step = np.ptp(ref, axis=0).max() / 32767
         assert np.abs(np.sort(points, axis=0) - np.sort(ref, axis=0)).max() <= step

@@ -13,11 +13,19 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO
+from twin3d.pipeline.build import current_tiles
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings
 from twin3d.tiling.gltf import decode_glb, read_accessor
 
 TWINS = ("lauf", "rostock", "nrw")
+
+
+def _root(paths: PathSettings, twin: str) -> Path:
+    """The folder of the twin's current build."""
+    found = current_tiles(paths, twin)
+    assert found is not None
+    return found
 
 
 def walk(tileset_file: Path) -> Iterator[tuple[dict[str, Any], Path, dict[str, Any] | None]]:
@@ -57,7 +65,7 @@ def leaf_ids(doc: dict[str, Any], blob: bytes) -> list[str]:
 
 @pytest.mark.parametrize("twin", TWINS)
 def test_tileset_structure(built: dict[str, BuildReport], demo_paths: PathSettings, twin: str) -> None:
-    root_file = demo_paths.tileset_dir(twin) / "tileset.json"
+    root_file = _root(demo_paths, twin) / "tileset.json"
     doc = json.loads(root_file.read_text())
     assert doc["asset"]["version"] == "1.1"
     assert doc["root"]["refine"] == "ADD"
@@ -81,7 +89,7 @@ def test_tileset_structure(built: dict[str, BuildReport], demo_paths: PathSettin
 @pytest.mark.parametrize("twin", TWINS)
 def test_every_content_lies_inside_its_box(built: dict[str, BuildReport], demo_paths: PathSettings, twin: str) -> None:
     checked = 0
-    for tile, folder, _ in walk(demo_paths.tileset_dir(twin) / "tileset.json"):
+    for tile, folder, _ in walk(_root(demo_paths, twin) / "tileset.json"):
         uri = tile.get("content", {}).get("uri", "")
         if not uri.endswith(".glb"):
             continue
@@ -103,7 +111,7 @@ def test_buildings_in_leaf_tiles_equal_source_minus_drops(
     source_count = sum(s.records_in for s in report.sources if s.kind == "buildings")
     drops = sum(s.dropped for s in report.sources if s.kind == "buildings")
     ids: list[str] = []
-    for tile, folder, _ in walk(demo_paths.tileset_dir(twin) / "tileset.json"):
+    for tile, folder, _ in walk(_root(demo_paths, twin) / "tileset.json"):
         uri = tile.get("content", {}).get("uri", "")
         if not uri.endswith(".glb"):
             continue
@@ -134,7 +142,7 @@ def gltf_validate(files: list[Path]) -> list[dict[str, Any]]:
 
 
 def test_every_glb_passes_the_khronos_gltf_validator(built: dict[str, BuildReport], demo_paths: PathSettings) -> None:
-    files = sorted(p for twin in TWINS for p in demo_paths.tileset_dir(twin).rglob("*.glb"))
+    files = sorted(p for twin in TWINS for p in _root(demo_paths, twin).rglob("*.glb"))
     reports = gltf_validate(files)
     assert len(reports) == len(files)
     failed = [r for r in reports if r["errors"] or r["warnings"]]

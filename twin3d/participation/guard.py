@@ -54,7 +54,7 @@ class Guard:
         self.scenarios = scenarios
         self.key_file = key_file
         self.workshops = workshops
-        self.limiter = limiter or RateLimiter()
+        self.limiter = limiter if limiter is not None else RateLimiter()  # an empty limiter is falsy (len 0)
         self._hashers: dict[str, AddressHasher] = {}
         self._lock = threading.Lock()
         s = settings

@@ -1,8 +1,7 @@
 """What citizens send: places, votes, comments and reports, validated before anything is written.
 
-Texts are plain text. They are normalised (Unicode NFC, line breaks as ``\\n``, control and bidirectional
-formatting characters removed, surrounding blanks trimmed) and stored as given otherwise: no HTML is parsed,
-stripped or produced here, so every client must render them escaped (``textContent``, not ``innerHTML``).
+Texts are plain text, cleaned by :mod:`twin3d.plaintext` (NFC, control, bidirectional and invisible characters
+removed, trimmed) and stored as given otherwise: every client must render them escaped (``textContent``).
 
 What only the twin can judge (the category list, the extent, the building) is checked in
 :mod:`twin3d.participation.service`.
@@ -15,11 +14,11 @@ Example:
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from typing import Annotated, Any, Literal, get_args
+from typing import Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from twin3d.plaintext import Line, Text
 
 Kind = Literal["happy", "improvable"]
 Status = Literal["new", "visible", "hidden", "answered"]
@@ -34,31 +33,6 @@ TITLE_MAX = 120
 TEXT_MAX = 1000
 COMMENT_MAX = 1000
 REPORT_TEXT_MAX = 500
-
-# C0/C1 controls except tab and newline, and the bidirectional overrides and isolates that can make a text read
-# differently on screen from what it says (Trojan Source).
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean_text(value: Any) -> Any:
-    """Normalise a multi-line text: NFC, ``\\r\\n`` and ``\\r`` to ``\\n``, unsafe characters removed, trimmed."""
-    if not isinstance(value, str):
-        return value  # pydantic's own type check names the field
-    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
-    return _UNSAFE.sub("", value).strip()
-
-
-def clean_line(value: Any) -> Any:
-    """Normalise a one-line text: like :func:`clean_text`, with line breaks and tabs turned into spaces."""
-    if not isinstance(value, str):
-        return value
-    value = unicodedata.normalize("NFC", re.sub(r"[\r\n\t]+", " ", value))
-    return _UNSAFE_LINE.sub("", value).strip()
-
-
-Line = Annotated[str, BeforeValidator(clean_line)]
-Text = Annotated[str, BeforeValidator(clean_text)]
 
 
 class _Strict(BaseModel):

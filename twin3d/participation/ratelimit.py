@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -23,8 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from twin3d.errors import ConfigError, RateLimitError
+from twin3d.errors import RateLimitError
 from twin3d.participation.refusals import Limit, limited
+from twin3d.secretfile import read_or_create_secret
 
 SECRET_BYTES = 32
 
@@ -117,21 +116,9 @@ class RateLimiter:
 
 
 def load_or_create_secret(path: Path) -> bytes:
-    """The twin's secret for address hashes: read, or created with 32 random bytes readable only by the owner."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it a moment ago
-            return load_or_create_secret(path)
-        with os.fdopen(fd, "wb") as f:
-            f.write(secrets.token_bytes(SECRET_BYTES))
-        data = path.read_bytes()
-    if len(data) < 16:
-        raise ConfigError("the participation secret is too short", file=path, hint="delete it; it is made anew")
-    return data
+    """The twin's secret for address hashes: read, or created with random bytes readable only by the owner (the
+    same for every worker that starts at once: :func:`twin3d.secretfile.read_or_create_secret`)."""
+    return read_or_create_secret(path, size=SECRET_BYTES)
 
 
 class AddressHasher:

@@ -6,13 +6,12 @@ before it writes. Remarks are internal: no public payload includes them.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from twin3d.errors import NotFoundError
 from twin3d.participation import moderation
 from twin3d.participation.model import ModerationIn
-from twin3d.participation.store import ISO, iso, now_utc, place_status
+from twin3d.participation.store import iso, now_utc, place_status
 from twin3d.store.live import Cursor, LiveStore
 
 
@@ -71,37 +70,50 @@ def queue(store: LiveStore, limit: int = 200) -> list[dict[str, Any]]:
     rows = store.read(
         f"""
         WITH open AS (
-            SELECT place_id, comment_id, count(*) AS reports, min(created_at) AS first_report,
-                   list(text ORDER BY report_id) FILTER (WHERE text <> '') AS texts
+            SELECT place_id, comment_id, count(*) AS reports, min(created_at) AS first_report
             FROM reports WHERE resolved_at IS NULL GROUP BY place_id, comment_id
-        ), reasons AS (
-            SELECT place_id, comment_id, json_group_object(reason, n) AS reasons
-            FROM (SELECT place_id, comment_id, reason, count(*) AS n FROM reports WHERE resolved_at IS NULL
-                  GROUP BY ALL)
-            GROUP BY place_id, comment_id
         ), items AS (
-            SELECT p.place_id, 0 AS comment_id, p.status, p.title, left(p.text, 200) AS excerpt, p.created_at
+            SELECT p.place_id, 0 AS comment_id, p.status, p.title, substr(p.text, 1, 200) AS excerpt, p.created_at
             FROM places AS p
             UNION ALL
-            SELECT c.place_id, c.comment_id, c.status, NULL, left(c.text, 200), c.created_at FROM comments AS c
+            SELECT c.place_id, c.comment_id, c.status, NULL, substr(c.text, 1, 200), c.created_at FROM comments AS c
+        ), waiting AS (
+            SELECT i.place_id, i.comment_id, i.status, i.title, i.excerpt, coalesce(o.reports, 0) AS reports,
+                   CASE WHEN i.status = 'new' AND (o.first_report IS NULL OR i.created_at < o.first_report)
+                        THEN i.created_at ELSE o.first_report END AS since
+            FROM items AS i LEFT JOIN open AS o ON o.place_id = i.place_id AND o.comment_id = i.comment_id
+            WHERE i.status = 'new' OR o.reports > 0
         )
-        SELECT i.place_id, nullif(i.comment_id, 0) AS comment_id,
-               CASE WHEN i.comment_id = 0 THEN 'place' ELSE 'comment' END AS type,
-               i.status, i.title, i.excerpt, coalesce(o.reports, 0) AS reports,
-               coalesce(r.reasons::VARCHAR, '{{}}') AS reasons, coalesce(o.texts, []) AS report_texts,
-               strftime(least(CASE WHEN i.status = 'new' THEN i.created_at END, o.first_report), {ISO}) AS waiting_since
-        FROM items AS i
-        LEFT JOIN open AS o USING (place_id, comment_id)
-        LEFT JOIN reasons AS r USING (place_id, comment_id)
-        WHERE i.status = 'new' OR o.reports > 0
-        ORDER BY least(CASE WHEN i.status = 'new' THEN i.created_at END, o.first_report), i.place_id, i.comment_id
+        SELECT place_id, nullif(comment_id, 0) AS comment_id,
+               CASE WHEN comment_id = 0 THEN 'place' ELSE 'comment' END AS type,
+               status, title, excerpt, reports, {store.dialect.iso("since")} AS waiting_since
+        FROM waiting ORDER BY since, place_id, comment_id
         LIMIT ?
         """,
         [limit],
     )
+    # Reasons counted and texts of the open reports: few, and only the administration asks.
+    reasons: dict[tuple[int, int], dict[str, int]] = {}
+    texts: dict[tuple[int, int], list[str]] = {}
+    for report in store.read(
+        "SELECT place_id, comment_id, reason, text FROM reports WHERE resolved_at IS NULL ORDER BY report_id"
+    ):
+        key = (int(report["place_id"]), int(report["comment_id"]))
+        counted = reasons.setdefault(key, {})
+        counted[report["reason"]] = counted.get(report["reason"], 0) + 1
+        if report["text"]:
+            texts.setdefault(key, []).append(report["text"])
     for row in rows:
-        row["reasons"] = json.loads(row["reasons"])
-    return rows
+        key = (int(row["place_id"]), int(row["comment_id"] or 0))
+        row["reasons"] = reasons.get(key, {})
+        row["report_texts"] = texts.get(key, [])
+    return [{k: row[k] for k in _QUEUE_FIELDS} for row in rows]
+
+
+_QUEUE_FIELDS = (
+    "place_id", "comment_id", "type", "status", "title", "excerpt", "reports", "reasons", "report_texts",
+    "waiting_since",
+)  # fmt: skip
 
 
 def moderation_log(store: LiveStore, place_id: int) -> list[dict[str, Any]]:
@@ -109,7 +121,7 @@ def moderation_log(store: LiveStore, place_id: int) -> list[dict[str, Any]]:
     return store.read(
         f"""
         SELECT nullif(comment_id, 0) AS comment_id, action, from_status, to_status, reason, moderator,
-               strftime(created_at, {ISO}) AS created_at
+               {store.dialect.iso("created_at")} AS created_at
         FROM moderation_log WHERE place_id = ? ORDER BY entry_id
         """,
         [place_id],
@@ -136,7 +148,7 @@ def add_remark(store: LiveStore, place_id: int, text: str, *, author: str) -> di
 def remarks(store: LiveStore, place_id: int) -> list[dict[str, Any]]:
     """The internal remarks on a place, oldest first (for the administration only)."""
     return store.read(
-        f"SELECT remark_id, text, author, strftime(created_at, {ISO}) AS created_at FROM remarks "
+        f"SELECT remark_id, text, author, {store.dialect.iso('created_at')} AS created_at FROM remarks "
         "WHERE place_id = ? ORDER BY remark_id",
         [place_id],
     )

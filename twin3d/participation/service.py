@@ -24,7 +24,7 @@ import json
 import secrets
 import threading
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,11 +89,13 @@ class TwinRef:
         name: the twin's name.
         bbox: its extent (west, south, east, north) in degrees, or None.
         cursor: a new cursor on its read-only build store.
+        build: what tells this build of the twin from another (caches of the build store are kept by it).
     """
 
     name: str
     bbox: tuple[float, float, float, float] | None
     cursor: Callable[[], duckdb.DuckDBPyConnection]
+    build: Hashable = None
 
 
 def check_honeypot(value: str) -> None:
@@ -126,6 +128,12 @@ def read_section(pipeline_file: Path) -> ParticipationSection:
         raise ConfigError(f"invalid value at {where}: {first['msg']}", file=pipeline_file) from exc
 
 
+LENS_SCHEMA = pa.schema(
+    [("h3_10", pa.uint64()), ("age_band", pa.string()), ("household", pa.string()), ("participant", pa.string())]
+)
+"""The self-descriptions the representation lens reads (H3 cells are unsigned, as everywhere in the twin)."""
+
+
 class Participation:
     """Places, votes, comments, reports, moderation and the lens for every twin of one server.
 
@@ -142,7 +150,7 @@ class Participation:
         self.guard = guard
         self.settings = guard.settings
         self._configs: dict[str, ParticipationSection] = {}
-        self._buildings: dict[str, BuildingIndex] = {}
+        self._buildings: dict[tuple[str, Hashable], BuildingIndex] = {}
         self._known: dict[str, dict[str, str | None]] = {}  # twin -> participant -> workshop id (or None)
         self._lock = threading.Lock()
 
@@ -253,9 +261,10 @@ class Participation:
         if loc.building_id is None:
             return None
         with self._lock:
-            if twin.name not in self._buildings:
-                self._buildings[twin.name] = BuildingIndex(twin.cursor())
-            buildings = self._buildings[twin.name]
+            buildings = self._buildings.get((twin.name, twin.build))
+            if buildings is None:  # this build's footprints; an older build's index goes
+                self._buildings = {k: v for k, v in self._buildings.items() if k[0] != twin.name}
+                buildings = self._buildings[(twin.name, twin.build)] = BuildingIndex(twin.cursor())
         return buildings.pin_height(loc.building_id, loc.lon, loc.lat, loc.height)
 
     def submit_place(self, twin: TwinRef, place: PlaceIn, caller: Caller) -> dict[str, Any]:
@@ -413,17 +422,11 @@ class Participation:
         places = (
             store.read_arrow(
                 "SELECT h3_10, age_band, household, participant FROM places WHERE status <> 'hidden' "
-                "ORDER BY created_at, place_id"
+                "ORDER BY created_at, place_id",
+                schema=LENS_SCHEMA,
             )
             if store is not None
-            else pa.table(
-                {
-                    "h3_10": pa.array([], pa.uint64()),
-                    "age_band": pa.array([], pa.string()),
-                    "household": pa.array([], pa.string()),
-                    "participant": pa.array([], pa.string()),
-                }
-            )
+            else LENS_SCHEMA.empty_table()
         )
         return representation(
             places, population, personas, resolution=resolution, min_count=self.config(twin.name).lens_min_contributions

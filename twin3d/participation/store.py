@@ -1,16 +1,18 @@
-"""Named, parameterised SQL over the places tables of a twin's live store (``twin3d/sql/live_schema.sql``).
+"""Named, parameterised SQL over the places tables of a twin's live store (``twin3d/sql/live/``).
 
 Every write runs as one unit of work in :meth:`twin3d.store.live.LiveStore.write`: it checks first (participant,
 place, parent comment) and writes after, and it returns only after its transaction is committed. Payloads are built
-as JSON by DuckDB, so a listing of hundreds of pins costs no Python work per pin. No payload built here contains a
-participant hash, an address hash or a self-description; internal remarks have their own function.
+as JSON by the database, so a listing of hundreds of pins costs no Python work per pin. The SQL is written once for
+both backends (SQLite, PostgreSQL); what they spell differently comes from the store's dialect. No payload built here
+contains a participant hash, an address hash or a self-description; internal remarks have their own function.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
 from twin3d.errors import AuthError, InputError, NotFoundError
@@ -18,9 +20,8 @@ from twin3d.participation import moderation
 from twin3d.participation.model import CommentIn, PlaceIn, ReportIn
 from twin3d.participation.ratelimit import seconds_to_midnight
 from twin3d.participation.refusals import limited
-from twin3d.store.live import Cursor, LiveStore, Row
+from twin3d.store.live import Cursor, Dialect, LiveStore, Many, utc_now
 
-ISO = "'%Y-%m-%dT%H:%M:%SZ'"
 Sort = Literal["new", "old", "top"]
 ORDER_BY: dict[str, str] = {
     "new": "p.created_at DESC, p.place_id DESC",
@@ -32,36 +33,43 @@ ORDER_BY: dict[str, str] = {
 # place_id: one place, one page of a listing, or all of them).
 _JOINS = """
     LEFT JOIN (SELECT place_id, count(*) FILTER (WHERE value > 0) AS up, count(*) FILTER (WHERE value < 0) AS down
-               FROM votes WHERE {ids} GROUP BY place_id) AS v USING (place_id)
+               FROM votes WHERE {ids} GROUP BY place_id) AS v ON v.place_id = p.place_id
     LEFT JOIN (SELECT place_id, count(*) AS n FROM comments
-               WHERE status = 'visible' AND {ids} GROUP BY place_id) AS c USING (place_id)
+               WHERE status = 'visible' AND {ids} GROUP BY place_id) AS c ON c.place_id = p.place_id
     LEFT JOIN (SELECT place_id, count(*) AS open FROM reports
-               WHERE resolved_at IS NULL AND comment_id = 0 AND {ids} GROUP BY place_id) AS r USING (place_id)
+               WHERE resolved_at IS NULL AND comment_id = 0 AND {ids} GROUP BY place_id) AS r ON r.place_id = p.place_id
 """
-_ONE = _JOINS.format(ids="place_id = $one")
+_ONE = _JOINS.format(ids="place_id = :one")
 _PAGE = _JOINS.format(ids="place_id IN (SELECT place_id FROM page)")
-_ALL = _JOINS.format(ids="true")
-
-_FILTERS = """
-    list_contains($statuses, p.status)
-    AND ($kind IS NULL OR p.kind = $kind)
-    AND ($category IS NULL OR p.category = $category)
-    AND ($west IS NULL OR (p.lon BETWEEN $west AND $east AND p.lat BETWEEN $south AND $north))
-"""
+_ALL = _JOINS.format(ids="1 = 1")
 
 
-def place_json(admin: bool) -> str:
-    """The SQL expression of one place's payload; the administration's adds its open reports."""
+def _filters(d: Dialect, query: PlaceQuery) -> str:
+    """The conditions of a listing, only those the query sets (parameters: :meth:`PlaceQuery.params`)."""
+    conditions = [d.within("p.status", "statuses")]
+    if query.kind is not None:
+        conditions.append("p.kind = :kind")
+    if query.category is not None:
+        conditions.append("p.category = :category")
+    if query.bbox is not None:
+        conditions.append("p.lon BETWEEN :west AND :east AND p.lat BETWEEN :south AND :north")
+    return " AND ".join(conditions)
+
+
+@cache
+def place_json(d: Dialect, admin: bool) -> str:
+    """The SQL expression of one place's payload as JSON text; the administration's adds its open reports."""
     extra = ", 'reports_open', coalesce(r.open, 0)" if admin else ""
-    return f"""json_object(
+    obj = d.object_fn
+    return d.json_text(f"""{obj}(
         'place_id', p.place_id, 'kind', p.kind, 'category', p.category, 'title', p.title, 'text', p.text,
         'status', p.status,
-        'location', json_object('lon', p.lon, 'lat', p.lat, 'building_id', p.building_id, 'height', p.height),
-        'votes', json_object('up', coalesce(v.up, 0), 'down', coalesce(v.down, 0),
-                             'score', coalesce(v.up, 0) - coalesce(v.down, 0)),
+        'location', {obj}('lon', p.lon, 'lat', p.lat, 'building_id', p.building_id, 'height', p.height),
+        'votes', {obj}('up', coalesce(v.up, 0), 'down', coalesce(v.down, 0),
+                       'score', coalesce(v.up, 0) - coalesce(v.down, 0)),
         'comments', coalesce(c.n, 0),
-        'answer', p.answer, 'answered_at', strftime(p.answered_at, {ISO}),
-        'created_at', strftime(p.created_at, {ISO}){extra})::VARCHAR"""
+        'answer', p.answer, 'answered_at', {d.iso("p.answered_at")},
+        'created_at', {d.iso("p.created_at")}{extra})""")
 
 
 @dataclass(frozen=True)
@@ -93,21 +101,19 @@ class PlaceQuery:
     admin: bool = False
 
     def params(self) -> dict[str, Any]:
-        """The named SQL parameters of :data:`_FILTERS`."""
-        west, south, east, north = self.bbox or (None, None, None, None)
-        return {
-            "statuses": list(self.statuses),
-            "kind": self.kind,
-            "category": self.category,
-            "west": west,
-            "south": south,
-            "east": east,
-            "north": north,
-        }
+        """The named SQL parameters of :func:`_filters`, only those it uses (PostgreSQL cannot type a NULL that
+        stands alone, as in ``:kind IS NULL``; a condition left out needs no parameter)."""
+        params: dict[str, Any] = {"statuses": Many(self.statuses)}
+        if self.kind is not None:
+            params["kind"] = self.kind
+        if self.category is not None:
+            params["category"] = self.category
+        if self.bbox is not None:
+            params.update(zip(("west", "south", "east", "north"), self.bbox, strict=True))
+        return params
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+now_utc = utc_now
 
 
 def iso(ts: datetime) -> str:
@@ -130,62 +136,14 @@ class Author:
     known: bool = False
 
 
-# Column types of the rows inserted with insert_row: table and column names are constants of this module.
-PLACE_ROW = {
-    "place_id": "BIGINT",
-    "kind": "VARCHAR",
-    "category": "VARCHAR",
-    "title": "VARCHAR",
-    "text": "VARCHAR",
-    "lon": "DOUBLE",
-    "lat": "DOUBLE",
-    "building_id": "VARCHAR",
-    "height": "DOUBLE",
-    "h3_10": "UBIGINT",
-    "age_band": "VARCHAR",
-    "household": "VARCHAR",
-    "status": "VARCHAR",
-    "participant": "VARCHAR",
-    "ip_hash": "VARCHAR",
-    "created_at": "TIMESTAMP",
-    "updated_at": "TIMESTAMP",
-}
-VOTE_ROW = {
-    "place_id": "BIGINT",
-    "participant": "VARCHAR",
-    "value": "TINYINT",
-    "ip_hash": "VARCHAR",
-    "created_at": "TIMESTAMP",
-}
-COMMENT_ROW = {
-    "place_id": "BIGINT",
-    "parent_id": "BIGINT",
-    "text": "VARCHAR",
-    "status": "VARCHAR",
-    "participant": "VARCHAR",
-    "ip_hash": "VARCHAR",
-    "created_at": "TIMESTAMP",
-}
-
-
-def insert_sql(table: str, types: dict[str, str], tail: str = "") -> str:
-    """An INSERT of one row handed over as a single JSON parameter, typed by ``types``.
-
-    DuckDB's Python client probes every parameter value for pandas objects by trying to import pandas; where pandas
-    is not installed each probe searches ``sys.path`` in vain (about 0.1 ms). One JSON parameter instead of sixteen
-    values takes a millisecond off every post, which is what the posting rate is made of.
-    """
-    return f"INSERT INTO {table} BY NAME SELECT unnest(json_transform(?::JSON, '{json.dumps(types)}')) {tail}"
-
-
-def row_json(row: dict[str, Any]) -> list[str]:
-    """The parameter list of :func:`insert_sql`: the row as JSON (timestamps as ISO text)."""
-    return [json.dumps(row, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))]
-
-
-# An upsert (ON CONFLICT) costs DuckDB three times an insert: the vote's own work tells which one it needs.
-_INSERT_VOTE = insert_sql("votes", VOTE_ROW)
-_INSERT_COMMENT = insert_sql("comments", COMMENT_ROW, "RETURNING comment_id")
+_PLACE_COLUMNS = (
+    "kind", "category", "title", "text", "lon", "lat", "building_id", "height", "h3_10", "age_band", "household",
+    "status", "participant", "ip_hash", "created_at", "updated_at",
+)  # fmt: skip
+_INSERT_PLACE = (
+    f"INSERT INTO places ({', '.join(_PLACE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _PLACE_COLUMNS)}) "
+    "RETURNING place_id"
+)
 
 
 def _require_participant(cur: Cursor, author: Author) -> None:
@@ -259,11 +217,9 @@ def add_place(
     now = now_utc()
 
     if not author.known:  # participants are never deleted: a check before the write holds at its commit
-        with store.reader() as cur:
+        with store.reading() as cur:
             _require_participant(cur, author)
-    place_id = store.next_id("places", "place_id")
     row = {
-        "place_id": place_id,
         "kind": place.kind,
         "category": place.category,
         "title": place.title,
@@ -281,7 +237,13 @@ def add_place(
         "created_at": now,
         "updated_at": now,
     }
-    store.insert(Row("places", PLACE_ROW, row))
+
+    def work(cur: Cursor) -> int:
+        found = cur.execute(_INSERT_PLACE, row).fetchone()
+        assert found is not None
+        return int(found[0])
+
+    place_id = store.write(work)
     return {
         "place_id": place_id,
         "kind": place.kind,
@@ -300,10 +262,11 @@ def add_place(
 
 def place(store: LiveStore, place_id: int, statuses: tuple[str, ...], *, admin: bool = False) -> dict[str, Any] | None:
     """One place's payload if its status is among ``statuses``; None otherwise."""
+    d = store.dialect
     rows = store.read(
-        f"SELECT {place_json(admin)} AS j FROM places AS p {_ONE} "
-        "WHERE p.place_id = $one AND list_contains($statuses, p.status)",
-        {"one": place_id, "statuses": list(statuses)},
+        f"SELECT {place_json(d, admin)} AS j FROM places AS p {_ONE} "
+        f"WHERE p.place_id = :one AND {d.within('p.status', 'statuses')}",
+        {"one": place_id, "statuses": Many(statuses)},
     )
     found: dict[str, Any] | None = json.loads(rows[0]["j"]) if rows else None
     return found
@@ -316,36 +279,46 @@ def list_places(store: LiveStore, query: PlaceQuery) -> str:
     "total", "resolution", "clusters": [{"h3", "count", "happy", "improvable", "lon", "lat"}]}``, where lon/lat
     is the mean of the cluster's pins (so a cluster sits where its places are, not at its cell's centre).
     """
-    params = query.params()
-    counted = store.read(f"SELECT count(*) AS n FROM places AS p WHERE {_FILTERS}", params)
+    params, d = query.params(), store.dialect
+    filters = _filters(d, query)
+    counted = store.read(f"SELECT count(*) AS n FROM places AS p WHERE {filters}", params)
     total = int(counted[0]["n"])
     if query.cluster_above is not None and total > query.cluster_above:
         r = query.cluster_resolution
+        # The parent cell of a res-10 cell: set the resolution bits, and the digits below it to 7 (unused).
         rows = store.read(
             f"""
-            SELECT json_object('h3', lower(hex(cell)), 'count', count(*),
-                               'happy', count(*) FILTER (WHERE kind = 'happy'),
-                               'improvable', count(*) FILTER (WHERE kind = 'improvable'),
-                               'lon', round(avg(lon), 6), 'lat', round(avg(lat), 6))::VARCHAR AS j
-            FROM (SELECT (p.h3_10 & ~(15::UBIGINT << 52)) | ($res::UBIGINT << 52)
-                         | ((1::UBIGINT << (3 * (15 - $res))) - 1) AS cell, p.kind, p.lon, p.lat
-                  FROM places AS p WHERE {_FILTERS})
+            SELECT cell, count(*) AS n, count(*) FILTER (WHERE kind = 'happy') AS happy,
+                   count(*) FILTER (WHERE kind = 'improvable') AS improvable, avg(lon) AS lon, avg(lat) AS lat
+            FROM (SELECT (p.h3_10 & ~(CAST(15 AS BIGINT) << 52)) | (CAST(:res AS BIGINT) << 52)
+                         | ((CAST(1 AS BIGINT) << (3 * (15 - :res))) - 1) AS cell, p.kind, p.lon, p.lat
+                  FROM places AS p WHERE {filters}) AS cells
             GROUP BY cell ORDER BY count(*) DESC, cell
             """,
             {**params, "res": r},
         )
-        body = ",".join(row["j"] for row in rows)
-        return f'{{"mode":"clusters","total":{total},"resolution":{r},"clusters":[{body}]}}'
+        clusters = [
+            {
+                "h3": f"{int(row['cell']):x}",
+                "count": int(row["n"]),
+                "happy": int(row["happy"]),
+                "improvable": int(row["improvable"]),
+                "lon": round(float(row["lon"]), 6),
+                "lat": round(float(row["lat"]), 6),
+            }
+            for row in rows  # one per cluster, a few hundred at most
+        ]
+        return json.dumps({"mode": "clusters", "total": total, "resolution": r, "clusters": clusters})
     order = ORDER_BY[query.sort]
     if query.sort == "top":  # the order needs every place's votes
         sql = f"""
-            SELECT {place_json(query.admin)} AS j FROM places AS p {_ALL}
-            WHERE {_FILTERS} ORDER BY {order} LIMIT $limit OFFSET $offset
+            SELECT {place_json(d, query.admin)} AS j FROM places AS p {_ALL}
+            WHERE {filters} ORDER BY {order} LIMIT :limit OFFSET :offset
             """
     else:  # the page first, then the counts of its places only
         sql = f"""
-            WITH page AS (SELECT * FROM places AS p WHERE {_FILTERS} ORDER BY {order} LIMIT $limit OFFSET $offset)
-            SELECT {place_json(query.admin)} AS j FROM page AS p {_PAGE} ORDER BY {order}
+            WITH page AS (SELECT * FROM places AS p WHERE {filters} ORDER BY {order} LIMIT :limit OFFSET :offset)
+            SELECT {place_json(d, query.admin)} AS j FROM page AS p {_PAGE} ORDER BY {order}
             """
     rows = store.read(sql, {**params, "limit": query.limit, "offset": query.offset})
     body = ",".join(row["j"] for row in rows)
@@ -388,25 +361,21 @@ def vote(
         # and the counts.
         others, mine, up, down = cur.execute(
             """
-            SELECT count(*) FILTER (WHERE v.ip_hash = $ip AND v.participant <> $me AND w.participant IS NULL),
-                   max(v.value) FILTER (WHERE v.participant = $me),
+            SELECT count(*) FILTER (WHERE v.ip_hash = :ip AND v.participant <> :me AND w.participant IS NULL),
+                   max(v.value) FILTER (WHERE v.participant = :me),
                    count(*) FILTER (WHERE v.value > 0), count(*) FILTER (WHERE v.value < 0)
             FROM votes AS v LEFT JOIN workshop_participants AS w ON w.participant = v.participant
-            WHERE v.place_id = $place
+            WHERE v.place_id = :place
             """,
             {"ip": author.ip_hash, "me": author.participant, "place": place_id},
         ).fetchone() or (0, None, 0, 0)
         if mine is None and per_address is not None and others >= per_address:
             raise limited("votes_per_place", seconds_to_midnight(), hint=f"at most {per_address} per network a day")
         if mine is None:
-            vote_row = {
-                "place_id": place_id,
-                "participant": author.participant,
-                "value": value,
-                "ip_hash": author.ip_hash,
-                "created_at": now_utc(),
-            }
-            cur.execute(_INSERT_VOTE, row_json(vote_row))
+            cur.execute(
+                "INSERT INTO votes (place_id, participant, value, ip_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                [place_id, author.participant, value, author.ip_hash, now_utc()],
+            )
         elif mine != value:
             cur.execute(
                 "UPDATE votes SET value = ? WHERE place_id = ? AND participant = ?",
@@ -450,18 +419,9 @@ def add_comment(
                     "replies to replies are not possible", record="parent_id", hint="reply to the top-level comment"
                 )
         row = cur.execute(
-            _INSERT_COMMENT,
-            row_json(
-                {
-                    "place_id": place_id,
-                    "parent_id": comment.parent_id,
-                    "text": comment.text,
-                    "status": status,
-                    "participant": author.participant,
-                    "ip_hash": author.ip_hash,
-                    "created_at": now,
-                }
-            ),
+            "INSERT INTO comments (place_id, parent_id, text, status, participant, ip_hash, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING comment_id",
+            [place_id, comment.parent_id, comment.text, status, author.participant, author.ip_hash, now],
         ).fetchone()
         assert row is not None
         return int(row[0])
@@ -482,12 +442,13 @@ def comments(store: LiveStore, place_id: int, statuses: tuple[str, ...]) -> list
 
     A reply whose top-level comment is not visible to the caller is left out with it.
     """
+    d = store.dialect
     rows = store.read(
         f"""
-        SELECT comment_id, parent_id, text, status, strftime(created_at, {ISO}) AS created_at
-        FROM comments WHERE place_id = ? AND list_contains(?, status) ORDER BY comment_id
+        SELECT comment_id, parent_id, text, status, {d.iso("created_at")} AS created_at
+        FROM comments WHERE place_id = :place AND {d.within("status", "statuses")} ORDER BY comment_id
         """,
-        [place_id, list(statuses)],
+        {"place": place_id, "statuses": Many(statuses)},
     )
     top = {r["comment_id"]: {**r, "replies": []} for r in rows if r["parent_id"] is None}
     for r in rows:

@@ -1,26 +1,34 @@
 """``twin3d build``: read every source, check it, load a new store and write the tileset, then swap both in.
 
 All reading and checking happens before anything is written, and both outputs are staged beside their targets,
-so a bad input leaves an existing twin exactly as it was.
+so a bad input leaves an existing twin exactly as it was. Each build writes its tiles into a folder of its own
+(``<tiles_dir>/<twin>/<build_id>/``, see :mod:`twin3d.pipeline.staging`) and then swaps the store in: that rename
+is the commit point, so a store is never paired with the tiles of another build.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import shapely
 from pyproj import CRS
 
 from twin3d import __version__
+from twin3d.errors import StoreError
 from twin3d.io.crs import geoid_undulation, transform_points
+from twin3d.jsonfile import locked
 from twin3d.pipeline.buildings import BuildingRows, buildings_from_3d, buildings_from_vector
 from twin3d.pipeline.config import (
     BuildingsSource,
@@ -45,11 +53,21 @@ from twin3d.pipeline.sources import (
     grid_tables,
     paths_table,
 )
-from twin3d.pipeline.staging import StagedDir
+from twin3d.pipeline.staging import (
+    BUILD_ID,
+    StagedDir,
+    build_dir,
+    latest_build,
+    new_build_id,
+    prune_builds,
+    remove_leftovers,
+)
 from twin3d.pipeline.terrain import terrain_table
 from twin3d.pipeline.tiles import write_building_tiles
 from twin3d.population.placement import BuildingStock
 from twin3d.settings import PathSettings
+from twin3d.store import queries
+from twin3d.store.connection import connect
 from twin3d.store.writer import StoreWriter
 from twin3d.tiling.geodesy import frame_at
 
@@ -184,10 +202,68 @@ def _population_note(report: dict[str, Any]) -> str:
     return f"population: {report['persons']:,} persons in {report['households']:,} households; {levels}"
 
 
+def _build_of(store: Path) -> str | None:
+    """The build id of the store a build replaces (None: there is none, it predates build ids, or it is broken)."""
+    if not store.is_file():
+        return None
+    try:
+        con = connect(store, read_only=True)
+    except StoreError:
+        return None
+    try:
+        found = queries.build_id(con.cursor())
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return found if found and BUILD_ID.match(found) else None
+
+
+def current_tiles(paths: PathSettings, twin: str) -> Path | None:
+    """The tileset folder of the build the twin's store names (its old-layout folder if it predates build ids);
+    None if the twin has no store or no tileset."""
+    folder = build_dir(paths.tileset_dir(twin), _build_of(paths.store_file(twin)))
+    return folder if (folder / TILESET_FILE).is_file() else None
+
+
+@dataclass
+class _Build:
+    """A build being written: its id, its store, its staged tiles folder and the tileset it follows."""
+
+    build_id: str
+    store: StoreWriter
+    tiles: Path
+    previous_tiles: Path | None
+
+
+@contextmanager
+def _committing(paths: PathSettings, twin: str) -> Iterator[_Build]:
+    """Write a build, then commit it: the tiles folder moves into place, then the store (the commit point).
+
+    After the commit, build folders older than the one replaced go, and what killed builds of this twin left.
+    Builds of one twin commit one at a time, so one's clean-up never meets another's uncommitted build folder.
+    """
+    build_id = new_build_id()
+    twin_tiles = paths.tileset_dir(twin)
+    with locked(paths.store_dir / f".{twin}.build"):
+        replaced = _build_of(paths.store_file(twin))
+        named = build_dir(twin_tiles, replaced)
+        # Unchanged partitions are linked from the replaced build; from any finished one if its store is broken.
+        previous_tiles = named if (named / TILESET_FILE).is_file() else latest_build(twin_tiles)
+        # Exits run inner first: the staged tiles are renamed into place before the store is swapped in.
+        with StoreWriter(paths.store_file(twin)) as store, StagedDir(twin_tiles / build_id) as staged:
+            yield _Build(build_id, store, staged.path, previous_tiles)
+            store.put_meta("build_id", build_id)
+        prune_builds(twin_tiles, build_id, replaced)
+        remove_leftovers(twin_tiles, BUILD_ID)
+        remove_leftovers(paths.tiles_dir, re.compile(re.escape(twin)))  # staged by builds before build folders
+        remove_leftovers(paths.store_dir, re.compile(re.escape(paths.store_file(twin).name)))
+
+
 def build_twin(
     cfg: PipelineConfig, paths: PathSettings, progress: Progress | None = None, *, skip_invalid: bool = False
 ) -> BuildReport:
-    """Build one twin: store ``<store_dir>/<twin>.duckdb`` and tileset ``<tiles_dir>/<twin>/``.
+    """Build one twin: store ``<store_dir>/<twin>.duckdb`` and tileset ``<tiles_dir>/<twin>/<build_id>/``.
 
     Args:
         cfg: the validated pipeline definition.
@@ -225,10 +301,8 @@ def build_twin(
     frame = frame_at(lon, lat, ground_ellipsoidal)
 
     buildings = BuildingRows.concat(loaded.buildings) if loaded.buildings else None
-    with (
-        StagedDir(paths.tileset_dir(twin.name)) as staged_tiles,
-        StoreWriter(paths.store_file(twin.name)) as store,
-    ):
+    with _committing(paths, twin.name) as build:
+        store = build.store
         for table_name in ("districts", "district_stats", "grid_cells", "grid_stats", "facilities", "greens", "paths"):
             for table in loaded.tables.get(table_name, []):
                 store.insert(table_name, table)
@@ -249,15 +323,14 @@ def build_twin(
             report.notes.append(_population_note(population.report))
 
         if buildings is not None and len(buildings.ids):
-            old_tiles = paths.tileset_dir(twin.name)
             summary = write_building_tiles(
                 cfg,
                 buildings=buildings,
                 undulation=undulation,
                 districts=loaded.tables.get("districts", []),
                 frame=frame,
-                out_dir=staged_tiles.path,
-                previous=old_tiles if old_tiles.is_dir() else None,
+                out_dir=build.tiles,
+                previous=build.previous_tiles,
                 progress=lambda done, total: report_progress("writing tiles", done, total),
             )
             report.tiles, report.tile_bytes = summary.tiles, summary.bytes

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from twin3d.population.synthesis import (
     person_table,
     synthesise,
 )
+from twin3d.secretfile import read_or_create_secret
 from twin3d.simulation.backtest import town_backtest
 
 BASELINE = "baseline"
@@ -55,16 +55,7 @@ class PopulationTables:
 
 def privacy_key(path: Path) -> bytes:
     """The twin's secret noise key: read, or created once (owner-only) so noise stays stable across builds."""
-    if path.is_file():
-        key = path.read_bytes()
-        if len(key) >= 16:
-            return key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-    return key
+    return read_or_create_secret(path)
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table | None:

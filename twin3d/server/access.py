@@ -3,7 +3,8 @@
 Roles: ``public`` (no token), ``council`` and ``admin`` (the administration), each a superset of the one before.
 A caller names itself with ``Authorization: Bearer <token>`` (tokens from ``twin3d users add``); no header means
 public, an unknown or malformed token is refused with 401 (never silently treated as public), and a known caller
-whose role is not in the route's set gets 403, as does a user restricted to other twins.
+whose role is not in the route's set gets 403. A user restricted to other twins is anonymous in this one: the
+public routes answer it, the others give 403 as they give the public.
 
 :data:`MATRIX` maps (method, route path as the app declares it) to the roles allowed. It is enforced for every
 route, the documentation and the static viewer files included, by :class:`AccessMiddleware`, which finds the
@@ -210,28 +211,34 @@ class AccessControl:
 
         Raises:
             AuthError: malformed or unknown token (401).
-            ForbiddenError: the route is not open to the caller's role, or not listed at all (403).
+            ForbiddenError: the route is not open to the caller's role (a user counts as public in a twin where it
+                has no role), or not listed at all (403).
         """
         user = self.caller(scope.get("headers", []))
+        found = self.route_of(scope)
+        path, params = found if found is not None else ("", {})
+        twin = params.get("twin")
+        # In a twin where the user has no role the caller is anonymous: public routes answer as they answer everyone
+        # (a token must never make a caller weaker than none), the others refuse as they refuse the public.
+        outsider = user if user is not None and isinstance(twin, str) and not user.may_use(twin) else None
+        if outsider is not None:
+            user = None
         role: Role = user.role if user is not None else "public"
         state = scope.setdefault("state", {})
         state["role"], state["user"] = role, user.name if user is not None else None
         state["twins"] = list(user.twins) if user is not None and user.twins is not None else None
-        found = self.route_of(scope)
         if found is None:
             return  # the router answers 404 or 405 and runs no endpoint
-        path, params = found
         method = "GET" if scope["method"] == "HEAD" else scope["method"]
         allowed = self.matrix.get((method, path), frozenset())
         if role not in allowed:
+            if outsider is not None:
+                raise ForbiddenError(f"the user {outsider.name!r} has no role in the twin {twin!r}")
             needed = min((RANK[r], r) for r in allowed)[1] if allowed else None
             raise ForbiddenError(
                 f"{method} {path} is not open to the role {role!r}",
                 hint=f"needs the role {needed!r} or above" if needed else "this route is not in the access matrix",
             )
-        twin = params.get("twin")
-        if user is not None and isinstance(twin, str) and not user.may_use(twin):
-            raise ForbiddenError(f"the user {user.name!r} has no role in the twin {twin!r}")
 
 
 class AccessMiddleware:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -14,9 +15,16 @@ from twin3d import __version__
 from twin3d.auth.users import UserRegistry
 from twin3d.participation.guard import Guard
 from twin3d.participation.service import Participation
+from twin3d.participation.shared_limits import SharedRateLimiter
 from twin3d.participation.workshops import WorkshopRegistry
 from twin3d.server.access import MATRIX, AccessControl, AccessMiddleware
 from twin3d.server.errors import install_error_handlers
+from twin3d.server.hardening import (
+    HeadMiddleware,
+    SecurityHeadersMiddleware,
+    StrictJSONMiddleware,
+    viewer_policy,
+)
 from twin3d.server.proxies import ForwardedMiddleware
 from twin3d.server.routers import (
     buildings,
@@ -31,7 +39,14 @@ from twin3d.server.routers import (
     workshops,
 )
 from twin3d.server.state import close_twins, open_twins
-from twin3d.settings import LayerSettings, ParticipationSettings, PathSettings, ScenarioSettings, ServerSettings
+from twin3d.settings import (
+    LayerSettings,
+    LiveSettings,
+    ParticipationSettings,
+    PathSettings,
+    ScenarioSettings,
+    ServerSettings,
+)
 from twin3d.store.live import LiveStores
 
 
@@ -50,6 +65,8 @@ def create_app(
     participation: ParticipationSettings | None = None,
     layer_limits: LayerSettings | None = None,
     scenario_limits: ScenarioSettings | None = None,
+    *,
+    live_settings: LiveSettings | None = None,
 ) -> FastAPI:
     """Build the app that serves every twin built into ``paths.store_dir``.
 
@@ -59,33 +76,47 @@ def create_app(
         participation: body and rate limits of citizens' places.
         layer_limits: size limits of layer uploads.
         scenario_limits: body and rate limits of scenario submissions.
+        live_settings: where the live store is (default: ``TWIN3D_LIVE_*`` from the environment).
     """
     server = server or ServerSettings()
     paths = paths or PathSettings()
     participation = participation or ParticipationSettings()
 
-    live = LiveStores(paths.store_dir)
+    live = LiveStores(paths.store_dir, live_settings or LiveSettings())
+    # Every worker process of this server reaches the same buckets (twin3d.participation.shared_limits).
+    limiter = SharedRateLimiter(paths.rate_limits_file)
     guard = Guard(
         participation,
         scenario_limits or ScenarioSettings(),
         paths.participation_key_file,
         WorkshopRegistry(paths.workshops_file),
+        limiter,
     )
     places_service = Participation(live, paths.pipelines_dir, guard)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.twins = open_twins(paths.store_dir, paths.tiles_dir)
+        # Threads that run the routes at once: the work holds the GIL, and fewer threads than anyio's 40 answer
+        # in order instead of all slowly at once (a shorter tail under load).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = server.threads
+        app.state.twins = twins = open_twins(paths.store_dir, paths.tiles_dir)
         try:
-            yield
+            async with twins.watching():  # rebuilt, new and removed twins are served without a restart
+                yield
         finally:
-            close_twins(app.state.twins)
+            close_twins(twins)
             live.close()
+            limiter.close()
 
     app = FastAPI(title="twin3d", version=__version__, lifespan=lifespan)
     app.state.live = live  # for routers of other packages, e.g. twin3d.participation.export.public_places
+    # The last added runs first: headers on every answer (refusals too), the client address, HEAD as the GET it
+    # becomes before access is decided, and JSON bodies checked only for callers who may send them.
+    app.add_middleware(StrictJSONMiddleware)
     app.add_middleware(AccessMiddleware, control=AccessControl(app, UserRegistry(paths.users_file), MATRIX))
-    app.add_middleware(ForwardedMiddleware, trusted=server.trusted_proxies)  # outermost: runs first
+    app.add_middleware(HeadMiddleware)
+    app.add_middleware(ForwardedMiddleware, trusted=server.trusted_proxies)
+    app.add_middleware(SecurityHeadersMiddleware, viewer_csp=viewer_policy(server.viewer_dir or default_viewer_dir()))
     install_error_handlers(app)
     app.include_router(twins.router())
     app.include_router(twins.me_router())
@@ -93,7 +124,10 @@ def create_app(
     app.include_router(buildings.router(server.building_pick_tolerance_m))
     app.include_router(tiles.router(server.tile_cache_seconds))
     app.include_router(population.router(server.public_max_h3_resolution))
-    catalog = features.FeatureCatalog([features.layer_collections(paths), features.places_collection(live)])
+    catalog = features.FeatureCatalog(
+        [features.layer_collections(paths), features.places_collection(live)],
+        max_tile_features=server.vector_tile_max_features,
+    )
     app.include_router(features.router(catalog))
     app.include_router(features.vector_tiles_router(catalog))
     simulations = scenarios.Simulations(paths.pipelines_dir, paths.privacy_key_file)
@@ -130,3 +164,13 @@ def mount_viewer(app: FastAPI, viewer: Path) -> None:
             app.add_api_route(f"/{name}", endpoint, methods=["GET"], include_in_schema=False)
             if name == "index.html":
                 app.add_api_route("/", endpoint, methods=["GET"], include_in_schema=False)
+
+
+def app_from_env() -> FastAPI:
+    """The app as every ``TWIN3D_*`` environment variable configures it: the factory of uvicorn's worker processes.
+
+    ``twin3d serve --workers N`` passes its host, port and paths to the workers through the environment, because
+    uvicorn's supervisor starts each worker from an import string (``twin3d.server.app:app_from_env``), not from an
+    app built in the parent process.
+    """
+    return create_app(ServerSettings(), PathSettings())

@@ -1,7 +1,8 @@
 """Scenarios: a baseline plus measures (new housing, facilities, green space, hazards, a projection).
 
 A scenario is plain data, validated here and identified by the hash of its canonical JSON, so the same measures
-always get the same id and their results can be cached by it. Geometry comes as GeoJSON in lon/lat (WGS 84).
+always get the same id and their results can be cached by it. Geometry comes as GeoJSON in lon/lat (WGS 84). Names
+and descriptions are cleaned as every text people send (:mod:`twin3d.plaintext`) before the id is computed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from twin3d.errors import InputError
+from twin3d.plaintext import Line, Text
 from twin3d.population.personas import FacilityType
 
 MAX_RING_POSITIONS = 10_000
@@ -136,7 +138,7 @@ class AddFacility(_Strict):
     facility: FacilityType
     location: Point
     capacity: int = Field(default=0, ge=0, le=100_000, description="places (Kita, school, care home); 0: not rationed")
-    name: str = Field(default="", max_length=200)
+    name: Line = Field(default="", max_length=200)
 
 
 class RemoveFacility(_Strict):
@@ -151,7 +153,7 @@ class GreenSpace(_Strict):
 
     kind: Literal["green_space"]
     area: Polygon
-    name: str = Field(default="", max_length=200)
+    name: Line = Field(default="", max_length=200)
 
 
 class Hazard(_Strict):
@@ -160,7 +162,7 @@ class Hazard(_Strict):
     kind: Literal["hazard"]
     area: Polygon
     hazard: Literal["flood", "heavy_rain", "heat", "other"] = "flood"
-    name: str = Field(default="", max_length=200)
+    name: Line = Field(default="", max_length=200)
 
 
 class Flood(_Strict):
@@ -171,7 +173,7 @@ class Flood(_Strict):
     level_m: float = HEIGHT_NHN
     area: Polygon | None = None
     source: Point | None = Field(default=None, description="where the water comes from, e.g. a point on the river")
-    name: str = Field(default="", max_length=200)
+    name: Line = Field(default="", max_length=200)
 
 
 class FloodWall(_Strict):
@@ -180,7 +182,7 @@ class FloodWall(_Strict):
     kind: Literal["flood_wall"]
     line: LineString
     crest_m: float = HEIGHT_NHN
-    name: str = Field(default="", max_length=200)
+    name: Line = Field(default="", max_length=200)
 
 
 class Projection(_Strict):
@@ -208,8 +210,8 @@ Measure = Annotated[
 class ScenarioSpec(_Strict):
     """What a planner asks: a name, a description and the measures applied to the baseline."""
 
-    name: str = Field(min_length=1, max_length=120)
-    description: str = Field(default="", max_length=2_000)
+    name: Line = Field(min_length=1, max_length=120)
+    description: Text = Field(default="", max_length=2_000)
     measures: list[Measure] = Field(min_length=1, max_length=50)
     visibility: Literal["public", "council", "admin"] = Field(
         default="public", description="the lowest role that sees the scenario (council: the council's own drafts)"

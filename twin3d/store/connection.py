@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -9,6 +11,19 @@ from pathlib import Path
 import duckdb
 
 from twin3d.errors import StoreError
+
+
+@cache
+def _absent_pandas_fails_fast() -> None:
+    """Where pandas is not installed, make ``import pandas`` fail at once.
+
+    DuckDB's Python client tries ``import pandas`` twice for every parameter value it binds; without pandas each try
+    searches the whole ``sys.path`` in vain (about 0.15 ms), which made a query with three parameters cost a
+    millisecond more than its work. A ``None`` in ``sys.modules`` is Python's own way to say "not importable": the
+    answer is the same ImportError, without the search. Where pandas is installed nothing changes.
+    """
+    if "pandas" not in sys.modules and importlib.util.find_spec("pandas") is None:
+        sys.modules["pandas"] = None  # type: ignore[assignment]
 
 
 @cache
@@ -36,6 +51,7 @@ def connect(path: Path | str = ":memory:", *, read_only: bool = False) -> duckdb
     Raises:
         StoreError: the file does not exist (read-only) or cannot be opened (e.g. locked by a build).
     """
+    _absent_pandas_fails_fast()
     if read_only and str(path) != ":memory:" and not Path(path).is_file():
         raise StoreError("store not found", file=path, hint="build the twin first: twin3d build <twin>")
     try:

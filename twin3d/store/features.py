@@ -89,6 +89,15 @@ class Collection:
             f"OR ST_GeometryType({g}) IN ('POINT', 'MULTIPOINT'))"
         )
 
+    def size(self) -> str:
+        """SQL of a row's extent in degrees of longitude: the larger of its width and its height divided by the
+        ``?`` parameter (the cosine of the tile's middle latitude), the measure :meth:`visible_at` compares."""
+        if self.bbox_column:
+            b = self.bbox_column
+            return f"greatest({b}.xmax - {b}.xmin, ({b}.ymax - {b}.ymin) / ?)"
+        g = self.geometry
+        return f"greatest(ST_XMax({g}) - ST_XMin({g}), (ST_YMax({g}) - ST_YMin({g})) / ?)"
+
     def _from(self) -> str:
         return f"(SELECT * FROM {self.relation} WHERE {self.where[0]}) AS source"
 
@@ -141,10 +150,13 @@ def count(cur: Cursor, collection: Collection, query: ItemsQuery | None = None) 
 def items(cur: Cursor, collection: Collection, query: ItemsQuery) -> tuple[str, int]:
     """A page of features as the JSON text of a list of GeoJSON features, and how many features it holds."""
     where, params = _conditions(collection, query)
+    # The page is picked first and only its rows become GeoJSON: building the JSON of every matching row before
+    # the LIMIT made a page of Lauf's buildings six times slower.
     sql = f"""
-        SELECT coalesce(string_agg(feature, ','), ''), count(*) FROM (
-            SELECT {_feature_sql(collection)} AS feature FROM {collection._from()}
-            WHERE {where} ORDER BY {collection.id_column} LIMIT ? OFFSET ?
+        SELECT coalesce(string_agg(feature, ',' ORDER BY __order), ''), count(*) FROM (
+            SELECT {_feature_sql(collection)} AS feature, {collection.id_column} AS __order FROM (
+                SELECT * FROM {collection._from()} WHERE {where} ORDER BY {collection.id_column} LIMIT ? OFFSET ?
+            )
         )
     """
     text, returned = _cursor(cur, collection).execute(sql, [*params, query.limit, query.offset]).fetchone()  # type: ignore[misc]
@@ -267,55 +279,118 @@ def _to_tile(geometry: str, z: int, x: int, y: int) -> tuple[float, float, float
     return a, d, xoff, yoff, geometry
 
 
-def mvt(cur: Cursor, collection: Collection, z: int, x: int, y: int, *, types: dict[str, str] | None = None) -> bytes:
+@dataclass(frozen=True)
+class VectorTile:
+    """A vector tile and how many features it holds of those that meet it at its zoom.
+
+    Attributes:
+        data: the Mapbox Vector Tile (empty: no feature).
+        kept: features in the tile.
+        meeting: features that meet the tile (those below a pixel at low zoom left out); more than ``kept`` when the
+            tile was thinned to its largest features.
+    """
+
+    data: bytes
+    kept: int
+    meeting: int
+
+    @property
+    def thinned(self) -> bool:
+        """Whether features were left out to keep the tile within its cap."""
+        return self.meeting > self.kept
+
+
+def _tile_filter(collection: Collection, z: int, x: int, y: int) -> tuple[str, list[Any], float]:
+    """SQL of the rows a tile holds (they meet its buffered box and span a pixel below THIN_BELOW_ZOOM), its
+    parameters, and the cosine of the tile's middle latitude."""
+    west, south, east, north = tile_bounds_wgs84(z, x, y)
+    # A margin of the tile buffer, so that lines and outlines cut at the edge join their neighbours.
+    pad_x, pad_y = (east - west) * MVT_BUFFER / MVT_EXTENT, (north - south) * MVT_BUFFER / MVT_EXTENT
+    # Below THIN_BELOW_ZOOM a feature smaller than a pixel (of a 256-pixel tile) is left out: a district's
+    # 100,000 footprints made a 1.6 MB tile at zoom 10 that shows as a grey smear. Tiles of zoom 12 and up keep
+    # every feature (up to the cap of vector_tile), as do the tiles cut when a layer is loaded.
+    pixel = 360.0 / 2**z / 256 if z < THIN_BELOW_ZOOM else 0.0
+    cosine = math.cos(math.radians((south + north) / 2))
+    sql = f"{collection.meets()} AND {collection.visible_at()}"
+    params = [west - pad_x, south - pad_y, east + pad_x, north + pad_y, pixel, pixel * cosine]
+    return sql, params, cosine
+
+
+def tile_count(cur: Cursor, collection: Collection, z: int, x: int, y: int) -> int:
+    """How many features tile z/x/y would hold without a cap: one cheap query (a loaded layer's bounding boxes
+    only), asked before a tile is cut."""
+    where, params, _ = _tile_filter(collection, z, x, y)
+    sql = f"SELECT count(*) FROM {collection._from()} WHERE {where}"
+    row = _cursor(cur, collection).execute(sql, [*collection.where[1], *params]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def mvt(
+    cur: Cursor,
+    collection: Collection,
+    z: int,
+    x: int,
+    y: int,
+    *,
+    types: dict[str, str] | None = None,
+    largest: int | None = None,
+) -> bytes:
     """The features meeting tile z/x/y as one Mapbox Vector Tile layer named after the collection.
 
     Geometries go to tile coordinates by one affine map, and only those that reach past the tile's buffer are
     clipped: ``ST_AsMVTGeom`` does the same but validates and snaps every geometry with GEOS, which made a tile
     of a thousand buildings two to three times slower. ``ST_AsMVT`` rounds the coordinates as it encodes.
-    ``types`` (from :func:`column_types`) saves a query per tile where the caller keeps them.
+    ``types`` (from :func:`column_types`) saves a query per tile where the caller keeps them. With ``largest``
+    only that many features are kept, the largest (ties, such as points, in a fixed pseudo-random order): they
+    are chosen before any geometry is transformed or encoded.
     """
-    west, south, east, north = tile_bounds_wgs84(z, x, y)
     a, d, xoff, yoff, mercator = _to_tile(collection.geometry, z, x, y)
     types = types if types is not None else column_types(cur, collection)
-    # A margin of the tile buffer, so that lines and outlines cut at the edge join their neighbours.
-    pad_x, pad_y = (east - west) * MVT_BUFFER / MVT_EXTENT, (north - south) * MVT_BUFFER / MVT_EXTENT
+    where, params, cosine = _tile_filter(collection, z, x, y)
     entries = mvt_entries(collection, types)
     box = f"ST_MakeEnvelope({-MVT_BUFFER}, {-MVT_BUFFER}, {MVT_EXTENT + MVT_BUFFER}, {MVT_EXTENT + MVT_BUFFER})"
     fid = f"CAST(hash({collection.id_column}) % 2147483647 AS INTEGER)"
     clipped = f"CASE WHEN ST_Within(__local, {box}) THEN __local ELSE ST_Intersection(__local, {box}) END"
+    chosen, chosen_params = "", []
+    if largest is not None:
+        chosen = f"ORDER BY {collection.size()} DESC, hash({collection.id_column}) LIMIT ?"
+        chosen_params = [cosine, largest]
     sql = f"""
         SELECT ST_AsMVT(feature, ?, {MVT_EXTENT}, 'geometry', '__fid') FROM (
             SELECT {{'geometry': {clipped}, {", ".join(entries)}}} AS feature
             FROM (
                 SELECT CAST(ST_Affine({mercator}, ?, 0, 0, ?, ?, ?) AS GEOMETRY) AS __local, {fid} AS __fid,
                        CAST({collection.id_column} AS VARCHAR) AS __id, *
-                FROM {collection._from()}
-                WHERE {collection.meets()} AND {collection.visible_at()}
+                FROM (SELECT * FROM {collection._from()} WHERE {where} {chosen})
             )
         ) WHERE NOT ST_IsEmpty(feature.geometry)
         HAVING count(*) > 0
     """
-    # Below THIN_BELOW_ZOOM a feature smaller than a pixel (of a 256-pixel tile) is left out: a district's
-    # 100,000 footprints made a 1.6 MB tile at zoom 10 that shows as a grey smear. Tiles of zoom 12 and up keep
-    # every feature, as do the tiles cut when a layer is loaded.
-    pixel = 360.0 / 2**z / 256 if z < THIN_BELOW_ZOOM else 0.0
-    params = [
-        collection.id,
-        a,
-        d,
-        xoff,
-        yoff,
-        *collection.where[1],
-        west - pad_x,
-        south - pad_y,
-        east + pad_x,
-        north + pad_y,
-        pixel,
-        pixel * math.cos(math.radians((south + north) / 2)),
-    ]
-    row = _cursor(cur, collection).execute(sql, params).fetchone()
+    all_params = [collection.id, a, d, xoff, yoff, *collection.where[1], *params, *chosen_params]
+    row = _cursor(cur, collection).execute(sql, all_params).fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
+
+
+def vector_tile(
+    cur: Cursor,
+    collection: Collection,
+    z: int,
+    x: int,
+    y: int,
+    *,
+    max_features: int,
+    types: dict[str, str] | None = None,
+) -> VectorTile:
+    """Tile z/x/y with at most ``max_features`` features: counted first, and above the cap thinned to the largest
+    (what shows at the tile's zoom); zooming in shows the others. A tile's cost grows with the features it holds,
+    so one tile of a large layer must not hold them all (a 200 MB layer made a 97 MB tile and 40 s of work).
+    """
+    meeting = tile_count(cur, collection, z, x, y)
+    if meeting == 0:
+        return VectorTile(b"", 0, 0)
+    largest = max_features if meeting > max_features else None
+    data = mvt(cur, collection, z, x, y, types=types, largest=largest)
+    return VectorTile(data, min(meeting, max_features), meeting)
 
 
 # ----------------------------------------------------------------------------------------------------------------

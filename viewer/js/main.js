@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { quantileBreaks } from "./classify.js";
-import { applyStaticTexts, formatNumber, t, toggleLang } from "./i18n.js";
+import { addStrings, applyStaticTexts, formatNumber, t, toggleLang } from "./i18n.js";
 import {
   areaId,
   buildingsLayer,
@@ -20,6 +20,11 @@ import { ModerationPanel } from "./moderation_panel.js";
 import { PlacesPanel } from "./places_panel.js";
 import { buildingPoint, viewBounds } from "./places_map.js";
 import { mountDivider, swipe } from "./swipe.js";
+
+addStrings({
+  de: { twinUnavailable: "{title} (derzeit nicht verfügbar)" },
+  en: { twinUnavailable: "{title} (not available at the moment)" },
+});
 
 const { Deck, MapView, WebMercatorViewport, FlyToInterpolator } = globalThis.deck;
 
@@ -534,17 +539,23 @@ async function start() {
   } catch (error) {
     return fail(error);
   }
-  if (state.twins.length === 0) return setStatus(t("noTwins"));
+  // A twin whose store cannot be read is listed, greyed out with the server's reason, and never opened.
+  const served = state.twins.filter((tw) => tw.available !== false);
+  if (served.length === 0) return setStatus(t("noTwins"));
   dom.select.replaceChildren(
     ...state.twins.map((tw) => {
       const option = document.createElement("option");
       option.value = tw.name;
-      option.textContent = tw.title;
+      option.textContent = tw.available === false ? t("twinUnavailable", { title: tw.title }) : tw.title;
+      if (tw.available === false) {
+        option.disabled = true;
+        option.title = tw.reason ?? "";
+      }
       return option;
     }),
   );
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("twin");
-  const first = state.twins.some((tw) => tw.name === fromHash) ? fromHash : state.twins[0].name;
+  const first = served.some((tw) => tw.name === fromHash) ? fromHash : served[0].name;
   dom.select.value = first;
   dom.select.addEventListener("change", () => loadTwin(dom.select.value).catch(fail));
   await loadTwin(first);

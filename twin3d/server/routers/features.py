@@ -3,7 +3,8 @@
 ``/api/twins/{twin}/features`` is the landing page a GIS client is given (QGIS: "WFS / OGC API - Features";
 GDAL: ``OAPIF:<url>``). Items are GeoJSON in CRS84, paged by ``limit``/``offset`` with ``next``/``prev`` links,
 filtered by ``bbox`` and by ``<property>=<value>``. The same collections are served as vector tiles under
-``/api/twins/{twin}/mvt/{collection}/{z}/{x}/{y}.pbf`` (with a TileJSON at ``.../{collection}/tilejson.json``).
+``/api/twins/{twin}/mvt/{collection}/{z}/{x}/{y}.pbf`` (with a TileJSON at ``.../{collection}/tilejson.json``);
+a tile holds at most ``TWIN3D_VECTOR_TILE_MAX_FEATURES`` features, the largest, and says so in ``X-Tile-Thinned``.
 A collection above the caller's role is answered as if it did not exist.
 """
 
@@ -27,11 +28,12 @@ from twin3d.layers.catalogue import layer_file, layers_root, list_layers
 from twin3d.layers.tiles import vector_collection
 from twin3d.participation.export import PUBLIC_FIELDS, public_rows
 from twin3d.server.access import request_role
+from twin3d.server.cache import ByteCache
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
 from twin3d.settings import PathSettings
 from twin3d.store import features
-from twin3d.store.features import Collection, Cursor, ItemsQuery
+from twin3d.store.features import Collection, Cursor, ItemsQuery, VectorTile
 from twin3d.store.live import LiveStores
 
 GEOJSON = "application/geo+json"
@@ -43,6 +45,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 MAX_LIMIT = 10_000
+THINNED_HEADER = "X-Tile-Thinned"
 RANK = {"public": 0, "council": 1, "admin": 2}
 # Query parameters of the items request that are not property filters.
 RESERVED = {"bbox", "limit", "offset", "f", "bbox-crs", "crs", "datetime"}
@@ -56,22 +59,33 @@ def role_of(request: Request) -> str:
 
 
 class FeatureCatalog:
-    """The collections of each twin (its own tables plus what the providers add), and a small tile cache."""
+    """The collections of each twin (its own tables plus what the providers add), and a small tile cache.
 
-    def __init__(self, providers: Providers | None = None, max_tiles: int = 4096) -> None:
+    Args:
+        providers: what adds collections to a twin's own (loaded layers, citizens' places).
+        max_tiles: tiles kept in the cache.
+        max_tile_features: the most features one vector tile holds (:func:`twin3d.store.features.vector_tile`).
+    """
+
+    def __init__(
+        self, providers: Providers | None = None, max_tiles: int = 4096, max_tile_features: int = 20_000
+    ) -> None:
         self.providers = providers or []
         self.max_tiles = max_tiles
-        self._own: dict[str, list[Collection]] = {}
-        self._tiles: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-        self._types: dict[tuple[str, Collection], dict[str, str]] = {}
+        self.max_tile_features = max_tile_features
+        self._own: dict[tuple[Any, ...], list[Collection]] = {}  # by build (TwinHandle.build_key)
+        self._tiles: OrderedDict[tuple[Any, ...], VectorTile] = OrderedDict()
+        self._types: dict[tuple[Any, ...], dict[str, str]] = {}
+        self._pages: ByteCache[tuple[str, int, int]] = ByteCache(max_bytes=64 * 2**20)
         self._lock = threading.Lock()
 
     def collections(self, twin: TwinHandle, role: str) -> dict[str, Collection]:
         """The collections ``role`` may see, by id."""
         with self._lock:
-            if twin.name not in self._own:
-                self._own[twin.name] = features.twin_collections(twin.cursor(), twin.meta, twin.counts)
-            own = self._own[twin.name]
+            own = self._own.get(twin.build_key)
+            if own is None:
+                self._own = {k: v for k, v in self._own.items() if k[0] != twin.name}  # an older build's
+                own = self._own[twin.build_key] = features.twin_collections(twin.cursor(), twin.meta, twin.counts)
         extra = [c for provide in self.providers for c in provide(twin)]
         return {c.id: c for c in [*own, *extra] if RANK[c.visibility] <= RANK.get(role, 0)}
 
@@ -82,40 +96,54 @@ class FeatureCatalog:
             raise NotFoundError(f"no collection {collection_id!r}", hint="GET .../features/collections lists them")
         return found
 
-    def ready_tile(self, twin: TwinHandle, collection: Collection, z: int, x: int, y: int) -> bytes | None:
+    def page(self, twin: TwinHandle, collection: Collection, query: ItemsQuery) -> tuple[str, int, int]:
+        """A page of items as GeoJSON features, how many it holds and how many match; a build's pages are kept
+        (they never change), live collections' never."""
+        key = (*twin.build_key, collection, query)
+        found = None if collection.live else self._pages.get(key)
+        if found is None:
+            text, returned = features.items(twin.cursor(), collection, query)
+            found = (text, returned, features.count(twin.cursor(), collection, query))
+            if not collection.live:
+                self._pages.put(key, found, len(text))
+        return found
+
+    def ready_tile(self, twin: TwinHandle, collection: Collection, z: int, x: int, y: int) -> VectorTile | None:
         """A tile that needs no query: cut when its layer was loaded, or in the cache; None otherwise."""
         if collection.seeded is not None and collection.seeded[1] <= z <= collection.seeded[2]:
             # Cut when the layer was loaded: a tile without a file holds no feature.
             path = FilePath(collection.seeded[0]) / str(z) / str(x) / f"{y}.pbf"
-            return path.read_bytes() if path.is_file() else b""
+            data = path.read_bytes() if path.is_file() else b""
+            return VectorTile(data, 0, 0)  # counts unknown; seeded tiles are not thinned
         if collection.live:
             return None
-        key = (twin.name, str(twin.store_file), twin.meta.get("built_at"), collection, z, x, y)
+        key = (*twin.build_key, collection, z, x, y)
         with self._lock:
             return self._tiles.get(key)
 
-    def tile(self, twin: TwinHandle, collection: Collection, z: int, x: int, y: int) -> bytes:
+    def tile(self, twin: TwinHandle, collection: Collection, z: int, x: int, y: int) -> VectorTile:
         """A vector tile, from the cache when the same store served it before (live collections: never)."""
         ready = self.ready_tile(twin, collection, z, x, y)
         if ready is not None:
             return ready
+        cap = self.max_tile_features
         if collection.live:
-            return features.mvt(twin.cursor(), collection, z, x, y)
-        key = (twin.name, str(twin.store_file), twin.meta.get("built_at"), collection, z, x, y)
+            return features.vector_tile(twin.cursor(), collection, z, x, y, max_features=cap)
+        key = (*twin.build_key, collection, z, x, y)
         with self._lock:
             if key in self._tiles:
                 self._tiles.move_to_end(key)
                 return self._tiles[key]
         cur = twin.cursor()
-        types = self._types.get((twin.name, collection))
+        types = self._types.get((*twin.build_key, collection))
         if types is None:
-            types = self._types[(twin.name, collection)] = features.column_types(cur, collection)
-        data = features.mvt(cur, collection, z, x, y, types=types)
+            types = self._types[(*twin.build_key, collection)] = features.column_types(cur, collection)
+        tile = features.vector_tile(cur, collection, z, x, y, max_features=cap, types=types)
         with self._lock:
-            self._tiles[key] = data
+            self._tiles[key] = tile
             if len(self._tiles) > self.max_tiles:
                 self._tiles.popitem(last=False)
-        return data
+        return tile
 
 
 def layer_collections(paths: PathSettings) -> Callable[[TwinHandle], list[Collection]]:
@@ -287,8 +315,7 @@ def router(catalog: FeatureCatalog) -> APIRouter:
                 )
             filters.append((name, value[:200]))
         query = ItemsQuery(_parse_bbox(bbox), tuple(filters), limit, offset)
-        text, returned = features.items(twin.cursor(), c, query)
-        matched = features.count(twin.cursor(), c, query)
+        text, returned, matched = catalog.page(twin, c, query)
         here = f"{_base(request, twin.name)}/collections/{c.id}/items"
         params = [(k, v) for k, v in request.query_params.items() if k not in ("offset", "limit")]
 
@@ -353,11 +380,15 @@ def vector_tiles_router(catalog: FeatureCatalog) -> APIRouter:
             raise InputError(f"no tile {z}/{x}/{y}", record="x/y", hint=f"x and y lie in 0..{2**z - 1} at zoom {z}")
         c = catalog.get(twin, role_of(request), collection_id)
         # A file or a cached tile is served on the event loop; cutting one in DuckDB goes to a worker thread.
-        data = catalog.ready_tile(twin, c, z, x, y)
-        if data is None:
-            data = await run_in_threadpool(catalog.tile, twin, c, z, x, y)
+        found = catalog.ready_tile(twin, c, z, x, y)
+        if found is None:
+            found = await run_in_threadpool(catalog.tile, twin, c, z, x, y)
+        data = found.data
         etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if found.thinned:
+            # Said in the answer, so a client can tell a thinned tile from a sparse one: zoom in for the rest.
+            headers[THINNED_HEADER] = f"{found.kept} of {found.meeting} features, the largest; zoom in for all"
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers=headers)
         return Response(data, media_type=MVT, headers=headers)

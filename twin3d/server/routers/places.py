@@ -45,7 +45,7 @@ Twin = Annotated[TwinHandle, Depends(get_twin)]
 def twin_ref(twin: TwinHandle) -> TwinRef:
     """The served twin as the participation service sees it."""
     bbox = twin.meta.get("bbox_wgs84")
-    return TwinRef(twin.name, tuple(bbox) if bbox else None, twin.cursor)
+    return TwinRef(twin.name, tuple(bbox) if bbox else None, twin.cursor, twin.build_key)
 
 
 class JoinedWorkshop(BaseModel):

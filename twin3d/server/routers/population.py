@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from twin3d.errors import ForbiddenError, NotFoundError
 from twin3d.population.report_page import report_html
 from twin3d.server.access import at_least, request_role
+from twin3d.server.cache import ByteCache
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
 from twin3d.store import population_queries as pq
@@ -143,11 +144,13 @@ def ndjson_stream(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
         yield "".join(json.dumps(row, separators=(",", ":")) + "\n" for row in batch.to_pylist()).encode()
 
 
-def router(public_max_resolution: int = 10) -> APIRouter:
+def router(public_max_resolution: int = 10, cache_bytes: int = 64 * 2**20) -> APIRouter:
     """Routes for the persona catalogue and the published population; the public sees H3 resolutions up to
     ``public_max_resolution`` (every resolution passes the privacy gate; a town may still keep the finest one
-    for its council and administration)."""
+    for its council and administration). Answers of the cells are kept per build up to ``cache_bytes``: they are
+    the same bytes every time (the noise is keyed on the record, not the request)."""
     r = APIRouter(prefix="/api/twins/{twin}", tags=["population"])
+    answers: ByteCache[bytes] = ByteCache(max_bytes=cache_bytes)
 
     def max_resolution(request: Request) -> int:
         return 10 if at_least(request_role(request), "council") else public_max_resolution
@@ -175,10 +178,23 @@ def router(public_max_resolution: int = 10) -> APIRouter:
                 record="resolution",
                 hint=f"ask for resolution {max_resolution(request)} or coarser",
             )
+        key = (*twin.build_key, query, geometry, fmt)
+        media_type = ARROW_STREAM if fmt == "arrow" else NDJSON
+        cached = answers.get(key)
+        if cached is not None:  # a build's published cells never change: the same bytes as the first time
+            return StreamingResponse(iter((cached,)), media_type=media_type)
         batches = pq.public_cells(twin.cursor(), query, geometry=geometry)
-        if fmt == "arrow":
-            return StreamingResponse(arrow_stream(batches, pq.cell_schema(geometry)), media_type=ARROW_STREAM)
-        return StreamingResponse(ndjson_stream(batches), media_type=NDJSON)
+        chunks = arrow_stream(batches, pq.cell_schema(geometry)) if fmt == "arrow" else ndjson_stream(batches)
+        return StreamingResponse(_kept(chunks, key), media_type=media_type)
+
+    def _kept(chunks: Iterator[bytes], key: tuple[Any, ...]) -> Iterator[bytes]:
+        """Stream the chunks, and keep the whole answer once it was sent in full (not when a client left early)."""
+        sent: list[bytes] = []
+        for chunk in chunks:
+            sent.append(chunk)
+            yield chunk
+        body = b"".join(sent)
+        answers.put(key, body, len(body))
 
     @r.get("/population/summary", summary="Published persons and households per persona (resolution-7 rows)")
     def population_summary(

@@ -26,6 +26,7 @@ from twin3d.errors import ForbiddenError, InputError, NotFoundError
 from twin3d.participation.guard import Guard
 from twin3d.participation.ratelimit import token_hash
 from twin3d.participation.service import PARTICIPANT_HEADER
+from twin3d.secretfile import read_or_create_secret
 from twin3d.server.access import at_least, request_role, request_user
 from twin3d.server.deps import Twin
 from twin3d.server.proxies import client_address
@@ -61,22 +62,25 @@ class Simulations:
         self.pipelines_dir = pipelines_dir
         self.key_file = key_file
         self.max_results = max_results
-        self._baselines: dict[str, Baseline] = {}
+        self._baselines: dict[tuple[Any, ...], Baseline] = {}  # by build (TwinHandle.build_key)
         self._results: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def results(self, twin: TwinHandle, spec: ScenarioSpec, against: ScenarioSpec | None = None) -> dict[str, Any]:
         """The results of ``spec`` on ``twin`` (against the baseline, or another scenario), cached or computed now."""
-        cache_key = (twin.name, spec.content_hash(), against.content_hash() if against else "")
+        cache_key = (*twin.build_key, spec.content_hash(), against.content_hash() if against else "")
         with self._lock:
             if cache_key in self._results:
                 return self._results[cache_key]
-            if twin.name not in self._baselines:
-                key_file = self.key_file(twin.name)
-                secret = key_file.read_bytes() if key_file.is_file() else None
-                self._baselines[twin.name] = load_baseline(twin.cursor(), self.pipelines_dir, key=secret)
+            if twin.build_key not in self._baselines:
+                # One baseline per twin: an older build's goes (a baseline holds the twin's walks and population).
+                self._baselines = {k: v for k, v in self._baselines.items() if k[0] != twin.name}
+                # Made now if the build did not (older stores): never a key per process, which several workers
+                # would each use, so that averaging their answers would thin the noise out.
+                secret = read_or_create_secret(self.key_file(twin.name))
+                self._baselines[twin.build_key] = load_baseline(twin.cursor(), self.pipelines_dir, key=secret)
             started = perf_counter()
-            result = run_scenario(self._baselines[twin.name], spec, against)
+            result = run_scenario(self._baselines[twin.build_key], spec, against)
             result["seconds"] = round(perf_counter() - started, 3)
             if len(self._results) >= self.max_results:
                 self._results.pop(next(iter(self._results)))

@@ -1,8 +1,18 @@
-"""``/tiles/{twin}/...``: the tileset and its content files, with ETags; no path leaves the twin's folder."""
+"""``/tiles/{twin}/...``: the tilesets and content files of a twin's builds, with nginx's ETags.
+
+- ``/tiles/<twin>/<build_id>/<path>``: a file of that build. A build folder never changes once it is in place, so
+  the answer may be kept for a year (``immutable``); the viewer gets these URLs from ``/api/twins``.
+- ``/tiles/<twin>/<path>``: the file of the build being served (old bookmarks and clients), revalidated by ETag.
+
+Tilesets reference their content by relative URIs, so a whole tileset loads through either. A twin built before
+build ids has only the second kind. Paths are plain names and folders (no dot segments), and the first lookup of a
+file checks that it resolves inside its build folder; later requests for it touch neither the disk nor ``resolve``.
+"""
 
 from __future__ import annotations
 
-import re
+import os
+from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Annotated
 
@@ -10,36 +20,111 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import FileResponse
 
 from twin3d.errors import NotFoundError
-from twin3d.server.deps import Twin
+from twin3d.pipeline.staging import BUILD_ID
+from twin3d.server.state import TwinHandle, Twins
 
 # Only plain names and folders, ending in the suffixes deck.gl and CesiumJS pick their parser by.
 TILE_PATH = r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.(?:json|glb)$"
+TWIN_PATH = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 MEDIA_TYPES = {".json": "application/json", ".glb": "model/gltf-binary"}
+IMMUTABLE = "public, max-age=31536000, immutable"
+SMALL_FILE = 512 * 1024  # answered from one read; larger files stream
+MAX_KNOWN = 20_000  # looked-up files kept per process (a few MB)
 
 
-def _resolve(root: FsPath, relative: str) -> FsPath:
+@dataclass(frozen=True, slots=True)
+class TileFile:
+    """A tile file as looked up once: where it is, its ETag and its type."""
+
+    path: str
+    stat: os.stat_result
+    etag: str
+    media_type: str
+
+
+def nginx_etag(st: os.stat_result) -> str:
+    """nginx's ETag (``"%xT-%xO"``: mtime seconds and size in hex), so the app and nginx name a file alike."""
+    return f'"{int(st.st_mtime):x}-{st.st_size:x}"'
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` list names ``etag``: ``*``, or a tag equal by weak comparison (RFC 9110: the
+    ``W/`` prefix of either side is ignored)."""
+    if if_none_match.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == opaque for tag in if_none_match.split(","))
+
+
+def _look_up(root: FsPath, relative: str) -> TileFile:
     base = root.resolve()
     target = (base / relative).resolve()
     if not target.is_relative_to(base) or not target.is_file():
         raise NotFoundError("no such tile", hint="tile URLs come from the tileset.json of the twin")
-    return target
+    st = target.stat()
+    return TileFile(str(target), st, nginx_etag(st), MEDIA_TYPES[target.suffix])
+
+
+class TileFiles:
+    """Files of build folders, looked up once each: a build folder never changes (a pruned one is forgotten when
+    a read finds its file gone)."""
+
+    def __init__(self, max_known: int = MAX_KNOWN) -> None:
+        self.max_known = max_known
+        self._known: dict[tuple[str, str, str], TileFile] = {}
+
+    def find(self, twins: Twins, handle: TwinHandle, tile_path: str) -> tuple[TileFile, bool]:
+        """The file a tile URL names and whether it is a versioned URL (an immutable answer)."""
+        build, _, rest = tile_path.partition("/")
+        versioned = bool(rest) and BUILD_ID.match(build) is not None
+        if not versioned:
+            build, rest = handle.build_id or "", tile_path
+        key = (handle.name, build, rest)
+        found = self._known.get(key)
+        if found is not None:
+            return found, versioned
+        if not build:  # a twin built before build ids: its folder is replaced as a whole, so look each time
+            return _look_up(handle.tiles_dir, rest), versioned
+        found = _look_up(twins.tiles_root / handle.name / build, rest)
+        if len(self._known) >= self.max_known:
+            self._known.pop(next(iter(self._known)))
+        self._known[key] = found
+        return found, versioned
+
+    def forget(self, found: TileFile) -> None:
+        """Drop every entry of a file that has gone (its build folder was pruned)."""
+        for key in [k for k, v in self._known.items() if v.path == found.path]:
+            del self._known[key]
 
 
 def router(cache_seconds: int) -> APIRouter:
-    """Routes for tiles; ``cache_seconds`` is the ``max-age`` (0: always revalidate by ETag)."""
+    """Routes for tiles; ``cache_seconds`` is the ``max-age`` of unversioned URLs (0: always revalidate by ETag)."""
     r = APIRouter(prefix="/tiles", tags=["tiles"])
-    cache_control = f"public, max-age={cache_seconds}, must-revalidate"
+    revalidate = f"public, max-age={cache_seconds}, must-revalidate"
+    files = TileFiles()
 
+    # Async and without the store handle: a known file is answered without a worker thread or a disk lookup.
     @r.get("/{twin}/{tile_path:path}", summary="A tileset.json or a .glb tile", response_class=FileResponse)
-    def tile(
-        twin: Twin, request: Request, tile_path: Annotated[str, Path(pattern=TILE_PATH, max_length=256)]
+    async def tile(
+        request: Request,
+        twin: Annotated[str, Path(pattern=TWIN_PATH)],
+        tile_path: Annotated[str, Path(pattern=TILE_PATH, max_length=256)],
     ) -> Response:
-        file = _resolve(twin.tiles_dir, tile_path)
-        stat = file.stat()
-        etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
-        headers = {"ETag": etag, "Cache-Control": cache_control}
-        if etag in re.split(r"\s*,\s*", request.headers.get("if-none-match", "")):
+        twins: Twins = request.app.state.twins
+        found, versioned = files.find(twins, twins.lookup(twin), tile_path)
+        headers = {"ETag": found.etag, "Cache-Control": IMMUTABLE if versioned else revalidate}
+        if_none_match = request.headers.get("if-none-match")
+        if if_none_match and etag_matches(if_none_match, found.etag):
             return Response(status_code=304, headers=headers)
-        return FileResponse(file, media_type=MEDIA_TYPES[file.suffix], headers=headers)
+        try:
+            if found.stat.st_size > SMALL_FILE:
+                st = os.stat(found.path)  # noqa: PTH116  (FileResponse would fail mid-answer on a pruned file)
+                return FileResponse(found.path, stat_result=st, media_type=found.media_type, headers=headers)
+            with open(found.path, "rb") as fh:  # noqa: PTH123  (a str path: no Path object per request)
+                content = fh.read()
+        except FileNotFoundError:
+            files.forget(found)
+            raise NotFoundError("no such tile", hint="its build has been replaced; load the tileset again") from None
+        return Response(content, media_type=found.media_type, headers=headers)
 
     return r

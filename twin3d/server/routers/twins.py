@@ -9,8 +9,22 @@ from fastapi.responses import JSONResponse
 
 from twin3d.server.access import request_role, request_twins, request_user
 from twin3d.server.deps import Twin
-from twin3d.server.state import TwinHandle
+from twin3d.server.state import TwinFault, TwinHandle, Twins
 from twin3d.store import queries
+
+
+def tileset_url(handle: TwinHandle) -> str | None:
+    """The root tileset of the twin's build: versioned (its files never change, so clients may keep them), or
+    unversioned for a twin built before build ids."""
+    tileset = handle.meta.get("tileset")
+    if not tileset:
+        return None
+    return f"/tiles/{handle.name}/{handle.build_id}/{tileset}" if handle.build_id else f"/tiles/{handle.name}/{tileset}"
+
+
+def describe_fault(fault: TwinFault) -> dict[str, Any]:
+    """A twin that cannot be served: its name and why (one line, no path)."""
+    return {"name": fault.name, "title": fault.name, "available": False, "reason": fault.reason}
 
 
 def describe(handle: TwinHandle) -> dict[str, Any]:
@@ -44,6 +58,7 @@ def describe(handle: TwinHandle) -> dict[str, Any]:
         layers.append({"id": "paths", "title": "Wegenetz", "kind": "paths", "url": f"/api/twins/{name}/paths.geojson"})
     return {
         "name": name,
+        "available": True,
         "title": meta.get("title", name),
         "description": meta.get("description", ""),
         "crs": meta.get("crs"),
@@ -54,10 +69,11 @@ def describe(handle: TwinHandle) -> dict[str, Any]:
         "geoid_undulation": meta.get("geoid_undulation"),
         "attribution": meta.get("attribution", []),
         "choropleth": meta.get("choropleth"),
-        "tileset": f"/tiles/{name}/{meta['tileset']}" if meta.get("tileset") else None,
+        "tileset": tileset_url(handle),
         "counts": counts,
         "layers": layers,
         "built_at": meta.get("built_at"),
+        "build_id": handle.build_id,
     }
 
 
@@ -65,10 +81,12 @@ def router() -> APIRouter:
     """Routes for the twin catalogue."""
     r = APIRouter(prefix="/api/twins", tags=["twins"])
 
-    @r.get("", summary="The twins this server serves")
-    def list_twins(request: Request) -> list[dict[str, Any]]:
-        twins: dict[str, TwinHandle] = request.app.state.twins
-        return [describe(h) for h in twins.values()]
+    @r.get("", summary="The twins this server serves, then those it cannot serve (with the reason)")
+    async def list_twins(request: Request) -> list[dict[str, Any]]:
+        twins: Twins = request.app.state.twins
+        entries = twins.entries()
+        served = [describe(e) for e in entries if isinstance(e, TwinHandle)]
+        return served + [describe_fault(e) for e in entries if isinstance(e, TwinFault)]
 
     @r.get("/{twin}", summary="One twin with its build report")
     def get_twin(twin: Twin) -> dict[str, Any]:

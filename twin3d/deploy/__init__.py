@@ -1,0 +1,1 @@
+"""Configuration for running twin3d in production: reverse proxies in front of ``twin3d serve --workers N``."""
