@@ -92,7 +92,7 @@ class ServerSettings(BaseSettings):
         default=1.5, gt=0, le=50, description="how far a clicked point may lie outside a footprint"
     )
     vector_tile_max_features: int = Field(
-        default=20_000,
+        default=20_000,  # twin3d.store.features.MAX_TILE_FEATURES (settings import nothing of the library)
         ge=100,
         description="most features in one vector tile cut on demand; above it a tile keeps the largest and says so "
         "in X-Tile-Thinned (a 200 MB layer made a 97 MB tile and 40 s of work)",

@@ -3,24 +3,19 @@ of a write load of 32 clients, on both live-store backends."""
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.services.server import serving_workers
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings
 
@@ -60,41 +55,6 @@ def call(port: int, method: str, path: str, body: Any = None, headers: dict[str,
     return json.loads(payload)
 
 
-@contextmanager
-def server(store_dir: Path, demo_paths: PathSettings) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """``twin3d serve --workers 2`` as a process group on a free port; killed at the end if still running."""
-    port = free_port()
-    env = {
-        **os.environ,
-        **UNLIMITED,
-        "TWIN3D_STORE_DIR": str(store_dir),
-        "TWIN3D_PIPELINES_DIR": str(demo_paths.pipelines_dir),
-        "TWIN3D_TILES_DIR": str(demo_paths.tiles_dir),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "twin3d.cli", "serve", "--port", str(port), "--workers", str(WORKERS)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,  # the workers with it: a crash of the whole service is one killpg
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                call(port, "GET", "/api/twins")
-                break
-            except (OSError, RuntimeError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.1)
-        yield proc, port
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-
-
 def test_acknowledged_writes_survive_sigkill(
     tmp_path: Path, demo_paths: PathSettings, built: dict[str, BuildReport]
 ) -> None:
@@ -107,7 +67,8 @@ def test_acknowledged_writes_survive_sigkill(
     acknowledged = threading.Lock()
     stop = threading.Event()
 
-    with server(store_dir, demo_paths) as (proc, port):
+    with serving_workers(store_dir, demo_paths, workers=WORKERS, env=UNLIMITED, log=tmp_path / "first.log") as served:
+        port = served.port
         tokens = [call(port, "POST", f"{API}/participants")["token"] for _ in range(CLIENTS)]
         first = call(port, "POST", f"{API}/places", place(0), {"X-Participant-Token": tokens[0]})
         places.append(first["place_id"])
@@ -139,8 +100,7 @@ def test_acknowledged_writes_survive_sigkill(
         for t in threads:
             t.start()
         time.sleep(LOAD_SECONDS)
-        os.killpg(proc.pid, signal.SIGKILL)  # every process, in the middle of the load: no shutdown, no checkpoint
-        proc.wait(timeout=30)
+        os.killpg(served.pid, signal.SIGKILL)  # every process, in the middle of the load: no shutdown, no checkpoint
         stop.set()
         for t in threads:
             t.join(timeout=30)
@@ -152,7 +112,9 @@ def test_acknowledged_writes_survive_sigkill(
     assert len(places) > 50, "too little load to mean anything"
     assert votes
     assert comments
-    with server(store_dir, demo_paths) as (_, port):
+    log = tmp_path / "restarted.log"
+    with serving_workers(store_dir, demo_paths, workers=WORKERS, env=UNLIMITED, log=log) as restarted:
+        port = restarted.port
         check_everything_is_there(port, places, votes, comments)
         # The store goes on: new writes after the restart get new ids.
         again = call(port, "POST", f"{API}/places", place(1), {"X-Participant-Token": tokens[1]})

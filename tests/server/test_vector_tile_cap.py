@@ -20,6 +20,7 @@ from twin3d.settings import LayerSettings, PathSettings, ServerSettings
 from twin3d.store import features
 from twin3d.store.connection import connect
 from twin3d.store.features import Collection, sql_string
+from twin3d.store.tile_seed import seed_tiles
 
 LAUF_CENTRE = (11.2780, 49.5100)
 BUILDINGS = GEODATA / "lauf" / "osm" / "lauf_buildings.geojson"
@@ -123,3 +124,15 @@ def test_features_beyond_the_cap_are_never_transformed_or_encoded(tmp_path: Path
     finally:
         con.close()
     assert total > 300_000
+
+
+def test_tiles_cut_when_a_layer_is_loaded_hold_the_largest_within_the_cap_too(layer_paths: PathSettings) -> None:
+    """Tiles of zoom 12-16 are cut when a layer is loaded and then served as files: the cap holds for them too."""
+    parquet = next((layer_paths.layers_dir / "lauf" / "haeuser").rglob("*.parquet"))
+    collection = vector_collection("haeuser", parquet, [])
+    con = connect()
+    x, y = tile_of(*LAUF_CENTRE, 12)
+    capped = {(tx, ty): data for _, tx, ty, data in seed_tiles(con.cursor(), collection, [12], max_features=500)}
+    whole = {(tx, ty): data for _, tx, ty, data in seed_tiles(con.cursor(), collection, [12], max_features=10**9)}
+    assert capped.keys() == whole.keys()
+    assert 0 < len(capped[(x, y)]) < len(whole[(x, y)]) / 5

@@ -3,14 +3,8 @@ live-store backends, and the rate limits hold for the server as a whole, not per
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.services.server import serving_workers
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings
 
@@ -40,49 +34,11 @@ def call(port: int, method: str, path: str, body: Any = None, headers: dict[str,
     return response.status, json.loads(payload) if payload else None
 
 
-def worker_pids(supervisor: int) -> set[int]:
-    """The worker processes uvicorn's supervisor started (its resource tracker is a child too)."""
-    pids = set()
-    for pid in Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split():
-        with contextlib.suppress(OSError):
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                pids.add(int(pid))
-    return pids
-
-
 @contextmanager
-def workers(store_dir: Path, demo_paths: PathSettings, env: dict[str, str]) -> Iterator[tuple[int, set[int]]]:
+def workers(store_dir: Path, demo_paths: PathSettings, env: dict[str, str]) -> Iterator[tuple[int, frozenset[int]]]:
     """``twin3d serve --workers 2`` on a free port; yields the port and the workers' process ids."""
-    port = free_port()
-    full_env = {
-        **os.environ,
-        **env,
-        "TWIN3D_STORE_DIR": str(store_dir),
-        "TWIN3D_PIPELINES_DIR": str(demo_paths.pipelines_dir),
-        "TWIN3D_TILES_DIR": str(demo_paths.tiles_dir),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "twin3d.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=REPO,
-        env=full_env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            children = worker_pids(proc.pid)
-            with contextlib.suppress(OSError):
-                if len(children) == 2 and call(port, "GET", "/api/twins")[0] == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.2)
-        yield port, children
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+    with serving_workers(store_dir, demo_paths, workers=2, env=env, log=store_dir.parent / "serve.log") as served:
+        yield served.port, served.workers
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -53,23 +54,40 @@ def started(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``command`` (its output into ``log``) until the block ends; ready when ``ready_url`` answers.
 
-    It is stopped with SIGTERM (uvicorn's supervisor and nginx both shut down gracefully on it), then SIGKILL.
+    The command leads a process group of its own (its pid is the group's id), so that its workers go with it:
+    ``os.killpg(process.pid, signal.SIGKILL)`` is a crash of the whole service. At the end the group gets SIGTERM
+    (uvicorn's supervisor and nginx both shut down gracefully on it), then SIGKILL.
     """
     with log.open("wb") as out:
         process = subprocess.Popen(
-            list(command), env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT
+            list(command),
+            env={**os.environ, **(env or {})},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         wait_for_http(ready_url, timeout, process)
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    for sig, wait in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:  # the whole group is gone already
+            break
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        if sig is signal.SIGTERM:
+            with contextlib.suppress(ProcessLookupError):  # workers the supervisor did not wait for
+                os.killpg(process.pid, signal.SIGKILL)
+        break
+    process.wait()
 
 
 @contextmanager

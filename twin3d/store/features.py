@@ -28,6 +28,7 @@ Cursor = duckdb.DuckDBPyConnection
 Visibility = Literal["public", "council", "admin"]
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 MVT_EXTENT, MVT_BUFFER = 4096, 64
+MAX_TILE_FEATURES = 20_000  # most features in one vector tile, cut on demand or seeded (the largest are kept)
 POPULATION_RESOLUTION = 8
 
 

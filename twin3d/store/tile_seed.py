@@ -20,6 +20,7 @@ from pathlib import Path
 from twin3d.store.features import (
     EARTH_RADIUS,
     LINEAR_FROM_ZOOM,
+    MAX_TILE_FEATURES,
     MVT_BUFFER,
     MVT_EXTENT,
     Collection,
@@ -42,9 +43,10 @@ def _latitude_of(row: str) -> str:
     return f"degrees(atan(sinh(pi() * (1 - 2 * ({row}) / __n))))"
 
 
-def seed_sql(collection: Collection, zooms: Sequence[int], types: dict[str, str]) -> str:
+def seed_sql(collection: Collection, zooms: Sequence[int], types: dict[str, str], max_features: int) -> str:
     """One query: (z, x, y, tile bytes) of every tile of ``zooms`` that holds a feature of ``collection``; the
-    source is read once for all zoom levels."""
+    source is read once for all zoom levels. A tile holds at most ``max_features``, the largest by their extent (as
+    a tile cut on demand: :func:`twin3d.store.features.vector_tile`)."""
     if min(zooms) < LINEAR_FROM_ZOOM:
         raise ValueError(f"tiles are seeded from zoom {LINEAR_FROM_ZOOM}, not {min(zooms)}")
     if not collection.bbox_column:
@@ -89,7 +91,13 @@ def seed_sql(collection: Collection, zooms: Sequence[int], types: dict[str, str]
         ),
         by_x AS (SELECT *, unnest(generate_series({x_range})) AS __x FROM zoomed),
         by_tile AS (SELECT *, unnest(generate_series({y_range})) AS __y FROM by_x WHERE __x BETWEEN 0 AND __n - 1),
-        placed AS (SELECT *, {middle} AS __mid FROM by_tile WHERE __y BETWEEN 0 AND __n - 1),
+        placed AS (
+            SELECT *, {middle} AS __mid FROM by_tile WHERE __y BETWEEN 0 AND __n - 1
+            QUALIFY row_number() OVER (
+                PARTITION BY __z, __x, __y
+                ORDER BY ({b}.xmax - {b}.xmin) * ({b}.ymax - {b}.ymin) DESC, __fid
+            ) <= {int(max_features)}
+        ),
         local AS (
             SELECT *, CAST(ST_Affine(__g, {a}, 0, 0, {d}, {xoff}, {yoff}) AS GEOMETRY) AS __local FROM placed
         ),
@@ -101,12 +109,14 @@ def seed_sql(collection: Collection, zooms: Sequence[int], types: dict[str, str]
     """
 
 
-def seed_tiles(cur: Cursor, collection: Collection, zooms: Iterable[int]) -> Iterator[tuple[int, int, int, bytes]]:
-    """(z, x, y, tile) of every non-empty tile of ``collection`` at ``zooms``."""
+def seed_tiles(
+    cur: Cursor, collection: Collection, zooms: Iterable[int], max_features: int = MAX_TILE_FEATURES
+) -> Iterator[tuple[int, int, int, bytes]]:
+    """(z, x, y, tile) of every non-empty tile of ``collection`` at ``zooms``, each with at most ``max_features``."""
     levels = sorted(set(zooms))
     if not levels:
         return
-    sql = seed_sql(collection, levels, column_types(cur, collection))
+    sql = seed_sql(collection, levels, column_types(cur, collection), max_features)
     result = cur.execute(sql, [*collection.where[1], collection.id])
     while rows := result.fetchmany(256):
         for z, x, y, data in rows:

@@ -33,7 +33,7 @@ from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
 from twin3d.settings import PathSettings
 from twin3d.store import features
-from twin3d.store.features import Collection, Cursor, ItemsQuery, VectorTile
+from twin3d.store.features import MAX_TILE_FEATURES, Collection, Cursor, ItemsQuery, VectorTile
 from twin3d.store.live import LiveStores
 
 GEOJSON = "application/geo+json"
@@ -68,7 +68,7 @@ class FeatureCatalog:
     """
 
     def __init__(
-        self, providers: Providers | None = None, max_tiles: int = 4096, max_tile_features: int = 20_000
+        self, providers: Providers | None = None, max_tiles: int = 4096, max_tile_features: int = MAX_TILE_FEATURES
     ) -> None:
         self.providers = providers or []
         self.max_tiles = max_tiles
