@@ -6,7 +6,7 @@ Usage:
 
 The live store is seeded in a temporary folder with ``--places`` places (default 10,000) on Lauf's real building
 footprints (half pinned on a building with its roof height), 2,000 participants, about 3 votes and 0.3 comments per
-place. Then the real server (``python -m twin3d.cli serve``, one uvicorn process) is started on a free port, and
+place. Then the real server (``python -m twin3d.cli serve``) is started on a free port, and
 every request below goes over HTTP with keep-alive (``--workers N`` worker processes; ``--database-url`` puts the
 live store in PostgreSQL instead of the embedded SQLite):
 

@@ -8,6 +8,7 @@ local connections (test cluster only) and is stopped by ``pg_ctl`` at the end of
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -15,6 +16,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROLE = "twin3d"
@@ -36,23 +38,65 @@ def _run_as_owner(args: list[str], owner: str | None) -> None:
         raise RuntimeError(f"{args[0]} failed: {done.stdout}\n{done.stderr}")
 
 
+@dataclass
+class Cluster:
+    """A private PostgreSQL cluster in a temporary folder, which a test may stop and start again."""
+
+    port: int
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="twin3d-pg-")))
+    owner: str | None = field(default_factory=lambda: "postgres" if os.geteuid() == 0 else None)
+
+    @property
+    def url(self) -> str:
+        """The URL of the cluster's ``postgres`` database."""
+        return f"postgresql://{ROLE}@127.0.0.1:{self.port}/postgres"
+
+    def create(self) -> None:
+        if self.owner is not None:
+            shutil.chown(self.root, self.owner)
+        initdb = [
+            str(postgres_bin() / "initdb"),
+            "-D",
+            str(self.root / "data"),
+            "-A",
+            "trust",
+            "-U",
+            ROLE,
+            "-E",
+            "UTF8",
+        ]
+        _run_as_owner(initdb, self.owner)
+
+    def start(self) -> None:
+        options = f"-k {self.root} -c listen_addresses=127.0.0.1 -p {self.port} -c fsync=on -c max_connections=200"
+        command = [str(postgres_bin() / "pg_ctl"), "-D", str(self.root / "data"), "-o", options]
+        _run_as_owner([*command, "-l", str(self.root / "log"), "-w", "start"], self.owner)
+
+    def stop(self, mode: str = "immediate") -> None:
+        _run_as_owner(
+            [str(postgres_bin() / "pg_ctl"), "-D", str(self.root / "data"), "-m", mode, "-w", "stop"], self.owner
+        )
+
+
+@contextmanager
+def running_cluster(port: int) -> Iterator[Cluster]:
+    """A new cluster on ``port``, running until the block ends (then removed)."""
+    cluster = Cluster(port)
+    cluster.create()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        with contextlib.suppress(RuntimeError):  # stopped by the test already
+            cluster.stop()
+        shutil.rmtree(cluster.root, ignore_errors=True)
+
+
 @contextmanager
 def postgres_cluster(port: int) -> Iterator[str]:
     """Start a private cluster on ``port``; yields the URL of its ``postgres`` database."""
-    pg = postgres_bin()
-    owner = "postgres" if os.geteuid() == 0 else None
-    root = Path(tempfile.mkdtemp(prefix="twin3d-pg-"))
-    if owner is not None:
-        shutil.chown(root, owner)
-    data = root / "data"
-    _run_as_owner([str(pg / "initdb"), "-D", str(data), "-A", "trust", "-U", ROLE, "-E", "UTF8"], owner)
-    options = f"-k {root} -c listen_addresses=127.0.0.1 -p {port} -c fsync=on -c max_connections=200"
-    _run_as_owner([str(pg / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"], owner)
-    try:
-        yield f"postgresql://{ROLE}@127.0.0.1:{port}/postgres"
-    finally:
-        _run_as_owner([str(pg / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], owner)
-        shutil.rmtree(root, ignore_errors=True)
+    with running_cluster(port) as cluster:
+        yield cluster.url
 
 
 _numbers = itertools.count(1)

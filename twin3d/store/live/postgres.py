@@ -23,6 +23,8 @@ from twin3d.store.live.base import LiveStore
 from twin3d.store.live.dialect import POSTGRES, Cursor
 from twin3d.store.live.schema import migrate
 
+POOL_WAIT_S = 5.0  # how long a read waits for a pooled connection: with the database down, a quick 503, not a hang
+
 
 def _driver() -> Any:
     try:
@@ -89,7 +91,7 @@ class PostgresLiveStore(LiveStore):
             self._con = psycopg.connect(url, **self._connect_kwargs)
             migrate(self._writer(), self._begin)
             self._pool = psycopg_pool.ConnectionPool(
-                url, min_size=1, max_size=pool_size, kwargs=self._connect_kwargs, open=True, timeout=30
+                url, min_size=1, max_size=pool_size, kwargs=self._connect_kwargs, open=True, timeout=POOL_WAIT_S
             )
         except psycopg.Error as exc:
             raise _unavailable(exc) from exc

@@ -4,7 +4,9 @@ Why SQLite and not DuckDB: DuckDB lets one process open a file for writing, so a
 all. SQLite in WAL mode lets every worker read while one writes, and its write lock serialises writers across
 processes (``BEGIN IMMEDIATE`` takes it up front, so a unit that checks before it writes never races another
 process). ``synchronous=FULL`` syncs the log at every commit: an acknowledged write survives a crash of the process
-and of the machine. Measured with ``bench/participation.py``: see the closing note of issue 14.
+and of the machine. Measured with ``bench/participation.py`` (32 clients posting places): 230-310 posts/s on one
+worker against 315-450 for the DuckDB store before (CPU per post 1.3-2.0 ms against 2.2-2.4 ms), 470-620 with two
+workers, which DuckDB could not have at all.
 """
 
 from __future__ import annotations
