@@ -49,6 +49,6 @@ def test_a_database_outage_is_a_quick_503_and_heals_by_itself(
             assert api.get(API).status_code == 200  # the map, the buildings and the rest are served
 
             cluster.start()
-            assert api.post(f"{API}/places", json=PLACE, headers=me).status_code in (201, 503)  # a dead connection
+            # The first write after the restart: dead connections are replaced before anything runs on them.
             assert api.post(f"{API}/places", json=PLACE, headers=me).status_code == 201
             assert api.get(f"{API}/places?cluster=false").json()["total"] >= 2

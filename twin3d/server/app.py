@@ -82,9 +82,10 @@ def create_app(
     paths = paths or PathSettings()
     participation = participation or ParticipationSettings()
 
-    live = LiveStores(paths.store_dir, live_settings or LiveSettings())
+    live_settings = live_settings or LiveSettings()
+    live = LiveStores(paths.store_dir, live_settings)
     # Every worker process of this server reaches the same buckets (twin3d.participation.shared_limits).
-    limiter = SharedRateLimiter(paths.rate_limits_file)
+    limiter = SharedRateLimiter.for_server(paths.rate_limits_file, live_settings)
     guard = Guard(
         participation,
         scenario_limits or ScenarioSettings(),

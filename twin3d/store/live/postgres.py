@@ -26,7 +26,7 @@ from twin3d.store.live.schema import migrate
 POOL_WAIT_S = 5.0  # how long a read waits for a pooled connection: with the database down, a quick 503, not a hang
 
 
-def _driver() -> Any:
+def driver() -> Any:
     try:
         import psycopg  # noqa: PLC0415  (optional: only a PostgreSQL live store needs it)
         import psycopg_pool  # noqa: PLC0415
@@ -54,19 +54,19 @@ def _lock_key(schema: str) -> int:
     return int.from_bytes(hashlib.sha256(schema.encode()).digest()[:8], "big") >> 1
 
 
-def _unavailable(exc: BaseException) -> StoreError:
+def unavailable(exc: BaseException) -> StoreError:
     # The driver's message names the host and port: it goes to the log, never into an HTTP body.
     return StoreError("the live database is not reachable", hint="check TWIN3D_LIVE_DATABASE_URL and the database")
 
 
 def schema_exists(url: str, twin: str) -> bool:
     """Whether the twin has live tables in the database at ``url``."""
-    psycopg, _ = _driver()
+    psycopg, _ = driver()
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=10) as con:
             row = con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema_name(twin)]).fetchone()
     except psycopg.Error as exc:
-        raise _unavailable(exc) from exc
+        raise unavailable(exc) from exc
     return row is not None
 
 
@@ -77,7 +77,7 @@ class PostgresLiveStore(LiveStore):
 
     def __init__(self, url: str, twin: str, *, pool_size: int = 8) -> None:
         super().__init__(twin)
-        psycopg, psycopg_pool = _driver()
+        psycopg, psycopg_pool = driver()
         self.db_errors = (psycopg.Error,)
         self._psycopg = psycopg
         self.url = url
@@ -94,7 +94,7 @@ class PostgresLiveStore(LiveStore):
                 url, min_size=1, max_size=pool_size, kwargs=self._connect_kwargs, open=True, timeout=POOL_WAIT_S
             )
         except psycopg.Error as exc:
-            raise _unavailable(exc) from exc
+            raise unavailable(exc) from exc
         self._reconnect_lock = threading.Lock()
 
     def _writer(self) -> Cursor:
@@ -104,11 +104,18 @@ class PostgresLiveStore(LiveStore):
                     try:
                         self._con = self._psycopg.connect(self.url, **self._connect_kwargs)
                     except self._psycopg.Error as exc:
-                        raise _unavailable(exc) from exc
+                        raise unavailable(exc) from exc
         return Cursor(self._con, POSTGRES)
 
     def _begin(self, cur: Cursor) -> None:
-        cur.execute("BEGIN")
+        try:
+            cur.execute("BEGIN")
+        except self._psycopg.OperationalError:
+            # The connection died with the database's restart: nothing of the batch has run yet, so it can start
+            # again on a new connection (the cursor handed to the batch's work follows it).
+            self._con.close()
+            cur.connection = self._writer().connection
+            cur.execute("BEGIN")
         cur.execute("SELECT pg_advisory_xact_lock(?)", [self._key])
 
     @contextlib.contextmanager
@@ -118,7 +125,7 @@ class PostgresLiveStore(LiveStore):
             with self._pool.connection() as con:
                 yield Cursor(con, POSTGRES)
         except self._psycopg.OperationalError as exc:
-            raise _unavailable(exc) from exc
+            raise unavailable(exc) from exc
 
     def close(self) -> None:
         """Close the pool and the writer connection."""
