@@ -4,7 +4,6 @@ of a write load of 32 clients, on both live-store backends."""
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import random
 import signal
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.services.server import call as served_call
 from tests.services.server import serving_workers
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings
@@ -42,17 +42,11 @@ UNLIMITED = {
 
 
 def call(port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        data = json.dumps(body).encode() if body is not None else None
-        conn.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
-        response = conn.getresponse()
-        payload = response.read()
-    finally:
-        conn.close()
-    if response.status >= 300:
-        raise RuntimeError(f"{method} {path}: {response.status} {payload[:200]!r}")
-    return json.loads(payload)
+    """A request that must succeed (``RuntimeError`` otherwise: the server is gone or refused)."""
+    status, payload = served_call(port, method, path, body, headers, timeout=10)
+    if status >= 300:
+        raise RuntimeError(f"{method} {path}: {status} {str(payload)[:200]}")
+    return payload
 
 
 def test_acknowledged_writes_survive_sigkill(

@@ -3,35 +3,19 @@ live-store backends, and the rate limits hold for the server as a whole, not per
 
 from __future__ import annotations
 
-import http.client
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.services.server import serving_workers
+from tests.services.server import call, serving_workers
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("live_settings")]  # both live-store backends
 
 API = "/api/twins/lauf"
-
-
-def call(port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    """One request on a connection of its own, so that successive calls reach either worker."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        data = json.dumps(body).encode() if body is not None else None
-        conn.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
-        response = conn.getresponse()
-        payload = response.read()
-    finally:
-        conn.close()
-    return response.status, json.loads(payload) if payload else None
 
 
 @contextmanager

@@ -4,15 +4,33 @@ port over the session's demo build, stopped (or killed) with its workers."""
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import free_port
 from twin3d.deploy.processes import started, twin3d_command
 from twin3d.settings import PathSettings
+
+
+def call(
+    port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, *, timeout: float = 30
+) -> tuple[int, Any]:
+    """One JSON request on a connection of its own (so that successive calls reach either worker): status, body."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        conn.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+        response = conn.getresponse()
+        payload = response.read()
+    finally:
+        conn.close()
+    return response.status, json.loads(payload) if payload else None
 
 
 @dataclass(frozen=True)
