@@ -11,8 +11,8 @@ from typing import Any
 from twin3d.errors import NotFoundError
 from twin3d.participation import moderation
 from twin3d.participation.model import ModerationIn
-from twin3d.participation.store import iso, now_utc, place_status
-from twin3d.store.live import Cursor, LiveStore
+from twin3d.participation.store import iso, place_status
+from twin3d.store.live import Cursor, LiveStore, utc_now
 
 
 def moderate(
@@ -25,7 +25,7 @@ def moderate(
         InputError: the action does not apply to the current status.
     """
     target = comment_id or 0
-    now = now_utc()
+    now = utc_now()
 
     def work(cur: Cursor) -> dict[str, Any]:
         if target:
@@ -130,7 +130,7 @@ def moderation_log(store: LiveStore, place_id: int) -> list[dict[str, Any]]:
 
 def add_remark(store: LiveStore, place_id: int, text: str, *, author: str) -> dict[str, Any]:
     """Add an internal remark of the administration to a place (any status)."""
-    now = now_utc()
+    now = utc_now()
 
     def work(cur: Cursor) -> int:
         place_status(cur, place_id, moderation.ALL_STATUSES)

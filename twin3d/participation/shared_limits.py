@@ -15,7 +15,6 @@ always did. Only keyed hashes and role names are kept, never an address. The ari
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import threading
 import time
@@ -26,6 +25,7 @@ from twin3d.errors import StoreError
 from twin3d.participation.ratelimit import Rate, RateLimiter
 from twin3d.settings import LiveSettings
 from twin3d.store.live.dialect import POSTGRES, SQLITE, Cursor
+from twin3d.store.live.sqlite import create_private, open_sqlite
 
 PRUNE_EVERY = 5_000  # takes between sweeps of idle buckets
 IDLE_SECONDS = 86_400  # a bucket untouched for a day is full again at every rate the settings allow
@@ -41,13 +41,9 @@ def _key(key: Hashable) -> str:
 
 
 def _sqlite(path: Path) -> tuple[Cursor, tuple[type[BaseException], ...]]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    con = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    con.execute("PRAGMA busy_timeout = 30000")
+    create_private(path)
+    con = open_sqlite(path, synchronous="OFF")
     con.execute("PRAGMA journal_mode = WAL")
-    con.execute("PRAGMA synchronous = OFF")
     con.execute(_TABLE.format(unlogged="", real="REAL"))
     return Cursor(con, SQLITE), (sqlite3.Error,)
 

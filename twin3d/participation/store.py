@@ -113,9 +113,6 @@ class PlaceQuery:
         return params
 
 
-now_utc = utc_now
-
-
 def iso(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -174,7 +171,7 @@ def add_participant(
     """
 
     def work(cur: Cursor) -> bool:
-        now = now_utc()
+        now = utc_now()
         if workshop is not None:
             joined = cur.execute("SELECT count(*) FROM workshop_participants WHERE workshop = ?", [workshop]).fetchone()
             if joined is not None and joined[0] >= quota:
@@ -214,7 +211,7 @@ def add_place(
 ) -> dict[str, Any]:
     """Store a new place; returns its payload as the public would see it (before votes and comments)."""
     loc, me = place.location, place.self_description
-    now = now_utc()
+    now = utc_now()
 
     if not author.known:  # participants are never deleted: a check before the write holds at its commit
         with store.reading() as cur:
@@ -374,7 +371,7 @@ def vote(
         if mine is None:
             cur.execute(
                 "INSERT INTO votes (place_id, participant, value, ip_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                [place_id, author.participant, value, author.ip_hash, now_utc()],
+                [place_id, author.participant, value, author.ip_hash, utc_now()],
             )
         elif mine != value:
             cur.execute(
@@ -402,7 +399,7 @@ def add_comment(
     Raises:
         InputError: the parent is not a top-level comment of this place.
     """
-    now = now_utc()
+    now = utc_now()
 
     def work(cur: Cursor) -> int:
         _require_participant(cur, author)
@@ -474,7 +471,7 @@ def add_report(
         ``{"report_id", "created", "hidden"}``: hidden is true when this report hid the target.
     """
     target = report.comment_id or 0
-    now = now_utc()
+    now = utc_now()
 
     def work(cur: Cursor) -> dict[str, Any]:
         _require_participant(cur, author)

@@ -5,7 +5,7 @@ Keys start with the twin handle's :attr:`~twin3d.server.state.TwinHandle.build_k
 store file) never gets the answers of the one before; entries of the old build age out.
 
 Example:
-    >>> cache = ByteCache(max_bytes=10)
+    >>> cache = ByteCache(max_bytes=2**20)
     >>> cache.put(("a",), b"12345", 5)
     >>> cache.get(("a",))
     b'12345'
@@ -19,6 +19,7 @@ from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
+ENTRY_BYTES = 256  # what an entry costs beside its value (key, links): many empty answers are bounded too
 
 
 class ByteCache(Generic[V]):
@@ -46,6 +47,7 @@ class ByteCache(Generic[V]):
         """Keep ``value`` (``size`` bytes) unless it is too large for the cache."""
         if size > self.max_bytes // 4:
             return
+        size += ENTRY_BYTES
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:

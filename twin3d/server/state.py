@@ -99,16 +99,17 @@ class TwinHandle:
         """Count one user less; the last user of a retired handle closes it."""
         with self._lock:
             self._users -= 1
-            close = self._retired and self._users == 0 and not self._closed
-            self._closed |= close
-        if close:
-            self.con.close()
+        self._close_when_unused()
 
     def retire(self) -> None:
         """No new requests get this handle; it closes now if unused, else when its last user releases it."""
         with self._lock:
             self._retired = True
-            close = self._users == 0 and not self._closed
+        self._close_when_unused()
+
+    def _close_when_unused(self) -> None:
+        with self._lock:
+            close = self._retired and self._users == 0 and not self._closed
             self._closed |= close
         if close:
             self.con.close()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
@@ -59,24 +58,27 @@ def role_of(request: Request) -> str:
 
 
 class FeatureCatalog:
-    """The collections of each twin (its own tables plus what the providers add), and a small tile cache.
+    """The collections of each twin (its own tables plus what the providers add), and caches of the answers of its
+    build store: vector tiles and item pages (never those of live collections, which change while serving).
 
     Args:
         providers: what adds collections to a twin's own (loaded layers, citizens' places).
-        max_tiles: tiles kept in the cache.
+        cache_bytes: the most bytes each of the two caches holds.
         max_tile_features: the most features one vector tile holds (:func:`twin3d.store.features.vector_tile`).
     """
 
     def __init__(
-        self, providers: Providers | None = None, max_tiles: int = 4096, max_tile_features: int = MAX_TILE_FEATURES
+        self,
+        providers: Providers | None = None,
+        cache_bytes: int = 64 * 2**20,
+        max_tile_features: int = MAX_TILE_FEATURES,
     ) -> None:
         self.providers = providers or []
-        self.max_tiles = max_tiles
         self.max_tile_features = max_tile_features
         self._own: dict[tuple[Any, ...], list[Collection]] = {}  # by build (TwinHandle.build_key)
-        self._tiles: OrderedDict[tuple[Any, ...], VectorTile] = OrderedDict()
         self._types: dict[tuple[Any, ...], dict[str, str]] = {}
-        self._pages: ByteCache[tuple[str, int, int]] = ByteCache(max_bytes=64 * 2**20)
+        self._tiles: ByteCache[VectorTile] = ByteCache(max_bytes=cache_bytes)
+        self._pages: ByteCache[tuple[str, int, int]] = ByteCache(max_bytes=cache_bytes)
         self._lock = threading.Lock()
 
     def collections(self, twin: TwinHandle, role: str) -> dict[str, Collection]:
@@ -117,9 +119,7 @@ class FeatureCatalog:
             return VectorTile(data, 0, 0)  # counts unknown; seeded tiles are not thinned
         if collection.live:
             return None
-        key = (*twin.build_key, collection, z, x, y)
-        with self._lock:
-            return self._tiles.get(key)
+        return self._tiles.get((*twin.build_key, collection, z, x, y))
 
     def tile(self, twin: TwinHandle, collection: Collection, z: int, x: int, y: int) -> VectorTile:
         """A vector tile, from the cache when the same store served it before (live collections: never)."""
@@ -129,20 +129,12 @@ class FeatureCatalog:
         cap = self.max_tile_features
         if collection.live:
             return features.vector_tile(twin.cursor(), collection, z, x, y, max_features=cap)
-        key = (*twin.build_key, collection, z, x, y)
-        with self._lock:
-            if key in self._tiles:
-                self._tiles.move_to_end(key)
-                return self._tiles[key]
         cur = twin.cursor()
         types = self._types.get((*twin.build_key, collection))
         if types is None:
             types = self._types[(*twin.build_key, collection)] = features.column_types(cur, collection)
         tile = features.vector_tile(cur, collection, z, x, y, max_features=cap, types=types)
-        with self._lock:
-            self._tiles[key] = tile
-            if len(self._tiles) > self.max_tiles:
-                self._tiles.popitem(last=False)
+        self._tiles.put((*twin.build_key, collection, z, x, y), tile, len(tile.data))
         return tile
 
 

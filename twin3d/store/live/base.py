@@ -55,8 +55,8 @@ class _Job(Generic[T]):
 class LiveStore:
     """Read and write a twin's live tables; safe to share between request threads.
 
-    Subclasses provide the connections: :meth:`_begin`, :meth:`_commit_transaction`, :meth:`_rollback` on the one
-    writer connection of the process, and :meth:`reader` for reads.
+    Subclasses provide the connections: :meth:`_writer`, the one writer connection of the process, :meth:`_begin`,
+    which starts a transaction holding the store's write lock on it, and :meth:`reader` for reads.
 
     Attributes:
         dialect: the SQL dialect of the backend.
@@ -81,12 +81,6 @@ class LiveStore:
 
     def _begin(self, cur: Cursor) -> None:
         raise NotImplementedError
-
-    def _commit_transaction(self, cur: Cursor) -> None:
-        cur.execute("COMMIT")
-
-    def _rollback(self, cur: Cursor) -> None:
-        cur.execute("ROLLBACK")
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[Cursor]:
@@ -194,10 +188,10 @@ class LiveStore:
                     raise
                 except Exception as exc:  # handed to the caller, whose request it is
                     job.error = exc
-            self._commit_transaction(cur)
+            cur.execute("COMMIT")
         except self.db_errors as exc:
             with contextlib.suppress(*self.db_errors):  # a failed COMMIT has already rolled back
-                self._rollback(cur)
+                cur.execute("ROLLBACK")
             if len(batch) == 1:
                 batch[0].error = exc
                 return

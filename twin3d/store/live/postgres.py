@@ -85,6 +85,7 @@ class PostgresLiveStore(LiveStore):
         self._key = _lock_key(self.schema)
         options = f"-c search_path={self.schema} -c timezone=UTC"
         self._connect_kwargs: dict[str, Any] = {"autocommit": True, "options": options, "connect_timeout": 10}
+        self._reconnect_lock = threading.Lock()
         try:
             with psycopg.connect(url, autocommit=True, connect_timeout=10) as con:
                 con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
@@ -95,7 +96,6 @@ class PostgresLiveStore(LiveStore):
             )
         except psycopg.Error as exc:
             raise unavailable(exc) from exc
-        self._reconnect_lock = threading.Lock()
 
     def _writer(self) -> Cursor:
         if self._con.closed:  # the database restarted: the next batch gets a new connection

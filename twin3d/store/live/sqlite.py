@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from twin3d.errors import StoreError
 from twin3d.store.live.base import LiveStore
@@ -35,25 +36,30 @@ def _timestamp(value: datetime) -> str:
 sqlite3.register_adapter(datetime, _timestamp)  # the stdlib's default adapter is deprecated since Python 3.12
 
 
-def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
-    try:
-        con = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
-        con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        con.execute("PRAGMA synchronous = FULL")
-        if read_only:
-            con.execute("PRAGMA query_only = 1")
-    except sqlite3.Error as exc:
-        raise StoreError(f"the live store of {path.name.split('.')[0]!r} cannot be opened") from exc
+def open_sqlite(path: Path, *, synchronous: Literal["FULL", "OFF"], read_only: bool = False) -> sqlite3.Connection:
+    """A connection that request threads share in turn: autocommit (callers frame their transactions), waiting up to
+    :data:`BUSY_TIMEOUT_MS` for another process's write lock, syncing each commit as ``synchronous`` says."""
+    con = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+    con.execute(f"PRAGMA synchronous = {synchronous}")
+    if read_only:
+        con.execute("PRAGMA query_only = 1")
     return con
 
 
-def _create_private(path: Path) -> None:
-    """Create the file readable by its owner only: it holds citizens' texts (SQLite gives its -wal and -shm files
-    the same mode)."""
+def create_private(path: Path) -> None:
+    """Create the file readable by its owner only (SQLite gives its -wal and -shm files the same mode)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     path.chmod(0o600)
+
+
+def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    """A connection of the live store: every commit synced, so an acknowledged write survives a crash."""
+    try:
+        return open_sqlite(path, synchronous="FULL", read_only=read_only)
+    except sqlite3.Error as exc:
+        raise StoreError(f"the live store of {path.name.split('.')[0]!r} cannot be opened") from exc
 
 
 class SqliteLiveStore(LiveStore):
@@ -65,7 +71,7 @@ class SqliteLiveStore(LiveStore):
     def __init__(self, path: Path, name: str | None = None) -> None:
         super().__init__(name or path.name.split(".")[0])
         self.path = path
-        _create_private(path)
+        create_private(path)  # it holds citizens' texts
         self._con = _connect(path, read_only=False)
         try:
             mode = self._con.execute("PRAGMA journal_mode = WAL").fetchone()
