@@ -7,11 +7,12 @@ import os
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import duckdb
 from pydantic import ValidationError
+from pydantic_settings import BaseSettings
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from twin3d import __version__
@@ -21,7 +22,7 @@ from twin3d.cli_users import users
 from twin3d.cli_workshops import workshops
 from twin3d.errors import ConfigError, NotFoundError, Twin3dError
 from twin3d.pipeline.report import BuildReport
-from twin3d.settings import PathSettings, ServerSettings
+from twin3d.settings import LiveSettings, PathSettings, ServerSettings
 
 DEMO_TWINS = ("rostock", "lauf")
 
@@ -118,19 +119,25 @@ APP_FACTORY = "twin3d.server.app:app_from_env"
 WORKERS = click.IntRange(1, 64)
 
 
-def _server_settings(**values: Any) -> ServerSettings:
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def _settings(cls: type[SettingsT], **values: Any) -> SettingsT:
+    """Settings from the environment, a bad value named by its variable (one line, not a traceback)."""
     try:
-        return ServerSettings(**values)
+        return cls(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "TWIN3D_" + "_".join(str(p) for p in first["loc"]).upper()
+        prefix = str(cls.model_config.get("env_prefix", "TWIN3D_"))
+        name = prefix + "_".join(str(p) for p in first["loc"]).upper()
         raise ConfigError(f"invalid setting {name}: {first['msg']}", hint="see the README's settings") from exc
 
 
 def _serve(host: str, port: int, on_ready: Callable[[str], None] | None = None, *, workers: int = 1) -> None:
     import uvicorn  # noqa: PLC0415
 
-    server_settings = _server_settings(host=host, port=port)
+    server_settings = _settings(ServerSettings, host=host, port=port)
+    live_settings = _settings(LiveSettings)  # checked here once: the workers read the same environment
     paths = PathSettings()
     # The client address is the socket peer unless TWIN3D_TRUSTED_PROXIES names the peer (twin3d.server.proxies);
     # uvicorn's own proxy handling would believe X-Forwarded-For from 127.0.0.1.
@@ -138,7 +145,7 @@ def _serve(host: str, port: int, on_ready: Callable[[str], None] | None = None, 
     if workers == 1:
         from twin3d.server.app import create_app  # noqa: PLC0415
 
-        config = uvicorn.Config(create_app(server_settings, paths), **common)
+        config = uvicorn.Config(create_app(server_settings, paths, live_settings=live_settings), **common)
     else:
         # uvicorn's supervisor starts each worker from an import string, so the settings travel in the environment
         # (the workers inherit it), with absolute paths in case a worker's working directory differs.
@@ -334,7 +341,7 @@ def deploy_nginx(
     from twin3d.settings import LayerSettings, ParticipationSettings, ScenarioSettings  # noqa: PLC0415
 
     with errors_to_exit():
-        server, paths = _server_settings(), PathSettings()
+        server, paths = _settings(ServerSettings), PathSettings()
         site = nginx.nginx_site(
             tiles_dir=paths.tiles_dir,
             viewer_dir=server.viewer_dir or default_viewer_dir(),

@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.services.server import call, serving_workers
+from twin3d.cli import main
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings
 
@@ -78,3 +80,13 @@ def test_rate_limits_hold_for_the_server_not_per_worker(store_dir: Path, demo_pa
     with workers(store_dir, demo_paths, env) as (port, _):
         statuses = [call(port, "POST", f"{API}/participants")[0] for _ in range(10)]
     assert statuses == [201] * 3 + [429] * 7
+
+
+def test_a_bad_live_database_url_is_refused_in_one_line(tmp_path: Path) -> None:
+    """``twin3d serve`` names the variable and the fix, exits 2 and starts nothing (no traceback)."""
+    env = {"TWIN3D_STORE_DIR": str(tmp_path), "TWIN3D_LIVE_DATABASE_URL": "mysql://twin3d@db/twin3d"}
+    result = CliRunner().invoke(main, ["serve", "--port", "1"], env=env)
+    assert result.exit_code == 2, result.output
+    assert "TWIN3D_LIVE_DATABASE_URL" in result.output
+    assert "postgresql://" in result.output
+    assert "Traceback" not in result.output
