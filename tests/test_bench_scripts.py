@@ -64,11 +64,16 @@ def test_raster_tiles_bench_runs_small() -> None:
 
 
 def test_participation_bench_runs_small() -> None:
-    figures = _figures("bench/participation.py", "--places", "300", "--repeat", "3", "--clients", "4", "--seconds", "1")
+    small = ("--places", "300", "--proposals", "600", "--votes", "5000")
+    figures = _figures("bench/participation.py", *small, "--repeat", "3", "--clients", "4", "--seconds", "1")
     assert figures["list_town_p95_ms"]["places"] == 300
+    assert figures["proposals_top_p95_ms"]["proposals"] == 600
+    assert figures["proposals_town_p95_ms"]["mode"] == "clusters"
     assert figures["post_places_per_s"]["errors"] == 0
     assert float(figures["post_places_per_s"]["value"]) > 0  # type: ignore[arg-type]
     assert figures["acknowledged_missing"]["value"] == 0
+    assert figures["vote_proposals_per_s"]["errors"] == 0
+    assert float(figures["vote_proposals_per_s"]["value"]) > 0  # type: ignore[arg-type]
 
 
 def test_projection_backtest_runs() -> None:
@@ -97,7 +102,9 @@ def test_tile_route_bench_runs_small() -> None:
 
 def test_participation_bench_runs_with_two_workers_on_postgres(postgres_server: str) -> None:
     database = fresh_database(postgres_server)
-    args = ("--places", "300", "--repeat", "3", "--clients", "4", "--seconds", "1", "--workers", "2")
+    args = ("--places", "300", "--proposals", "600", "--votes", "5000", "--repeat", "3", "--clients", "4")
+    args += ("--seconds", "1", "--workers", "2")
     figures = _figures("bench/participation.py", *args, "--database-url", database)
     assert figures["post_places_per_s"]["backend"] == "postgres"
     assert figures["acknowledged_missing"]["value"] == 0
+    assert figures["vote_proposals_per_s"]["errors"] == 0

@@ -113,6 +113,12 @@ class GoneError(Twin3dError):
     exit_code = 8
 
 
+class MailError(Twin3dError):
+    """A mail could not be sent (the SMTP server is unreachable or refused it); the message never names the address."""
+
+    exit_code = 4
+
+
 class RateLimitError(Twin3dError):
     """Too many requests from one address or participant; ``retry_after`` says when to try again.
 

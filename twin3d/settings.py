@@ -9,7 +9,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -184,6 +184,56 @@ class LayerSettings(BaseSettings):
     max_distance_km: float = Field(
         default=50, ge=0, description="how far outside a built twin's extent a layer's features may lie"
     )
+
+
+class MailSettings(BaseSettings):
+    """How the server sends e-mail: the confirmation links of survey answers (double opt-in), ``TWIN3D_SMTP_*``.
+
+    Without ``TWIN3D_SMTP_HOST`` or ``TWIN3D_PUBLIC_URL`` no mail is sent and surveys take invitation codes only.
+    The link in a mail is built from ``TWIN3D_PUBLIC_URL``, never from the request's Host header (which a caller
+    could set, and so have the server mail a link to a page of their own). The password is read from a file (a
+    secret of the deployment, never an environment value that ``ps`` or a crash report shows).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TWIN3D_SMTP_", extra="ignore", populate_by_name=True)
+
+    host: str | None = Field(default=None, description="SMTP server; default: no mail, surveys take codes only")
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str = Field(
+        default="twin3d@localhost",
+        validation_alias=AliasChoices("TWIN3D_SMTP_FROM", "sender"),
+        max_length=254,
+        description="the From address of the mails",
+    )
+    starttls: bool = Field(default=False, description="upgrade the connection with STARTTLS before logging in")
+    ssl: bool = Field(default=False, description="implicit TLS (SMTPS, usually port 465)")
+    user: str | None = Field(default=None, description="SMTP login; default: none")
+    password_file: Path | None = Field(default=None, description="file holding the SMTP password")
+    timeout_s: float = Field(default=15, gt=0, le=120, description="how long one delivery may take")
+    public_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TWIN3D_PUBLIC_URL", "public_url"),
+        description="the server's public base URL (https://twin.example.org), for the links in mails",
+    )
+    confirm_hours: float = Field(
+        default=48, gt=0, le=24 * 30, description="how long a survey answer waits for its confirmation"
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        """An http(s) base URL without a trailing slash; empty means none."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("TWIN3D_PUBLIC_URL must start with https:// (or http:// for a local test)")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        """Whether mails can be sent (a server and a public URL for the links)."""
+        return bool(self.host) and self.public_url is not None
 
 
 class LiveSettings(BaseSettings):

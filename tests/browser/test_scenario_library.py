@@ -54,7 +54,9 @@ def test_the_library_lists_opens_and_keeps_council_drafts_to_the_council(
     pg, watch = page
     url, council = library_server
     api = f"{url}/api/twins/lauf/scenarios"
-    older = _call(api, {"name": "Kita am Bahnhof", "measures": [KITA | {"capacity": 75}]})
+    # Stored by the council for everyone: listed (what the public stores is a permalink only).
+    shared = {"name": "Kita am Bahnhof", "measures": [KITA | {"capacity": 75}], "visibility": "public"}
+    older = _call(api, shared, council)
     pg.goto(f"{url}/#twin=lauf&view=11.2775,49.5098,15,0,0")
     pg.wait_for_function("window.__twin3d && window.__twin3d.twin === 'lauf' && window.__twin3d.library")
     pg.get_by_role("button", name="Szenario", exact=True).click()

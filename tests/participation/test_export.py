@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ PRIVATE = ("participant", "ip_hash", "age_band", "household", "remark", "h3_10")
 
 
 @pytest.fixture
-def stores(tmp_path: Path, live_settings: LiveSettings) -> LiveStores:
+def stores(tmp_path: Path, live_settings: LiveSettings) -> Iterator[LiveStores]:
     stores = LiveStores(tmp_path, live_settings)
     store = stores.get("lauf", create=True)
     assert store is not None
@@ -44,7 +45,8 @@ def stores(tmp_path: Path, live_settings: LiveSettings) -> LiveStores:
         sql.add_place(store, body, author, status=status, h3_10=1, height=None)
     review.add_remark(store, 1, "intern: Anwohner kennt den Kämmerer", author="admin")
     review.moderate(store, 4, ModerationIn(action="answer", answer="=SUMME(A1)"), moderator="admin")
-    return stores
+    yield stores
+    stores.close()  # a PostgreSQL pool left to the garbage collector would be closed in its own worker thread
 
 
 def test_geojson_holds_public_places_and_fields(stores: LiveStores) -> None:

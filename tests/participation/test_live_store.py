@@ -189,7 +189,7 @@ def test_a_store_of_an_earlier_version_comes_along_once(tmp_path: Path, live_set
     ]
     assert store.scenarios()[0] | {"created_at": None} == {
         "scenario_id": "s1", "name": "Entwurf", "version": 1, "description": "", "measures": 0,
-        "created_at": None, "visibility": "council",
+        "created_at": None, "visibility": "council", "listed": 1,
     }  # fmt: skip
     assert store.scenarios()[0]["created_at"] == "2025-05-02T08:00:00Z"
     assert store.write(_place) == 8  # ids go on after the imported ones

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,11 +56,12 @@ def test_auto_hide_only_hides_visible_targets() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path, live_settings: LiveSettings) -> LiveStore:
+def store(tmp_path: Path, live_settings: LiveSettings) -> Iterator[LiveStore]:
     live = open_live_store(tmp_path, "t", live_settings)
     for i in range(4):
         sql.add_participant(live, f"p{i}", "ip")
-    return live
+    yield live
+    live.close()  # a PostgreSQL pool left to the garbage collector would be closed in its own worker thread
 
 
 def _place(store: LiveStore, status: str = "visible") -> int:

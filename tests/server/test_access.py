@@ -24,6 +24,8 @@ SAMPLES = {
     "tile_path": "tileset.json",
     "scenario_id": "0" * 64,
     "place_id": "1",
+    "proposal_id": "1",
+    "survey_id": "1",
     "comment_id": "1",
     "collection_id": "buildings",
     "feature_id": "1",

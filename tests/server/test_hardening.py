@@ -42,6 +42,21 @@ BODIES = {
     "/places/1/remarks": '{"text": "a", "x": %s}',
     "/workshops": '{"label": "a", "quota": 3, "hours": %s}',
     "/scenarios": '{"name": "a", "measures": [{"kind": "projection", "years": %s}]}',
+    f"/scenarios/{'0' * 64}/for-me": '{"persona": "young_families", "home": {"lon": %s, "lat": 49.5}}',
+    f"/scenarios/{'0' * 64}/listing": '{"listed": true, "x": %s}',
+    "/proposals": '{"title": "a", "text": "x", "topic": "green", "location": {"lon": %s, "lat": 49.5}}',
+    "/proposals/1/votes": '{"value": %s}',
+    "/proposals/1/comments": '{"text": "x", "parent_id": %s}',
+    "/proposals/1/reports": '{"reason": "spam", "comment_id": %s}',
+    "/proposals/1/moderation": '{"action": "show", "x": %s}',
+    "/proposals/1/comments/1/moderation": '{"action": "show", "x": %s}',
+    "/proposals/1/stage": '{"stage": "adopted", "x": [%s]}',
+    "/proposals/1/scenario": '{"scenario_id": "a", "x": %s}',
+    "/surveys": '{"title": "a", "questions": [{"x": %s}]}',
+    "/surveys/confirmations": '{"token": "a", "x": %s}',
+    "/surveys/1/state": '{"state": "open", "x": %s}',
+    "/surveys/1/responses": '{"answers": {"q1": %s}}',
+    "/surveys/1/codes": '{"count": %s}',
 }
 NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1" + "0" * 400, "-1" + "0" * 4400]
 

@@ -5,92 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from fastapi.testclient import TestClient
 
 from tests.conftest import GENEROUS_PARTICIPATION
-from twin3d.auth.users import add_user
-from twin3d.pipeline.report import BuildReport
-from twin3d.server.app import create_app
-from twin3d.settings import ParticipationSettings, PathSettings, ServerSettings
+from tests.server.participation_twin import API, Twin, place
+from twin3d.settings import ParticipationSettings, PathSettings
 from twin3d.store.connection import connect
 from twin3d.store.live import live_store_file
 
 pytestmark = pytest.mark.usefixtures("live_settings")  # both live-store backends
-
-API = "/api/twins/lauf"
-
-
-def place(**change: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "kind": "improvable",
-        "category": "mobility",
-        "title": "Radweg zur Schule",
-        "text": "Hier fehlt ein sicherer Radweg.",
-        "location": {"lon": 11.2780, "lat": 49.5100},
-        "self_description": {"age_band": "30_44", "household": "family_school_children"},
-    }
-    body.update(change)
-    return body
-
-
-class Twin:
-    """A client on a private live store, with helpers for tokens and roles."""
-
-    def __init__(self, client: TestClient, paths: PathSettings) -> None:
-        self.client = client
-        self.paths = paths
-        self._bearers: dict[str, dict[str, str]] = {}
-
-    def participant(self) -> dict[str, str]:
-        response = self.client.post(f"{API}/participants")
-        assert response.status_code == 201, response.text
-        return {"X-Participant-Token": response.json()["token"]}
-
-    def bearer(self, role: str) -> dict[str, str]:
-        if role == "public":
-            return {}
-        if role not in self._bearers:
-            _, token = add_user(self.paths.users_file, f"{role}-user", role)
-            self._bearers[role] = {"Authorization": f"Bearer {token}"}
-        return self._bearers[role]
-
-    def post_place(self, headers: dict[str, str], **change: Any) -> dict[str, Any]:
-        response = self.client.post(f"{API}/places", json=place(**change), headers=headers)
-        assert response.status_code == 201, response.text
-        found: dict[str, Any] = response.json()
-        return found
-
-
-@pytest.fixture
-def make_twin(tmp_path: Path, demo_paths: PathSettings, built: dict[str, BuildReport]) -> Iterator[Callable[..., Twin]]:
-    """Start the real app on a private store folder (the built twins are shared read-only)."""
-    opened: list[TestClient] = []
-
-    def make(settings: ParticipationSettings = GENEROUS_PARTICIPATION, participation_toml: str | None = None) -> Twin:
-        root = tmp_path / f"app{len(opened)}"
-        store_dir = root / "var"
-        store_dir.mkdir(parents=True)
-        for twin in ("lauf", "rostock", "nrw"):
-            (store_dir / f"{twin}.duckdb").symlink_to(demo_paths.store_file(twin).resolve())
-        pipelines = demo_paths.pipelines_dir
-        if participation_toml is not None:
-            pipelines = root / "pipelines"
-            pipelines.mkdir()
-            (pipelines / "lauf.toml").write_text(f"[participation]\n{participation_toml}\n", encoding="utf-8")
-        paths = PathSettings(pipelines_dir=pipelines, store_dir=store_dir, tiles_dir=demo_paths.tiles_dir)
-        client = TestClient(create_app(ServerSettings(), paths, settings))
-        client.__enter__()
-        opened.append(client)
-        return Twin(client, paths)
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ def test_versions_count_per_name_and_visibility(client: TestClient, paths: PathS
     assert client.post(f"{API}/scenarios", json=spec("Plan Süd", 150)).json()["version"] == 2
     second = client.post(f"{API}/scenarios", json=spec("Plan Süd", 150, visibility="council"), headers=council)
     assert second.json()["version"] == 2
-    assert [s["version"] for s in client.get(f"{API}/scenarios").json()] == [2, 1]
+    assert [s["version"] for s in client.get(f"{API}/scenarios", headers=council).json()] == [2, 1]
 
 
 HYPERLINK = 'a;=HYPERLINK("http://x/","klick")'

@@ -63,14 +63,42 @@ def test_a_council_scenario_is_invisible_to_the_public(twin: tuple[TestClient, d
     assert public.status_code == 201
     assert public.json()["scenario_id"] != scenario_id
 
-    assert [s["name"] for s in client.get(base).json()] == ["Offen"]
-    assert [s["name"] for s in client.get(base, headers=council).json()] == ["Offen", "Ratsentwurf"]
+    assert client.get(base).json() == []  # what the public stores is unlisted
+    assert [s["name"] for s in client.get(base, headers=council).json()] == ["Ratsentwurf"]
     for suffix in ("", "/results", "/results.csv", "/results.geojson", "/report.html"):
         assert client.get(f"{base}/{scenario_id}{suffix}").status_code == 404, suffix
     assert client.get(f"{base}/{scenario_id}", headers=council).json()["spec"]["visibility"] == "council"
     results = client.get(f"{base}/{scenario_id}/results", headers={"Authorization": tokens["admin"]})
     assert results.status_code == 200
     assert results.json()["summary"]["households_added"] > 0
+
+
+def test_what_the_public_stores_is_a_permalink_and_listed_only_by_the_administration(
+    twin: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = twin
+    admin, council = {"Authorization": tokens["admin"]}, {"Authorization": tokens["council"]}
+    base = "/api/twins/lauf/scenarios"
+    names = [f"Spam {i}" for i in range(3)]
+    ids = [client.post(base, json={"name": n, "measures": [LAUF_QUARTER]}).json()["scenario_id"] for n in names]
+    assert client.get(base).json() == []
+    assert client.get(base, headers=admin).json() == []
+    assert client.get(f"{base}/{ids[0]}").json()["listed"] == 0  # the permalink works
+    assert client.get(f"{base}/{ids[0]}/results").status_code == 200
+    assert client.get(f"{base}?unlisted=true").status_code == 403
+    everything = client.get(f"{base}?unlisted=true", headers=admin).json()
+    assert [s["scenario_id"] for s in everything] == ids[::-1]
+
+    assert client.post(f"{base}/{ids[1]}/listing", json={"listed": True}).status_code == 403
+    listed = client.post(f"{base}/{ids[1]}/listing", json={"listed": True}, headers=admin)
+    assert listed.status_code == 200
+    assert listed.json()["listed"] == 1
+    assert [s["name"] for s in client.get(base).json()] == ["Spam 1"]
+    again = client.post(base, json={"name": "Spam 2", "measures": [LAUF_QUARTER]}, headers=council)
+    assert again.status_code == 200  # the council saving the same scenario lists it
+    assert [s["name"] for s in client.get(base).json()] == ["Spam 2", "Spam 1"]
+    missing = client.post(f"{base}/{'0' * 64}/listing", json={"listed": False}, headers=admin)
+    assert missing.status_code == 404
 
 
 def test_a_public_scenario_keeps_the_id_it_had_before_visibilities(twin: tuple[TestClient, dict[str, str]]) -> None:

@@ -197,7 +197,13 @@ def _judged(count: np.ndarray, hidden: np.ndarray, min_count: int) -> np.ndarray
 
 
 def representation(
-    places: pa.Table, population: pa.Table, personas: list[Persona], *, resolution: int, min_count: int
+    places: pa.Table,
+    population: pa.Table,
+    personas: list[Persona],
+    *,
+    resolution: int,
+    min_count: int,
+    unplaced: pa.Table | None = None,
 ) -> dict[str, Any]:
     """The lens for one resolution.
 
@@ -209,6 +215,9 @@ def representation(
         personas: the twin's persona catalogue in rule order.
         resolution: the H3 resolution of the cells (8 or 9).
         min_count: the smallest count of participants shown.
+        unplaced: self-descriptions without a place (survey answers): ``age_band``, ``household``,
+            ``participant`` (one each). They count town-wide: in the groups, the described and the total, in the
+            row "outside every cell" of the suppressed table, never in a cell.
 
     Returns:
         ``{"resolution", "min_count", "counted", "contributions", "described", "groups": [...], "cells": [...],
@@ -228,6 +237,9 @@ def representation(
     pop_total = float(persons.sum())
     h3_10 = np.asarray(places.column("h3_10").to_numpy(zero_copy_only=False), dtype=np.uint64)
     cell, group = _participants(places, _cell_of(h3_10, cell_ids, cell_res), _groups_of(places, personas))
+    if unplaced is not None and unplaced.num_rows:
+        cell = np.concatenate([cell, np.full(unplaced.num_rows, -1, np.int64)])
+        group = np.concatenate([group, _groups_of(unplaced, personas)])
 
     # Self-descriptions: cells (+ outside) x groups with all their totals, suppressed together.
     row = np.where(cell >= 0, cell, n_cells)

@@ -1,4 +1,4 @@
-"""What citizens send: places, votes, comments and reports, validated before anything is written.
+"""What citizens send: places, proposals, votes, comments and reports, validated before anything is written.
 
 Texts are plain text, cleaned by :mod:`twin3d.plaintext` (NFC, control, bidirectional and invisible characters
 removed, trimmed) and stored as given otherwise: every client must render them escaped (``textContent``).
@@ -19,6 +19,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from twin3d.plaintext import Line, Text
+from twin3d.simulation.scenario import Measure, Polygon
 
 Kind = Literal["happy", "improvable"]
 Status = Literal["new", "visible", "hidden", "answered"]
@@ -156,3 +157,59 @@ class WorkshopIn(_Strict):
         if (self.hours is None) == (self.expires_at is None):
             raise ValueError("give either hours or expires_at")
         return self
+
+
+Stage = Literal["under_review", "simulated", "adopted", "rejected"]
+STAGES: tuple[str, ...] = get_args(Stage)
+PROPOSAL_TEXT_MAX = 2000
+MAX_PROPOSAL_MEASURES = 20
+
+
+class ProposalPoint(_Strict):
+    """Where a proposal is, as a point (lon/lat, WGS 84)."""
+
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+
+
+class ProposalIn(_Strict):
+    """A citizen's proposal (an idea): what, why, where, and optionally measures in the scenario vocabulary (a Kita
+    here, a green space there, homes on this parking lot), which are simulated once the administration has looked.
+
+    Where: a point, an area, or the measures themselves (the point is then the area's, or the first measure's).
+    ``website`` is the honeypot, as for places.
+    """
+
+    title: Line = Field(min_length=1, max_length=TITLE_MAX)
+    text: Text = Field(min_length=1, max_length=PROPOSAL_TEXT_MAX)
+    topic: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$", description="a category id")
+    location: ProposalPoint | None = None
+    area: Polygon | None = None
+    measures: list[Measure] = Field(default_factory=list, max_length=MAX_PROPOSAL_MEASURES)
+    self_description: SelfDescription | None = None
+    website: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> ProposalIn:
+        if self.location is None and self.area is None and not self.measures:
+            raise ValueError("say where: give a location, an area or measures drawn on the map")
+        return self
+
+
+class StageIn(_Strict):
+    """The administration moves a proposal to a stage, with a reason the public reads (required for rejected)."""
+
+    stage: Stage
+    reason: Text = Field(default="", max_length=TEXT_MAX)
+
+    @model_validator(mode="after")
+    def _reason(self) -> StageIn:
+        if self.stage == "rejected" and not self.reason:
+            raise ValueError("rejecting a proposal needs a reason")
+        return self
+
+
+class OfficialScenarioIn(_Strict):
+    """A stored public scenario the administration attaches to a proposal, to be simulated instead of its measures."""
+
+    scenario_id: str = Field(pattern=r"^[0-9a-f]{64}$")

@@ -11,12 +11,18 @@ from typing import Any
 from twin3d.errors import NotFoundError
 from twin3d.participation import moderation
 from twin3d.participation.model import ModerationIn
-from twin3d.participation.store import iso, place_status
+from twin3d.participation.store import PLACES, Family, iso, place_status
 from twin3d.store.live import Cursor, LiveStore, utc_now
 
 
 def moderate(
-    store: LiveStore, place_id: int, decision: ModerationIn, *, moderator: str, comment_id: int | None = None
+    store: LiveStore,
+    place_id: int,
+    decision: ModerationIn,
+    *,
+    moderator: str,
+    comment_id: int | None = None,
+    family: Family = PLACES,
 ) -> dict[str, Any]:
     """Apply a moderator's decision to a place or comment, resolve its open reports and log it.
 
@@ -28,6 +34,7 @@ def moderate(
     now = utc_now()
 
     def work(cur: Cursor) -> dict[str, Any]:
+        place_status(cur, place_id, moderation.ALL_STATUSES, family)
         if target:
             row = cur.execute(
                 "SELECT status FROM comments WHERE comment_id = ? AND place_id = ?", [target, place_id]
@@ -62,10 +69,10 @@ def moderate(
 
 
 def queue(store: LiveStore, limit: int = 200) -> list[dict[str, Any]]:
-    """What waits for a moderator, oldest first: new places and comments, and targets with open reports.
+    """What waits for a moderator, oldest first: new places, proposals and comments, and targets with open reports.
 
-    Each item names its target, status, a text excerpt, open reports with their reasons counted, report texts,
-    and since when it waits.
+    Each item names its target (``kind`` idea: a proposal or a comment on one), status, a text excerpt, open
+    reports with their reasons counted, report texts, and since when it waits.
     """
     rows = store.read(
         f"""
@@ -73,19 +80,21 @@ def queue(store: LiveStore, limit: int = 200) -> list[dict[str, Any]]:
             SELECT place_id, comment_id, count(*) AS reports, min(created_at) AS first_report
             FROM reports WHERE resolved_at IS NULL GROUP BY place_id, comment_id
         ), items AS (
-            SELECT p.place_id, 0 AS comment_id, p.status, p.title, substr(p.text, 1, 200) AS excerpt, p.created_at
+            SELECT p.place_id, 0 AS comment_id, p.kind, p.status, p.title, substr(p.text, 1, 200) AS excerpt,
+                   p.created_at
             FROM places AS p
             UNION ALL
-            SELECT c.place_id, c.comment_id, c.status, NULL, substr(c.text, 1, 200), c.created_at FROM comments AS c
+            SELECT c.place_id, c.comment_id, p.kind, c.status, NULL, substr(c.text, 1, 200), c.created_at
+            FROM comments AS c JOIN places AS p ON p.place_id = c.place_id
         ), waiting AS (
-            SELECT i.place_id, i.comment_id, i.status, i.title, i.excerpt, coalesce(o.reports, 0) AS reports,
+            SELECT i.place_id, i.comment_id, i.kind, i.status, i.title, i.excerpt, coalesce(o.reports, 0) AS reports,
                    CASE WHEN i.status = 'new' AND (o.first_report IS NULL OR i.created_at < o.first_report)
                         THEN i.created_at ELSE o.first_report END AS since
             FROM items AS i LEFT JOIN open AS o ON o.place_id = i.place_id AND o.comment_id = i.comment_id
             WHERE i.status = 'new' OR o.reports > 0
         )
         SELECT place_id, nullif(comment_id, 0) AS comment_id,
-               CASE WHEN comment_id = 0 THEN 'place' ELSE 'comment' END AS type,
+               CASE WHEN comment_id = 0 THEN 'place' ELSE 'comment' END AS type, kind,
                status, title, excerpt, reports, {store.dialect.iso("since")} AS waiting_since
         FROM waiting ORDER BY since, place_id, comment_id
         LIMIT ?
@@ -111,7 +120,7 @@ def queue(store: LiveStore, limit: int = 200) -> list[dict[str, Any]]:
 
 
 _QUEUE_FIELDS = (
-    "place_id", "comment_id", "type", "status", "title", "excerpt", "reports", "reasons", "report_texts",
+    "place_id", "comment_id", "type", "kind", "status", "title", "excerpt", "reports", "reasons", "report_texts",
     "waiting_since",
 )  # fmt: skip
 

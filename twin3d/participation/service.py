@@ -46,6 +46,7 @@ from twin3d.participation.model import (
     HOUSEHOLDS,
     KINDS,
     REPORT_REASONS,
+    STAGES,
     CommentIn,
     ModerationIn,
     PlaceIn,
@@ -53,6 +54,7 @@ from twin3d.participation.model import (
 )
 from twin3d.participation.ratelimit import token_hash
 from twin3d.participation.refusals import workshop_full
+from twin3d.participation.surveys.store import lens_table
 from twin3d.participation.workshops import Workshop, read_workshops
 from twin3d.pipeline.config import ParticipationSection
 from twin3d.store.live import LiveStore, LiveStores
@@ -166,6 +168,8 @@ class Participation:
         cfg = self.config(twin)
         return {
             "categories": [c.model_dump() for c in cfg.categories],
+            "topics": [c.model_dump() for c in cfg.categories],  # a proposal's topic is one of the categories
+            "stages": list(STAGES),
             "kinds": list(KINDS),
             "age_bands": list(AGE_BANDS),
             "households": list(HOUSEHOLDS),
@@ -200,7 +204,7 @@ class Participation:
                 known.clear()
             known[participant] = workshop
 
-    def _writer(self, twin: str, caller: Caller, action: Action) -> tuple[LiveStore, sql.Author, Workshop | None]:
+    def writer(self, twin: str, caller: Caller, action: Action) -> tuple[LiveStore, sql.Author, Workshop | None]:
         """Limits and identity of a write: the live store, the author (participant and address hashes), and the
         open workshop the participant joined, if any."""
         ip_hash = self.address(twin, caller.client)
@@ -269,7 +273,7 @@ class Participation:
 
     def submit_place(self, twin: TwinRef, place: PlaceIn, caller: Caller) -> dict[str, Any]:
         """Check and store a new place; returns its public payload (status ``new`` under pre-moderation)."""
-        store, author, _ = self._writer(twin.name, caller, "post")
+        store, author, _ = self.writer(twin.name, caller, "post")
         check_honeypot(place.website)
         cfg = self.config(twin.name)
         if place.category not in {c.id for c in cfg.categories}:
@@ -299,29 +303,34 @@ class Participation:
             )
         store = self._store(twin, create=False)
         if store is None:
-            return json.dumps({"mode": "pins", "total": 0, "offset": query.offset, "limit": query.limit, "places": []})
+            empty = {"mode": "pins", "total": 0, "offset": query.offset, "limit": query.limit, query.family.plural: []}
+            return json.dumps(empty)
         listing = sql.list_places(store, query)
         if role == "public":
             return listing
-        counts = sql.status_counts(store)
+        counts = sql.status_counts(store, query.family)
         # The listing is a JSON object built by DuckDB: the counts go in before its closing brace.
         return listing[:-1] + ',"counts":' + json.dumps(counts, separators=(",", ":")) + "}"
 
-    def place(self, twin: str, place_id: int, role: str) -> dict[str, Any]:
-        """One place; the administration's view adds open reports, remarks and the moderation history."""
+    def place(self, twin: str, place_id: int, role: str, family: sql.Family = sql.PLACES) -> dict[str, Any]:
+        """One place (or proposal); the administration's view adds open reports, remarks and the moderation
+        history."""
         store = self._store(twin, create=False)
         admin = role == "admin"
-        found = sql.place(store, place_id, moderation.place_statuses(role), admin=admin) if store else None
+        statuses = moderation.place_statuses(role)
+        found = sql.place(store, place_id, statuses, admin=admin, family=family) if store else None
         if store is None or found is None:
-            raise NotFoundError(f"no place {place_id}", hint="GET .../places lists the places")
+            raise sql.not_found(place_id, family)
         if admin:
             found["remarks"] = review.remarks(store, place_id)
             found["moderation"] = review.moderation_log(store, place_id)
         return found
 
-    def vote(self, twin: str, place_id: int, value: int, caller: Caller) -> dict[str, Any]:
-        """Vote on a place (see the module docstring for the rules)."""
-        store, author, workshop = self._writer(twin, caller, "vote")
+    def vote(
+        self, twin: str, place_id: int, value: int, caller: Caller, family: sql.Family = sql.PLACES
+    ) -> dict[str, Any]:
+        """Vote on a place or proposal (see the module docstring for the rules)."""
+        store, author, workshop = self.writer(twin, caller, "vote")
         return sql.vote(
             store,
             place_id,
@@ -329,11 +338,14 @@ class Participation:
             author,
             statuses=moderation.place_statuses(caller.role),
             per_address=None if workshop is not None else self.settings.votes_per_place_per_address,
+            family=family,
         )
 
-    def comment(self, twin: str, place_id: int, comment: CommentIn, caller: Caller) -> dict[str, Any]:
-        """Comment on a place, or reply to a comment (one level)."""
-        store, author, _ = self._writer(twin, caller, "post")
+    def comment(
+        self, twin: str, place_id: int, comment: CommentIn, caller: Caller, family: sql.Family = sql.PLACES
+    ) -> dict[str, Any]:
+        """Comment on a place or proposal, or reply to a comment (one level)."""
+        store, author, _ = self.writer(twin, caller, "post")
         check_honeypot(comment.website)
         return sql.add_comment(
             store,
@@ -342,18 +354,21 @@ class Participation:
             author,
             status=moderation.initial_status(self.config(twin).moderation),
             statuses=moderation.place_statuses(caller.role),
+            family=family,
         )
 
-    def comments(self, twin: str, place_id: int, role: str) -> list[dict[str, Any]]:
-        """A place's comments with their replies, as ``role`` may see them."""
-        self.place(twin, place_id, role)
+    def comments(self, twin: str, place_id: int, role: str, family: sql.Family = sql.PLACES) -> list[dict[str, Any]]:
+        """A place's (or proposal's) comments with their replies, as ``role`` may see them."""
+        self.place(twin, place_id, role, family)
         store = self._store(twin, create=False)
         assert store is not None
         return sql.comments(store, place_id, moderation.comment_statuses(role))
 
-    def report(self, twin: str, place_id: int, report: ReportIn, caller: Caller) -> dict[str, Any]:
-        """Report a place or comment; enough open reports hide it."""
-        store, author, _ = self._writer(twin, caller, "post")
+    def report(
+        self, twin: str, place_id: int, report: ReportIn, caller: Caller, family: sql.Family = sql.PLACES
+    ) -> dict[str, Any]:
+        """Report a place, proposal or comment; enough open reports hide it."""
+        store, author, _ = self.writer(twin, caller, "post")
         return sql.add_report(
             store,
             place_id,
@@ -361,18 +376,26 @@ class Participation:
             author,
             statuses=moderation.place_statuses(caller.role),
             threshold=self.config(twin).auto_hide_reports,
+            family=family,
         )
 
     def moderate(
-        self, twin: str, place_id: int, decision: ModerationIn, moderator: str, comment_id: int | None = None
+        self,
+        twin: str,
+        place_id: int,
+        decision: ModerationIn,
+        moderator: str,
+        *,
+        comment_id: int | None = None,
+        family: sql.Family = sql.PLACES,
     ) -> dict[str, Any]:
         """A moderator's decision (the router admits only the administration)."""
         store = self._store(twin, create=False)
         if store is None:
-            raise NotFoundError(f"no place {place_id}")
+            raise sql.not_found(place_id, family)
         if comment_id is not None and decision.action == "answer":
             raise InputError("comments cannot be answered officially", record="action", hint="show or hide")
-        return review.moderate(store, place_id, decision, moderator=moderator, comment_id=comment_id)
+        return review.moderate(store, place_id, decision, moderator=moderator, comment_id=comment_id, family=family)
 
     def queue(self, twin: str, limit: int) -> list[dict[str, Any]]:
         """The moderation queue."""
@@ -429,13 +452,20 @@ class Participation:
             else LENS_SCHEMA.empty_table()
         )
         return representation(
-            places, population, personas, resolution=resolution, min_count=self.config(twin.name).lens_min_contributions
+            places,
+            population,
+            personas,
+            resolution=resolution,
+            min_count=self.config(twin.name).lens_min_contributions,
+            unplaced=lens_table(store),  # survey answers' self-descriptions, town-wide
         )
 
-    def geojson(self, twin: str, bbox: tuple[float, float, float, float] | None) -> bytes:
-        """The public places as GeoJSON."""
-        return export.geojson(self._store(twin, create=False), bbox)
+    def geojson(
+        self, twin: str, bbox: tuple[float, float, float, float] | None, family: sql.Family = sql.PLACES
+    ) -> bytes:
+        """The public places (or proposals) as GeoJSON."""
+        return export.geojson(self._store(twin, create=False), bbox, family)
 
-    def csv(self, twin: str, bbox: tuple[float, float, float, float] | None) -> bytes:
-        """The public places as CSV."""
-        return export.csv(self._store(twin, create=False), bbox)
+    def csv(self, twin: str, bbox: tuple[float, float, float, float] | None, family: sql.Family = sql.PLACES) -> bytes:
+        """The public places (or proposals) as CSV."""
+        return export.csv(self._store(twin, create=False), bbox, family)

@@ -22,18 +22,44 @@ from twin3d.participation.ratelimit import seconds_to_midnight
 from twin3d.participation.refusals import limited
 from twin3d.store.live import Cursor, Dialect, LiveStore, Many, utc_now
 
-Sort = Literal["new", "old", "top"]
+Sort = Literal["new", "old", "top", "gainers"]
 ORDER_BY: dict[str, str] = {
     "new": "p.created_at DESC, p.place_id DESC",
     "old": "p.created_at, p.place_id",
-    "top": "coalesce(v.up, 0) - coalesce(v.down, 0) DESC, p.place_id DESC",
+    "top": "p.votes_up - p.votes_down DESC, p.place_id DESC",
+    "gainers": "coalesce(p.gainers, -1) DESC, p.votes_up - p.votes_down DESC, p.place_id DESC",
 }
 
-# Votes, visible comments and open reports per place, counted only for the places in {ids} (an SQL condition on
-# place_id: one place, one page of a listing, or all of them).
+
+@dataclass(frozen=True)
+class Family:
+    """Which rows of the places table a route works on: citizens' places, or their proposals (kind ``idea``).
+
+    Both share ids, votes, comments, reports and moderation; a place's routes never find a proposal and the other
+    way round.
+
+    Attributes:
+        noun: what one row is called in messages.
+        kinds: the kinds of the family.
+        plural: the key of a listing's rows, and the path of its routes.
+        clusters: per cluster count, its name and the SQL condition over the row (``kind``, ``stage``).
+    """
+
+    noun: str
+    kinds: tuple[str, ...]
+    plural: str
+    clusters: tuple[tuple[str, str], ...]
+
+
+PLACES = Family(
+    "place", ("happy", "improvable"), "places", (("happy", "kind = 'happy'"), ("improvable", "kind = 'improvable'"))
+)
+STAGES = ("under_review", "simulated", "adopted", "rejected")
+PROPOSALS = Family("proposal", ("idea",), "proposals", tuple((s, f"stage = '{s}'") for s in STAGES))
+
+# Visible comments and open reports per place, counted only for the places in {ids} (an SQL condition on place_id:
+# one place, one page of a listing, or all of them). Votes are counted on the row (see sqlite_002.sql).
 _JOINS = """
-    LEFT JOIN (SELECT place_id, count(*) FILTER (WHERE value > 0) AS up, count(*) FILTER (WHERE value < 0) AS down
-               FROM votes WHERE {ids} GROUP BY place_id) AS v ON v.place_id = p.place_id
     LEFT JOIN (SELECT place_id, count(*) AS n FROM comments
                WHERE status = 'visible' AND {ids} GROUP BY place_id) AS c ON c.place_id = p.place_id
     LEFT JOIN (SELECT place_id, count(*) AS open FROM reports
@@ -41,35 +67,42 @@ _JOINS = """
 """
 _ONE = _JOINS.format(ids="place_id = :one")
 _PAGE = _JOINS.format(ids="place_id IN (SELECT place_id FROM page)")
-_ALL = _JOINS.format(ids="1 = 1")
 
 
 def _filters(d: Dialect, query: PlaceQuery) -> str:
     """The conditions of a listing, only those the query sets (parameters: :meth:`PlaceQuery.params`)."""
-    conditions = [d.within("p.status", "statuses")]
-    if query.kind is not None:
-        conditions.append("p.kind = :kind")
+    conditions = [d.within("p.kind", "kinds"), d.within("p.status", "statuses")]
     if query.category is not None:
         conditions.append("p.category = :category")
+    if query.stage is not None:
+        conditions.append("p.stage = :stage")
     if query.bbox is not None:
         conditions.append("p.lon BETWEEN :west AND :east AND p.lat BETWEEN :south AND :north")
     return " AND ".join(conditions)
 
 
 @cache
-def place_json(d: Dialect, admin: bool) -> str:
-    """The SQL expression of one place's payload as JSON text; the administration's adds its open reports."""
+def place_json(d: Dialect, admin: bool, family: Family = PLACES) -> str:
+    """The SQL expression of one row's payload as JSON text; the administration's adds its open reports."""
     extra = ", 'reports_open', coalesce(r.open, 0)" if admin else ""
     obj = d.object_fn
-    return d.json_text(f"""{obj}(
-        'place_id', p.place_id, 'kind', p.kind, 'category', p.category, 'title', p.title, 'text', p.text,
+    common = f"""
         'status', p.status,
-        'location', {obj}('lon', p.lon, 'lat', p.lat, 'building_id', p.building_id, 'height', p.height),
-        'votes', {obj}('up', coalesce(v.up, 0), 'down', coalesce(v.down, 0),
-                       'score', coalesce(v.up, 0) - coalesce(v.down, 0)),
+        'votes', {obj}('up', p.votes_up, 'down', p.votes_down, 'score', p.votes_up - p.votes_down),
         'comments', coalesce(c.n, 0),
         'answer', p.answer, 'answered_at', {d.iso("p.answered_at")},
-        'created_at', {d.iso("p.created_at")}{extra})""")
+        'created_at', {d.iso("p.created_at")}{extra}"""
+    if family is PROPOSALS:
+        return d.json_text(f"""{obj}(
+            'proposal_id', p.place_id, 'title', p.title, 'text', p.text, 'topic', p.category,
+            'stage', p.stage, 'stage_reason', p.stage_reason,
+            'location', {obj}('lon', p.lon, 'lat', p.lat), 'area', {d.parse_json("p.area")},
+            'scenario_id', p.scenario_id, 'official_scenario_id', p.official_scenario_id, 'gainers', p.gainers,
+            {common})""")
+    return d.json_text(f"""{obj}(
+        'place_id', p.place_id, 'kind', p.kind, 'category', p.category, 'title', p.title, 'text', p.text,
+        'location', {obj}('lon', p.lon, 'lat', p.lat, 'building_id', p.building_id, 'height', p.height),
+        {common})""")
 
 
 @dataclass(frozen=True)
@@ -78,10 +111,12 @@ class PlaceQuery:
 
     Attributes:
         statuses: the statuses the caller may see (:func:`moderation.place_statuses`).
+        family: places or proposals.
         bbox: (west, south, east, north) in degrees, or None for all.
-        kind: happy or improvable, or None.
-        category: a category id, or None.
-        sort: new, old or top (most net votes).
+        kind: happy or improvable, or None (places only).
+        category: a category id (a proposal's topic), or None.
+        stage: a proposal's stage, or None.
+        sort: new, old, top (most net votes) or gainers (most residents who gain, then votes).
         limit: the most pins returned.
         offset: pins skipped (paging).
         cluster_resolution: the H3 resolution of clusters when the view holds too many pins.
@@ -90,9 +125,11 @@ class PlaceQuery:
     """
 
     statuses: tuple[str, ...]
+    family: Family = PLACES
     bbox: tuple[float, float, float, float] | None = None
     kind: str | None = None
     category: str | None = None
+    stage: str | None = None
     sort: Sort = "new"
     limit: int = 100
     offset: int = 0
@@ -103,11 +140,12 @@ class PlaceQuery:
     def params(self) -> dict[str, Any]:
         """The named SQL parameters of :func:`_filters`, only those it uses (PostgreSQL cannot type a NULL that
         stands alone, as in ``:kind IS NULL``; a condition left out needs no parameter)."""
-        params: dict[str, Any] = {"statuses": Many(self.statuses)}
-        if self.kind is not None:
-            params["kind"] = self.kind
+        kinds = self.family.kinds if self.kind is None else (self.kind,)
+        params: dict[str, Any] = {"statuses": Many(self.statuses), "kinds": Many(kinds)}
         if self.category is not None:
             params["category"] = self.category
+        if self.stage is not None:
+            params["stage"] = self.stage
         if self.bbox is not None:
             params.update(zip(("west", "south", "east", "north"), self.bbox, strict=True))
         return params
@@ -143,7 +181,8 @@ _INSERT_PLACE = (
 )
 
 
-def _require_participant(cur: Cursor, author: Author) -> None:
+def require_participant(cur: Cursor, author: Author) -> None:
+    """Refuse a token the store does not know (a known author was checked before: participants stay)."""
     if author.known:
         return
     if cur.execute("SELECT 1 FROM participants WHERE participant = ?", [author.participant]).fetchone() is None:
@@ -154,11 +193,21 @@ def _require_participant(cur: Cursor, author: Author) -> None:
         )
 
 
-def place_status(cur: Cursor, place_id: int, statuses: tuple[str, ...]) -> str:
-    row = cur.execute("SELECT status FROM places WHERE place_id = ?", [place_id]).fetchone()
-    if row is None or row[0] not in statuses:
-        raise NotFoundError(f"no place {place_id}", hint="GET .../places lists the places")
+def place_status(cur: Cursor, place_id: int, statuses: tuple[str, ...], family: Family = PLACES) -> str:
+    """The status of a row of ``family`` the caller may see.
+
+    Raises:
+        NotFoundError: no such row, another family's, or one of a status the caller may not see.
+    """
+    row = cur.execute("SELECT status, kind FROM places WHERE place_id = ?", [place_id]).fetchone()
+    if row is None or row[0] not in statuses or row[1] not in family.kinds:
+        raise not_found(place_id, family)
     return str(row[0])
+
+
+def not_found(place_id: int, family: Family) -> NotFoundError:
+    """The refusal of an id that is not a ``family`` row the caller may see."""
+    return NotFoundError(f"no {family.noun} {place_id}", hint=f"GET .../{family.plural} lists the {family.plural}")
 
 
 def add_participant(
@@ -215,7 +264,7 @@ def add_place(
 
     if not author.known:  # participants are never deleted: a check before the write holds at its commit
         with store.reading() as cur:
-            _require_participant(cur, author)
+            require_participant(cur, author)
     row = {
         "kind": place.kind,
         "category": place.category,
@@ -257,24 +306,27 @@ def add_place(
     }
 
 
-def place(store: LiveStore, place_id: int, statuses: tuple[str, ...], *, admin: bool = False) -> dict[str, Any] | None:
-    """One place's payload if its status is among ``statuses``; None otherwise."""
+def place(
+    store: LiveStore, place_id: int, statuses: tuple[str, ...], *, admin: bool = False, family: Family = PLACES
+) -> dict[str, Any] | None:
+    """One row's payload if it is of ``family`` and its status is among ``statuses``; None otherwise."""
     d = store.dialect
     rows = store.read(
-        f"SELECT {place_json(d, admin)} AS j FROM places AS p {_ONE} "
-        f"WHERE p.place_id = :one AND {d.within('p.status', 'statuses')}",
-        {"one": place_id, "statuses": Many(statuses)},
+        f"SELECT {place_json(d, admin, family)} AS j FROM places AS p {_ONE} "
+        f"WHERE p.place_id = :one AND {d.within('p.status', 'statuses')} AND {d.within('p.kind', 'kinds')}",
+        {"one": place_id, "statuses": Many(statuses), "kinds": Many(family.kinds)},
     )
     found: dict[str, Any] | None = json.loads(rows[0]["j"]) if rows else None
     return found
 
 
 def list_places(store: LiveStore, query: PlaceQuery) -> str:
-    """The places in a view as a JSON document: pins, or H3 clusters when there are more than ``cluster_above``.
+    """The rows in a view as a JSON document: pins, or H3 clusters when there are more than ``cluster_above``.
 
-    Pins: ``{"mode": "pins", "total", "offset", "limit", "places": [...]}``. Clusters: ``{"mode": "clusters",
-    "total", "resolution", "clusters": [{"h3", "count", "happy", "improvable", "lon", "lat"}]}``, where lon/lat
-    is the mean of the cluster's pins (so a cluster sits where its places are, not at its cell's centre).
+    Pins: ``{"mode": "pins", "total", "offset", "limit", "places": [...]}`` (``"proposals"`` for proposals).
+    Clusters: ``{"mode": "clusters", "total", "resolution", "clusters": [{"h3", "count", "lon", "lat", ...}]}``
+    with the family's counts (places: happy, improvable; proposals: per stage), where lon/lat is the mean of the
+    cluster's pins (so a cluster sits where its rows are, not at its cell's centre).
     """
     params, d = query.params(), store.dialect
     filters = _filters(d, query)
@@ -282,13 +334,14 @@ def list_places(store: LiveStore, query: PlaceQuery) -> str:
     total = int(counted[0]["n"])
     if query.cluster_above is not None and total > query.cluster_above:
         r = query.cluster_resolution
+        counts = query.family.clusters
+        per_count = "".join(f", count(*) FILTER (WHERE {condition}) AS {name}" for name, condition in counts)
         # The parent cell of a res-10 cell: set the resolution bits, and the digits below it to 7 (unused).
         rows = store.read(
             f"""
-            SELECT cell, count(*) AS n, count(*) FILTER (WHERE kind = 'happy') AS happy,
-                   count(*) FILTER (WHERE kind = 'improvable') AS improvable, avg(lon) AS lon, avg(lat) AS lat
+            SELECT cell, count(*) AS n{per_count}, avg(lon) AS lon, avg(lat) AS lat
             FROM (SELECT (p.h3_10 & ~(CAST(15 AS BIGINT) << 52)) | (CAST(:res AS BIGINT) << 52)
-                         | ((CAST(1 AS BIGINT) << (3 * (15 - :res))) - 1) AS cell, p.kind, p.lon, p.lat
+                         | ((CAST(1 AS BIGINT) << (3 * (15 - :res))) - 1) AS cell, p.kind, p.stage, p.lon, p.lat
                   FROM places AS p WHERE {filters}) AS cells
             GROUP BY cell ORDER BY count(*) DESC, cell
             """,
@@ -298,8 +351,7 @@ def list_places(store: LiveStore, query: PlaceQuery) -> str:
             {
                 "h3": f"{int(row['cell']):x}",
                 "count": int(row["n"]),
-                "happy": int(row["happy"]),
-                "improvable": int(row["improvable"]),
+                **{name: int(row[name]) for name, _ in counts},
                 "lon": round(float(row["lon"]), 6),
                 "lat": round(float(row["lat"]), 6),
             }
@@ -307,24 +359,28 @@ def list_places(store: LiveStore, query: PlaceQuery) -> str:
         ]
         return json.dumps({"mode": "clusters", "total": total, "resolution": r, "clusters": clusters})
     order = ORDER_BY[query.sort]
-    if query.sort == "top":  # the order needs every place's votes
-        sql = f"""
-            SELECT {place_json(d, query.admin)} AS j FROM places AS p {_ALL}
-            WHERE {filters} ORDER BY {order} LIMIT :limit OFFSET :offset
-            """
-    else:  # the page first, then the counts of its places only
-        sql = f"""
-            WITH page AS (SELECT * FROM places AS p WHERE {filters} ORDER BY {order} LIMIT :limit OFFSET :offset)
-            SELECT {place_json(d, query.admin)} AS j FROM page AS p {_PAGE} ORDER BY {order}
-            """
+    # The page's ids first, from the listing index alone (every order is on the row itself), then the rows, comments
+    # and reports of the page only.
+    sql = f"""
+        WITH page AS MATERIALIZED (
+            SELECT p.place_id FROM places AS p WHERE {filters} ORDER BY {order} LIMIT :limit OFFSET :offset
+        )
+        SELECT {place_json(d, query.admin, query.family)} AS j
+        FROM page JOIN places AS p ON p.place_id = page.place_id {_PAGE} ORDER BY {order}
+        """
     rows = store.read(sql, {**params, "limit": query.limit, "offset": query.offset})
     body = ",".join(row["j"] for row in rows)
-    return f'{{"mode":"pins","total":{total},"offset":{query.offset},"limit":{query.limit},"places":[{body}]}}'
+    key = query.family.plural
+    return f'{{"mode":"pins","total":{total},"offset":{query.offset},"limit":{query.limit},"{key}":[{body}]}}'
 
 
-def status_counts(store: LiveStore) -> dict[str, int]:
-    """Places per status (the council sees these numbers, not the hidden places)."""
-    rows = store.read("SELECT status, count(*) AS n FROM places GROUP BY status")
+def status_counts(store: LiveStore, family: Family = PLACES) -> dict[str, int]:
+    """Rows of ``family`` per status (the council sees these numbers, not the hidden rows)."""
+    d = store.dialect
+    rows = store.read(
+        f"SELECT status, count(*) AS n FROM places WHERE {d.within('kind', 'kinds')} GROUP BY status",
+        {"kinds": Many(family.kinds)},
+    )
     counts = dict.fromkeys(moderation.ALL_STATUSES, 0)
     counts.update({str(r["status"]): int(r["n"]) for r in rows})
     return counts
@@ -338,6 +394,7 @@ def vote(
     *,
     statuses: tuple[str, ...],
     per_address: int | None,
+    family: Family = PLACES,
 ) -> dict[str, Any]:
     """Vote on a place: one vote per participant (voting again replaces it), and at most ``per_address`` votes
     on one place from one address per day, whatever tokens it holds. Participants of a workshop share their room's
@@ -351,23 +408,28 @@ def vote(
     """
 
     def work(cur: Cursor) -> dict[str, Any]:
-        _require_participant(cur, author)
-        place_status(cur, place_id, statuses)
-        # One scan of the place's votes: this address's votes by others today (address hashes change daily, so
-        # today's hash counts today's votes; workshop participants' votes do not count), the caller's own vote,
-        # and the counts.
-        others, mine, up, down = cur.execute(
-            """
-            SELECT count(*) FILTER (WHERE v.ip_hash = :ip AND v.participant <> :me AND w.participant IS NULL),
-                   max(v.value) FILTER (WHERE v.participant = :me),
-                   count(*) FILTER (WHERE v.value > 0), count(*) FILTER (WHERE v.value < 0)
-            FROM votes AS v LEFT JOIN workshop_participants AS w ON w.participant = v.participant
-            WHERE v.place_id = :place
-            """,
-            {"ip": author.ip_hash, "me": author.participant, "place": place_id},
-        ).fetchone() or (0, None, 0, 0)
-        if mine is None and per_address is not None and others >= per_address:
-            raise limited("votes_per_place", seconds_to_midnight(), hint=f"at most {per_address} per network a day")
+        require_participant(cur, author)
+        place_status(cur, place_id, statuses, family)
+        # The caller's own vote (its key), the row's counts (kept in the same transactions as the votes), and only for
+        # a new vote, this address's votes on the place by others today (address hashes change daily, so today's
+        # hash counts today's votes; workshop participants' votes do not count): three index lookups, however many
+        # thousand votes a popular proposal has.
+        own = cur.execute(
+            "SELECT value FROM votes WHERE place_id = ? AND participant = ?", [place_id, author.participant]
+        ).fetchone()
+        mine = int(own[0]) if own is not None else None
+        counts = cur.execute("SELECT votes_up, votes_down FROM places WHERE place_id = ?", [place_id]).fetchone()
+        up, down = (int(counts[0]), int(counts[1])) if counts is not None else (0, 0)
+        if mine is None and per_address is not None:
+            found = cur.execute(
+                """
+                SELECT count(*) FROM votes AS v LEFT JOIN workshop_participants AS w ON w.participant = v.participant
+                WHERE v.place_id = ? AND v.ip_hash = ? AND w.participant IS NULL
+                """,
+                [place_id, author.ip_hash],
+            ).fetchone()
+            if found is not None and found[0] >= per_address:
+                raise limited("votes_per_place", seconds_to_midnight(), hint=f"at most {per_address} per network a day")
         if mine is None:
             cur.execute(
                 "INSERT INTO votes (place_id, participant, value, ip_hash, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -378,8 +440,10 @@ def vote(
                 "UPDATE votes SET value = ? WHERE place_id = ? AND participant = ?",
                 [value, place_id, author.participant],
             )
-        up += (value > 0) - (mine is not None and mine > 0)
-        down += (value < 0) - (mine is not None and mine < 0)
+        if mine != value:
+            up += (value > 0) - (mine is not None and mine > 0)
+            down += (value < 0) - (mine is not None and mine < 0)
+            cur.execute("UPDATE places SET votes_up = ?, votes_down = ? WHERE place_id = ?", [up, down, place_id])
         return {"place_id": place_id, "up": up, "down": down, "score": up - down, "yours": value}
 
     return store.write(work)
@@ -393,8 +457,9 @@ def add_comment(
     *,
     status: str,
     statuses: tuple[str, ...],
+    family: Family = PLACES,
 ) -> dict[str, Any]:
-    """Comment on a place, or reply to a top-level comment of it.
+    """Comment on a place (or proposal), or reply to a top-level comment of it.
 
     Raises:
         InputError: the parent is not a top-level comment of this place.
@@ -402,8 +467,8 @@ def add_comment(
     now = utc_now()
 
     def work(cur: Cursor) -> int:
-        _require_participant(cur, author)
-        place_status(cur, place_id, statuses)
+        require_participant(cur, author)
+        place_status(cur, place_id, statuses, family)
         if comment.parent_id is not None:
             parent = cur.execute(
                 "SELECT parent_id FROM comments WHERE comment_id = ? AND place_id = ? AND status <> 'hidden'",
@@ -435,7 +500,8 @@ def add_comment(
 
 
 def comments(store: LiveStore, place_id: int, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
-    """A place's comments, oldest first, each top-level one with its ``replies``.
+    """A place's (or proposal's: the caller checked which) comments, oldest first, each top-level one with its
+    ``replies``.
 
     A reply whose top-level comment is not visible to the caller is left out with it.
     """
@@ -462,6 +528,7 @@ def add_report(
     *,
     statuses: tuple[str, ...],
     threshold: int,
+    family: Family = PLACES,
 ) -> dict[str, Any]:
     """Report a place or one of its comments; hides it when its open reports reach ``threshold``.
 
@@ -474,8 +541,8 @@ def add_report(
     now = utc_now()
 
     def work(cur: Cursor) -> dict[str, Any]:
-        _require_participant(cur, author)
-        place_status(cur, place_id, statuses)
+        require_participant(cur, author)
+        place_status(cur, place_id, statuses, family)
         if target:
             row = cur.execute(
                 "SELECT status FROM comments WHERE comment_id = ? AND place_id = ?", [target, place_id]

@@ -88,6 +88,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", _T + "/scenarios/{scenario_id}/results.csv"): PUBLIC,
     ("GET", _T + "/scenarios/{scenario_id}/results.geojson"): PUBLIC,
     ("GET", _T + "/scenarios/{scenario_id}/report.html"): PUBLIC,
+    ("POST", _T + "/scenarios/{scenario_id}/for-me"): PUBLIC,  # the home point in the body: never stored
+    ("POST", _T + "/scenarios/{scenario_id}/listing"): ADMIN,
     # citizens' places
     ("POST", _T + "/participants"): PUBLIC,
     ("GET", _T + "/places/config"): PUBLIC,
@@ -101,6 +103,21 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", _T + "/places/{place_id}/comments"): PUBLIC,
     ("POST", _T + "/places/{place_id}/reports"): PUBLIC,
     ("GET", _T + "/lens"): PUBLIC,
+    # citizens' proposals (places of kind idea: the same machinery) and their simulated effects
+    ("POST", _T + "/proposals"): PUBLIC,
+    ("GET", _T + "/proposals"): PUBLIC,
+    ("GET", _T + "/proposals.geojson"): PUBLIC,
+    ("GET", _T + "/proposals.csv"): PUBLIC,
+    ("GET", _T + "/proposals/{proposal_id}"): PUBLIC,
+    ("GET", _T + "/proposals/{proposal_id}/effects"): PUBLIC,
+    ("POST", _T + "/proposals/{proposal_id}/votes"): PUBLIC,
+    ("GET", _T + "/proposals/{proposal_id}/comments"): PUBLIC,
+    ("POST", _T + "/proposals/{proposal_id}/comments"): PUBLIC,
+    ("POST", _T + "/proposals/{proposal_id}/reports"): PUBLIC,
+    ("POST", _T + "/proposals/{proposal_id}/moderation"): ADMIN,
+    ("POST", _T + "/proposals/{proposal_id}/comments/{comment_id}/moderation"): ADMIN,
+    ("POST", _T + "/proposals/{proposal_id}/stage"): ADMIN,
+    ("POST", _T + "/proposals/{proposal_id}/scenario"): ADMIN,
     # the administration
     ("GET", _T + "/moderation/queue"): ADMIN,
     ("POST", _T + "/places/{place_id}/moderation"): ADMIN,
@@ -110,6 +127,20 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", _T + "/workshops"): ADMIN,
     ("GET", _T + "/workshops"): ADMIN,
     ("DELETE", _T + "/workshops/{workshop_id}"): ADMIN,
+    # surveys: answers by anyone (once per person); definitions, free texts, single answers and codes: administration
+    ("GET", _T + "/surveys"): PUBLIC,
+    ("POST", _T + "/surveys"): ADMIN,
+    ("POST", _T + "/surveys/confirmations"): PUBLIC,
+    ("GET", _T + "/surveys/{survey_id}"): PUBLIC,
+    ("PUT", _T + "/surveys/{survey_id}"): ADMIN,
+    ("POST", _T + "/surveys/{survey_id}/state"): ADMIN,
+    ("POST", _T + "/surveys/{survey_id}/responses"): PUBLIC,
+    ("GET", _T + "/surveys/{survey_id}/results"): PUBLIC,  # the public once closed (the service decides)
+    ("GET", _T + "/surveys/{survey_id}/results.csv"): PUBLIC,
+    ("GET", _T + "/surveys/{survey_id}/texts"): ADMIN,
+    ("GET", _T + "/surveys/{survey_id}/responses.csv"): ADMIN,
+    ("POST", _T + "/surveys/{survey_id}/codes"): ADMIN,
+    ("GET", _T + "/surveys/{survey_id}/codes"): ADMIN,
 }
 """(HTTP method, route path) -> roles allowed. HEAD is checked as GET."""
 

@@ -16,6 +16,8 @@ from twin3d.auth.users import UserRegistry
 from twin3d.participation.guard import Guard
 from twin3d.participation.service import Participation
 from twin3d.participation.shared_limits import SharedRateLimiter
+from twin3d.participation.surveys.mail import Mailer
+from twin3d.participation.surveys.service import Surveys
 from twin3d.participation.workshops import WorkshopRegistry
 from twin3d.server.access import MATRIX, AccessControl, AccessMiddleware
 from twin3d.server.errors import install_error_handlers
@@ -29,11 +31,14 @@ from twin3d.server.proxies import ForwardedMiddleware
 from twin3d.server.routers import (
     buildings,
     features,
+    for_me,
     geo,
     layers,
     places,
     population,
+    proposals,
     scenarios,
+    surveys,
     tiles,
     twins,
     workshops,
@@ -42,6 +47,7 @@ from twin3d.server.state import close_twins, open_twins
 from twin3d.settings import (
     LayerSettings,
     LiveSettings,
+    MailSettings,
     ParticipationSettings,
     PathSettings,
     ScenarioSettings,
@@ -67,6 +73,7 @@ def create_app(
     scenario_limits: ScenarioSettings | None = None,
     *,
     live_settings: LiveSettings | None = None,
+    mail: MailSettings | None = None,
 ) -> FastAPI:
     """Build the app that serves every twin built into ``paths.store_dir``.
 
@@ -77,6 +84,7 @@ def create_app(
         layer_limits: size limits of layer uploads.
         scenario_limits: body and rate limits of scenario submissions.
         live_settings: where the live store is (default: ``TWIN3D_LIVE_*`` from the environment).
+        mail: how survey confirmation mails are sent (default: ``TWIN3D_SMTP_*`` from the environment).
     """
     server = server or ServerSettings()
     paths = paths or PathSettings()
@@ -94,6 +102,7 @@ def create_app(
         limiter,
     )
     places_service = Participation(live, paths.pipelines_dir, guard)
+    surveys_service = Surveys(live, guard, Mailer(mail or MailSettings()))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -133,8 +142,11 @@ def create_app(
     app.include_router(features.vector_tiles_router(catalog))
     simulations = scenarios.Simulations(paths.pipelines_dir, paths.privacy_key_file)
     app.include_router(scenarios.router(live, simulations, server.viewer_dir or default_viewer_dir(), guard=guard))
+    app.include_router(for_me.router(live, simulations))
     app.include_router(places.router(places_service))
+    app.include_router(proposals.router(places_service, live, simulations))
     app.include_router(workshops.router(places_service))
+    app.include_router(surveys.router(surveys_service))
     app.include_router(layers.router(paths, layer_limits or LayerSettings(), server.tile_cache_seconds))
     mount_viewer(app, server.viewer_dir or default_viewer_dir())
     return app

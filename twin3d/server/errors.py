@@ -28,6 +28,7 @@ from twin3d.errors import (
     ForbiddenError,
     GoneError,
     InputError,
+    MailError,
     NotFoundError,
     RateLimitError,
     StoreError,
@@ -43,6 +44,7 @@ STATUS_OF: list[tuple[type[Twin3dError], int]] = [
     (GoneError, 410),
     (RateLimitError, 429),
     (StoreError, 503),
+    (MailError, 503),
     (ConfigError, 500),
     (Twin3dError, 500),
 ]
@@ -50,6 +52,7 @@ STATUS_OF: list[tuple[type[Twin3dError], int]] = [
 
 SERVER_FAULTS: list[tuple[type[Twin3dError], str, str]] = [
     (StoreError, "the twin's data store cannot be read right now", "try again in a minute"),
+    (MailError, "the confirmation e-mail could not be sent right now", "try again in a few minutes"),
     (ConfigError, "the server is not set up correctly for this request", "please tell the administration"),
     (Twin3dError, "the server could not answer this request", "please tell the administration"),
 ]

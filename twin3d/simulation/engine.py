@@ -42,6 +42,7 @@ from twin3d.simulation.accessibility import (
 from twin3d.simulation.calibration import TownRates, town_rates
 from twin3d.simulation.cells import compare_cells
 from twin3d.simulation.data_edge import data_extent, edge_bound
+from twin3d.simulation.effects import gainers, persona_verdicts, unit_moves
 from twin3d.simulation.facility_types import (
     FACILITY_TYPES,
     Facilities,
@@ -433,9 +434,12 @@ def reference_of(base: Baseline, against: ScenarioSpec | None) -> Reference:
     return Reference(applied.units, acc, applied.facilities, applied.kept, summary, base.green_supply_of(applied))
 
 
-def _green_space(base: Baseline, applied: Applied, reference: Reference, both: np.ndarray) -> dict[str, Any]:
+def _green_space(
+    base: Baseline, applied: Applied, reference: Reference, both: np.ndarray
+) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
     """Green m² per resident within reach per persona: the residents in the reference and in the scenario, and
-    the newcomers; with the method's parameters and how many greens the twin has."""
+    the newcomers; with the method's parameters and how many greens the twin has. Also the residents' m² per
+    unit before and after (None without greens), for :func:`.effects.unit_moves`."""
 
     def per_baseline_unit(units: PublishedUnits, kept: np.ndarray, values: np.ndarray) -> np.ndarray:
         # A state's units are the kept baseline units in their order, then what its measures added.
@@ -444,6 +448,7 @@ def _green_space(base: Baseline, applied: Applied, reference: Reference, both: n
         return out
 
     rows: list[dict[str, Any]] = []
+    per_unit = None
     if len(base.greens):  # without data on today's greens there is no baseline to compare with
         supply = base.green_supply_of(applied)
         before = per_baseline_unit(reference.units, reference.kept, reference.green_supply)[both]
@@ -455,13 +460,14 @@ def _green_space(base: Baseline, applied: Applied, reference: Reference, both: n
             (applied.units.select(added), supply[added]) if added.any() else None,
             base.rules.min_group,
         )
+        per_unit = before, after
     return {
         "reach_m": GREEN_REACH_M,
         "tolerance_m2": GREEN_TOLERANCE_M2,
         "greens": len(base.greens) + len(applied.greens),
         "greens_added": len(applied.greens),
         "rows": rows,
-    }
+    }, per_unit
 
 
 def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | None = None) -> dict[str, Any]:
@@ -490,7 +496,7 @@ def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | Non
     else:
         before = persona_indicators(reference.accessibility, residents).to_pylist()
     lacking_before = [t for t in base.missing_types if not len(reference.facilities.of_type(t))]
-    green = _green_space(base, applied, reference, both)
+    green, green_per_unit = _green_space(base, applied, reference, both)
     kpis = kpi_rows(
         before,
         persona_indicators(after, residents).to_pylist(),
@@ -499,6 +505,8 @@ def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | Non
         missing=lacking_before,
         missing_after=[t for t in base.missing_types if not len(applied.facilities.of_type(t))],
     )
+    lacking = [*lacking_before, *(t for t in base.missing_types if not len(applied.facilities.of_type(t)))]
+    moves = unit_moves(residents, reference.accessibility, after, skip=lacking, green=green_per_unit)
     model = base.model
     return {
         "scenario_id": spec.content_hash(),
@@ -521,6 +529,8 @@ def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | Non
         },
         "kpis": kpis,
         "assessment": assessment(kpis, _causes(reference.facilities, applied), green=green["rows"]),
+        "personas": persona_verdicts(kpis, green["rows"], base.catalogue.ids),
+        "gainers": gainers(residents, moves, base.catalogue.ids, base.rules),
         "against": reference.against,
         "hazard_exposed": exposure,
         "flood": flood,

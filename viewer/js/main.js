@@ -18,6 +18,10 @@ import { PopulationPanel } from "./population_panel.js";
 import { ScenarioPanel } from "./scenario_panel.js";
 import { ModerationPanel } from "./moderation_panel.js";
 import { PlacesPanel } from "./places_panel.js";
+import { SurveyPanel } from "./survey_panel.js";
+import { ProposalsPanel } from "./proposals_panel.js";
+import { createForMe } from "./for_me_panel.js";
+import { districtChoices, districtShapes } from "./districts.js";
 import { buildingPoint, viewBounds } from "./places_map.js";
 import { mountDivider, swipe } from "./swipe.js";
 
@@ -109,12 +113,32 @@ const catalogue = new LayerCatalogue({
   attribution: dom.attribution,
 });
 
+// What the panels that work on the map may ask of it: ground and roof points, the building there, the view.
+const mapTools = {
+  unproject: (x, y) => groundAt(x, y),
+  // The point on a roof (3D) under the cursor, else on the ground: buildings are picked where they are seen.
+  roofAt: (x, y) => deckgl.pickObject({ x, y, radius: 2, unproject3D: true })?.coordinate ?? groundAt(x, y),
+  buildingAt: (lonLat) => api.buildingAt(state.twin.name, lonLat[0], lonLat[1]),
+  centre: () => {
+    const canvas = deckgl.getCanvas();
+    return canvas ? groundAt(canvas.clientWidth / 2, canvas.clientHeight / 2) : null;
+  },
+  bounds: () => {
+    const container = document.getElementById("deck-container");
+    return viewBounds(state.viewState, container.clientWidth, container.clientHeight, state.twin);
+  },
+  flyTo: (longitude, latitude, zoom) => flyTo({ ...state.viewState, longitude, latitude, zoom }),
+};
+
 // The scenario panel: measures drawn on the map, their results per persona.
 const scenario = new ScenarioPanel({
   probe,
   onChange: ({ permalink = false, tool = false } = {}) => {
-    if (tool) setDrawing(scenario.drawing);
-    if (tool && scenario.drawing) places.cancelTool();
+    if (tool) setDrawing(scenario.drawing || proposals.drawing);
+    if (tool && scenario.drawing) {
+      places.cancelTool();
+      proposals.cancelTool();
+    }
     render();
     if (permalink) schedulePermalink();
   },
@@ -124,25 +148,9 @@ const scenario = new ScenarioPanel({
     state.visible[key] = true;
     if (state.twin) showToggles(state.twin);
   },
-  unproject: (x, y) => groundAt(x, y),
-  // The point on a roof (3D) under the cursor, else on the ground: buildings are picked where they are seen.
-  roofAt: (x, y) => deckgl.pickObject({ x, y, radius: 2, unproject3D: true })?.coordinate ?? groundAt(x, y),
-  buildingAt: (lonLat) => api.buildingAt(state.twin.name, lonLat[0], lonLat[1]),
-  centre: () => {
-    const canvas = deckgl.getCanvas();
-    return canvas ? groundAt(canvas.clientWidth / 2, canvas.clientHeight / 2) : null;
-  },
+  ...mapTools,
   facilities: () => state.layersData.facilities ?? null,
-  districts: () =>
-    (state.twin?.layers ?? [])
-      .filter((l) => l.kind === "districts" && state.layersData[l.id])
-      .map((l) => ({
-        title: l.title,
-        districts: state.layersData[l.id].features.map((f) => ({
-          value: `like:${f.properties.district_id}`,
-          name: f.properties.name ?? f.properties.code,
-        })),
-      })),
+  districts: () => districtChoices(state.twin, state.layersData),
 });
 
 // Citizens' places (pin, form, list, lens) and the administration's moderation view.
@@ -150,38 +158,61 @@ const places = new PlacesPanel({
   probe,
   onChange: () => render(),
   onError: (error) => fail(error),
-  onToolStart: () => scenario.cancelTool(),
+  onToolStart: () => {
+    scenario.cancelTool();
+    proposals.cancelTool();
+  },
   onData: () => moderation.refresh().catch(fail),
-  unproject: (x, y) => groundAt(x, y),
-  // The point on a roof (3D) under the cursor, else on the ground: buildings are picked where they are seen.
-  roofAt: (x, y) => deckgl.pickObject({ x, y, radius: 2, unproject3D: true })?.coordinate ?? groundAt(x, y),
-  buildingAt: (lonLat) => api.buildingAt(state.twin.name, lonLat[0], lonLat[1]),
-  centre: () => {
-    const canvas = deckgl.getCanvas();
-    return canvas ? groundAt(canvas.clientWidth / 2, canvas.clientHeight / 2) : null;
-  },
+  ...mapTools,
   pickBuilding: (x, y) => buildingPoint(deckgl, x, y),
-  bounds: () => {
-    const container = document.getElementById("deck-container");
-    return viewBounds(state.viewState, container.clientWidth, container.clientHeight, state.twin);
-  },
-  flyTo: (longitude, latitude, zoom) => flyTo({ ...state.viewState, longitude, latitude, zoom }),
   setPanLock: (locked) => {
     panLocked = locked;
     deckgl.setProps({ controller: { ...CONTROLLER, doubleClickZoom: !drawingMode, dragPan: !locked } });
   },
-  districts: () =>
-    Object.entries(state.layersData)
-      .filter(([id]) => id.startsWith("districts:"))
-      .flatMap(([, data]) => data.features.map((f) => ({ geometry: f.geometry, name: f.properties.name ?? f.properties.code }))),
+  districts: () => districtShapes(state.layersData),
 });
+// The administration's survey: answered once per person (e-mail with confirmation, or a code), results gated.
+const survey = new SurveyPanel({ probe, onError: (error) => fail(error) });
 const moderation = new ModerationPanel({
   probe,
   onSelect: (place) => places.focusPlace(place),
+  onProposal: (id) => proposals.openProposal(id),
   onData: () => places.reload(),
   onError: (error) => fail(error),
 });
 window.addEventListener("twin3d-auth", () => places.reload());
+// "Wie betrifft mich das?": opened by any button.for-me-open; takes map clicks only while choosing a home.
+const forMe = createForMe({
+  probe,
+  twin: () => state.twin,
+  personas: (twin) => api.personas(twin.name),
+  unproject: mapTools.unproject,
+  onChange: () => render(),
+  onArm: () => {
+    scenario.cancelTool();
+    places.cancelTool();
+    proposals.cancelTool();
+  },
+});
+
+// Citizens' proposals: drafted with the scenario's drawing tools, listed and on the map, each with its page.
+const proposals = new ProposalsPanel({
+  probe,
+  onChange: ({ permalink = false, tool = false } = {}) => {
+    if (tool) setDrawing(scenario.drawing || proposals.drawing);
+    render();
+    if (permalink) schedulePermalink();
+  },
+  onError: (error) => fail(error),
+  onToolStart: () => {
+    scenario.cancelTool();
+    places.cancelTool();
+  },
+  onData: () => moderation.refresh().catch(fail),
+  ...mapTools,
+  districts: () => districtChoices(state.twin, state.layersData),
+  openScenario: (id) => scenario.load(id).catch(fail),
+});
 
 // The point on the twin's ground under canvas pixel (x, y), as [lon, lat].
 function groundAt(x, y) {
@@ -248,14 +279,16 @@ const deckgl = new Deck({
     if (state.compare) deckgl.setProps({ viewState });
     population.onZoom(viewState.zoom);
     places.onView();
+    proposals.onView();
     schedulePermalink();
     return viewState;
   },
   getTooltip: tooltip,
-  getCursor: ({ isDragging }) => places.cursor() ?? (drawingMode ? "crosshair" : isDragging ? "grabbing" : "grab"),
+  getCursor: ({ isDragging }) =>
+    places.cursor() ?? forMe.cursor() ?? proposals.cursor() ?? (drawingMode ? "crosshair" : isDragging ? "grabbing" : "grab"),
   onHover: (info) => {
     places.hover(info);
-    if (scenario.hover(info)) render();
+    if (scenario.hover(info) || proposals.hover(info)) render();
   },
   onClick: handleClick,
   onAfterRender: () => {
@@ -276,7 +309,7 @@ const deckgl = new Deck({
 });
 
 function tooltip(info) {
-  const cell = places.tooltip(info) ?? population.tooltip(info) ?? scenario.tooltip(info) ?? catalogue.tooltip(info);
+  const cell = places.tooltip(info) ?? proposals.tooltip(info) ?? population.tooltip(info) ?? scenario.tooltip(info) ?? catalogue.tooltip(info);
   if (cell) return cell;
   const p = info.object?.properties;
   if (!p) return null;
@@ -300,6 +333,8 @@ function schedulePermalink() {
     const scenarioId = scenario.hashParam();
     let extra = pop ? `&pop=${encodeURIComponent(pop)}` : "";
     if (scenarioId) extra += `&scenario=${scenarioId}`;
+    const proposalId = proposals.hashParam();
+    if (proposalId) extra += `&proposal=${proposalId}`;
     history.replaceState(null, "", `#twin=${encodeURIComponent(state.twin.name)}&view=${view.join(",")}${extra}`);
   }, 300);
 }
@@ -352,7 +387,9 @@ function render() {
   if (highlight) layers.push(highlight);
   layers.push(...scenario.layers());
   layers.push(...population.layers()); // partly transparent: drawn last, so what lies below shows through
+  layers.push(...proposals.layers());
   layers.push(...places.layers()); // pins over everything
+  layers.push(...forMe.layers());
   if (scenario.compare !== state.compare) setCompare(scenario.compare);
   divider.show(scenario.swipe);
   probe.swipe = scenario.swipe ? swipe.split : null;
@@ -373,6 +410,7 @@ async function loadTwin(name) {
   Object.assign(probe, { twin: name, tilesLoaded: 0, tileErrors: 0, tilesetReady: false, allTilesLoaded: false });
   Object.assign(state, { twin, tileset: null, layersData: {}, building: null, selectedArea: null });
   state.choropleth = choroplethFor(twin);
+  forMe.reset();
   dom.description.textContent = twin.description;
   renderAttribution(dom.attribution, twin);
   renderBuilding(dom.details, null);
@@ -380,6 +418,7 @@ async function loadTwin(name) {
   state.viewState = initialView;
   const populationView = populationFromHash(twin);
   const scenarioId = scenarioFromHash(twin);
+  const proposalId = proposalFromHash(twin);
   history.replaceState(null, "", `#twin=${encodeURIComponent(name)}`);
 
   state.buildingsLayer = twin.tileset
@@ -409,7 +448,9 @@ async function loadTwin(name) {
   const scenarioReady = scenario.open(twin, scenarioId).catch(fail);
   const catalogueReady = catalogue.open(twin).catch(fail);
   const placesReady = places.open(twin).catch(fail);
+  const proposalsReady = proposals.open(twin, proposalId).catch(fail);
   const moderationReady = moderation.open(twin).catch(fail);
+  survey.open(twin).catch(fail);
 
   const wanted = twin.layers.filter((l) => ["districts", "grid", "facilities", "paths"].includes(l.kind));
   const results = await Promise.allSettled(wanted.map((l) => api.layer(l.url)));
@@ -421,7 +462,7 @@ async function loadTwin(name) {
   updateChoropleth();
   scenario.relabel(); // the districts for the households' mix, the names of closed facilities
   render();
-  await Promise.all([populationReady, scenarioReady, catalogueReady, placesReady, moderationReady]);
+  await Promise.all([populationReady, scenarioReady, catalogueReady, placesReady, proposalsReady, moderationReady]);
 }
 
 // The population layer's state in the permalink: #...&pop=<persona>,<resolution or auto> while it is shown.
@@ -431,6 +472,13 @@ function populationFromHash(twin) {
   if (!pop) return { visible: false };
   const [persona, choice] = pop.split(",");
   return { visible: true, persona: persona || undefined, choice: choice || undefined };
+}
+
+// The proposal whose page the permalink opens: #...&proposal=<id>.
+function proposalFromHash(twin) {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const id = params.get("twin") === twin.name ? params.get("proposal") : null;
+  return id && /^[1-9][0-9]{0,17}$/.test(id) ? Number(id) : null;
 }
 
 // The scenario shown by the permalink: #...&scenario=<64 hex digits>.
@@ -492,7 +540,7 @@ function toggleList(twin) {
 }
 
 async function handleClick(info) {
-  if (!state.twin || scenario.click(info) || places.click(info)) return;
+  if (!state.twin || forMe.click(info) || scenario.click(info) || proposals.click(info) || places.click(info)) return;
   if (!info.layer || population.pick(info)) return;
   if (!info.layer.id.startsWith("buildings-")) return;
   // deck.gl picks a tile, not a building: find the 3D point under the cursor and ask the server what is there.
@@ -523,7 +571,10 @@ async function start() {
       scenario.relabel();
       catalogue.relabel();
       places.relabel();
+      proposals.relabel();
       moderation.relabel();
+      survey.relabel();
+      forMe.relabel();
       divider.relabel();
       updateChoropleth();
       renderBuilding(dom.details, state.building);
@@ -532,6 +583,7 @@ async function start() {
   document.getElementById("deck-container").addEventListener("dblclick", (event) => {
     const rect = event.currentTarget.getBoundingClientRect();
     scenario.dblclick(event.clientX - rect.left, event.clientY - rect.top);
+    proposals.dblclick(event.clientX - rect.left, event.clientY - rect.top);
   });
   setStatus(t("loadingTwins"));
   try {

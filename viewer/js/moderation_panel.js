@@ -24,7 +24,8 @@ const ACTION_KEYS = { show: "modShow", hide: "modHide", answer: "modAnswerAction
 export const AUTH_EVENT = "twin3d-auth";
 
 export class ModerationPanel {
-  // host: {probe, onSelect(place), onData() (a decision changed what the public sees), onError(error)}
+  // host: {probe, onSelect(place), onProposal(id) (open a proposal's page), onData() (a decision changed what the
+  // public sees), onError(error)}
   constructor(host) {
     this.host = host;
     this.probe = host.probe;
@@ -115,9 +116,16 @@ export class ModerationPanel {
       ...this.queue.map((q) => {
         const item = el("li", { class: "mod-item", "data-place-id": String(q.place_id), "data-status": q.status });
         if (q.comment_id) item.dataset.commentId = String(q.comment_id);
-        const label = q.type === "place" ? `#${q.place_id} ${q.title ?? ""}` : t("modCommentOn", { id: q.place_id });
+        // A proposal (kind idea) and the comments on it are decided on the proposal's own page.
+        const idea = q.kind === "idea";
+        const label =
+          q.type === "place"
+            ? idea ? t("modProposal", { id: q.place_id, title: q.title ?? "" }) : `#${q.place_id} ${q.title ?? ""}`
+            : t(idea ? "modCommentOnProposal" : "modCommentOn", { id: q.place_id });
         const button = el("button", { type: "button", class: "link" }, label);
-        button.addEventListener("click", () => this.openDetail(q.place_id).catch((error) => this.fail(error)));
+        if (idea) item.dataset.kind = "idea";
+        const open = idea ? () => this.host.onProposal(q.place_id) : () => this.openDetail(q.place_id);
+        button.addEventListener("click", () => Promise.resolve(open()).catch((error) => this.fail(error)));
         const meta = [t(`status_${q.status}`)];
         if (q.reports) meta.push(countText("modReports", q.reports));
         for (const [reason, n] of Object.entries(q.reasons ?? {})) meta.push(`${t(`reason_${reason}`)}: ${n}`);

@@ -37,7 +37,7 @@ async function failure(response) {
   return error;
 }
 
-async function request(method, url, { body, participant } = {}) {
+export async function request(method, url, { body, participant } = {}) {
   const headers = { Accept: "application/json", ...authHeaders() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (participant) headers["X-Participant-Token"] = participant;
@@ -116,7 +116,7 @@ function workshop(twin) {
 }
 
 // A citizen's write: with the participant token; a token the server no longer knows is replaced once.
-async function write(twin, url, body) {
+export async function write(twin, url, body) {
   try {
     return await request("POST", url, { body, participant: await participant(twin) });
   } catch (error) {
@@ -125,7 +125,7 @@ async function write(twin, url, body) {
   }
 }
 
-function query(params) {
+export function query(params) {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value === null || value === undefined || value === "") continue;

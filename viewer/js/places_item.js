@@ -49,7 +49,8 @@ export function placeHead(place, { selected, categoryName, onSelect }) {
 }
 
 // The details of the selected place. `ctx`: {twin, config, categoryName, votes (Map id -> own vote), onChanged,
-// onError}. Keeps its own state (open reply and report forms) across re-renders.
+// onError, api (optional: the requests, placesApi by default)}. Keeps its own state (open reply and report forms)
+// across re-renders.
 export class PlaceDetails {
   constructor(place, ctx) {
     Object.assign(this, { place, ctx, comments: null, replyTo: null, reportFor: undefined, message: "" });
@@ -62,6 +63,11 @@ export class PlaceDetails {
     return this.place.place_id;
   }
 
+  // The requests: the places' own, or those of another kind of contribution with the same bodies (proposals).
+  get api() {
+    return this.ctx.api ?? placesApi;
+  }
+
   update(place) {
     const changed = JSON.stringify(place) !== JSON.stringify(this.place);
     this.place = place;
@@ -69,7 +75,7 @@ export class PlaceDetails {
   }
 
   async loadComments() {
-    const comments = await placesApi.comments(this.ctx.twin.name, this.id);
+    const comments = await this.api.comments(this.ctx.twin.name, this.id);
     this.comments = comments;
     this.ctx.probe.comments = comments.flatMap((c) => [c.comment_id, ...c.replies.map((r) => r.comment_id)]);
     this.render();
@@ -88,10 +94,19 @@ export class PlaceDetails {
 
   // Re-render, then focus the element with `focusId` (the same control after an action).
   render(focusId = null, { keepDrafts = true } = {}) {
-    const p = this.place;
-    const id = this.id;
     const activeId = focusId ?? (this.root.contains(document.activeElement) ? document.activeElement.id : null);
     const drafts = keepDrafts ? [...this.root.querySelectorAll("textarea, input[type=text]")].map((n) => [n.id, n.value]) : [];
+    this.root.replaceChildren(...this.renderBody());
+    for (const [draftId, value] of drafts) {
+      const node = draftId && this.root.querySelector(`#${CSS.escape(draftId)}`);
+      if (node) node.value = value;
+    }
+    if (activeId) document.getElementById(activeId)?.focus();
+  }
+
+  // The details' elements, top to bottom (a proposal's page, proposals_page.js, has its own).
+  renderBody() {
+    const p = this.place;
     const info = [t(`kind_${p.kind}`), this.ctx.categoryName(p.category), formatDate(p.created_at)];
     if (p.location.building_id) info.push(t("onBuilding"));
     if (p.status !== "visible") info.push(t("statusLabel", { status: t(`status_${p.status}`) }));
@@ -106,15 +121,10 @@ export class PlaceDetails {
       parts.push(answer);
     }
     parts.push(this.voteRow(), el("p", { class: "place-message small", role: "status", "aria-live": "polite" }, this.message));
-    parts.push(this.reportToggle(null, `place-${id}-report`));
+    parts.push(this.reportToggle(null, `place-${this.id}-report`));
     if (this.reportFor === null) parts.push(this.reportForm(null));
     parts.push(this.commentSection());
-    this.root.replaceChildren(...parts);
-    for (const [draftId, value] of drafts) {
-      const node = draftId && this.root.querySelector(`#${CSS.escape(draftId)}`);
-      if (node) node.value = value;
-    }
-    if (activeId) document.getElementById(activeId)?.focus();
+    return parts;
   }
 
   voteRow() {
@@ -136,7 +146,7 @@ export class PlaceDetails {
   }
 
   async vote(value, focusId) {
-    const result = await placesApi.vote(this.ctx.twin.name, this.id, value);
+    const result = await this.api.vote(this.ctx.twin.name, this.id, value);
     this.ctx.votes.set(this.id, result.yours);
     this.place = { ...this.place, votes: { up: result.up, down: result.down, score: result.score } };
     this.message = t("voted");
@@ -180,7 +190,7 @@ export class PlaceDetails {
   }
 
   async report(commentId, reason, text) {
-    await placesApi.report(this.ctx.twin.name, this.id, reason, text.trim(), commentId);
+    await this.api.report(this.ctx.twin.name, this.id, reason, text.trim(), commentId);
     this.reportFor = undefined;
     this.message = t("reportSent");
     this.render(commentId ? `place-${this.id}-c${commentId}-report` : `place-${this.id}-report`);
@@ -244,7 +254,7 @@ export class PlaceDetails {
     );
     // The participant token before the citizen types: a refusal shows now, not after the comment is written.
     text.addEventListener("focus", () => {
-      placesApi.ensureParticipant(this.ctx.twin.name).catch((error) => this.fail(error));
+      this.api.ensureParticipant(this.ctx.twin.name).catch((error) => this.fail(error));
     }, { once: true });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -260,7 +270,7 @@ export class PlaceDetails {
   }
 
   async comment(text, parentId) {
-    const created = await placesApi.comment(this.ctx.twin.name, this.id, text, parentId);
+    const created = await this.api.comment(this.ctx.twin.name, this.id, text, parentId);
     this.replyTo = null;
     this.message = t(created.status === "new" ? "commentSentPre" : "commentSent");
     this.ctx.probe.lastComment = created.comment_id;

@@ -29,8 +29,10 @@ function metres(a, b) {
 
 // The tool being used: null (none), a polygon kind (new_housing, green_space, hazard), "add_facility" (one
 // click places it) or "remove_facility" (one click on an existing facility).
+// `prefix` starts the ids of its layers, so that two panels (scenario, proposals) can each have a tool.
 export class DrawTool {
-  constructor() {
+  constructor(prefix = "scenario") {
+    this.prefix = prefix;
     this.tool = null;
     this.points = [];
     this.hover = null;
@@ -90,7 +92,7 @@ export class DrawTool {
     if (line.length >= 3 && !this.drawsLine) {
       layers.push(
         new PolygonLayer({
-          id: "scenario-draft-area",
+          id: `${this.prefix}-draft-area`,
           data: [{ polygon: line }],
           modelMatrix: lift,
           getPolygon: (d) => d.polygon,
@@ -102,7 +104,7 @@ export class DrawTool {
     }
     layers.push(
       new PathLayer({
-        id: "scenario-draft-line",
+        id: `${this.prefix}-draft-line`,
         data: [{ path: line.length >= 3 && !this.drawsLine ? [...line, line[0]] : line }],
         modelMatrix: lift,
         getPath: (d) => d.path,
@@ -112,7 +114,7 @@ export class DrawTool {
         parameters: ON_TOP,
       }),
       new ScatterplotLayer({
-        id: "scenario-draft-points",
+        id: `${this.prefix}-draft-points`,
         data: this.points.map((p, i) => ({ position: p, first: i === 0 })),
         modelMatrix: lift,
         getPosition: (d) => d.position,
@@ -131,15 +133,16 @@ export class DrawTool {
 }
 
 // The scenario's measures on the map: quarters extruded by their storeys, green and hazard areas flat, new
-// facilities as purple dots and closed ones as grey dots with a red ring.
-export function measureLayers(twin, measures, visible) {
+// facilities as purple dots and closed ones as grey dots with a red ring. `prefix` starts the layers' ids (a
+// proposal's measures are drawn beside the scenario panel's).
+export function measureLayers(twin, measures, visible, prefix = "scenario") {
   const ground = liftMatrix(twin.origin.height + 0.4);
   const areas = measures.filter((m) => ["green_space", "hazard", "flood"].includes(m.kind));
   const housing = measures.filter((m) => m.kind === "new_housing");
   const points = measures.filter((m) => m.kind === "add_facility" || (m.kind === "remove_facility" && m.local?.at));
   return [
     new PolygonLayer({
-      id: "scenario-areas",
+      id: `${prefix}-areas`,
       data: areas,
       visible,
       pickable: true,
@@ -152,7 +155,7 @@ export function measureLayers(twin, measures, visible) {
       updateTriggers: { getFillColor: areas.map((m) => m.uid).join() },
     }),
     new PolygonLayer({
-      id: "scenario-housing",
+      id: `${prefix}-housing`,
       data: housing,
       visible,
       pickable: true,
@@ -166,7 +169,7 @@ export function measureLayers(twin, measures, visible) {
       updateTriggers: { getElevation: housing.map((m) => `${m.uid}:${m.storeys}`).join() },
     }),
     new ScatterplotLayer({
-      id: "scenario-facilities",
+      id: `${prefix}-facilities`,
       data: points,
       visible,
       pickable: true,
@@ -184,8 +187,9 @@ export function measureLayers(twin, measures, visible) {
   ];
 }
 
-export function isMeasureLayer(layer) {
-  return ["scenario-areas", "scenario-housing", "scenario-facilities"].includes(layer?.id) || isFloodLayer(layer);
+export function isMeasureLayer(layer, prefix = "scenario") {
+  const ids = [`${prefix}-areas`, `${prefix}-housing`, `${prefix}-facilities`];
+  return ids.includes(layer?.id) || (prefix === "scenario" && isFloodLayer(layer));
 }
 
 // The tooltip of a drawn measure; `local` is what the panel knows of a closed facility (its name).

@@ -387,6 +387,11 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
   json.addEventListener("click", () => onExport("json"));
   csv.addEventListener("click", () => onExport("csv"));
   actions.append(json, csv);
+  if (results.scenario_id) {
+    // "Wie betrifft mich das?" for this scenario (viewer/js/for_me_panel.js opens on any such button).
+    const attrs = { type: "button", id: "scenario-for-me", class: "for-me-open", "data-scenario": results.scenario_id };
+    actions.append(el("button", { ...attrs, "data-title": results.name ?? "" }, t("forMeOpen")));
+  }
   if (reportUrl) {
     // A plain link: the server sends the report as an attachment, one self-contained file that works offline.
     const href = `${reportUrl}?lang=${currentLang()}`;

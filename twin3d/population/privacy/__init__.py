@@ -11,6 +11,7 @@ The synthetic population is microdata. What the public, the simulation, the lens
 - :mod:`.units`: the published atoms with public geometry only (home points weighted by floor area), the one
   view of the population the simulation gets; area measures act on whole units, small areas get no number.
 - :mod:`.microdata`: the only reader of the store's ``households`` and ``persons``.
+- :mod:`.choices`: counts of answers per question (survey results), no category under ``min_count`` persons.
 - :mod:`.tables`: suppression of small counts in tables with totals (the representation lens), and
   :func:`.tables.publish_table` for a noised count table (the population report's age pyramids).
 
@@ -19,6 +20,7 @@ Example:
 """
 
 from twin3d.population.privacy.atoms import ALL, PrivacyRules, Units, assign_units, shown_groups
+from twin3d.population.privacy.choices import suppress_choices
 from twin3d.population.privacy.microdata import published_units, read_microdata
 from twin3d.population.privacy.publish import (
     SCHEMA,
@@ -48,6 +50,7 @@ __all__ = [
     "published_units",
     "read_microdata",
     "shown_groups",
+    "suppress_choices",
     "suppress_with_margins",
     "with_margins",
 ]

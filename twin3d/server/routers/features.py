@@ -25,7 +25,8 @@ from fastapi.responses import JSONResponse
 from twin3d.errors import InputError, NotFoundError
 from twin3d.layers.catalogue import layer_file, layers_root, list_layers
 from twin3d.layers.tiles import vector_collection
-from twin3d.participation.export import PUBLIC_FIELDS, public_rows
+from twin3d.participation.export import PROPOSAL_FIELDS, PUBLIC_FIELDS, public_rows
+from twin3d.participation.store import PROPOSALS
 from twin3d.server.access import request_role
 from twin3d.server.cache import ByteCache
 from twin3d.server.deps import Twin
@@ -183,12 +184,16 @@ def layer_collections(paths: PathSettings) -> Callable[[TwinHandle], list[Collec
 
 
 def places_collection(live: LiveStores) -> Callable[[TwinHandle], list[Collection]]:
-    """A provider of the citizens' places as the collection ``places``: public fields of visible and answered
-    places only (never participant or address hashes, self-descriptions or internal remarks)."""
+    """A provider of the citizens' places and proposals as the collections ``places`` and ``proposals``: public
+    fields of visible and answered rows only (never participant or address hashes, self-descriptions or internal
+    remarks); a proposal's geometry is its area where it has one."""
 
     def provide(twin: TwinHandle) -> list[Collection]:
         def register(cur: Cursor) -> None:
             cur.register("places_public", public_rows(live.get(twin.name, create=False)))
+
+        def register_proposals(cur: Cursor) -> None:
+            cur.register("proposals_public", public_rows(live.get(twin.name, create=False), family=PROPOSALS))
 
         fields = tuple(name for name in PUBLIC_FIELDS if name not in ("lon", "lat"))
         return [
@@ -202,7 +207,19 @@ def places_collection(live: LiveStores) -> Callable[[TwinHandle], list[Collectio
                 properties=fields,
                 register=register,
                 live=True,
-            )
+            ),
+            Collection(
+                id="proposals",
+                title="Proposals of citizens",
+                description="Citizens' proposals with their stage, votes, the residents who gain in their simulation "
+                "and the official answer where given.",
+                relation="proposals_public",
+                id_column="proposal_id",
+                geometry="coalesce(ST_GeomFromGeoJSON(area), ST_Point(lon, lat))",
+                properties=tuple(name for name in PROPOSAL_FIELDS if name not in ("lon", "lat", "area")),
+                register=register_proposals,
+                live=True,
+            ),
         ]
 
     return provide

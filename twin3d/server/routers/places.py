@@ -190,7 +190,7 @@ def router(service: Participation) -> APIRouter:
     def moderate_comment(
         twin: Twin, place_id: PlaceId, comment_id: CommentId, body: ModerationIn, request: Request
     ) -> dict[str, Any]:
-        return service.moderate(twin.name, place_id, body, request_user(request) or "admin", comment_id)
+        return service.moderate(twin.name, place_id, body, request_user(request) or "admin", comment_id=comment_id)
 
     @r.get("/places/{place_id}/remarks", summary="Internal remarks on a place (administration)")
     def remarks(twin: Twin, place_id: PlaceId) -> list[dict[str, Any]]:

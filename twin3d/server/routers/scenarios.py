@@ -8,6 +8,7 @@ and buildings that exist). A rejected scenario leaves no trace.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from time import perf_counter
@@ -20,6 +21,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from h3ronpy.vector import cells_to_wkb_polygons
+from pydantic import BaseModel, ConfigDict
 
 from twin3d.csvsafe import write_csv
 from twin3d.errors import ForbiddenError, InputError, NotFoundError
@@ -32,6 +34,7 @@ from twin3d.server.deps import Twin
 from twin3d.server.proxies import client_address
 from twin3d.server.state import TwinHandle
 from twin3d.simulation.engine import Baseline, load_baseline, run_scenario
+from twin3d.simulation.for_me import Prepared, prepare
 from twin3d.simulation.report_html import scenario_report_file
 from twin3d.simulation.scenario import (
     AddStoreys,
@@ -54,17 +57,50 @@ Against = Annotated[
 ]
 
 
-class Simulations:
-    """Warm baselines per twin and results per scenario id (a scenario's results never change: its id is its
-    content), computed once each under a lock."""
+class ListingIn(BaseModel):
+    """Whether a stored scenario appears in the lists of the roles its visibility admits."""
 
-    def __init__(self, pipelines_dir: Path, key_file: Callable[[str], Path], max_results: int = 64) -> None:
+    model_config = ConfigDict(extra="forbid")
+    listed: bool
+
+
+class Simulations:
+    """Warm baselines per twin, results per scenario id (a scenario's results never change: its id is its
+    content) and prepared scenario states for "for me" questions, computed once each under a lock.
+
+    A prepared state (the scenario's measures applied and the accessibility after them, several arrays per home
+    point) is the expensive part of every "for me" answer; the answers themselves are never kept.
+    """
+
+    def __init__(
+        self, pipelines_dir: Path, key_file: Callable[[str], Path], max_results: int = 64, max_states: int = 8
+    ) -> None:
         self.pipelines_dir = pipelines_dir
         self.key_file = key_file
         self.max_results = max_results
+        self.max_states = max_states
         self._baselines: dict[tuple[Any, ...], Baseline] = {}  # by build (TwinHandle.build_key)
         self._results: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._states: OrderedDict[tuple[Any, ...], Prepared] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
+
+    def _baseline(self, twin: TwinHandle) -> Baseline:
+        """The twin's warm baseline (call under the lock)."""
+        if twin.build_key not in self._baselines:
+            # One baseline per twin: an older build's goes (a baseline holds the twin's walks and population), and
+            # so do the states prepared on it.
+            self._baselines = {k: v for k, v in self._baselines.items() if k[0] != twin.name}
+            self._states = OrderedDict((k, v) for k, v in self._states.items() if k[0] != twin.name)
+            # Made now if the build did not (older stores): never a key per process, which several workers
+            # would each use, so that averaging their answers would thin the noise out.
+            secret = read_or_create_secret(self.key_file(twin.name))
+            self._baselines[twin.build_key] = load_baseline(twin.cursor(), self.pipelines_dir, key=secret)
+        return self._baselines[twin.build_key]
+
+    def baseline(self, twin: TwinHandle) -> Baseline:
+        """The twin's warm baseline, loaded now if it is not."""
+        with self._lock:
+            return self._baseline(twin)
 
     def results(self, twin: TwinHandle, spec: ScenarioSpec, against: ScenarioSpec | None = None) -> dict[str, Any]:
         """The results of ``spec`` on ``twin`` (against the baseline, or another scenario), cached or computed now."""
@@ -72,23 +108,31 @@ class Simulations:
         with self._lock:
             if cache_key in self._results:
                 return self._results[cache_key]
-            if twin.build_key not in self._baselines:
-                # One baseline per twin: an older build's goes (a baseline holds the twin's walks and population).
-                self._baselines = {k: v for k, v in self._baselines.items() if k[0] != twin.name}
-                # Made now if the build did not (older stores): never a key per process, which several workers
-                # would each use, so that averaging their answers would thin the noise out.
-                secret = read_or_create_secret(self.key_file(twin.name))
-                self._baselines[twin.build_key] = load_baseline(twin.cursor(), self.pipelines_dir, key=secret)
+            base = self._baseline(twin)
             started = perf_counter()
-            result = run_scenario(self._baselines[twin.build_key], spec, against)
+            result = run_scenario(base, spec, against)
             result["seconds"] = round(perf_counter() - started, 3)
             if len(self._results) >= self.max_results:
                 self._results.pop(next(iter(self._results)))
             self._results[cache_key] = result
             return result
 
+    def prepared(self, twin: TwinHandle, spec: ScenarioSpec) -> tuple[Baseline, Prepared]:
+        """The twin's baseline and the scenario's prepared state (:func:`twin3d.simulation.for_me.prepare`), kept
+        for the ``max_states`` scenarios asked last, keyed like the results by build and content hash."""
+        key = (*twin.build_key, spec.content_hash())
+        with self._lock:
+            base = self._baseline(twin)
+            state = self._states.get(key)
+            if state is None:
+                state = self._states[key] = prepare(base, spec)
+                while len(self._states) > self.max_states:
+                    self._states.popitem(last=False)
+            self._states.move_to_end(key)
+            return base, state
 
-def _check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
+
+def check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
     """What only the twin can judge: extent, and districts, facilities and buildings that exist."""
     bbox = twin.meta.get("bbox_wgs84")
     if bbox:
@@ -165,18 +209,17 @@ def router(live: LiveStores, simulations: Simulations, viewer_dir: Path | None =
             ip_hash = guard.address(twin.name, client_address(request))
             participant = token_hash(token) if token else None
             guard.scenario(twin.name, ip_hash, participant, role=role, user=request_user(request))
-        _check_against_twin(spec, twin)
+        check_against_twin(spec, twin)
         store = live.get(twin.name, create=True)
         assert store is not None
-        stored, created = store.save_scenario(scenario_id, spec.name, spec.description, spec.model_dump(mode="json"))
+        # The public's scenarios are permalinks: listed only through a moderated proposal (no list to spam).
+        stored, created = store.save_scenario(
+            scenario_id, spec.name, spec.description, spec.model_dump(mode="json"), listed=role != "public"
+        )
         response.status_code = 201 if created else 200
         return stored
 
-    @r.get("", summary="Stored scenarios the caller's role may see, newest first")
-    def index(twin: Twin, request: Request) -> list[dict[str, Any]]:
-        store = live.get(twin.name, create=False)
-        rows = store.scenarios() if store is not None else []
-        return [row for row in rows if at_least(request_role(request), row["visibility"])]
+    _library_routes(r, live)
 
     @r.get("/{scenario_id}", summary="One scenario with its measures")
     def one(twin: Twin, scenario_id: ScenarioId, request: Request) -> dict[str, Any]:
@@ -246,3 +289,27 @@ def router(live: LiveStores, simulations: Simulations, viewer_dir: Path | None =
         return HTMLResponse(file.page, headers=file.headers())
 
     return r
+
+
+def _library_routes(r: APIRouter, live: LiveStores) -> None:
+    """The lists of stored scenarios, and the administration's listing of one."""
+
+    @r.get("", summary="Listed scenarios the caller's role may see, newest first (the public's only via proposals)")
+    def index(
+        twin: Twin,
+        request: Request,
+        unlisted: Annotated[bool, Query(description="administration: also the unlisted ones")] = False,
+    ) -> list[dict[str, Any]]:
+        role = request_role(request)
+        if unlisted and role != "admin":
+            raise ForbiddenError("only the administration sees unlisted scenarios", hint="leave unlisted out")
+        store = live.get(twin.name, create=False)
+        rows = store.scenarios(listed_only=not unlisted) if store is not None else []
+        return [row for row in rows if at_least(role, row["visibility"])]
+
+    @r.post("/{scenario_id}/listing", summary="List or unlist a stored scenario (administration)")
+    def listing(twin: Twin, scenario_id: ScenarioId, body: ListingIn) -> dict[str, Any]:
+        store = live.get(twin.name, create=False)
+        if store is None or not store.list_scenario(scenario_id, body.listed):
+            raise NotFoundError(f"no scenario {scenario_id}", hint="GET .../scenarios?unlisted=true lists them all")
+        return store.scenario_summary(scenario_id) or {}

@@ -32,7 +32,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 Params = Sequence[Any] | Mapping[str, Any]
 
-_SCENARIO_COLUMNS = "scenario_id, name, version, description, measures, {created} AS created_at, visibility"
+_SCENARIO_COLUMNS = "scenario_id, name, version, description, measures, {created} AS created_at, visibility, listed"
 
 
 def utc_now() -> datetime:
@@ -203,12 +203,13 @@ class LiveStore:
     # --- scenarios ---------------------------------------------------------------------------------------------
 
     def save_scenario(
-        self, scenario_id: str, name: str, description: str, spec: dict[str, Any]
+        self, scenario_id: str, name: str, description: str, spec: dict[str, Any], *, listed: bool = True
     ) -> tuple[dict[str, Any], bool]:
         """Store a scenario unless one with the same id exists.
 
         Versions are counted per name *and* visibility (``spec["visibility"]``, default public): a council draft
         never raises the version a public scenario of the same name gets, so the version leaks no hidden name.
+        ``listed`` False: reachable by its id only (what the public stores); saving it again listed lists it.
 
         Returns:
             The stored row (without the spec) and whether it was created now.
@@ -217,6 +218,8 @@ class LiveStore:
 
         def work(cur: Cursor) -> bool:
             if cur.execute("SELECT 1 FROM scenarios WHERE scenario_id = ?", [scenario_id]).fetchone() is not None:
+                if listed:
+                    cur.execute("UPDATE scenarios SET listed = 1 WHERE scenario_id = ? AND listed = 0", [scenario_id])
                 return False
             found = cur.execute(
                 "SELECT coalesce(max(version), 0) + 1 FROM scenarios WHERE name = ? AND visibility = ?",
@@ -225,7 +228,7 @@ class LiveStore:
             version = int(found[0]) if found else 1
             cur.execute(
                 "INSERT INTO scenarios (scenario_id, name, version, description, spec, measures, visibility, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_at, listed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     scenario_id,
                     name,
@@ -235,6 +238,7 @@ class LiveStore:
                     len(spec.get("measures", [])),
                     visibility,
                     utc_now(),
+                    int(listed),
                 ],
             )
             return True
@@ -258,9 +262,27 @@ class LiveStore:
         spec: dict[str, Any] | None = json.loads(rows[0]["spec"]) if rows else None
         return spec
 
-    def scenarios(self) -> list[dict[str, Any]]:
-        """Every stored scenario, newest first."""
+    def scenarios(self, *, listed_only: bool = False) -> list[dict[str, Any]]:
+        """Every stored scenario, newest first; ``listed_only``: those listed, and those of a public proposal (a
+        scenario the public stored is listed only through a moderated proposal)."""
+        where = (
+            "WHERE s.listed = 1 OR s.scenario_id IN (SELECT scenario_id FROM places WHERE kind = 'idea' AND "
+            "status IN ('visible', 'answered') UNION SELECT official_scenario_id FROM places WHERE kind = 'idea' AND "
+            "status IN ('visible', 'answered'))"
+            if listed_only
+            else ""
+        )
         return self.read(
             # The table's column, not the ISO text of the same name (whole seconds would tie).
-            f"SELECT {self._scenario_columns()} FROM scenarios AS s ORDER BY s.created_at DESC, s.scenario_id DESC"
+            f"SELECT {self._scenario_columns()} FROM scenarios AS s {where} "
+            "ORDER BY s.created_at DESC, s.scenario_id DESC"
         )
+
+    def list_scenario(self, scenario_id: str, listed: bool) -> bool:
+        """List a stored scenario for everyone its visibility admits, or unlist it; False if there is none."""
+
+        def work(cur: Cursor) -> bool:
+            cur.execute("UPDATE scenarios SET listed = ? WHERE scenario_id = ?", [int(listed), scenario_id])
+            return cur.rowcount > 0
+
+        return self.write(work)

@@ -61,6 +61,10 @@ class Dialect:
             return f"{expr} IN (SELECT value FROM json_each(:{param}))"
         return f"{expr} = ANY(:{param})"
 
+    def parse_json(self, expr: str) -> str:
+        """JSON stored as text, as a JSON value inside an object or array built by :attr:`object_fn`."""
+        return f"json({expr})" if self.name == "sqlite" else f"CAST({expr} AS json)"
+
     def json_text(self, expr: str) -> str:
         """A JSON value as text (PostgreSQL's json type would otherwise be parsed by the driver)."""
         return f"CAST({expr} AS TEXT)"

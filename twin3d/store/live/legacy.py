@@ -113,17 +113,27 @@ def _copy(cur: Cursor, tables: dict[str, tuple[list[str], list[tuple[Any, ...]]]
     copied = 0
     for table, (columns, stored) in tables.items():
         names, rows = list(columns), stored
-        if table == "scenarios":  # visibility became a column
-            names.append("visibility")
+        if table == "scenarios":  # visibility became a column; public scenarios are listed only by proposals
+            names += ["visibility", "listed"]
             at = columns.index("spec")
-            rows = [(*row, str(json.loads(row[at]).get("visibility", "public"))) for row in stored]
+            seen = [str(json.loads(row[at]).get("visibility", "public")) for row in stored]
+            rows = [(*row, seen[i], int(seen[i] != "public")) for i, row in enumerate(stored)]
         marks = ", ".join("?" * len(names))
         cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
         copied += len(rows)
         key = IDENTITY.get(table)
         if key and rows and cur.dialect.name == "postgres":  # identities continue after the copied ids
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), (SELECT max({key}) FROM {table}))")
+    if "places" in tables:  # votes are counted on the row since version 2
+        cur.execute(VOTE_COUNTS)
     return copied
+
+
+VOTE_COUNTS = """
+    UPDATE places SET
+        votes_up = (SELECT count(*) FROM votes AS v WHERE v.place_id = places.place_id AND v.value > 0),
+        votes_down = (SELECT count(*) FROM votes AS v WHERE v.place_id = places.place_id AND v.value < 0)
+"""
 
 
 def import_legacy(store: LiveStore, store_dir: Path) -> int:
