@@ -208,3 +208,39 @@ def test_a_store_is_typed_the_same_on_both_backends(tmp_path: Path, live_setting
     assert table.column_names == ["place_id", "lon", "title"]
     assert table.to_pylist() == [{"place_id": 1, "lon": 0.0, "title": "t"}]
     store.close()
+
+
+def test_a_store_of_version_1_gains_vote_counts_and_unlists_the_publics_scenarios(
+    tmp_path: Path, live_settings: LiveSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twin3d.store.live import schema  # noqa: PLC0415
+
+    every = schema.migrations
+    monkeypatch.setattr(schema, "migrations", lambda dialect: [m for m in every(dialect) if m[0] == 1])
+    old = open_live_store(tmp_path, "t", live_settings)
+
+    def version_1(cur: Cursor) -> None:
+        cur.execute(
+            "INSERT INTO places (kind, category, title, text, lon, lat, h3_10, status, participant, ip_hash, "
+            "created_at, updated_at) VALUES ('happy', 'green', 'Park', 'x', 11, 49, 1, 'visible', 'p', 'ip', ?, ?)",
+            [NOW, NOW],
+        )
+        for voter, value in (("a", 1), ("b", 1), ("c", -1)):
+            cur.execute("INSERT INTO votes VALUES (1, ?, ?, 'ip', ?)", [voter, value, NOW])
+        for scenario_id, visibility in (("s-public", "public"), ("s-council", "council")):
+            cur.execute(
+                "INSERT INTO scenarios VALUES (?, 'Plan', 1, '', '{}', 0, ?, ?)", [scenario_id, visibility, NOW]
+            )
+
+    old.write(version_1)
+    old.close()
+    monkeypatch.setattr(schema, "migrations", every)
+    store = open_live_store(tmp_path, "t", live_settings)
+    try:
+        assert store.read("SELECT votes_up, votes_down, stage FROM places") == [
+            {"votes_up": 2, "votes_down": 1, "stage": None}
+        ]
+        assert {s["scenario_id"]: s["listed"] for s in store.scenarios()} == {"s-public": 0, "s-council": 1}
+        assert [s["scenario_id"] for s in store.scenarios(listed_only=True)] == ["s-council"]
+    finally:
+        store.close()

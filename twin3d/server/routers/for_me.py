@@ -17,13 +17,13 @@ from fastapi import APIRouter, Body, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from twin3d.errors import InputError, NotFoundError
+from twin3d.errors import InputError
 from twin3d.participation.lens import Persona, group_table
 from twin3d.participation.model import AGE_BANDS, HOUSEHOLDS, AgeBand, Household
 from twin3d.population.personas import PersonaCatalogue
-from twin3d.server.access import at_least, request_role
+from twin3d.server.access import request_role
 from twin3d.server.deps import Twin
-from twin3d.server.routers.scenarios import Simulations
+from twin3d.server.routers.scenarios import Simulations, require_population, stored_spec
 from twin3d.simulation.for_me import for_me
 from twin3d.simulation.scenario import ScenarioSpec
 from twin3d.store.live import LiveStores
@@ -142,15 +142,8 @@ def router(live: LiveStores, simulations: Simulations) -> APIRouter:
     )
     def answer(twin: Twin, scenario_id: ScenarioId, request: Request, body: Annotated[Any, Body()]) -> ForMeOut:
         asked = _parsed(body)
-        if not twin.counts.get("personas"):
-            raise NotFoundError(
-                "this twin has no population to simulate",
-                hint=f"add a [population] section to pipelines/{twin.name}.toml and run: twin3d build {twin.name}",
-            )
-        store = live.get(twin.name, create=False)
-        spec = store.scenario_spec(scenario_id) if store is not None else None
-        if spec is None or not at_least(request_role(request), spec.get("visibility", "public")):
-            raise NotFoundError(f"no scenario {scenario_id}", hint="GET .../scenarios lists the scenarios you may see")
+        require_population(twin)
+        spec = stored_spec(live, twin, scenario_id, request_role(request))
         bbox = twin.meta.get("bbox_wgs84")
         if bbox and not (bbox[0] <= asked.home.lon <= bbox[2] and bbox[1] <= asked.home.lat <= bbox[3]):
             raise InputError("home: the point lies outside the twin", record="home", hint="choose a point on the map")

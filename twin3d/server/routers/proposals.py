@@ -41,7 +41,7 @@ from twin3d.server.routers.places import (
     cluster_resolution,
     twin_ref,
 )
-from twin3d.server.routers.scenarios import Simulations, check_against_twin
+from twin3d.server.routers.scenarios import Simulations, check_against_twin, require_population, stored_spec
 from twin3d.server.state import TwinHandle
 from twin3d.simulation.scenario import ScenarioSpec
 from twin3d.store import population_queries as pq
@@ -91,15 +91,9 @@ def router(service: Participation, live: LiveStores, simulations: Simulations) -
         return save
 
     def results(twin: TwinHandle, scenario_id: str) -> dict[str, Any]:
-        if not twin.counts.get("personas"):
-            raise NotFoundError(
-                "this twin has no population to simulate",
-                hint=f"add a [population] section to pipelines/{twin.name}.toml and run: twin3d build {twin.name}",
-            )
-        store = live.get(twin.name, create=False)
-        spec = store.scenario_spec(scenario_id) if store is not None else None
-        if spec is None:
-            raise NotFoundError(f"no scenario {scenario_id}")
+        """The results of a proposal's scenario: public, since everyone reads the proposal's effects."""
+        require_population(twin)
+        spec = stored_spec(live, twin, scenario_id, "public")
         return simulations.results(twin, ScenarioSpec.model_validate(spec))
 
     @r.post("/proposals", status_code=201, summary="Post a proposal, with measures to simulate (participant token)")

@@ -169,20 +169,40 @@ def check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
                 )
 
 
+def stored_spec(live: LiveStores, twin: TwinHandle, scenario_id: str, role: str) -> dict[str, Any]:
+    """The stored spec of a scenario if ``role`` may see it; otherwise as if there were none (a 404 that never hints
+    at a scenario the caller may not see).
+
+    Raises:
+        NotFoundError: no such scenario for this role.
+    """
+    store = live.get(twin.name, create=False)
+    spec = store.scenario_spec(scenario_id) if store is not None else None
+    if spec is None or not at_least(role, spec.get("visibility", "public")):
+        raise NotFoundError(f"no scenario {scenario_id}", hint="POST the scenario first; GET .../scenarios lists them")
+    return spec
+
+
+def require_population(twin: TwinHandle) -> None:
+    """Scenarios are simulated on the twin's population.
+
+    Raises:
+        NotFoundError: the twin was built without one.
+    """
+    if not twin.counts.get("personas"):
+        raise NotFoundError(
+            "this twin has no population to simulate",
+            hint=f"add a [population] section to pipelines/{twin.name}.toml and run: twin3d build {twin.name}",
+        )
+
+
 def router(live: LiveStores, simulations: Simulations, viewer_dir: Path | None = None, *, guard: Guard) -> APIRouter:
     """Routes for storing and reading scenarios; ``viewer_dir`` lends the report its vendored deck.gl; ``guard``
     limits submissions (body size, and new scenarios per address, participant token or user)."""
     r = APIRouter(prefix="/api/twins/{twin}/scenarios", tags=["scenarios"])
 
     def visible_spec(twin: TwinHandle, scenario_id: str, request: Request) -> dict[str, Any]:
-        """The stored spec, if the caller's role may see it; otherwise as if there were none."""
-        store = live.get(twin.name, create=False)
-        spec = store.scenario_spec(scenario_id) if store is not None else None
-        if spec is None or not at_least(request_role(request), spec.get("visibility", "public")):
-            raise NotFoundError(
-                f"no scenario {scenario_id}", hint="POST the scenario first; GET .../scenarios lists them"
-            )
-        return spec
+        return stored_spec(live, twin, scenario_id, request_role(request))
 
     @r.post(
         "",
@@ -238,11 +258,7 @@ def router(live: LiveStores, simulations: Simulations, viewer_dir: Path | None =
         request: Request,
         against: Against = None,
     ) -> dict[str, Any]:
-        if not twin.counts.get("personas"):
-            raise NotFoundError(
-                "this twin has no population to simulate",
-                hint=f"add a [population] section to pipelines/{twin.name}.toml and run: twin3d build {twin.name}",
-            )
+        require_population(twin)
         spec = visible_spec(twin, scenario_id, request)
         other = ScenarioSpec.model_validate(visible_spec(twin, against, request)) if against else None
         return simulations.results(twin, ScenarioSpec.model_validate(spec), other)
