@@ -26,6 +26,13 @@ function option(value, text, selected = false) {
 }
 
 // The head of a list item: the kind's glyph, the title, and a line with kind, topic, votes, comments, status.
+// A category's (a proposal's topic's) name in the page's language, from the twin's [participation] config.
+export function categoryLabel(config, id) {
+  const category = config?.categories.find((c) => c.id === id);
+  if (!category) return id;
+  return currentLang() === "en" ? category.name_en : category.name;
+}
+
 export function placeHead(place, { selected, categoryName, onSelect }) {
   const id = place.place_id;
   const button = el("button", {

@@ -88,20 +88,26 @@ export function pinLayers(twin, places, { grounds, selected, handlers = {} }) {
 
 // H3 clusters: a dark disc whose area grows with the count, ringed in the colour of the kind that prevails.
 export function clusterLayers(twin, clusters) {
+  const ring = (c) => (c.happy === c.improvable ? [255, 255, 255] : PLACE_COLORS[c.happy > c.improvable ? "happy" : "improvable"]);
+  return clusterDiscs(twin, clusters, { id: CLUSTER_LAYER, fill: [22, 50, 79, 220], ring });
+}
+
+// The server's H3 clusters of any listing (places, proposals): a disc whose area grows with the count, the count on
+// it, ringed in ring(cluster) (white without one). Layer ids: `id` and `${id}-counts`.
+export function clusterDiscs(twin, clusters, { id, fill, ring = null }) {
   const max = Math.max(1, ...clusters.map((c) => c.count));
   const z = twin.origin.height + 2;
-  const ring = (c) => (c.happy === c.improvable ? [255, 255, 255] : PLACE_COLORS[c.happy > c.improvable ? "happy" : "improvable"]);
   const key = clusters.map((c) => `${c.h3}:${c.count}`).join();
   return [
     new ScatterplotLayer({
-      id: CLUSTER_LAYER,
+      id,
       data: clusters,
       pickable: true,
       getPosition: (c) => [c.lon, c.lat, z],
       getRadius: (c) => 12 + 22 * Math.sqrt(c.count / max),
       radiusUnits: "pixels",
-      getFillColor: [22, 50, 79, 220],
-      getLineColor: (c) => [...ring(c), 255],
+      getFillColor: fill,
+      getLineColor: ring ? (c) => [...ring(c), 255] : [255, 255, 255, 255],
       getLineWidth: 3,
       lineWidthUnits: "pixels",
       stroked: true,
@@ -109,7 +115,7 @@ export function clusterLayers(twin, clusters) {
       updateTriggers: { getPosition: key, getRadius: key, getLineColor: key },
     }),
     new TextLayer({
-      id: "places-cluster-counts",
+      id: `${id}-counts`,
       data: clusters,
       getPosition: (c) => [c.lon, c.lat, z],
       getText: (c) => String(c.count),

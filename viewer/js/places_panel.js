@@ -5,10 +5,10 @@
 // Text is always set with textContent, so what citizens wrote is rendered inert.
 
 import "./places_i18n.js";
-import { currentLang, formatNumber, t } from "./i18n.js";
+import { formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { placesApi } from "./places_api.js";
-import { PlaceDetails, placeHead } from "./places_item.js";
+import { PlaceDetails, categoryLabel, placeHead } from "./places_item.js";
 import { CLUSTER_LAYER, DRAFT_LAYER, PIN_LAYER, clusterLayers, draftLayers, pinLayers } from "./places_layers.js";
 import { renderLens } from "./places_lens.js";
 import { pinTool } from "./places_pin.js";
@@ -171,9 +171,7 @@ export class PlacesPanel {
   }
 
   categoryName(id) {
-    const category = this.config?.categories.find((c) => c.id === id);
-    if (!category) return id;
-    return currentLang() === "en" ? category.name_en : category.name;
+    return categoryLabel(this.config, id);
   }
 
   // ---- what the map sends ----------------------------------------------------------------------------------

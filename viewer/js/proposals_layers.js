@@ -4,6 +4,7 @@
 // the scenario panel's measureLayers (scenario_draw.js). No icon atlas: discs and text only (no CDN).
 
 import { liftMatrix } from "./layers.js";
+import { clusterDiscs } from "./places_layers.js";
 
 const { PolygonLayer, ScatterplotLayer, TextLayer } = globalThis.deck;
 
@@ -84,39 +85,7 @@ export function pinLayers(twin, proposals, selected) {
 
 // The server's H3 clusters: a dark disc whose area grows with the count, with the count on it.
 export function clusterLayers(twin, clusters) {
-  const max = Math.max(1, ...clusters.map((c) => c.count));
-  const z = twin.origin.height + 2;
-  const key = clusters.map((c) => `${c.h3}:${c.count}`).join();
-  return [
-    new ScatterplotLayer({
-      id: CLUSTER_LAYER,
-      data: clusters,
-      pickable: true,
-      getPosition: (c) => [c.lon, c.lat, z],
-      getRadius: (c) => 12 + 22 * Math.sqrt(c.count / max),
-      radiusUnits: "pixels",
-      getFillColor: [30, 60, 120, 220],
-      getLineColor: [255, 255, 255, 255],
-      getLineWidth: 3,
-      lineWidthUnits: "pixels",
-      stroked: true,
-      parameters: ON_TOP,
-      updateTriggers: { getPosition: key, getRadius: key },
-    }),
-    new TextLayer({
-      id: "proposals-cluster-counts",
-      data: clusters,
-      getPosition: (c) => [c.lon, c.lat, z],
-      getText: (c) => String(c.count),
-      getSize: 13,
-      getColor: [255, 255, 255, 255],
-      fontWeight: "bold",
-      fontFamily: "system-ui, sans-serif",
-      characterSet: "0123456789",
-      parameters: ON_TOP,
-      updateTriggers: { getText: key, getPosition: key },
-    }),
-  ];
+  return clusterDiscs(twin, clusters, { id: CLUSTER_LAYER, fill: [30, 60, 120, 220] });
 }
 
 // The draft's place (a white disc with a dark ring) and area (dashed-looking outline in the accent colour).

@@ -6,13 +6,14 @@
 
 import "./proposals_i18n.js";
 import { authToken, isAdminIn } from "./api.js";
-import { currentLang, formatNumber, t } from "./i18n.js";
+import { formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { proposalsApi } from "./proposals_api.js";
 import { ProposalForm } from "./proposals_form.js";
 import { ProposalDetails, proposalHead } from "./proposals_page.js";
 import { AREA_LAYER, CLUSTER_LAYER, PIN_LAYER, STAGES, clusterLayers, pinLayers } from "./proposals_layers.js";
 import { isMeasureLayer, measureLayers, measureTooltip } from "./scenario_draw.js";
+import { categoryLabel } from "./places_item.js";
 import { fromSpec } from "./scenario_model.js";
 
 const EMPTY = { mode: "pins", total: 0, proposals: [] };
@@ -122,9 +123,7 @@ export class ProposalsPanel {
   }
 
   topicName(id) {
-    const topic = this.config?.categories.find((c) => c.id === id);
-    if (!topic) return id;
-    return currentLang() === "en" ? topic.name_en : topic.name;
+    return categoryLabel(this.config, id);
   }
 
   // ---- what the map sends ----------------------------------------------------------------------------------

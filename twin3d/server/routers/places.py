@@ -7,6 +7,7 @@ participant token, and calls :class:`twin3d.participation.service.Participation`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
@@ -24,7 +25,7 @@ from twin3d.participation.model import (
 )
 from twin3d.participation.moderation import place_statuses
 from twin3d.participation.service import PARTICIPANT_HEADER, Caller, Participation, TwinRef
-from twin3d.participation.store import PlaceQuery, Sort
+from twin3d.participation.store import PLACES, Family, PlaceQuery
 from twin3d.server.access import request_role, request_user
 from twin3d.server.deps import get_twin
 from twin3d.server.proxies import client_address
@@ -80,6 +81,48 @@ def cluster_resolution(zoom: float) -> int:
     return max(5, min(10, int(zoom) - 5))
 
 
+@dataclass(frozen=True)
+class View:
+    """What every listing of places or proposals asks for besides its own filters: the map view and the page."""
+
+    bbox: tuple[float, float, float, float] | None
+    statuses: tuple[str, ...] | None
+    limit: int
+    offset: int
+    zoom: float
+    cluster: bool
+
+    def query(self, role: str, cluster_above: int, *, family: Family = PLACES, **filters: Any) -> PlaceQuery:
+        """The listing's query for ``role``: the statuses it asked for, or all it may see (the service refuses more)."""
+        return PlaceQuery(
+            statuses=self.statuses or place_statuses(role),
+            family=family,
+            bbox=self.bbox,
+            limit=self.limit,
+            offset=self.offset,
+            cluster_resolution=cluster_resolution(self.zoom),
+            cluster_above=cluster_above if self.cluster else None,
+            admin=role == "admin",
+            **filters,
+        )
+
+
+def view_of(
+    bbox: BBox,
+    *,
+    status: Annotated[list[Status] | None, Query(description="default: all the role may see")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    zoom: Annotated[float, Query(ge=0, le=24, description="map zoom: sets the cluster resolution")] = 13,
+    cluster: Annotated[bool, Query(description="false: always pins, paged (for a list beside the map)")] = True,
+) -> View:
+    """The view and page parameters of a listing (a dependency, so that both listings declare them once)."""
+    return View(bbox, tuple(status) if status else None, limit, offset, zoom, cluster)
+
+
+ViewOf = Annotated[View, Depends(view_of)]
+
+
 def router(service: Participation) -> APIRouter:
     """Routes for citizens' places; bodies above ``service.settings.max_body_bytes`` get 413."""
     r = APIRouter(prefix="/api/twins/{twin}", tags=["places"], max_body_size=service.settings.max_body_bytes)
@@ -123,30 +166,14 @@ def router(service: Participation) -> APIRouter:
     def list_places(
         twin: Twin,
         request: Request,
-        bbox: BBox,
+        view: ViewOf,
         *,
         kind: Literal["happy", "improvable"] | None = None,
         category: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z][a-z0-9_]*$")] = None,
-        status: Annotated[list[Status] | None, Query(description="default: all the role may see")] = None,
-        sort: Sort = "new",
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-        zoom: Annotated[float, Query(ge=0, le=24, description="map zoom: sets the cluster resolution")] = 13,
-        cluster: Annotated[bool, Query(description="false: always pins, paged (for a list beside the map)")] = True,
+        sort: Literal["new", "old", "top"] = "new",
     ) -> Response:
         role = request_role(request)
-        query = PlaceQuery(
-            statuses=tuple(status) if status else place_statuses(role),
-            bbox=bbox,
-            kind=kind,
-            category=category,
-            sort=sort,
-            limit=limit,
-            offset=offset,
-            cluster_resolution=cluster_resolution(zoom),
-            cluster_above=service.settings.cluster_above if cluster else None,
-            admin=role == "admin",
-        )
+        query = view.query(role, service.settings.cluster_above, kind=kind, category=category, sort=sort)
         return Response(service.list_places(twin.name, role, query), media_type="application/json")
 
     @r.get("/places.geojson", summary="Public places as GeoJSON", response_class=Response)

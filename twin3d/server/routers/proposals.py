@@ -22,13 +22,11 @@ from twin3d.participation.model import (
     ReportIn,
     Stage,
     StageIn,
-    Status,
     VoteIn,
 )
-from twin3d.participation.moderation import place_statuses
 from twin3d.participation.proposals import Proposals
 from twin3d.participation.service import Participation
-from twin3d.participation.store import PROPOSALS, PlaceQuery
+from twin3d.participation.store import PROPOSALS
 from twin3d.server.access import request_role, request_user
 from twin3d.server.routers.places import (
     GEOJSON,
@@ -38,7 +36,7 @@ from twin3d.server.routers.places import (
     CommentId,
     PlaceId,
     Twin,
-    cluster_resolution,
+    ViewOf,
     twin_ref,
 )
 from twin3d.server.routers.scenarios import Simulations, check_against_twin, require_population, stored_spec
@@ -108,31 +106,15 @@ def router(service: Participation, live: LiveStores, simulations: Simulations) -
     def index(
         twin: Twin,
         request: Request,
-        bbox: BBox,
+        view: ViewOf,
         *,
         topic: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z][a-z0-9_]*$")] = None,
         stage: Stage | None = None,
-        status: Annotated[list[Status] | None, Query(description="default: all the role may see")] = None,
         sort: ProposalSort = "new",
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-        zoom: Annotated[float, Query(ge=0, le=24, description="map zoom: sets the cluster resolution")] = 13,
-        cluster: Annotated[bool, Query(description="false: always pins, paged (for a list beside the map)")] = True,
     ) -> Response:
         role = request_role(request)
-        query = PlaceQuery(
-            statuses=tuple(status) if status else place_statuses(role),
-            family=PROPOSALS,
-            bbox=bbox,
-            category=topic,
-            stage=stage,
-            sort=sort,
-            limit=limit,
-            offset=offset,
-            cluster_resolution=cluster_resolution(zoom),
-            cluster_above=service.settings.cluster_above if cluster else None,
-            admin=role == "admin",
-        )
+        filters = {"category": topic, "stage": stage, "sort": sort}
+        query = view.query(role, service.settings.cluster_above, family=PROPOSALS, **filters)
         return Response(service.list_places(twin.name, role, query), media_type="application/json")
 
     @r.get("/proposals.geojson", summary="Public proposals as GeoJSON (areas as polygons)", response_class=Response)
