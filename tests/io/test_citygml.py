@@ -198,7 +198,7 @@ def test_declared_crs_overrides_the_srs_name() -> None:
 
 def test_unknown_or_missing_srs_name(tmp_path: Path) -> None:
     srs = 'srsName="urn:adv:crs:ETRS89_UTM32*DE_DHHN2016_NH*GCG2016"'
-    unknown = write_variant(tmp_path, NRW[1], srs, 'srsName="urn:adv:crs:DE_DHDN_3GK2"')
+    unknown = write_variant(tmp_path, NRW[1], srs, 'srsName="urn:adv:crs:DE_KRASS_6GK9"')
     with pytest.raises(CRSError, match=r"nrw_lod2_3_buildings_citygml1\.gml.*unknown CRS"):
         read_citygml_buildings(unknown, UTM32)
     missing = write_variant(tmp_path, NRW[1], srs, "")

@@ -247,3 +247,40 @@ def test_skip_invalid_leaves_out_a_broken_citygml_building_and_counts_it(tmp_pat
     assert code == 0, output
     assert "dropped 1 record(s)" in output
     assert "2 buildings" in output
+
+
+def _nrw_twin(tmp_path: Path, *, ground: float, z_shift: float = 0.0) -> PathSettings:
+    """The NRW test twin with another ground_height, its CityGML heights moved by ``z_shift``."""
+    from tests.conftest import TEST_PIPELINES  # noqa: PLC0415
+
+    gml = (TEST_PIPELINES.parent / "citygml" / "nrw_lod2_3_buildings_citygml1.gml").read_text(encoding="utf-8")
+
+    def moved(match: re.Match[str]) -> str:
+        values = [float(v) for v in match.group(2).split()]
+        shifted = [v + z_shift if i % 3 == 2 else v for i, v in enumerate(values)]
+        return f"{match.group(1)}{' '.join(f'{v:.3f}' for v in shifted)}</gml:posList>"
+
+    (tmp_path / "citygml").mkdir(parents=True)
+    text = re.sub(r"(<gml:posList[^>]*>)([^<]*)</gml:posList>", moved, gml)
+    (tmp_path / "citygml" / "tile.gml").write_text(text, encoding="utf-8")
+    (tmp_path / "pipelines").mkdir()
+    toml = (TEST_PIPELINES / "nrw.toml").read_text(encoding="utf-8")
+    toml = toml.replace("../citygml/nrw_lod2_3_buildings_citygml1.gml", "../citygml/tile.gml")
+    toml = toml.replace("ground_height = 20.0", f"ground_height = {ground}")
+    (tmp_path / "pipelines" / "nrw.toml").write_text(toml, encoding="utf-8")
+    return PathSettings(pipelines_dir=tmp_path / "pipelines", store_dir=tmp_path / "var", tiles_dir=tmp_path / "t")
+
+
+def test_relative_building_heights_are_refused_and_far_bases_are_warned_of(tmp_path: Path) -> None:
+    relative = _nrw_twin(tmp_path / "relative", ground=115.0, z_shift=-17.5)  # bases at z = 0
+    code, output = _run(relative, "build", "nrw")
+    assert code != 0
+    assert "tile.gml" in output
+    assert "relative to the ground" in output
+    assert not relative.store_file("nrw").exists()
+
+    far = _nrw_twin(tmp_path / "far", ground=115.0)  # real heights near 18 m, the twin says 115 m
+    code, output = _run(far, "build", "nrw")
+    assert code == 0, output
+    assert "3 of 3 building bases lie more than 10 m from the twin-wide ground_height" in output
+    assert "(median offset -96" in output

@@ -19,6 +19,9 @@ from twin3d.errors import CRSError
 
 # German survey offices write compound CRS URNs with the height system; the horizontal part is what we need.
 _ADV_URN = re.compile(r"ETRS89_UTM(\d{2})", re.IGNORECASE)
+# Older data is in Gauss-Krueger on DHDN: "DE_DHDN_3GK4" (a Land's realisation may follow: "DE_DHDN_3GK4_BY120").
+_ADV_GAUSS_KRUEGER = re.compile(r"DE_DHDN_3GK([2-5])(?![0-9])", re.IGNORECASE)
+ADV_FORMS = "urn:adv:crs:ETRS89_UTM32*DE_DHHN2016_NH, urn:adv:crs:DE_DHDN_3GK4*DE_DHHN92_NH"
 
 
 def parse_crs(text: str, *, file: str | Path | None = None) -> CRS:
@@ -26,22 +29,25 @@ def parse_crs(text: str, *, file: str | Path | None = None) -> CRS:
 
     Accepts EPSG codes in their usual spellings (``EPSG:25832``, ``urn:ogc:def:crs:EPSG::25832``,
     ``http://www.opengis.net/def/crs/EPSG/0/25832``), WKT and PROJ strings, and the AdV URNs
-    ``urn:adv:crs:ETRS89_UTM32*DE_DHHN2016_NH``. Compound CRSs are reduced to their horizontal part.
+    ``urn:adv:crs:ETRS89_UTM32*DE_DHHN2016_NH`` and ``urn:adv:crs:DE_DHDN_3GK4*DE_DHHN92_NH`` (Gauss-Krueger zones
+    2 to 5, also with a Land's realisation such as ``DE_DHDN_3GK4_BY120``). Compound CRSs are reduced to their
+    horizontal part.
 
     Raises:
         CRSError: the string names no CRS that PROJ knows.
     """
-    match = _ADV_URN.search(text)
-    if text.lower().startswith("urn:adv:crs:") and match:
+    adv = text.lower().startswith("urn:adv:crs:")
+    if adv and (match := _ADV_URN.search(text)):
         return CRS.from_epsg(25800 + int(match.group(1)))
+    if adv and (match := _ADV_GAUSS_KRUEGER.search(text)):
+        return CRS.from_epsg(31464 + int(match.group(1)))  # DHDN / 3-degree Gauss-Kruger zone 2..5: 31466..31469
     try:
         crs = CRS.from_user_input(text)
     except ProjCRSError as exc:
-        raise CRSError(
-            f"unknown CRS {text!r}",
-            file=file,
-            hint='declare the right one with crs = "EPSG:...." for this source in the pipeline definition',
-        ) from exc
+        hint = 'declare the right one with crs = "EPSG:...." for this source in the pipeline definition'
+        if adv:
+            hint = f"AdV names known here: {ADV_FORMS}; otherwise {hint}"
+        raise CRSError(f"unknown CRS {text!r}", file=file, hint=hint) from exc
     if crs.is_compound:
         horizontal = crs.sub_crs_list[0]
         return CRS.from_user_input(horizontal.to_wkt())

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import shapely
 from pyproj import CRS
 
+from twin3d.errors import InputError
 from twin3d.io.cityjson import read_cityjson
 from twin3d.io.raster import footprint_ground, read_dem
 from twin3d.io.surfaces import Buildings3D, SkipLog
@@ -74,22 +75,67 @@ class BuildingRows:
         return pieces[0] if len(pieces) == 1 else MixedBuildings(tuple(pieces), crs)
 
 
-def terrain_ground(ctx: StepContext, footprints: np.ndarray, report: BuildReport, file: Path) -> np.ndarray:
-    """Ground height (above sea level) under each footprint: the DEM where it covers it, else the twin-wide one."""
+def sampled_ground(ctx: StepContext, footprints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ground height (above sea level) under each footprint, and where the DEM gave it: the DEM where it covers a
+    footprint, else the twin-wide ``ground_height``."""
     ground = np.full(len(footprints), ctx.ground_height)
+    covered = np.zeros(len(footprints), dtype=bool)
     if ctx.dem_path is None or not len(footprints):
-        return ground
+        return ground, covered
     dem = read_dem(
         ctx.dem_path, declared_crs=ctx.dem_crs, bounds=tuple(shapely.total_bounds(footprints)), bounds_crs=ctx.crs
     )
     sampled = footprint_ground(dem, footprints, ctx.crs)
     covered = np.isfinite(sampled)
     ground[covered] = sampled[covered]
-    report.notes.append(
-        f"{file.name}: ground from the DEM for {int(covered.sum()):,} building(s), "
-        f"twin-wide {ctx.ground_height:g} m for {int((~covered).sum()):,} outside it"
-    )
+    return ground, covered
+
+
+def terrain_ground(ctx: StepContext, footprints: np.ndarray, report: BuildReport, file: Path) -> np.ndarray:
+    """Ground height (above sea level) under each footprint: the DEM where it covers it, else the twin-wide one."""
+    ground, covered = sampled_ground(ctx, footprints)
+    if ctx.dem_path is not None and len(footprints):
+        report.notes.append(
+            f"{file.name}: ground from the DEM for {int(covered.sum()):,} building(s), "
+            f"twin-wide {ctx.ground_height:g} m for {int((~covered).sum()):,} outside it"
+        )
     return ground
+
+
+BASE_TOLERANCE_M = 10.0
+"""How far a measured building base may lie from the ground under it (the DEM, else the twin-wide height): slopes,
+basements and a coarse ground leave a few metres; a relative height (z = 0) or another vertical datum leaves tens."""
+
+
+def check_base_heights(
+    file: Path, base: np.ndarray, ground: np.ndarray, from_dem: np.ndarray, report: BuildReport
+) -> None:
+    """Measured building bases against the ground: a warning with the count and the likely cause, or an error where
+    the heights are clearly wrong (relative heights, or most bases off the DEM) and the buildings would float or sink.
+
+    Raises:
+        InputError: the bases look relative to the ground (z = 0), or more than half lie off the DEM.
+    """
+    offset = base - ground
+    off = np.abs(offset) > BASE_TOLERANCE_M
+    if not off.any():
+        return
+    where = "the DEM" if from_dem.all() else "the twin-wide ground_height" if not from_dem.any() else "the ground"
+    message = (
+        f"{int(off.sum()):,} of {len(base):,} building bases lie more than {BASE_TOLERANCE_M:g} m from {where} "
+        f"(median offset {float(np.median(offset)):+.1f} m)"
+    )
+    # Bases around z = 0 where the ground lies well above (or below) it: heights measured from the ground.
+    relative = abs(float(np.median(base))) < BASE_TOLERANCE_M / 2 < float(np.median(np.abs(ground))) / 4
+    if relative:
+        cause = "the heights look relative to the ground (z = 0 at the base)"
+        fix = "use a file with absolute heights (DHHN2016), or footprints with heights instead of 3D buildings"
+    else:
+        cause = "another vertical datum (ellipsoidal or DHHN12 heights, a Bessel-era datum) or a wrong ground_height"
+        fix = "check the file's height reference and the twin's ground_height and DEM"
+    if relative or (from_dem[off].sum() > len(base) / 2):
+        raise InputError(f"{message}; likely cause: {cause}", file=file, hint=fix)
+    report.warnings.append(f"{file.name}: {message}; likely cause: {cause} ({fix})")
 
 
 def _optional(table: FeatureTable, name: str | None) -> pa.ChunkedArray | None:
@@ -162,6 +208,8 @@ def buildings_from_3d(src: BuildingsSource, file: Path, ctx: StepContext, summar
     kept, kept_ids, mask = checked(ctx, summary, table, POLYGONAL, ids, min_area=ctx.min_footprint_area)
     model = model.take(mask)
     lo, hi = model.z_range()
+    ground, from_dem = sampled_ground(ctx, kept.geometry)
+    check_base_heights(file, lo, ground, from_dem, ctx.report)
     n = len(kept)
     attrs = model.attributes
     measured = attrs["measured_height"].to_numpy(zero_copy_only=False)

@@ -18,18 +18,36 @@ from twin3d.io.crs import transform_arrays
 
 ECEF = CRS.from_epsg(4978)
 WGS84_3D = CRS.from_epsg(4979)
+WGS84_LONLAT = CRS.from_epsg(4326)
+WGS84_A = 6378137.0
+WGS84_E2 = (1 / 298.257223563) * (2 - 1 / 298.257223563)
 
 
 @lru_cache(maxsize=16)
-def _to_ecef(crs_wkt: str) -> Transformer:
-    # to_3d(): the z of the projected CRS is read as height above the ellipsoid.
-    return Transformer.from_crs(CRS.from_wkt(crs_wkt).to_3d(), ECEF, always_xy=True)
+def _to_lonlat(crs_wkt: str) -> Transformer:
+    # Horizontal only: the datum shift of a Bessel-based CRS (RD, Gauss-Krueger) moves positions, never the heights,
+    # which are ellipsoidal (GRS80/WGS 84) already. Through the CRS in 3D, PROJ would add its ellipsoid's shift too.
+    return Transformer.from_crs(CRS.from_wkt(crs_wkt), WGS84_LONLAT, always_xy=True)
+
+
+def geodetic_to_ecef(lon: np.ndarray, lat: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Longitude and latitude (degrees) with heights above the WGS 84 ellipsoid to ECEF, shape (n, 3)."""
+    lam, phi = np.radians(lon), np.radians(lat)
+    sin_phi, cos_phi = np.sin(phi), np.cos(phi)
+    n = WGS84_A / np.sqrt(1 - WGS84_E2 * sin_phi * sin_phi)  # the prime vertical radius of curvature
+    return np.column_stack(
+        [(n + h) * cos_phi * np.cos(lam), (n + h) * cos_phi * np.sin(lam), (n * (1 - WGS84_E2) + h) * sin_phi]
+    )
 
 
 def projected_to_ecef(x: np.ndarray, y: np.ndarray, h: np.ndarray, crs: CRS) -> np.ndarray:
-    """Projected coordinates with ellipsoidal heights to ECEF, shape (n, 3)."""
-    ex, ey, ez = transform_arrays(_to_ecef(crs.to_wkt()), x, y, h, errcheck=True)
-    return np.column_stack([ex, ey, ez])
+    """Projected coordinates with heights above the GRS80/WGS 84 ellipsoid to ECEF, shape (n, 3).
+
+    The heights are applied in geographic WGS 84 whatever the CRS's own datum: only the horizontal position goes
+    through the CRS (see CONVENTIONS: a Bessel-based CRS would otherwise lift every building by 43-51 m).
+    """
+    lon, lat = transform_arrays(_to_lonlat(crs.to_wkt()), x, y, errcheck=True)
+    return geodetic_to_ecef(np.asarray(lon), np.asarray(lat), np.asarray(h, dtype=np.float64))
 
 
 @dataclass(frozen=True)

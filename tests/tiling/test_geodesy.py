@@ -1,0 +1,41 @@
+"""Heights are applied in geographic WGS 84 whatever the twin's CRS: a Bessel-based CRS (Dutch RD, Gauss-Krueger)
+moves the horizontal position only, never the height (it used to lift every building by 43-51 m)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyproj import CRS, Transformer
+
+from twin3d.tiling.geodesy import ECEF, WGS84_3D, frame_at, geodetic_to_ecef, projected_to_ecef
+
+PLACES = [
+    (25832, 11.2775, 49.5098),  # ETRS89 / UTM 32N (Lauf)
+    (25833, 12.0975, 54.0927),  # ETRS89 / UTM 33N (Rostock)
+    (28992, 5.1214, 52.0907),  # Amersfoort / RD New (Bessel)
+    (31468, 11.2775, 49.5098),  # DHDN / Gauss-Krueger zone 4 (Bessel)
+    (31467, 8.6821, 50.1109),  # DHDN / Gauss-Krueger zone 3 (Bessel)
+]
+
+
+@pytest.mark.parametrize(("epsg", "lon", "lat"), PLACES)
+def test_a_building_base_sits_at_its_ellipsoidal_height_in_every_crs(epsg: int, lon: float, lat: float) -> None:
+    rng = np.random.default_rng(epsg)
+    lons, lats = lon + rng.uniform(-0.01, 0.01, 500), lat + rng.uniform(-0.01, 0.01, 500)
+    heights = rng.uniform(0.0, 500.0, 500)
+    crs = CRS.from_epsg(epsg)
+    x, y = Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True).transform(lons, lats)
+    expected = np.column_stack(Transformer.from_crs(WGS84_3D, ECEF, always_xy=True).transform(lons, lats, heights))
+
+    ecef = projected_to_ecef(np.asarray(x), np.asarray(y), heights, crs)
+
+    frame = frame_at(lon, lat, 0.0)
+    height_error = frame.from_ecef(ecef)[:, 2] - frame.from_ecef(expected)[:, 2]
+    assert np.abs(height_error).max() < 0.5, f"EPSG:{epsg} moves heights by {np.abs(height_error).max():.1f} m"
+    assert np.linalg.norm(ecef - expected, axis=1).max() < 1.0  # the horizontal round trip through the CRS too
+
+
+def test_geodetic_to_ecef_is_proj_s_conversion() -> None:
+    lon, lat, h = np.array([11.2775, -70.5, 179.9]), np.array([49.5098, -33.4, 0.0]), np.array([370.0, 1200.0, -30.0])
+    expected = np.column_stack(Transformer.from_crs(WGS84_3D, ECEF, always_xy=True).transform(lon, lat, h))
+    assert np.abs(geodetic_to_ecef(lon, lat, h) - expected).max() < 1e-6
