@@ -3,6 +3,9 @@ moves the horizontal position only, never the height (it used to lift every buil
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pyproj import CRS, Transformer
@@ -39,3 +42,16 @@ def test_geodetic_to_ecef_is_proj_s_conversion() -> None:
     lon, lat, h = np.array([11.2775, -70.5, 179.9]), np.array([49.5098, -33.4, 0.0]), np.array([370.0, 1200.0, -30.0])
     expected = np.column_stack(Transformer.from_crs(WGS84_3D, ECEF, always_xy=True).transform(lon, lat, h))
     assert np.abs(geodetic_to_ecef(lon, lat, h) - expected).max() < 1e-6
+
+
+def test_the_root_tileset_carries_the_twin_s_and_its_sources_attribution(tmp_path: Path) -> None:
+    from tests.conftest import TEST_PIPELINES  # noqa: PLC0415
+    from twin3d.pipeline.build import build_twin  # noqa: PLC0415
+    from twin3d.pipeline.config import load_pipeline  # noqa: PLC0415
+    from twin3d.settings import PathSettings  # noqa: PLC0415
+
+    paths = PathSettings(store_dir=tmp_path / "var", tiles_dir=tmp_path / "tiles")
+    build_twin(load_pipeline(TEST_PIPELINES / "nrw.toml"), paths)
+    (tileset,) = (tmp_path / "tiles" / "nrw").glob("*/tileset.json")
+    credits = json.loads(tileset.read_text(encoding="utf-8"))["extras"]["attribution"]
+    assert credits == ["3D-Gebäudemodell LoD2: © Geobasis NRW (dl-de/zero-2-0)", "© Geobasis NRW (dl-de/zero-2-0)"]

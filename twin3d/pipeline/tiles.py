@@ -70,12 +70,15 @@ def write_building_tiles(
             "height_source": ("STRING", column("height_source")),
         },
     )
+    # The twin's own credits, then each source's, once each: a tileset taken elsewhere keeps its licences.
+    credits = dict.fromkeys([*cfg.twin.attribution, *(s.attribution for s in cfg.sources if s.attribution)])
     options = TilingOptions(
         max_features=rules.max_features_per_tile,
         max_vertices=rules.max_vertices_per_tile,
         levels_of_detail=rules.levels_of_detail,
         compression=rules.compression,
         workers=rules.workers,
+        attribution=tuple(credits),
     )
     return write_tileset(
         geometry,

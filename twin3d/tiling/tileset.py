@@ -39,7 +39,7 @@ from twin3d.tiling.model import Tile, Tileset, box_volume, tileset_json
 PARTITIONS_DIR = "p"
 # Bump when the bytes written for the same input change (mesh layout, glTF writer, LoD rules): partitions built by
 # an older writer are then rebuilt instead of reused.
-TILE_FORMAT = 3
+TILE_FORMAT = 4  # 4: heights applied in geographic WGS 84 (Bessel-based CRSs no longer lift buildings)
 BOX_PAD_M = 0.01  # float32 rounding of positions relative to a tile origin stays far below 1 cm
 
 
@@ -52,6 +52,7 @@ class TilingOptions:
     levels_of_detail: bool = True
     compression: Literal["none", "meshopt"] = "none"
     workers: int = 1
+    attribution: tuple[str, ...] = ()  # who the data is from (ODbL, dl-de, ...): the root tileset's extras carry it
 
 
 @dataclass(frozen=True)
@@ -344,7 +345,8 @@ def write_tileset(
         "transform": frame.transform(),
         "children": children,
     }
-    doc: Tileset = tileset_json(root, round(root_error * 2.0, 3))
+    credits = {"attribution": list(options.attribution)} if options.attribution else None
+    doc: Tileset = tileset_json(root, round(root_error * 2.0, 3), extras=credits)
     (out_dir / "tileset.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
 
     content_of = np.empty(len(geometry), dtype=object)
