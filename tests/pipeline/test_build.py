@@ -284,3 +284,21 @@ def test_relative_building_heights_are_refused_and_far_bases_are_warned_of(tmp_p
     assert code == 0, output
     assert "3 of 3 building bases lie more than 10 m from the twin-wide ground_height" in output
     assert "(median offset -96" in output
+
+
+def test_a_file_with_latitude_and_longitude_swapped_gets_the_axis_order_hint(project_copy: PathSettings) -> None:
+    # Rostock's Stadtbereiche with every position written latitude first, in a file read longitude first.
+    source = project_copy.pipelines_dir.parent / "geodata" / "rostock" / "stadtbereiche" / "stadtbereiche.json"
+    data = json.loads(source.read_text(encoding="utf-8"))
+
+    def swap(coords: list[object]) -> list[object]:
+        return [coords[1], coords[0]] if isinstance(coords[0], float) else [swap(c) for c in coords]
+
+    for feature in data["features"]:
+        feature["geometry"]["coordinates"] = swap(feature["geometry"]["coordinates"])
+    source.write_text(json.dumps(data), encoding="utf-8")
+    code, output = _run(project_copy, "build", "rostock")
+    assert code != 0
+    assert "stadtbereiche.json" in output
+    assert "latitude and longitude swapped" in output
+    assert "OGC:CRS84" in output

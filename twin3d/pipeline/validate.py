@@ -66,10 +66,18 @@ def check_region(table: FeatureTable, twin_crs: CRS) -> np.ndarray:
         west, south, east, north = region_bounds(twin_crs)
         ok[finite] = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
     if present.any() and not ok.any():
+        hint = 'the file\'s CRS is probably wrong: declare the right one with crs = "EPSG:...." for this source'
+        if table.source_crs.is_geographic and finite.any():
+            # Latitude and longitude swapped land in the region: the file's axis order is the other one.
+            swapped = (lat >= west) & (lat <= east) & (lon >= south) & (lon <= north)
+            if swapped.mean() > 0.5:
+                hint = (
+                    "the coordinates lie in the region with latitude and longitude swapped: the file's axis order "
+                    'differs from its CRS\'s; declare crs = "OGC:CRS84" for longitude first, or "EPSG:4326" for '
+                    "latitude first"
+                )
         raise CRSError(
-            f"no feature lies in the twin's region (read as {table.source_crs.name})",
-            file=table.path,
-            hint='the file\'s CRS is probably wrong: declare the right one with crs = "EPSG:...." for this source',
+            f"no feature lies in the twin's region (read as {table.source_crs.name})", file=table.path, hint=hint
         )
     return ok
 
