@@ -22,7 +22,7 @@ from twin3d.participation.store import PLACES, PROPOSALS, Family
 from twin3d.store.live import Dialect, LiveStore, LiveStores, Many
 
 _EXPRESSIONS: dict[str, tuple[str, pa.DataType]] = {
-    # public field -> (SQL over the places row p and its visible comments c, type); {iso} marks a timestamp
+    # public field -> (SQL over the places row p and its visible comments c, type); timestamps in TIMESTAMPS
     "place_id": ("p.place_id", pa.int64()),
     "proposal_id": ("p.place_id", pa.int64()),
     "kind": ("p.kind", pa.string()),
@@ -46,9 +46,12 @@ _EXPRESSIONS: dict[str, tuple[str, pa.DataType]] = {
     "score": ("p.votes_up - p.votes_down", pa.int64()),
     "comments": ("coalesce(c.n, 0)", pa.int64()),
     "answer": ("p.answer", pa.string()),
-    "answered_at": ("{iso}p.answered_at", pa.string()),
-    "created_at": ("{iso}p.created_at", pa.string()),
+    "answered_at": ("p.answered_at", pa.string()),
+    "created_at": ("p.created_at", pa.string()),
 }
+
+TIMESTAMPS = frozenset({"answered_at", "created_at"})
+"""Fields exported as ISO text (``YYYY-MM-DDTHH:MM:SSZ``), whichever database keeps them."""
 
 PUBLIC_FIELDS = (
     "place_id", "kind", "category", "title", "text", "status", "lon", "lat", "building_id", "height", "votes_up",
@@ -81,7 +84,7 @@ def _public_rows(d: Dialect, bbox: bool, family: Family = PLACES) -> str:
     columns = []
     for name in FIELDS[family.plural]:
         expr = _EXPRESSIONS[name][0]
-        columns.append(f"{d.iso(expr[5:]) if expr.startswith('{iso}') else expr} AS {name}")
+        columns.append(f"{d.iso(expr) if name in TIMESTAMPS else expr} AS {name}")
     return f"""
     SELECT {", ".join(columns)}
     FROM places AS p

@@ -19,17 +19,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import shapely
-from h3ronpy.vector import coordinates_to_cells
 
 from twin3d.errors import InputError
 from twin3d.participation import moderation
 from twin3d.participation import store as sql
 from twin3d.participation.model import ProposalIn, StageIn
-from twin3d.participation.service import Caller, Participation, TwinRef, check_honeypot
+from twin3d.participation.service import Caller, Participation, TwinRef, cell_10, check_honeypot, lies_outside
 from twin3d.participation.store import PROPOSALS, Author, iso, place_status
-from twin3d.simulation.scenario import ScenarioSpec
+from twin3d.simulation.scenario import GEOMETRY_FIELDS, ScenarioSpec
 from twin3d.store.live import Cursor, LiveStore, utc_now
 
 SaveMeasures = Callable[[ScenarioSpec], str]
@@ -53,7 +51,7 @@ def where_of(proposal: ProposalIn) -> tuple[float, float]:
     for measure in proposal.measures:
         if shape is not None:
             break
-        for field in ("location", "area", "line", "source"):
+        for field in GEOMETRY_FIELDS:
             geometry = getattr(measure, field, None)
             if geometry is not None:
                 shape = geometry.shape()
@@ -101,17 +99,15 @@ class Proposals:
         if proposal.topic not in topics:
             raise InputError(f"unknown topic {proposal.topic!r}", record="topic", hint=f"one of {', '.join(topics)}")
         lon, lat = where_of(proposal)
-        if twin.bbox is not None:
-            west, south, east, north = twin.bbox
-            if not (west <= lon <= east and south <= lat <= north):
-                raise InputError(
-                    "the proposal lies outside the twin",
-                    record="area" if proposal.location is None else "location",
-                    hint="place it on the map of the twin",
-                )
+        if lies_outside(twin.bbox, lon, lat):
+            raise InputError(
+                "the proposal lies outside the twin",
+                record="area" if proposal.location is None else "location",
+                hint="place it on the map of the twin",
+            )
         spec = measures_spec(proposal)
         scenario_id = save_measures(spec) if spec is not None else None
-        cell = int(np.asarray(coordinates_to_cells(np.array([lat]), np.array([lon]), 10))[0])
+        cell = cell_10(lon, lat)
         now = utc_now()
         me = proposal.self_description
         row = {
@@ -196,7 +192,9 @@ class Proposals:
                     [change.stage, change.reason or None, now, proposal_id],
                 )
             moved = (before, change.stage)
-            _log(cur, proposal_id, action="stage", change=moved, reason=change.reason, by=moderator, at=now)
+            sql.log_moderation(
+                cur, proposal_id, 0, action="stage", change=moved, reason=change.reason, by=moderator, at=now
+            )
             return {"proposal_id": proposal_id, "from": before, "stage": change.stage, "gainers": gainers}
 
         return store.write(work)
@@ -228,9 +226,10 @@ class Proposals:
                 "WHERE place_id = ?",
                 [scenario_id, now, proposal_id],
             )
-            _log(
+            sql.log_moderation(
                 cur,
                 proposal_id,
+                0,
                 action="official_scenario",
                 change=(before, "under_review"),
                 reason=scenario_id,
@@ -247,11 +246,3 @@ def _insert(cur: Cursor, row: dict[str, Any], author: Author) -> int:
     found = cur.execute(_INSERT, row).fetchone()
     assert found is not None  # RETURNING gives the id
     return int(found[0])
-
-
-def _log(cur: Cursor, proposal_id: int, *, action: str, change: tuple[str, str], reason: str, by: str, at: Any) -> None:
-    cur.execute(
-        "INSERT INTO moderation_log (place_id, comment_id, action, from_status, to_status, reason, moderator, "
-        "created_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?)",
-        [proposal_id, action, *change, reason, by, at],
-    )

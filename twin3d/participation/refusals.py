@@ -25,6 +25,7 @@ Limit = Literal[
     "workshop_posts",
     "workshop_votes",
     "scenarios",
+    "survey_codes",
 ]
 
 _LIMITS: dict[str, tuple[str, str]] = {
@@ -61,6 +62,10 @@ _LIMITS: dict[str, tuple[str, str]] = {
     "scenarios": (
         "Es wurden gerade viele Szenarien berechnet. Bitte versuchen Sie es in {de} wieder.",
         "Many scenarios have just been calculated. Please try again in {en}.",
+    ),
+    "survey_codes": (
+        "Von diesem Netz wurden zu viele falsche Codes eingegeben. Bitte versuchen Sie es in {de} wieder.",
+        "Too many wrong codes were entered from this network. Please try again in {en}.",
     ),
 }
 

@@ -11,7 +11,7 @@ from typing import Any
 from twin3d.errors import NotFoundError
 from twin3d.participation import moderation
 from twin3d.participation.model import ModerationIn
-from twin3d.participation.store import PLACES, Family, iso, place_status
+from twin3d.participation.store import PLACES, Family, iso, log_moderation, place_status
 from twin3d.store.live import Cursor, LiveStore, utc_now
 
 
@@ -58,10 +58,15 @@ def moderate(
             "UPDATE reports SET resolved_at = ? WHERE place_id = ? AND comment_id = ? AND resolved_at IS NULL",
             [now, place_id, target],
         )
-        cur.execute(
-            "INSERT INTO moderation_log (place_id, comment_id, action, from_status, to_status, reason, moderator, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [place_id, target, decision.action, before, after, decision.reason, moderator, now],
+        log_moderation(
+            cur,
+            place_id,
+            target,
+            action=decision.action,
+            change=(before, after),
+            reason=decision.reason,
+            by=moderator,
+            at=now,
         )
         return {"place_id": place_id, "comment_id": comment_id, "from": before, "status": after}
 

@@ -110,6 +110,19 @@ def check_honeypot(value: str) -> None:
         raise InputError("the request could not be accepted", hint="reload the page and try again")
 
 
+def lies_outside(bbox: tuple[float, float, float, float] | None, lon: float, lat: float) -> bool:
+    """Whether (lon, lat) lies outside a twin's extent (west, south, east, north); never without an extent."""
+    if bbox is None:
+        return False
+    west, south, east, north = bbox
+    return not (west <= lon <= east and south <= lat <= north)
+
+
+def cell_10(lon: float, lat: float) -> int:
+    """The H3 resolution-10 cell of a point: where the lens and the clusters count a place or a proposal."""
+    return int(np.asarray(coordinates_to_cells(np.array([lat]), np.array([lon]), 10))[0])
+
+
 def read_section(pipeline_file: Path) -> ParticipationSection:
     """The ``[participation]`` table of a pipeline definition; defaults when the file or the table is missing.
 
@@ -256,12 +269,10 @@ class Participation:
     def _check_location(self, twin: TwinRef, place: PlaceIn) -> float | None:
         """Inside the twin, and on an existing building when one is named; returns the pin's height."""
         loc = place.location
-        if twin.bbox is not None:
-            west, south, east, north = twin.bbox
-            if not (west <= loc.lon <= east and south <= loc.lat <= north):
-                raise InputError(
-                    "location lies outside the twin", record="location", hint="pick a point on the map of the twin"
-                )
+        if lies_outside(twin.bbox, loc.lon, loc.lat):
+            raise InputError(
+                "location lies outside the twin", record="location", hint="pick a point on the map of the twin"
+            )
         if loc.building_id is None:
             return None
         with self._lock:
@@ -283,8 +294,7 @@ class Participation:
                 hint=f"one of {', '.join(c.id for c in cfg.categories)}",
             )
         height = self._check_location(twin, place)
-        lat, lon = np.array([place.location.lat]), np.array([place.location.lon])
-        cell = int(np.asarray(coordinates_to_cells(lat, lon, 10))[0])
+        cell = cell_10(place.location.lon, place.location.lat)
         return sql.add_place(
             store, place, author, status=moderation.initial_status(cfg.moderation), h3_10=cell, height=height
         )

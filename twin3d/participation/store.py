@@ -193,6 +193,18 @@ def require_participant(cur: Cursor, author: Author) -> None:
         )
 
 
+def log_moderation(
+    cur: Cursor, place_id: int, comment_id: int, *, action: str, change: tuple[str, str], reason: str, by: str, at: Any
+) -> None:
+    """One entry of the moderation log: a decision on a place or proposal (``comment_id`` 0) or a comment, from one
+    status (or stage) to another, by a moderator or ``auto``."""
+    cur.execute(
+        "INSERT INTO moderation_log (place_id, comment_id, action, from_status, to_status, reason, moderator, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [place_id, comment_id, action, *change, reason, by, at],
+    )
+
+
 def place_status(cur: Cursor, place_id: int, statuses: tuple[str, ...], family: Family = PLACES) -> str:
     """The status of a row of ``family`` the caller may see.
 
@@ -572,10 +584,9 @@ def add_report(
         hidden = moderation.auto_hides(status, int(open_reports[0]) if open_reports else 0, threshold)
         if hidden:
             cur.execute(f"UPDATE {table} SET status = 'hidden' WHERE {key} = ?", [target or place_id])
-            cur.execute(
-                "INSERT INTO moderation_log (place_id, comment_id, action, from_status, to_status, reason, moderator, "
-                "created_at) VALUES (?, ?, 'auto_hide', ?, 'hidden', ?, 'auto', ?)",
-                [place_id, target, status, f"{threshold} open reports", now],
+            reason = f"{threshold} open reports"
+            log_moderation(
+                cur, place_id, target, action="auto_hide", change=(status, "hidden"), reason=reason, by="auto", at=now
             )
         return {"report_id": report_id, "created": True, "hidden": hidden}
 

@@ -243,6 +243,10 @@ class ScenarioSpec(_Strict):
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
 
 
+GEOMETRY_FIELDS = ("area", "location", "line", "source")
+"""The fields a measure may draw on the map, in the order a measure's place is read from them."""
+
+
 def check_within(spec: ScenarioSpec, bbox: tuple[float, float, float, float]) -> None:
     """Every geometry of the scenario must touch the twin's extent (lon/lat bounding box).
 
@@ -251,7 +255,7 @@ def check_within(spec: ScenarioSpec, bbox: tuple[float, float, float, float]) ->
     """
     extent = shapely.box(*bbox)
     for i, measure in enumerate(spec.measures):
-        for field in ("area", "location", "line", "source"):
+        for field in GEOMETRY_FIELDS:
             geometry = getattr(measure, field, None)
             if geometry is not None and not extent.intersects(geometry.shape()):
                 raise InputError(

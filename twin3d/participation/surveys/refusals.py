@@ -8,7 +8,7 @@ None of them names the e-mail address or the code it was given: a refusal may en
 from __future__ import annotations
 
 from twin3d.errors import ConflictError, GoneError, InputError, NotFoundError, RateLimitError
-from twin3d.participation.refusals import wait_text
+from twin3d.participation.refusals import limited
 
 
 def already_answered(via: str) -> ConflictError:
@@ -55,18 +55,7 @@ def code_unknown() -> InputError:
 
 def codes_limited(retry_after: float) -> RateLimitError:
     """Too many wrong codes from one address: codes cannot be guessed (429)."""
-    return RateLimitError(
-        "too many wrong invitation codes; please wait a moment",
-        retry_after=retry_after,
-        hint="codes cannot be guessed",
-        reason="survey_codes",
-        localized={
-            "de": f"Von diesem Netz wurden zu viele falsche Codes eingegeben. Bitte versuchen Sie es in "
-            f"{wait_text(retry_after, 'de')} wieder.",
-            "en": f"Too many wrong codes were entered from this network. Please try again in "
-            f"{wait_text(retry_after, 'en')}.",
-        },
-    )
+    return limited("survey_codes", retry_after, what="wrong invitation codes", hint="codes cannot be guessed")
 
 
 def not_open(state: str) -> ConflictError:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from twin3d.errors import InputError
 from twin3d.participation.lens import Persona, group_table
 from twin3d.participation.model import AGE_BANDS, HOUSEHOLDS, AgeBand, Household
+from twin3d.participation.service import lies_outside
 from twin3d.population.personas import PersonaCatalogue
 from twin3d.server.access import request_role
 from twin3d.server.deps import Twin
@@ -145,7 +146,7 @@ def router(live: LiveStores, simulations: Simulations) -> APIRouter:
         require_population(twin)
         spec = stored_spec(live, twin, scenario_id, request_role(request))
         bbox = twin.meta.get("bbox_wgs84")
-        if bbox and not (bbox[0] <= asked.home.lon <= bbox[2] and bbox[1] <= asked.home.lat <= bbox[3]):
+        if lies_outside(tuple(bbox) if bbox else None, asked.home.lon, asked.home.lat):
             raise InputError("home: the point lies outside the twin", record="home", hint="choose a point on the map")
         persona = _persona(asked, simulations.baseline(twin).catalogue)
         base, state = simulations.prepared(twin, ScenarioSpec.model_validate(spec))
