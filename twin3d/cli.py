@@ -21,6 +21,7 @@ from twin3d.cli_layers import layers
 from twin3d.cli_users import users
 from twin3d.cli_workshops import workshops
 from twin3d.errors import ConfigError, NotFoundError, Twin3dError
+from twin3d.executor import EXECUTOR_KINDS, ExecutorKind, ExecutorSpec
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import LiveSettings, PathSettings, ServerSettings
 
@@ -62,7 +63,14 @@ def _print_report(report: BuildReport) -> None:
     out.print(f"[bold green]built[/] {_summary(report)}", soft_wrap=True)
 
 
-def build_one(twin: str, paths: PathSettings, *, quiet: bool = False, skip_invalid: bool = False) -> BuildReport:
+def build_one(
+    twin: str,
+    paths: PathSettings,
+    *,
+    quiet: bool = False,
+    skip_invalid: bool = False,
+    executor: ExecutorSpec | None = None,
+) -> BuildReport:
     """Build one twin with a progress bar; the caller handles errors."""
     from twin3d.pipeline.build import build_twin  # noqa: PLC0415  (keeps `twin3d --help` fast)
     from twin3d.pipeline.config import load_pipeline  # noqa: PLC0415
@@ -75,7 +83,7 @@ def build_one(twin: str, paths: PathSettings, *, quiet: bool = False, skip_inval
         def progress(step: str, done: int, total: int) -> None:
             bar.update(task, description=f"{twin}: {step}", completed=done, total=total or None)
 
-        report = build_twin(cfg, paths, progress, skip_invalid=skip_invalid)
+        report = build_twin(cfg, paths, progress, skip_invalid=skip_invalid, executor=executor)
     _print_report(report)
     return report
 
@@ -104,15 +112,40 @@ def main() -> None:
 @click.option(
     "--skip-invalid", is_flag=True, help="leave out broken objects of 3D city models (counted) instead of stopping"
 )
-def build(twins: tuple[str, ...], build_all: bool, skip_invalid: bool) -> None:
-    """Build TWINS from pipelines/<twin>.toml into the store (var/) and 3D Tiles (tiles/)."""
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTOR_KINDS),
+    default=None,
+    help="where partitioned steps run: this process, forked processes, or Dask  [default: processes if the "
+    "pipeline's tiles.workers > 1, else local]",
+)
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="worker processes (processes, local Dask)")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:8786", help="a running Dask scheduler to use")
+def build(
+    twins: tuple[str, ...],
+    build_all: bool,
+    skip_invalid: bool,
+    *,
+    executor: ExecutorKind | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Build TWINS from pipelines/<twin>.toml into the store (var/) and 3D Tiles (tiles/).
+
+    Partitioned steps (tiles per partition, city-model files) run where --executor says; the outputs are the same
+    byte for byte whichever runs them. With --scheduler every worker must see the same paths (shared storage).
+    """
     paths = PathSettings()
     with errors_to_exit():
         names = _available(paths) if build_all else list(twins)
         if not names:
             raise ConfigError("name a twin to build, or use --all", hint=f"available: {', '.join(_available(paths))}")
+        spec = None
+        if executor is not None or workers is not None or scheduler is not None:
+            kind = executor or ("dask" if scheduler else "processes")
+            spec = ExecutorSpec(kind, workers, scheduler)
         for name in names:
-            build_one(name, paths, skip_invalid=skip_invalid)
+            build_one(name, paths, skip_invalid=skip_invalid, executor=spec)
 
 
 APP_FACTORY = "twin3d.server.app:app_from_env"

@@ -12,7 +12,7 @@ from lxml import etree
 from pyproj import CRS, Transformer
 
 from twin3d.errors import CRSError, InputError
-from twin3d.io import citygml
+from twin3d.io import citygml_geometry
 from twin3d.io.citygml import iter_citygml_buildings, read_citygml_buildings
 from twin3d.io.surfaces import Buildings3D, SkipLog, SurfaceKind
 
@@ -496,13 +496,13 @@ def test_poslist_rings_read_in_one_go_match_rings_read_one_by_one(
 ) -> None:
     """A building of gml:posList rings is read in one go, one of gml:pos rings ring by ring: the same polygons."""
     ring_by_ring = Counter[str]()
-    polygon_rings = citygml._polygon_rings
+    polygon_rings = citygml_geometry.polygon_rings
 
     def counted(face: Any) -> list[np.ndarray]:
         ring_by_ring[face.element.getroottree().docinfo.URL] += 1
         return polygon_rings(face)
 
-    monkeypatch.setattr(citygml, "_polygon_rings", counted)
+    monkeypatch.setattr(citygml_geometry, "polygon_rings", counted)
     read = {}
     for encoding in ("posList", "pos"):
         path = tmp_path / f"{encoding}.gml"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import posixpath
 import re
 
 import pytest
@@ -110,10 +111,15 @@ def test_tiles_are_served_with_caching_headers_and_etags(client: TestClient) -> 
     assert "must-revalidate" in response.headers["cache-control"]
     etag = response.headers["etag"]
     assert client.get("/tiles/lauf/tileset.json", headers={"If-None-Match": etag}).status_code == 304
-    partition = response.json()["root"]["children"][0]["content"]["uri"]
-    assert partition.endswith("/tileset.json")  # an external tileset per partition
-    sub = client.get(f"/tiles/lauf/{partition}").json()
-    glb = client.get(f"/tiles/lauf/{partition.rsplit('/', 1)[0]}/{sub['root']['content']['uri']}")
+    # Down the first branch (overview groups, their own tilesets, a partition's tileset) to a content file.
+    tile, folder = response.json()["root"], ""
+    while not (uri := tile.get("content", {}).get("uri", "")).endswith(".glb") or "children" in tile:
+        if uri.endswith(".json"):
+            folder = posixpath.dirname(posixpath.normpath(posixpath.join(folder, uri)))
+            tile = client.get(f"/tiles/lauf/{folder}/{posixpath.basename(uri)}").json()["root"]
+        else:
+            tile = tile["children"][0]
+    glb = client.get(f"/tiles/lauf/{posixpath.normpath(posixpath.join(folder, uri))}")
     assert glb.status_code == 200
     assert glb.headers["content-type"] == "model/gltf-binary"
     assert glb.content[:4] == b"glTF"

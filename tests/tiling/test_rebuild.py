@@ -54,12 +54,43 @@ def test_changing_one_building_rebuilds_only_its_partition(project_copy: PathSet
     changed = {name for name in after if name not in before or after[name][0] != before[name][0]}
     partitions = {name.split("/")[1] for name in changed if name.startswith("p/")}
     assert len(partitions) == 1, changed
-    assert "tileset.json" not in changed  # the root only lists partitions; their boxes did not move
     unchanged = [name for name in after if name.startswith("p/") and name not in changed]
     assert unchanged
     # Unchanged partitions are linked from the previous build, not written again: same bytes, same file.
     assert all(after[name][1] == before[name][1] for name in unchanged)
+    # The overview above the partitions: only the groups over the changed partition were made again.
+    (pid,) = partitions
+    old_groups = json.loads(before["o/groups.json"][0])
+    new_groups = json.loads(after["o/groups.json"][0])
+    assert old_groups.keys() == new_groups.keys()
+    assert len(new_groups) >= 3
+    redone = {key for key in new_groups if new_groups[key]["input"] != old_groups[key]["input"]}
+    assert redone
+    assert len(redone) < len(new_groups)
+    over_pid = {key for key in new_groups if any(key in uri for uri in _group_path(after, pid))}
+    assert redone == over_pid
+    assert all(after[f"o/{key}.glb"][1] == before[f"o/{key}.glb"][1] for key in new_groups.keys() - redone)
     assert any("unchanged and kept" in note and "19 unchanged" in note for note in report.notes), report.notes
+
+
+def _group_path(files: dict[str, tuple[bytes, int]], pid: str) -> list[str]:
+    """The overview tiles above partition ``pid``, from the root down."""
+    root = json.loads(files["tileset.json"][0])["root"]
+
+    def down(tile: dict[str, object], path: list[str]) -> list[str] | None:
+        uri = str(dict(tile.get("content") or {}).get("uri", ""))  # type: ignore[call-overload]
+        if uri == f"p/{pid}/tileset.json":
+            return path
+        here = [*path, uri] if uri.startswith("o/") else path
+        for child in tile.get("children", []):  # type: ignore[attr-defined]
+            found = down(child, here)
+            if found is not None:
+                return found
+        return None
+
+    found = down(root, [])
+    assert found is not None
+    return found
 
 
 def test_meshopt_tiles_are_smaller_valid_and_decode_to_the_same_places(project_copy: PathSettings) -> None:

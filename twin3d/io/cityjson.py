@@ -4,6 +4,7 @@ Each top-level ``Building`` becomes one building with its ``BuildingPart``/``Bui
 merged in; its best geometry (highest LoD; ``lod`` may be a string or a number) gives boundary surfaces with
 their semantic type. A ``transform`` is applied; x, y are reprojected, z stays in the file's height system.
 A sequence file is read one feature at a time, so memory follows the chunk size, not the file size.
+Textures and materials (``appearance``) are not read: the surfaces that had one are counted in the ``skipped`` log.
 """
 
 from __future__ import annotations
@@ -20,18 +21,18 @@ from pyproj import CRS
 
 from twin3d.errors import CRSError, InputError
 from twin3d.io.crs import parse_crs, transform_points
-from twin3d.io.surfaces import ATTRIBUTE_SCHEMA, Buildings3D, SkipLog, SurfaceKind, concat, empty_buildings
+from twin3d.io.surfaces import (
+    ATTRIBUTE_SCHEMA,
+    SURFACE_KIND_BY_NAME,
+    Buildings3D,
+    SkipLog,
+    SurfaceKind,
+    concat,
+    empty_buildings,
+)
 
 _BUILDING_TYPES = {"Building"}
 _PART_TYPES = {"BuildingPart", "BuildingInstallation"}
-_SEMANTIC_KIND = {
-    "GroundSurface": SurfaceKind.GROUND,
-    "WallSurface": SurfaceKind.WALL,
-    "RoofSurface": SurfaceKind.ROOF,
-    "ClosureSurface": SurfaceKind.CLOSURE,
-    "OuterFloorSurface": SurfaceKind.OUTER_FLOOR,
-    "OuterCeilingSurface": SurfaceKind.OUTER_CEILING,
-}
 _SURFACE_DEPTH = {"MultiSurface": 0, "CompositeSurface": 0, "Solid": 1, "MultiSolid": 2, "CompositeSolid": 2}
 
 
@@ -48,7 +49,7 @@ def _surfaces(geometry: dict[str, Any]) -> Iterator[tuple[list[list[int]], int]]
     if depth is None:
         return
     semantics = geometry.get("semantics") or {}
-    kinds = [_SEMANTIC_KIND.get(s.get("type"), SurfaceKind.SOLID) for s in semantics.get("surfaces", [])]
+    kinds = [SURFACE_KIND_BY_NAME.get(s.get("type"), SurfaceKind.SOLID) for s in semantics.get("surfaces", [])]
     stack: list[tuple[Any, Any, int]] = [(geometry.get("boundaries", []), semantics.get("values"), depth)]
     while stack:
         node, values, level = stack.pop()
@@ -59,6 +60,52 @@ def _surfaces(geometry: dict[str, Any]) -> Iterator[tuple[list[list[int]], int]]
             continue
         for i, child in enumerate(node):
             stack.append((child, values[i] if isinstance(values, list) and i < len(values) else None, level - 1))
+
+
+def _value_at(values: Any, path: tuple[int, ...]) -> Any:
+    for index in path:
+        if not isinstance(values, list) or index >= len(values):
+            return None
+        values = values[index]
+    return values
+
+
+def _surface_paths(boundaries: Any, depth: int) -> Iterator[tuple[int, ...]]:
+    """Index paths of the surfaces of a geometry's boundaries (``depth`` levels above the surfaces)."""
+    if not isinstance(boundaries, list):
+        return
+    if depth == 0:
+        yield from ((i,) for i in range(len(boundaries)))
+        return
+    for i, child in enumerate(boundaries):
+        yield from ((i, *path) for path in _surface_paths(child, depth - 1))
+
+
+def _textured_surfaces(geometry: dict[str, Any]) -> int:
+    """How many surfaces of a geometry have a texture or a material in any theme (twin3d draws them untextured).
+
+    A surface's texture values hold one list per ring, ``[texture index, uv indices...]`` or ``[null]``; its material
+    value is an index or null, or one ``value`` stands for every surface of the geometry.
+    """
+    textures = geometry.get("texture") or {}
+    materials = geometry.get("material") or {}
+    depth = _SURFACE_DEPTH.get(str(geometry.get("type")))
+    if depth is None or not (textures or materials):
+        return 0
+    themes = [t for t in (*textures.values(), *materials.values()) if isinstance(t, dict)]
+    if any(isinstance(t.get("value"), int) for t in materials.values() if isinstance(t, dict)):
+        return sum(1 for _ in _surface_paths(geometry.get("boundaries"), depth))
+
+    def textured(path: tuple[int, ...]) -> bool:
+        for theme in themes:
+            value = _value_at(theme.get("values"), path)
+            if isinstance(value, int) or (
+                isinstance(value, list) and any(isinstance(r, list) and r and isinstance(r[0], int) for r in value)
+            ):
+                return True
+        return False
+
+    return sum(textured(path) for path in _surface_paths(geometry.get("boundaries"), depth))
 
 
 @dataclass
@@ -163,6 +210,9 @@ def _collect_document(
     doc: dict[str, Any], collector: _Collector, path: Path, skip_invalid: bool, skipped: SkipLog | None
 ) -> None:
     objects: dict[str, dict[str, Any]] = doc.get("CityObjects", {})
+    if skipped is not None:
+        textured = sum(_textured_surfaces(g) for obj in objects.values() for g in obj.get("geometry", []))
+        skipped.add_textured(path, textured)
     for obj_id, obj in objects.items():
         if obj.get("type") not in _BUILDING_TYPES or obj.get("parents"):
             continue

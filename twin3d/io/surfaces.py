@@ -54,6 +54,17 @@ class SurfaceKind(IntEnum):
     OUTER_CEILING = 6
 
 
+# The boundary surface types by their name in CityGML (element) and CityJSON (semantic surface "type").
+SURFACE_KIND_BY_NAME = {
+    "GroundSurface": SurfaceKind.GROUND,
+    "WallSurface": SurfaceKind.WALL,
+    "RoofSurface": SurfaceKind.ROOF,
+    "ClosureSurface": SurfaceKind.CLOSURE,
+    "OuterFloorSurface": SurfaceKind.OUTER_FLOOR,
+    "OuterCeilingSurface": SurfaceKind.OUTER_CEILING,
+}
+
+
 @dataclass(frozen=True)
 class Buildings3D:
     """A chunk of 3D buildings from one file.
@@ -180,16 +191,23 @@ class Buildings3D:
 
 @dataclass
 class SkipLog:
-    """What a reader left out when asked to keep going past broken objects (``skip_invalid``).
+    """What a reader left out: broken objects when asked to keep going past them (``skip_invalid``), and appearance.
 
     Attributes:
         entries: (file, object id, reason) per skipped object.
+        textured: per file, how many surfaces had a texture or a material (twin3d draws LoD2 untextured).
     """
 
     entries: list[tuple[str, str, str]] = field(default_factory=list)
+    textured: dict[str, int] = field(default_factory=dict)
 
     def add(self, path: Path | str, object_id: str, reason: str) -> None:
         self.entries.append((str(path), object_id, reason))
+
+    def add_textured(self, path: Path | str, surfaces: int) -> None:
+        """Count ``surfaces`` of ``path`` whose texture or material was left out."""
+        if surfaces:
+            self.textured[str(path)] = self.textured.get(str(path), 0) + surfaces
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
@@ -27,9 +28,17 @@ from pyproj import CRS
 
 from twin3d import __version__
 from twin3d.errors import StoreError
-from twin3d.io.crs import geoid_undulation, transform_points
+from twin3d.executor import Executor, ExecutorSpec, open_executor
+from twin3d.io.crs import datum_fallback, geoid_undulation, grid_fix, transform_points
 from twin3d.jsonfile import locked
-from twin3d.pipeline.buildings import BuildingRows, buildings_from_3d, buildings_from_vector
+from twin3d.pipeline.building_stream import (
+    TILE_OF,
+    FileRead,
+    ReadContext,
+    load_buildings,
+    read_building_files,
+    spilled,
+)
 from twin3d.pipeline.config import (
     BuildingsSource,
     DistrictsSource,
@@ -48,7 +57,6 @@ from twin3d.pipeline.sources import (
     district_stats_table,
     districts_table,
     facilities_table,
-    geometry_columns,
     greens_table,
     grid_tables,
     paths_table,
@@ -63,16 +71,18 @@ from twin3d.pipeline.staging import (
     remove_leftovers,
 )
 from twin3d.pipeline.terrain import terrain_table
-from twin3d.pipeline.tiles import write_building_tiles
+from twin3d.pipeline.tiles import tiling_options
 from twin3d.population.placement import BuildingStock
 from twin3d.settings import PathSettings
 from twin3d.store import queries
 from twin3d.store.connection import connect
 from twin3d.store.writer import StoreWriter
 from twin3d.tiling.geodesy import frame_at
+from twin3d.tiling.tileset import write_partitions
 
 Progress = Callable[[str, int, int], None]
 TILESET_FILE = "tileset.json"
+SPILL = ".spill"
 HOME_VIEW_MIN_BUILDINGS = 100
 
 
@@ -89,8 +99,11 @@ class _Loaded:
 
     def __init__(self) -> None:
         self.tables: dict[str, list[pa.Table]] = {}
-        self.buildings: list[BuildingRows] = []
+        self.buildings: list[FileRead] = []  # the buildings themselves are in the spill folder
         self.parents: list[tuple[str, str]] = []
+
+    def building_bounds(self) -> list[np.ndarray]:
+        return [r.bounds for r in self.buildings if r.count]
 
     def add(self, name: str, table: pa.Table) -> None:
         self.tables.setdefault(name, []).append(table)
@@ -110,7 +123,14 @@ def _context(cfg: PipelineConfig, crs: CRS, report: BuildReport, skip_invalid: b
 
 
 def _read_sources(
-    cfg: PipelineConfig, crs: CRS, report: BuildReport, progress: Progress, skip_invalid: bool
+    cfg: PipelineConfig,
+    crs: CRS,
+    report: BuildReport,
+    progress: Progress,
+    skip_invalid: bool,
+    *,
+    executor: Executor,
+    spill_dir: Path,
 ) -> _Loaded:
     loaded = _Loaded()
     ctx = _context(cfg, crs, report, skip_invalid)
@@ -130,10 +150,8 @@ def _read_sources(
                 loaded.add("districts", table)
                 if src.parent_level:
                     loaded.parents.append((src.level, src.parent_level))
-            elif isinstance(src, BuildingsSource) and src.format in ("cityjson", "citygml"):
-                loaded.buildings.append(buildings_from_3d(src, file, ctx, summary))
             elif isinstance(src, BuildingsSource):
-                loaded.buildings.append(buildings_from_vector(src, file, ctx, summary))
+                continue  # all files of the source at once, below
             elif isinstance(src, FacilitiesSource):
                 loaded.add("facilities", facilities_table(src, file, ctx, summary))
             elif isinstance(src, PathsSource):
@@ -144,6 +162,18 @@ def _read_sources(
                 cells, stats = grid_tables(src, file, ctx, summary)
                 loaded.add("grid_cells", cells)
                 loaded.add("grid_stats", stats)
+        if isinstance(src, BuildingsSource):
+            # Districts come first, so the districts that partition the buildings are known here.
+            shared = ReadContext(
+                ctx,
+                cfg.tiles.partition,
+                cfg.tiles.block_size_m,
+                tuple(loaded.tables.get("districts", [])),
+                spill_dir,
+                with_stock=cfg.population is not None,
+            )
+            chunk = len(loaded.buildings)
+            loaded.buildings.extend(read_building_files(executor, shared, src, files, summary, first=chunk))
         if isinstance(src, DistrictStatsSource):
             known = codes_by_level.get(src.level, set())
             loaded.add("district_stats", district_stats_table(src, base, known, ctx, summary))
@@ -152,8 +182,9 @@ def _read_sources(
 
 def _origin(cfg: PipelineConfig, crs: CRS, loaded: _Loaded) -> tuple[float, float]:
     """The twin origin (lon, lat): the middle of the buildings, else of the districts or grid."""
-    if loaded.buildings and sum(len(b.ids) for b in loaded.buildings):
-        geoms = np.concatenate([b.footprints for b in loaded.buildings])
+    if bounds := loaded.building_bounds():
+        found = np.array(bounds)
+        geoms = shapely.box(found[:, 0].min(), found[:, 1].min(), found[:, 2].max(), found[:, 3].max())
     else:
         geoms = np.concatenate(
             [
@@ -170,7 +201,7 @@ def _origin(cfg: PipelineConfig, crs: CRS, loaded: _Loaded) -> tuple[float, floa
 
 def _extent(loaded: _Loaded) -> tuple[float, float, float, float]:
     """The bounds (twin CRS) of everything the twin holds: where its terrain is kept."""
-    bounds = [shapely.total_bounds(b.footprints) for b in loaded.buildings if len(b.ids)]
+    bounds = loaded.building_bounds()
     for tables in loaded.tables.values():
         for t in tables:
             if "geom" in t.column_names:
@@ -181,16 +212,16 @@ def _extent(loaded: _Loaded) -> tuple[float, float, float, float]:
     return (found[:, 0].min(), found[:, 1].min(), found[:, 2].max(), found[:, 3].max())
 
 
-def _building_stock(buildings: BuildingRows | None) -> BuildingStock | None:
-    if buildings is None or not len(buildings.ids):
+def _building_stock(loaded: _Loaded) -> BuildingStock | None:
+    stocks = [r.stock for r in loaded.buildings if r.stock is not None]
+    if not stocks:
         return None
-    levels = buildings.columns["levels"].to_numpy(zero_copy_only=False).astype(np.float64)
     return BuildingStock(
-        ids=buildings.ids.to_numpy(zero_copy_only=False).astype(object),
-        footprints=buildings.footprints,
-        building_type=buildings.columns["building_type"].to_numpy(zero_copy_only=False).astype(object),
-        levels=np.nan_to_num(levels, nan=np.nan),
-        height=buildings.height,
+        ids=np.concatenate([s.ids for s in stocks]),
+        footprints=np.concatenate([s.footprints for s in stocks]),
+        building_type=np.concatenate([s.building_type for s in stocks]),
+        levels=np.concatenate([s.levels for s in stocks]),
+        height=np.concatenate([s.height for s in stocks]),
     )
 
 
@@ -260,8 +291,37 @@ def _committing(paths: PathSettings, twin: str) -> Iterator[_Build]:
         remove_leftovers(paths.store_dir, re.compile(re.escape(paths.store_file(twin).name)))
 
 
+def _undulation(cfg: PipelineConfig, crs: CRS, origin: tuple[float, float], report: BuildReport) -> float:
+    """The geoid undulation at the twin origin (PROJ's grid, else the configured value, with a warning)."""
+    twin = cfg.twin
+    lon, lat = origin
+    geoid = geoid_undulation(lon, lat, twin.height_system)
+    if geoid.value is not None:
+        undulation = geoid.value
+        report.notes.append(f"geoid undulation {undulation:.3f} m at the twin origin from PROJ ({geoid.method})")
+    else:
+        undulation = twin.geoid_undulation
+        grids = geoid.missing_grids
+        # The grid named is the height system's own (NAP: nlgeo2018), so a wrong height_system shows here too.
+        lacks = f"lacks the grid {', '.join(grids)} of" if grids else "has no grid covering the twin origin for"
+        fix = f"; fix: {grid_fix(grids)}" if grids else ""
+        report.warnings.append(
+            f"heights above the ellipsoid use the configured quasigeoid undulation of {undulation:.2f} m at the twin "
+            f"origin ({twin.geoid_source or 'pipeline definition'}): PROJ {lacks} {geoid.height_system}{fix}; "
+            "if the heights are in another system, set height_system in [twin]"
+        )
+    if fallback := datum_fallback(crs, (lon, lat)):
+        report.warnings.append(f"twin CRS {fallback.message()}")
+    return float(undulation)
+
+
 def build_twin(
-    cfg: PipelineConfig, paths: PathSettings, progress: Progress | None = None, *, skip_invalid: bool = False
+    cfg: PipelineConfig,
+    paths: PathSettings,
+    progress: Progress | None = None,
+    *,
+    skip_invalid: bool = False,
+    executor: ExecutorSpec | None = None,
 ) -> BuildReport:
     """Build one twin: store ``<store_dir>/<twin>.duckdb`` and tileset ``<tiles_dir>/<twin>/<build_id>/``.
 
@@ -270,6 +330,8 @@ def build_twin(
         paths: where the store and the tiles go.
         progress: called as ``progress(step, done, total)``.
         skip_invalid: leave out broken objects of 3D city models (counted in the report) instead of failing.
+        executor: where city-model files are read and partitions tiled (default: forked processes if the
+            pipeline's ``tiles.workers`` > 1, else this process); the outputs do not depend on it.
 
     Returns:
         The build report (also stored in the twin's metadata).
@@ -277,30 +339,51 @@ def build_twin(
     Raises:
         Twin3dError: an input is unusable; nothing has been written then.
     """
+    spec = executor or ExecutorSpec("processes" if cfg.tiles.workers > 1 else "local", cfg.tiles.workers)
+    if spec.workers is None:
+        spec = replace(spec, workers=cfg.tiles.workers)
+    # The buildings' shares per partition and their store rows, between reading and tiling (next to the store:
+    # with several machines on shared storage; removed with the build, or as a killed build's leftover).
+    spill_dir = paths.store_dir / f".{cfg.twin.name}{SPILL}.{os.getpid()}.tmp"
+    paths.store_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(paths.store_dir, re.compile(re.escape(cfg.twin.name + SPILL)))
+    shutil.rmtree(spill_dir, ignore_errors=True)
+    spill_dir.mkdir()
+    try:
+        with open_executor(spec) as runner:
+            return _build(
+                cfg,
+                paths,
+                report_progress=progress or (lambda step, done, total: None),
+                skip_invalid=skip_invalid,
+                runner=runner,
+                spill_dir=spill_dir,
+            )
+    finally:
+        shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def _build(
+    cfg: PipelineConfig,
+    paths: PathSettings,
+    *,
+    report_progress: Progress,
+    skip_invalid: bool,
+    runner: Executor,
+    spill_dir: Path,
+) -> BuildReport:
     started = perf_counter()
-    report_progress: Progress = progress or (lambda step, done, total: None)
     crs = CRS.from_user_input(cfg.twin.crs)
     twin = cfg.twin
     report = BuildReport(twin.name)
-    loaded = _read_sources(cfg, crs, report, report_progress, skip_invalid)
+    loaded = _read_sources(cfg, crs, report, report_progress, skip_invalid, executor=runner, spill_dir=spill_dir)
     terrain = terrain_table(_context(cfg, crs, report, skip_invalid), _extent(loaded), report)
 
     lon, lat = _origin(cfg, crs, loaded)
-    geoid = geoid_undulation(lon, lat, twin.height_system)
-    if geoid.value is not None:
-        undulation = geoid.value
-        report.notes.append(f"geoid undulation {undulation:.3f} m at the twin origin from PROJ ({geoid.method})")
-    else:
-        undulation = twin.geoid_undulation
-        report.warnings.append(
-            f"heights above the ellipsoid use the configured quasigeoid undulation of {undulation:.2f} m at the twin "
-            f"origin ({twin.geoid_source or 'pipeline definition'}): PROJ lacks the grid "
-            f"{', '.join(geoid.missing_grids) or 'for this height system'} (install it with projsync)"
-        )
+    undulation = _undulation(cfg, crs, (lon, lat), report)
     ground_ellipsoidal = twin.ground_height + undulation
     frame = frame_at(lon, lat, ground_ellipsoidal)
 
-    buildings = BuildingRows.concat(loaded.buildings) if loaded.buildings else None
     with _committing(paths, twin.name) as build:
         store = build.store
         for table_name in ("districts", "district_stats", "grid_cells", "grid_stats", "facilities", "greens", "paths"):
@@ -313,25 +396,24 @@ def build_twin(
 
         if cfg.population is not None:
             report_progress("synthesising the population", 0, 1)
-            population = population_step(
-                cfg, loaded.tables, _building_stock(buildings), paths.privacy_key_file(twin.name)
-            )
+            population = population_step(cfg, loaded.tables, _building_stock(loaded), paths.privacy_key_file(twin.name))
             for table_name in ("households", "persons", "personas"):
                 store.insert(table_name, getattr(population, table_name))
             store.insert("population_public", population.public)
             store.put_meta("population_report", population.report)
             report.notes.append(_population_note(population.report))
 
-        if buildings is not None and len(buildings.ids):
-            summary = write_building_tiles(
-                cfg,
-                buildings=buildings,
-                undulation=undulation,
-                districts=loaded.tables.get("districts", []),
+        if partitions := spilled(spill_dir, crs, undulation):
+            summary = write_partitions(
+                partitions,
+                crs=crs,
                 frame=frame,
                 out_dir=build.tiles,
+                options=tiling_options(cfg),
+                executor=runner,
                 previous=build.previous_tiles,
-                progress=lambda done, total: report_progress("writing tiles", done, total),
+                progress=lambda done: report_progress("writing tiles", done, len(partitions)),
+                tile_of=spill_dir / TILE_OF,
             )
             report.tiles, report.tile_bytes = summary.tiles, summary.bytes
             report.notes.append(
@@ -339,25 +421,12 @@ def build_twin(
                 f"{summary.leaf_bytes / max(summary.buildings, 1):.0f} B per building at full detail, "
                 f"{summary.bytes / max(summary.buildings, 1):.0f} B with coarse levels"
             )
-            store.insert(
-                "buildings",
-                pa.table(
-                    {
-                        "building_id": buildings.ids,
-                        **{k: buildings.columns[k] for k in ("source", "building_type", "name")},
-                        "height": pa.array(buildings.height, pa.float64()),
-                        "height_source": buildings.columns["height_source"],
-                        "levels": buildings.columns["levels"],
-                        "ground_height": pa.array(buildings.ground, pa.float64()),
-                        "footprint_m2": pa.array(shapely.area(buildings.footprints), pa.float64()),
-                        "tile": pa.array(summary.content_of_building.astype(str), pa.string()),
-                        "attributes": buildings.columns["attributes"],
-                        **geometry_columns(buildings.footprints, crs),
-                    }
-                ),
-            )
-            sources = buildings.columns["height_source"].to_numpy(zero_copy_only=False)
-            report.height_sources = {s: int((sources == s).sum()) for s in HEIGHT_SOURCES if (sources == s).any()}
+            report_progress("loading the buildings", 0, 1)
+            load_buildings(store, spill_dir)
+            for r in loaded.buildings:
+                for source, n in r.height_sources.items():
+                    report.height_sources[source] = report.height_sources.get(source, 0) + n
+            report.height_sources = {s: report.height_sources[s] for s in HEIGHT_SOURCES if s in report.height_sources}
 
         report.counts = store.counts()
         report.seconds = perf_counter() - started

@@ -19,7 +19,7 @@ from pyproj import CRS
 from twin3d.errors import InputError
 from twin3d.io.cityjson import read_cityjson
 from twin3d.io.raster import footprint_ground, read_dem
-from twin3d.io.surfaces import Buildings3D, SkipLog
+from twin3d.io.surfaces import Buildings3D, SkipLog, concat
 from twin3d.io.vector import FeatureTable, read_vector
 from twin3d.pipeline.config import BuildingsSource
 from twin3d.pipeline.heights import infer_heights
@@ -57,7 +57,26 @@ class BuildingRows:
             np.concatenate([p.ground for p in parts]),
             np.concatenate([p.height for p in parts]),
             {k: pa.concat_arrays([p.columns[k] for p in parts]) for k in parts[0].columns},
-            [run for p in parts for run in p.parts],
+            _joined_runs([run for p in parts for run in p.parts]),
+        )
+
+    def take(self, members: np.ndarray) -> BuildingRows:
+        """The rows at the ascending positions ``members`` (a partition's share of a file)."""
+        runs: list[tuple[int, Buildings3D | None]] = []
+        start = 0
+        for count, model in self.parts:
+            mine = members[(members >= start) & (members < start + count)] - start
+            if len(mine):
+                runs.append((len(mine), model.subset(mine) if model is not None else None))
+            start += count
+        index = pa.array(members)
+        return BuildingRows(
+            self.ids.take(index),
+            self.footprints[members],
+            self.ground[members],
+            self.height[members],
+            {k: v.take(index) for k, v in self.columns.items()},
+            runs,
         )
 
     def geometry(self, crs: CRS, undulation: float) -> BuildingGeometry:
@@ -73,6 +92,21 @@ class BuildingRows:
                 pieces.append(SurfaceBuildings(model, undulation, crs, self.footprints[rows]))
             start += count
         return pieces[0] if len(pieces) == 1 else MixedBuildings(tuple(pieces), crs)
+
+
+def _joined_runs(runs: list[tuple[int, Buildings3D | None]]) -> list[tuple[int, Buildings3D | None]]:
+    """Neighbouring runs of one kind as one (footprints with footprints, models with models): a partition whose
+    buildings came from several files or chunks meshes as one collection, whichever way they were cut."""
+    groups: list[list[tuple[int, Buildings3D | None]]] = []
+    for run in runs:
+        if groups and (run[1] is None) == (groups[-1][0][1] is None):
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    return [
+        (sum(n for n, _ in g), concat([m for _, m in g if m is not None]) if g[0][1] is not None else None)
+        for g in groups
+    ]
 
 
 def sampled_ground(ctx: StepContext, footprints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,6 +236,7 @@ def buildings_from_3d(src: BuildingsSource, file: Path, ctx: StepContext, summar
     skipped = SkipLog()
     model = read_3d(src, file, ctx, skipped)
     report_skipped(ctx, summary, skipped)
+    ctx.report.textures_dropped(summary, skipped.textured)
     footprints = model.footprints()
     table = FeatureTable(file, model.source_crs, footprints, model.attributes)
     ids = pc.cast(model.attributes["id"], pa.string()).combine_chunks()

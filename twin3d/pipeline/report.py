@@ -22,7 +22,7 @@ class Drop:
 
 @dataclass
 class SourceSummary:
-    """Counts for one source: records in, out, repaired and dropped."""
+    """Counts for one source: records in, out, repaired and dropped, and surfaces whose appearance was dropped."""
 
     name: str
     kind: str
@@ -31,6 +31,7 @@ class SourceSummary:
     records_out: int = 0
     repaired: int = 0
     dropped: int = 0
+    textured_surfaces: int = 0  # surfaces that had a texture or material (CityGML/CityJSON); drawn untextured
 
 
 @dataclass
@@ -53,6 +54,20 @@ class BuildReport:
         self.drops.extend(Drop(source.name, str(file), str(r), reason) for r in records)
         source.dropped += len(records)
 
+    def textures_dropped(self, source: SourceSummary, textured: dict[str, int]) -> None:
+        """Count, per file, the surfaces whose texture or material was left out, with a note naming the file.
+
+        Args:
+            source: the source the files belong to.
+            textured: surfaces with a texture or material per file, as the 3D readers report them.
+        """
+        for file, surfaces in textured.items():
+            source.textured_surfaces += surfaces
+            self.notes.append(
+                f"textures: {surfaces:,} surfaces of {Path(file).name} had textures or materials; "
+                "twin3d draws untextured LoD2 (dropped)"
+            )
+
     def drop_reasons(self) -> Counter[str]:
         """How many records were dropped for each reason."""
         return Counter(d.reason for d in self.drops)
@@ -70,6 +85,7 @@ class BuildReport:
                     "records_out": s.records_out,
                     "repaired": s.repaired,
                     "dropped": s.dropped,
+                    "textured_surfaces": s.textured_surfaces,
                 }
                 for s in self.sources
             ],

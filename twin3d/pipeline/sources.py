@@ -14,7 +14,7 @@ import shapely
 from pyproj import CRS
 
 from twin3d.errors import InputError
-from twin3d.io.crs import reproject
+from twin3d.io.crs import reproject, reprojection_warning
 from twin3d.io.stats import read_district_table, read_eurostat_grid
 from twin3d.io.surfaces import SkipLog
 from twin3d.io.vector import FeatureTable, read_vector
@@ -104,6 +104,10 @@ def checked(
         kept = kept.take(~dupes)
         kept_ids = kept_ids.filter(pa.array(~dupes))
         mask[np.flatnonzero(mask)[dupes]] = False
+    # Inputs in a CRS of their own: a transformation PROJ could do better with a missing grid is named once per source.
+    warning = reprojection_warning(table.source_crs, crs, kept.geometry)
+    if warning and f"{summary.name}: {warning}" not in report.warnings:
+        report.warnings.append(f"{summary.name}: {warning}")
     summary.records_out += len(kept)
     return kept, kept_ids, mask
 

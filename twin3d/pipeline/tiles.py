@@ -1,10 +1,8 @@
-"""The build step that turns the loaded buildings into the twin's tileset."""
+"""How a twin's buildings are partitioned and described in its tiles."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -13,8 +11,7 @@ import shapely
 
 from twin3d.pipeline.buildings import BuildingRows
 from twin3d.pipeline.config import PipelineConfig
-from twin3d.tiling.geodesy import LocalFrame
-from twin3d.tiling.tileset import BuildingProperties, TilesetSummary, TilingOptions, block_partitions, write_tileset
+from twin3d.tiling.tileset import BuildingProperties, TilingOptions, block_partitions
 
 OUTSIDE = "outside"
 
@@ -38,30 +35,20 @@ def district_partitions(centroids: np.ndarray, districts: list[pa.Table], level:
     return out
 
 
-def write_building_tiles(
-    cfg: PipelineConfig,
-    *,
-    buildings: BuildingRows,
-    undulation: float,
-    districts: list[pa.Table],
-    frame: LocalFrame,
-    out_dir: Path,
-    previous: Path | None,
-    progress: Callable[[int, int], None] | None = None,
-) -> TilesetSummary:
-    """Partition, mesh and write the buildings; unchanged partitions are linked from ``previous``."""
-    rules = cfg.tiles
-    geometry = buildings.geometry(cfg.twin_crs(), undulation)
-    centroids = geometry.centroids()
-    if rules.partition.startswith("districts:"):
-        partition_of = district_partitions(centroids, districts, rules.partition.split(":", 1)[1])
-    else:
-        partition_of = block_partitions(centroids, rules.block_size_m)
+def partition_ids(xy: np.ndarray, partition: str, block_size_m: float, districts: list[pa.Table]) -> np.ndarray:
+    """The partition of each building centre: ``[tiles] partition`` (blocks, or the districts of a level)."""
+    if partition.startswith("districts:"):
+        return district_partitions(xy, districts, partition.split(":", 1)[1])
+    return block_partitions(xy, block_size_m)
+
+
+def building_properties(buildings: BuildingRows) -> BuildingProperties:
+    """The property table of the tiles: id, height, source, type and where the height came from."""
 
     def column(name: str) -> np.ndarray:
         return np.asarray(buildings.columns[name].to_numpy(zero_copy_only=False), dtype=object)
 
-    properties = BuildingProperties(
+    return BuildingProperties(
         ids=np.asarray(buildings.ids.to_numpy(zero_copy_only=False), dtype=object),
         columns={
             "height": ("FLOAT32", buildings.height),
@@ -70,23 +57,18 @@ def write_building_tiles(
             "height_source": ("STRING", column("height_source")),
         },
     )
+
+
+def tiling_options(cfg: PipelineConfig) -> TilingOptions:
+    """How the twin's buildings are tiled (``[tiles]``), with the attribution of the twin and its sources."""
+    rules = cfg.tiles
     # The twin's own credits, then each source's, once each: a tileset taken elsewhere keeps its licences.
     credits = dict.fromkeys([*cfg.twin.attribution, *(s.attribution for s in cfg.sources if s.attribution)])
-    options = TilingOptions(
+    return TilingOptions(
         max_features=rules.max_features_per_tile,
         max_vertices=rules.max_vertices_per_tile,
         levels_of_detail=rules.levels_of_detail,
         compression=rules.compression,
         workers=rules.workers,
         attribution=tuple(credits),
-    )
-    return write_tileset(
-        geometry,
-        properties,
-        partition_of=partition_of,
-        frame=frame,
-        out_dir=out_dir,
-        options=options,
-        previous=previous,
-        progress=progress,
     )

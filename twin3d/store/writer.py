@@ -96,6 +96,19 @@ class StoreWriter:
             self.con.unregister("_incoming")
         return int(data.num_rows)
 
+    def insert_query(self, table: str, columns: str, select: str, params: list[Any]) -> int:
+        """Append the rows of a parameterised ``SELECT`` (e.g. over Parquet files a build wrote) to a store table.
+
+        Returns:
+            The number of rows written.
+        """
+        try:
+            self.con.execute(f"INSERT INTO {_quote(table)} ({columns}) {select}", params)
+        except duckdb.ConstraintException as exc:
+            raise StoreError(f"rows for {table} break a constraint: {exc}", file=self.target) from exc
+        found = self.con.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()
+        return int(found[0]) if found else 0
+
     def put_meta(self, key: str, value: Any) -> None:
         """Store one JSON value under ``key`` in ``twin_meta``."""
         self.con.execute("INSERT OR REPLACE INTO twin_meta VALUES (?, ?)", [key, json.dumps(value)])

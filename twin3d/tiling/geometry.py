@@ -53,6 +53,11 @@ class BuildingGeometry(Protocol):
         """Bytes that change whenever the geometry of ``members`` changes (for incremental rebuilds)."""
         ...
 
+    def take(self, members: np.ndarray) -> BuildingGeometry:
+        """The buildings ``members`` alone (a partition sent to a worker): whatever it answers for its own
+        buildings is what this collection answers for them, so tiles do not depend on how the twin was cut."""
+        ...
+
 
 def concat_meshes(parts: list[tuple[Mesh, np.ndarray]]) -> Mesh:
     """Join meshes, mapping each part's feature ids through its array of output feature ids."""
@@ -81,8 +86,12 @@ class ExtrudedBuildings:
         return len(self.footprint)
 
     def centroids(self) -> np.ndarray:
-        c = shapely.centroid(self.footprint)
-        return np.column_stack([shapely.get_x(c), shapely.get_y(c)])
+        cached = self.__dict__.get("_centroids")
+        if cached is None:
+            c = shapely.centroid(self.footprint)
+            cached = np.column_stack([shapely.get_x(c), shapely.get_y(c)])
+            object.__setattr__(self, "_centroids", cached)  # partitioning and the quadtree ask for the same
+        return np.asarray(cached)
 
     def footprints(self) -> np.ndarray:
         return self.footprint
@@ -97,8 +106,24 @@ class ExtrudedBuildings:
         return extrude(self.footprint[members], self.base[members], self.top[members], self.crs, frame)
 
     def fingerprint(self, members: np.ndarray) -> bytes:
-        wkb: list[bytes] = shapely.to_wkb(self.footprint[members]).tolist()
-        return b"".join(wkb) + bytes(self.base[members].tobytes()) + bytes(self.top[members].tobytes())
+        # Coordinates and the shape of each footprint (parts, holes, corners): 4x cheaper than WKB.
+        shapes = self.footprint[members]
+        counts = np.stack(
+            [
+                shapely.get_num_geometries(shapes),
+                shapely.get_num_interior_rings(shapes),
+                shapely.get_num_coordinates(shapes),
+            ]
+        )
+        return b"".join(
+            a.tobytes() for a in (shapely.get_coordinates(shapes), counts, self.base[members], self.top[members])
+        )
+
+    def take(self, members: np.ndarray) -> ExtrudedBuildings:
+        part = ExtrudedBuildings(self.footprint[members], self.base[members], self.top[members], self.crs)
+        if (cached := self.__dict__.get("_centroids")) is not None:
+            object.__setattr__(part, "_centroids", cached[members])
+        return part
 
 
 @dataclass(frozen=True)
@@ -149,6 +174,12 @@ class SurfaceBuildings:
         offset = np.array([self.z_offset], dtype=np.float64)
         return bytes(vertices.tobytes()) + bytes(b.polygon_kind[polygons].tobytes()) + bytes(offset.tobytes())
 
+    def take(self, members: np.ndarray) -> SurfaceBuildings:
+        part = SurfaceBuildings(self.buildings.subset(members), self.z_offset, self.crs, self.footprints()[members])
+        base, top = self.heights()
+        object.__setattr__(part, "_heights", (base[members], top[members]))
+        return part
+
 
 @dataclass(frozen=True)
 class MixedBuildings:
@@ -192,3 +223,14 @@ class MixedBuildings:
             if len(mine):
                 pieces.append((part.mesh(members[mine] - bounds[i], frame), mine))
         return concat_meshes(pieces)
+
+    def take(self, members: np.ndarray) -> MixedBuildings:
+        # Every part stays, empty or not: the fingerprint joins the parts in order.
+        bounds = self._bounds()
+        return MixedBuildings(
+            tuple(
+                part.take(members[(members >= bounds[i]) & (members < bounds[i + 1])] - bounds[i])
+                for i, part in enumerate(self.parts)
+            ),
+            self.crs,
+        )

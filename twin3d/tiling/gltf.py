@@ -51,6 +51,17 @@ class Property:
     description: str = ""
 
 
+def _asset(copyright: str | None) -> dict[str, str]:
+    asset = {"version": "2.0", "generator": "twin3d"}
+    if copyright:
+        asset["copyright"] = copyright
+    return asset
+
+
+def _nbytes(data: bytes | np.ndarray) -> int:
+    return data.nbytes if isinstance(data, np.ndarray) else len(data)
+
+
 def pad_bytes(data: bytes, align: int = 8, fill: bytes = b"\x00") -> bytes:
     """``data`` padded to a multiple of ``align`` bytes."""
     return data + fill * ((-len(data)) % align)
@@ -61,27 +72,41 @@ def y_up(enu: np.ndarray) -> np.ndarray:
     return np.column_stack([enu[:, 0], enu[:, 2], -enu[:, 1]])
 
 
+def _utf8_column(values: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """A string column as its UTF-8 bytes and byte offsets (``EXT_structural_metadata`` strings)."""
+    text = list(map(str, values))
+    joined = "".join(text)
+    data = joined.encode("utf-8")
+    offsets = np.zeros(len(text) + 1, dtype=np.uint32)
+    if len(data) == len(joined):  # ASCII (building ids nearly always): characters are bytes
+        offsets[1:] = np.cumsum(np.fromiter(map(len, text), dtype=np.int64, count=len(text)))
+    else:
+        offsets[1:] = np.cumsum([len(t.encode("utf-8")) for t in text])
+    return data, offsets
+
+
 @dataclass
 class GlbBuilder:
     """Collects buffer views, accessors and the property table of one building mesh, then writes the GLB."""
 
     views: list[dict[str, Any]] = field(default_factory=list)
     accessors: list[dict[str, Any]] = field(default_factory=list)
-    chunks: list[bytes] = field(default_factory=list)
+    # Binary chunk contents and where each starts; copied into the GLB once, in finish (a tile is about a megabyte).
+    chunks: list[tuple[int, bytes | np.ndarray]] = field(default_factory=list)
     offset: int = 0
     buffers_extra: list[dict[str, Any]] = field(default_factory=list)
 
-    def add_bytes(self, data: bytes) -> int:
-        """Append 8-byte aligned data to the binary chunk; returns its offset there."""
+    def add_bytes(self, data: bytes | np.ndarray) -> int:
+        """Append 8-byte aligned data (bytes, or a C-contiguous array) to the binary chunk; returns its offset there."""
         start = self.offset
-        padded = pad_bytes(data)
-        self.chunks.append(padded)
-        self.offset += len(padded)
+        self.chunks.append((start, data))
+        size = _nbytes(data)
+        self.offset += size + (-size) % 8
         return start
 
-    def add_view(self, data: bytes, target: int | None = None, stride: int | None = None) -> int:
-        """A buffer view over new data in the binary chunk."""
-        view: dict[str, Any] = {"buffer": 0, "byteOffset": self.add_bytes(data), "byteLength": len(data)}
+    def add_view(self, data: bytes | np.ndarray, target: int | None = None, stride: int | None = None) -> int:
+        """A buffer view over new data (bytes, or a C-contiguous array) in the binary chunk."""
+        view: dict[str, Any] = {"buffer": 0, "byteOffset": self.add_bytes(data), "byteLength": _nbytes(data)}
         if target is not None:
             view["target"] = target
         if stride is not None:
@@ -99,17 +124,11 @@ class GlbBuilder:
         table_props: dict[str, Any] = {}
         for prop in properties:
             if prop.kind == "STRING":
-                encoded = [str(v).encode("utf-8") for v in prop.values]
-                offsets = np.zeros(len(encoded) + 1, dtype=np.uint32)
-                offsets[1:] = np.cumsum([len(e) for e in encoded])
-                table_props[prop.name] = {
-                    "values": self.add_view(b"".join(encoded)),
-                    "stringOffsets": self.add_view(offsets.tobytes()),
-                }
+                values, offsets = _utf8_column(prop.values)
+                table_props[prop.name] = {"values": self.add_view(values), "stringOffsets": self.add_view(offsets)}
                 class_props[prop.name] = {"type": "STRING"}
             else:
-                values = np.asarray(prop.values, dtype=np.float32).tobytes()
-                table_props[prop.name] = {"values": self.add_view(values)}
+                table_props[prop.name] = {"values": self.add_view(np.ascontiguousarray(prop.values, dtype=np.float32))}
                 class_props[prop.name] = {"type": "SCALAR", "componentType": "FLOAT32"}
             if prop.description:
                 class_props[prop.name]["description"] = prop.description
@@ -132,11 +151,12 @@ class GlbBuilder:
         double_sided: bool,
         extensions_used: tuple[str, ...] = (),
         extensions_required: tuple[str, ...] = (),
+        copyright: str | None = None,
     ) -> bytes:
         """The GLB: one node with one primitive, one material, the property table."""
-        blob = b"".join(self.chunks)
+        bin_length = self.offset
         gltf: dict[str, Any] = {
-            "asset": {"version": "2.0", "generator": "twin3d"},
+            "asset": _asset(copyright),
             "extensionsUsed": ["EXT_mesh_features", "EXT_structural_metadata", *extensions_used],
             "scene": 0,
             "scenes": [{"nodes": [0]}],
@@ -170,22 +190,25 @@ class GlbBuilder:
             ],
             "accessors": self.accessors,
             "bufferViews": self.views,
-            "buffers": [{"byteLength": len(blob)}, *self.buffers_extra],
+            "buffers": [{"byteLength": bin_length}, *self.buffers_extra],
             "extensions": {"EXT_structural_metadata": metadata},
         }
         if extensions_required:
             gltf["extensionsRequired"] = list(extensions_required)
         json_chunk = pad_bytes(json.dumps(gltf, separators=(",", ":")).encode("utf-8"), 8, b" ")
-        total = 12 + 8 + len(json_chunk) + 8 + len(blob)
-        return b"".join(
-            [
-                struct.pack("<III", GLB_MAGIC, 2, total),
-                struct.pack("<II", len(json_chunk), CHUNK_JSON),
-                json_chunk,
-                struct.pack("<II", len(blob), CHUNK_BIN),
-                blob,
-            ]
-        )
+        bin_start = 12 + 8 + len(json_chunk) + 8
+        out = bytearray(bin_start + bin_length)  # zeros: the padding after each piece of the binary chunk
+        struct.pack_into("<III", out, 0, GLB_MAGIC, 2, len(out))
+        struct.pack_into("<II", out, 12, len(json_chunk), CHUNK_JSON)
+        out[20 : 20 + len(json_chunk)] = json_chunk
+        struct.pack_into("<II", out, 20 + len(json_chunk), bin_length, CHUNK_BIN)
+        for start, data in self.chunks:
+            at = bin_start + start
+            if isinstance(data, np.ndarray):
+                np.frombuffer(out, dtype=np.uint8, count=data.nbytes, offset=at)[:] = data.reshape(-1).view(np.uint8)
+            else:
+                out[at : at + len(data)] = data
+        return bytes(out)
 
 
 def encode_glb(
@@ -196,6 +219,7 @@ def encode_glb(
     *,
     compression: str = "none",
     double_sided: bool = False,
+    copyright: str | None = None,
 ) -> bytes:
     """Encode a building mesh and its property table as a GLB.
 
@@ -209,6 +233,8 @@ def encode_glb(
             ``EXT_meshopt_compression`` (see :mod:`twin3d.tiling.meshopt`).
         double_sided: render both sides of each triangle (LoD2 surfaces from survey data are not always
             oriented consistently).
+        copyright: who the content is from (e.g. "© OpenStreetMap contributors, ODbL"): the glTF ``asset.copyright``
+            that clients show to credit the data.
 
     Returns:
         The GLB bytes.
@@ -216,34 +242,58 @@ def encode_glb(
     if compression == "meshopt":
         from twin3d.tiling.meshopt import encode_glb_meshopt  # noqa: PLC0415  (optional encoder)
 
-        return encode_glb_meshopt(mesh, origin, properties, feature_count, double_sided=double_sided)
-    pos = y_up(mesh.positions - origin).astype(np.float32)
-    nrm = y_up(mesh.normals).astype(np.float32)
+        return encode_glb_meshopt(
+            mesh, origin, properties, feature_count, double_sided=double_sided, copyright=copyright
+        )
+    pos = _y_up_rows(mesh.positions, origin)
+    nrm = _y_up_rows(mesh.normals)
     wide = mesh.vertex_count > 65535
     idx = mesh.indices.astype(np.uint32 if wide else np.uint16)
 
     glb = GlbBuilder()
-    count = len(pos)
+    count = mesh.vertex_count
     attributes = {
         "POSITION": glb.add_accessor(
-            glb.add_view(pos.tobytes(), ARRAY_BUFFER),
+            glb.add_view(_interleaved(pos), ARRAY_BUFFER),
             FLOAT,
             count,
             "VEC3",
-            min=[float(v) for v in pos.min(axis=0)],
-            max=[float(v) for v in pos.max(axis=0)],
+            min=[float(v) for v in pos.min(axis=1)],
+            max=[float(v) for v in pos.max(axis=1)],
         ),
-        "NORMAL": glb.add_accessor(glb.add_view(nrm.tobytes(), ARRAY_BUFFER), FLOAT, count, "VEC3"),
+        "NORMAL": glb.add_accessor(glb.add_view(_interleaved(nrm), ARRAY_BUFFER), FLOAT, count, "VEC3"),
         "_FEATURE_ID_0": glb.add_accessor(
-            glb.add_view(mesh.feature_ids.astype(np.float32).tobytes(), ARRAY_BUFFER), FLOAT, count, "SCALAR"
+            glb.add_view(mesh.feature_ids.astype(np.float32), ARRAY_BUFFER), FLOAT, count, "SCALAR"
         ),
     }
     indices = glb.add_accessor(
-        glb.add_view(idx.tobytes(), ELEMENT_ARRAY_BUFFER), UNSIGNED_INT if wide else UNSIGNED_SHORT, len(idx), "SCALAR"
+        glb.add_view(idx, ELEMENT_ARRAY_BUFFER), UNSIGNED_INT if wide else UNSIGNED_SHORT, len(idx), "SCALAR"
     )
     metadata = glb.property_table(properties, feature_count)
     node = {"translation": [float(v) for v in y_up(origin.reshape(1, 3))[0]]}
-    return glb.finish(node, attributes, indices, metadata, feature_count, double_sided=double_sided)
+    return glb.finish(
+        node, attributes, indices, metadata, feature_count, double_sided=double_sided, copyright=copyright
+    )
+
+
+def _y_up_rows(enu: np.ndarray, origin: np.ndarray | None = None) -> np.ndarray:
+    """``y_up(enu - origin)`` as float32 rows x, y, z: axis by axis, since a reduction or an operation across the
+    three columns of an (n, 3) array is many times slower in numpy than along contiguous rows."""
+    out = np.empty((3, len(enu)), dtype=np.float32)
+    o = np.zeros(3) if origin is None else origin
+    np.subtract(enu[:, 0], o[0], out=out[0], casting="same_kind")
+    np.subtract(enu[:, 2], o[2], out=out[1], casting="same_kind")
+    np.subtract(enu[:, 1], o[1], out=out[2], casting="same_kind")
+    np.negative(out[2], out=out[2])  # negating after rounding keeps the bits of y_up (and its -0.0)
+    return out
+
+
+def _interleaved(rows: np.ndarray) -> np.ndarray:
+    """(3, n) rows as an (n, 3) C-contiguous array; column by column (a transposing copy is several times slower)."""
+    out = np.empty(rows.shape[::-1], dtype=rows.dtype)
+    for axis, row in enumerate(rows):
+        out[:, axis] = row
+    return out
 
 
 def decode_glb(data: bytes) -> tuple[dict[str, Any], bytes]:

@@ -1,8 +1,13 @@
 """LoD1 meshes: footprints extruded to block buildings, walls built for all buildings at once.
 
 Vertices are not shared between faces so that each face carries its own flat normal (what a block model should
-look like under lighting). Walls come from whole coordinate arrays; roofs are triangulated with earcut, and the
-common footprints that are convex quadrilaterals (most houses) skip earcut with a vectorised fan.
+look like under lighting). Walls come from whole coordinate arrays. Roofs are fans made with array operations where
+one corner sees the whole outline (convex houses, most L-shapes); the rest go through earcut, one call each.
+
+Every corner goes through the map projection once: a wall's foot and top, and the roof corner above it, are the
+corner's point on the ellipsoid moved along the ellipsoid normal by their heights (exact, see
+:func:`~twin3d.tiling.geodesy.projected_to_enu_normal`). Rings are read straight from the coordinate arrays:
+shapely only builds part and ring geometries for multipolygons and polygons with holes.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from twin3d.tiling.geodesy import LocalFrame, projected_to_ecef
+from twin3d.io.surfaces import ragged_arange
+from twin3d.tiling.geodesy import LocalFrame, projected_to_enu_normal
 
 
 @dataclass(frozen=True)
@@ -44,66 +50,188 @@ def estimate_vertices(footprints: np.ndarray) -> np.ndarray:
     return np.asarray(5 * shapely.get_num_coordinates(footprints))
 
 
-def _roof_triangles(ring_coords: np.ndarray, ring_of_coord: np.ndarray, part_of_ring: np.ndarray) -> np.ndarray:
-    """Triangles (as indices into the open ring coordinates) for every polygon part's top face."""
-    n_parts = int(part_of_ring.max()) + 1 if len(part_of_ring) else 0
-    rings_per_part = np.bincount(part_of_ring, minlength=n_parts)
-    coords_per_ring = np.bincount(ring_of_coord, minlength=len(part_of_ring))
-    ring_start = np.concatenate([[0], np.cumsum(coords_per_ring)[:-1]])
-    part_first_ring = np.concatenate([[0], np.cumsum(rings_per_part)[:-1]])
+@dataclass(frozen=True)
+class Rings:
+    """Rings laid out one after another, for triangulation; from footprints (:func:`rings`): their open rings (the
+    closing corner dropped), exteriors counter-clockwise, holes clockwise.
 
-    # Convex quadrilaterals without holes: a fan (0,1,2),(0,2,3) is exact and needs no earcut.
-    first_ring_len = coords_per_ring[part_first_ring]
-    simple = (rings_per_part == 1) & (first_ring_len == 4)
-    if simple.any():
-        starts = ring_start[part_first_ring[simple]]
-        p = ring_coords[starts[:, None] + np.arange(4)]
-        d1 = p[:, 1] - p[:, 0]
-        d2 = p[:, 2] - p[:, 1]
-        d3 = p[:, 3] - p[:, 2]
-        d4 = p[:, 0] - p[:, 3]
-        cross = np.stack(
-            [
-                d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0],
-                d2[:, 0] * d3[:, 1] - d2[:, 1] * d3[:, 0],
-                d3[:, 0] * d4[:, 1] - d3[:, 1] * d4[:, 0],
-                d4[:, 0] * d1[:, 1] - d4[:, 1] * d1[:, 0],
-            ],
-            axis=1,
-        )
-        convex = (cross > 0).all(axis=1)
-        simple_idx = np.flatnonzero(simple)
-        simple[simple_idx[~convex]] = False
-        starts = starts[convex]
-        fan = np.concatenate(
-            [
-                np.column_stack([starts, starts + 1, starts + 2]),
-                np.column_stack([starts, starts + 2, starts + 3]),
-            ]
-        )
-    else:
-        fan = np.empty((0, 3), dtype=np.int64)
+    Attributes:
+        xy: (r, 2) corners, ring after ring, buildings in input order.
+        start: first corner of each ring.
+        size: corners of each ring.
+        exterior: whether a ring is a part's exterior (a part is its exterior and the holes after it).
+        feature: the footprint (or polygon) of each corner.
+        ring: the ring of each corner.
+        next: the next corner of each corner along its ring.
+    """
 
-    tris = [fan]
-    for part in np.flatnonzero(~simple):
-        first = part_first_ring[part]
-        ring_ids = np.arange(first, first + rings_per_part[part])
-        lo = ring_start[ring_ids[0]]
-        ends = np.cumsum(coords_per_ring[ring_ids]).astype(np.uint32)
-        verts = ring_coords[lo : lo + int(ends[-1])]
-        local = mapbox_earcut.triangulate_float64(verts, ends)
-        tris.append(local.reshape(-1, 3).astype(np.int64) + lo)
-    return np.concatenate(tris) if tris else np.empty((0, 3), dtype=np.int64)
+    xy: np.ndarray
+    start: np.ndarray
+    size: np.ndarray
+    exterior: np.ndarray
+    feature: np.ndarray
+    ring: np.ndarray
+    next: np.ndarray
 
 
-def _face_normals(positions: np.ndarray, triangles: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    a, b, c = positions[triangles[:, 0]], positions[triangles[:, 1]], positions[triangles[:, 2]]
-    n = np.cross(b - a, c - a)
-    length = np.linalg.norm(n, axis=1)
-    good = length > 1e-12
-    n[good] /= length[good, None]
-    n[~good] = fallback
-    return np.asarray(n)
+def _closed_rings(footprints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Closed ring coordinates, ring sizes, the footprint of each ring and whether it is an exterior."""
+    counts = shapely.get_num_coordinates(footprints)
+    # A polygon without holes is one ring: its coordinates are the ring, no part or ring geometries needed.
+    plain = (shapely.get_type_id(footprints) == 3) & (shapely.get_num_interior_rings(footprints) == 0) & (counts > 0)
+    if plain.all():  # the common case, without the copies below
+        return shapely.get_coordinates(footprints), counts, np.arange(len(counts)), np.ones(len(counts), dtype=bool)
+    plain_ids = np.flatnonzero(plain)
+    xy = shapely.get_coordinates(footprints[plain_ids])
+    size, feature = counts[plain_ids], plain_ids
+    exterior = np.ones(len(plain_ids), dtype=bool)
+    other = np.flatnonzero(~plain & (counts > 0))
+    if len(other):
+        parts, part_feature = shapely.get_parts(footprints[other], return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        first = np.ones(len(rings), dtype=bool)
+        first[1:] = ring_part[1:] != ring_part[:-1]
+        ring_size = shapely.get_num_coordinates(rings)
+        # Rings in footprint order (a footprint is either plain or not, so a stable sort keeps its rings in order).
+        feature = np.concatenate([feature, other[part_feature[ring_part]]])
+        order = np.argsort(feature, kind="stable")
+        size = np.concatenate([size, ring_size])
+        src_start = np.concatenate([[0], np.cumsum(size)[:-1]])
+        xy = np.concatenate([xy, shapely.get_coordinates(rings)])[ragged_arange(src_start[order], size[order])]
+        feature, size, exterior = feature[order], size[order], np.concatenate([exterior, first])[order]
+    keep = size > 0
+    return xy, size[keep], feature[keep], exterior[keep]
+
+
+def rings(footprints: np.ndarray) -> Rings:
+    """The oriented open rings of ``footprints`` (as ``shapely.orient_polygons(..., exterior_cw=False)``)."""
+    xy, closed_size, ring_feature, exterior = _closed_rings(footprints)
+    closed_start = np.cumsum(closed_size) - closed_size
+    keep = np.ones(len(xy), dtype=bool)
+    keep[closed_start + closed_size - 1] = False  # the closing corner repeats the first
+    xy = xy[keep]
+    size = closed_size - 1
+    start = closed_start - np.arange(len(size))
+    ring = np.repeat(np.arange(len(size)), size)
+    first = start[ring]
+    # Twice the signed area, relative to each ring's first corner (absolute map coordinates would cancel digits).
+    rel = xy - xy[first]
+    nxt = _next(start, size)
+    area2 = np.bincount(ring, rel[:, 0] * rel[nxt, 1] - rel[nxt, 0] * rel[:, 1], minlength=len(size))
+    flip = np.where(exterior, area2 < 0, area2 > 0)
+    if flip.any():
+        # Reversing a closed ring keeps its first corner: p0, p[n-1], ..., p1.
+        corner = np.arange(len(xy))
+        n = size[ring]
+        xy = xy[np.where(flip[ring], first + (n - (corner - first)) % n, corner)]
+    return Rings(xy, start, size, exterior, ring_feature[ring], ring, nxt)
+
+
+def _next(start: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """The index of the next corner of each ring corner, wrapping around at the ring's end."""
+    nxt = np.arange(1, int(size.sum()) + 1)
+    nxt[start + size - 1] = start
+    return nxt
+
+
+def triangulate_rings(r: Rings, sign: np.ndarray | None = None, usable: np.ndarray | None = None) -> np.ndarray:
+    """Triangles, as corner indices, for every polygon part (an exterior ring and the holes after it) of ``r``.
+
+    Triangles turn the way their outline does: counter-clockwise for outlines that run counter-clockwise (LoD1
+    footprints, oriented), or as ``sign`` (+1/-1 for each ring: the way its polygon's outline turns) says.
+
+    Args:
+        r: the rings, in the plane they are triangulated in.
+        sign: how each ring's outline turns; counter-clockwise (+1) for all when None.
+        usable: which parts to triangulate (one flag per exterior ring); all when None.
+    """
+    part = np.cumsum(r.exterior) - 1
+    rings_per_part = np.bincount(part, minlength=int(part[-1]) + 1 if len(part) else 0)
+    single = r.exterior & (rings_per_part[part] == 1)
+    if usable is not None:
+        single[np.flatnonzero(r.exterior)[~usable]] = False
+    # Strictly convex rings (every corner turns the outline's way) are fanned from their first corner without earcut.
+    edge = r.xy[r.next] - r.xy
+    prev_edge = np.empty_like(edge)
+    prev_edge[r.next] = edge
+    turn = prev_edge[:, 0] * edge[:, 1] - prev_edge[:, 1] * edge[:, 0]
+    if sign is not None:
+        turn *= sign[r.ring]
+    concave = np.bincount(r.ring, turn <= 0, minlength=len(r.size)) > 0
+    done = single & ~concave
+    fan_start, fan_count = r.start[done], r.size[done] - 2
+    second = ragged_arange(fan_start + 1, fan_count)
+    tris = [np.column_stack([np.repeat(fan_start, fan_count), second, second + 1])]
+    # Concave outlines (L-shapes and the like) fanned from their sharpest reflex corner, where every triangle of that
+    # fan turns the outline's way: the corners of a simple outline then lie in angular order around that corner, so
+    # the triangles tile it (tests/tiling/test_mesh.py checks the roof areas of real footprints).
+    candidates = np.flatnonzero(single & concave)
+    if len(candidates) >= _MIN_REFLEX_FANS:
+        star, star_tris = _reflex_fans(r, turn, candidates, None if sign is None else sign[candidates])
+        tris.append(star_tris)
+        done[star] = True
+
+    # The rest (holes, outlines no corner sees whole) through earcut, one call per part over its rings.
+    rest = r.exterior & ~done
+    if usable is not None:
+        rest[np.flatnonzero(r.exterior)[~usable]] = False
+    rest_rings = np.flatnonzero(rest)
+    if len(rest_rings):
+        cut = _earcut(r, rest_rings, rings_per_part[part[rest_rings]])
+        a, b, c = r.xy[cut[:, 0]], r.xy[cut[:, 1]], r.xy[cut[:, 2]]
+        area = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+        wrong = area * (1.0 if sign is None else sign[r.ring[cut[:, 0]]]) < 0
+        cut[wrong] = cut[wrong][:, ::-1]
+        tris.append(cut)
+    return np.concatenate(tris)
+
+
+def _earcut(r: Rings, first: np.ndarray, n_rings: np.ndarray) -> np.ndarray:
+    """Earcut triangles of the parts whose exterior rings are ``first`` (with ``n_rings`` rings each)."""
+    lo = r.start[first]
+    ends = np.cumsum(r.size)[first + n_rings - 1] - lo
+    earcut = mapbox_earcut.triangulate_float64
+    got: list[np.ndarray] = []
+    for a, b, k, ring in zip(lo.tolist(), ends.tolist(), n_rings.tolist(), first.tolist(), strict=True):
+        ring_ends = _END[b] if k == 1 and b < len(_END) else np.cumsum(r.size[ring : ring + k]).astype(np.uint32)
+        got.append(earcut(r.xy[a : a + b], ring_ends))
+    counts = np.fromiter(map(len, got), dtype=np.int64, count=len(got)) // 3
+    triangles: np.ndarray = np.concatenate(got).astype(np.int64).reshape(-1, 3) + np.repeat(lo, counts)[:, None]
+    return triangles
+
+
+def _reflex_fans(
+    r: Rings, turn: np.ndarray, candidates: np.ndarray, sign: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fans of the ``candidates`` rings from their sharpest corner; returns the rings fanned and their triangles."""
+    xy, start, size, ring = r.xy, r.start, r.size, r.ring
+    # The sharpest corner of each ring: the first corner whose turn is the ring's minimum (rings are never empty).
+    ring_min = np.minimum.reduceat(turn, start) if len(start) else np.zeros(0)
+    is_min = np.flatnonzero(turn == ring_min[ring])
+    first = np.ones(len(is_min), dtype=bool)
+    first[1:] = ring[is_min[1:]] != ring[is_min[:-1]]
+    apex_of_ring = np.empty(len(size), dtype=np.int64)
+    apex_of_ring[ring[is_min[first]]] = is_min[first]
+    s, m = start[candidates], size[candidates]
+    apex = apex_of_ring[candidates]
+    count = m - 2
+    owner = np.repeat(np.arange(len(candidates)), count)
+    k = ragged_arange(np.ones(len(candidates), dtype=np.int64), count)
+    rel, mm = apex[owner] - s[owner] + k, m[owner]
+    tri = np.column_stack([apex[owner], s[owner] + rel % mm, s[owner] + (rel + 1) % mm])
+    a, b, c = xy[tri[:, 0]], xy[tri[:, 1]], xy[tri[:, 2]]
+    area = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    if sign is not None:
+        area *= sign[owner]
+    ok = np.bincount(owner, area <= 0, minlength=len(candidates)) == 0
+    return candidates[ok], tri[ok[owner]]
+
+
+# Below this many concave outlines in a call, earcut is cheaper than finding the fans that would spare it.
+_MIN_REFLEX_FANS = 16
+# Earcut's ring-end argument for a ring of k corners, made once (an array per call costs as much as the call).
+_END = [np.array([k], dtype=np.uint32) for k in range(64)]
+_QUAD = np.array([0, 1, 2, 0, 2, 3], dtype=np.uint32)
 
 
 def extrude(
@@ -123,53 +251,45 @@ def extrude(
         frame: the local frame the mesh is expressed in.
 
     Returns:
-        One mesh whose ``feature_ids`` are the positions of the footprints in the input.
+        One mesh whose ``feature_ids`` are the positions of the footprints in the input. Vertices: four per wall
+        (foot, foot of the next corner, its top, top), one wall per ring edge, then the roof corners.
     """
-    oriented = shapely.orient_polygons(footprints, exterior_cw=False)
-    parts, feature_of_part = shapely.get_parts(oriented, return_index=True)
-    rings, part_of_ring = shapely.get_rings(parts, return_index=True)
-    coords, ring_of_coord = shapely.get_coordinates(rings, return_index=True)
-    feature_of_coord = feature_of_part[part_of_ring[ring_of_coord]]
+    r = rings(footprints)
+    n = len(r.xy)
+    foot, normal = projected_to_enu_normal(r.xy[:, 0], r.xy[:, 1], crs, frame)
+    lo = np.asarray(base, dtype=np.float64)[r.feature]
+    hi = np.asarray(top, dtype=np.float64)[r.feature]
+    low = foot + lo * normal
+    high = foot + hi * normal
+    nxt = r.next
 
-    # Walls: every edge between consecutive corners of the same ring becomes a quad.
-    same_ring = ring_of_coord[:-1] == ring_of_coord[1:]
-    start = np.flatnonzero(same_ring)
-    p0, p1 = coords[start], coords[start + 1]
-    f = feature_of_coord[start]
-    lo, hi = base[f], top[f]
-    wall_xy = np.stack([p0, p1, p1, p0], axis=1).reshape(-1, 2)
-    wall_z = np.stack([lo, lo, hi, hi], axis=1).reshape(-1)
-    wall_feature = np.repeat(f, 4)
-    q = np.arange(len(start), dtype=np.int64)[:, None] * 4
-    wall_tris = np.concatenate([q + np.array([0, 1, 2]), q + np.array([0, 2, 3])], axis=1).reshape(-1, 3)
+    # Positions axis by axis (x, y, z rows; the mesh gets the transposed, column-major view).
+    pos = np.empty((3, 5 * n))
+    wall = pos[:, : 4 * n].reshape(3, n, 4)
+    wall[:, :, 0] = low
+    wall[:, :, 1] = low[:, nxt]
+    wall[:, :, 2] = high[:, nxt]
+    wall[:, :, 3] = high
+    pos[:, 4 * n :] = high
 
-    # Roofs: the open rings (closing corner dropped) at the top height.
-    open_mask = np.ones(len(coords), dtype=bool)
-    open_mask[np.flatnonzero(~same_ring)] = False
-    open_mask[-1:] = False
-    roof_xy = coords[open_mask]
-    roof_ring = ring_of_coord[open_mask]
-    roof_feature = feature_of_coord[open_mask]
-    roof_tris = _roof_triangles(roof_xy, roof_ring, part_of_ring)
-    a, b, c = roof_xy[roof_tris[:, 0]], roof_xy[roof_tris[:, 1]], roof_xy[roof_tris[:, 2]]
-    clockwise = ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])) < 0
-    roof_tris[clockwise] = roof_tris[clockwise][:, ::-1]  # roofs face up: counter-clockwise from above
-
-    xy = np.concatenate([wall_xy, roof_xy])
-    z = np.concatenate([wall_z, top[roof_feature]])
-    enu = frame.from_ecef(projected_to_ecef(xy[:, 0], xy[:, 1], z, crs))
-    triangles = np.concatenate([wall_tris, roof_tris + len(wall_xy)])
-
-    normals = np.zeros_like(enu)
-    up = np.array([0.0, 0.0, 1.0])
-    face = _face_normals(enu, triangles, up)
-    # Flat shading: every vertex belongs to one face, so scattering face normals is exact.
-    normals[triangles.reshape(-1)] = np.repeat(face, 3, axis=0)
-    unset = ~np.isfinite(normals).all(axis=1) | (np.linalg.norm(normals, axis=1) < 0.5)
-    normals[unset] = up
-    return Mesh(
-        positions=enu,
-        normals=normals.astype(np.float32),
-        feature_ids=np.concatenate([wall_feature, roof_feature]).astype(np.uint32),
-        indices=triangles.reshape(-1).astype(np.uint32),
+    # A wall's outward normal: along the ring edge crossed with the vertical (exteriors run counter-clockwise,
+    # holes clockwise), turned round when the block is upside down, as the triangles' own winding would be.
+    d = wall[:, :, 1] - low
+    side = np.stack(
+        [d[1] * normal[2] - d[2] * normal[1], d[2] * normal[0] - d[0] * normal[2], d[0] * normal[1] - d[1] * normal[0]]
     )
+    side *= hi - lo
+    length = np.sqrt(np.einsum("ij,ij->j", side, side))
+    good = length > 1e-12
+    side[:, good] /= length[good]
+    side[:, ~good] = ((0.0,), (0.0,), (1.0,))  # a wall without area (repeated corner, zero height) faces up
+    nrm = np.empty((3, 5 * n), dtype=np.float32)
+    nrm[:, : 4 * n].reshape(3, n, 4)[:] = side[:, :, None]
+    nrm[:, 4 * n :] = normal  # a flat roof at one ellipsoidal height faces along the ellipsoid normal
+
+    feature = np.empty(5 * n, dtype=np.uint32)
+    feature[: 4 * n].reshape(n, 4)[:] = r.feature[:, None]
+    feature[4 * n :] = r.feature
+    walls = np.arange(0, 4 * n, 4, dtype=np.uint32)[:, None] + _QUAD
+    indices = np.concatenate([walls.reshape(-1), (triangulate_rings(r) + 4 * n).reshape(-1)]).astype(np.uint32)
+    return Mesh(positions=pos.T, normals=nrm.T, feature_ids=feature, indices=indices)

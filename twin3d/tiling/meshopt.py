@@ -66,7 +66,13 @@ class _Compressed:
 
 
 def encode_glb_meshopt(
-    mesh: Mesh, origin: np.ndarray, properties: list[Property], feature_count: int, *, double_sided: bool
+    mesh: Mesh,
+    origin: np.ndarray,
+    properties: list[Property],
+    feature_count: int,
+    *,
+    double_sided: bool,
+    copyright: str | None = None,
 ) -> bytes:
     """Like :func:`twin3d.tiling.gltf.encode_glb`, with quantized, meshopt-compressed geometry."""
     indices, remap, used = meshopt.reorder_mesh(mesh.indices.astype(np.uint32), True, False)
@@ -129,4 +135,5 @@ def encode_glb_meshopt(
         double_sided=double_sided,
         extensions_used=EXTENSIONS,
         extensions_required=EXTENSIONS,
+        copyright=copyright,
     )

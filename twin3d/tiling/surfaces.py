@@ -1,49 +1,45 @@
 """LoD2 meshes: planar 3D polygons with holes (CityGML/CityJSON boundary surfaces) triangulated in bulk.
 
 Every polygon keeps its own vertices and one flat normal (Newell's method, robust for slightly non-planar rings).
-Triangles and convex quadrilaterals without holes, most faces of real LoD2 models, are triangulated with array
-operations; the rest go through earcut in the polygon's own plane.
+Polygons are triangulated in their own plane (the two axes their normal points along least): convex outlines
+without holes, nearly every face of real LoD2 models, as fans with array operations; the rest through earcut.
 """
 
 from __future__ import annotations
 
-import mapbox_earcut
 import numpy as np
 from pyproj import CRS
 
 from twin3d.io.surfaces import Buildings3D, ragged_arange
-from twin3d.tiling.geodesy import LocalFrame, projected_to_ecef
-from twin3d.tiling.mesh import Mesh
+from twin3d.tiling.geodesy import LocalFrame, projected_to_enu_normal
+from twin3d.tiling.mesh import Mesh, Rings, triangulate_rings
 
 
 def newell_normals(points: np.ndarray, ring_start: np.ndarray, ring_size: np.ndarray) -> np.ndarray:
     """Unnormalised normals (twice the vector area) of rings of ``points`` given by start and size (Newell)."""
+    return _newell_rows(np.asarray(points).T, ring_start, ring_size).T
+
+
+def _newell_rows(rows: np.ndarray, ring_start: np.ndarray, ring_size: np.ndarray) -> np.ndarray:
+    """:func:`newell_normals` of points given as x, y, z rows; the normals as rows too, (3, rings)."""
     idx = ragged_arange(ring_start, ring_size)
     owner = np.repeat(np.arange(len(ring_start)), ring_size)
     nxt = idx + 1
     ends = np.cumsum(ring_size) - 1
     nxt[ends[ring_size > 0]] = ring_start[ring_size > 0]  # wrap each ring around
-    a, b = points[idx], points[nxt]
-    terms = np.column_stack(
-        [
-            (a[:, 1] - b[:, 1]) * (a[:, 2] + b[:, 2]),
-            (a[:, 2] - b[:, 2]) * (a[:, 0] + b[:, 0]),
-            (a[:, 0] - b[:, 0]) * (a[:, 1] + b[:, 1]),
-        ]
-    )
-    out = np.zeros((len(ring_start), 3))
-    for axis in range(3):
-        out[:, axis] = np.bincount(owner, weights=terms[:, axis], minlength=len(ring_start))
+    x, y, z = rows[:, idx]
+    xn, yn, zn = rows[:, nxt]
+    out = np.empty((3, len(ring_start)))
+    out[0] = np.bincount(owner, weights=(y - yn) * (z + zn), minlength=len(ring_start))
+    out[1] = np.bincount(owner, weights=(z - zn) * (x + xn), minlength=len(ring_start))
+    out[2] = np.bincount(owner, weights=(x - xn) * (y + yn), minlength=len(ring_start))
     return out
 
 
-def _plane_coords(points: np.ndarray, normal: np.ndarray) -> np.ndarray:
-    """2D coordinates in the plane: drop the axis the normal points along most."""
-    drop = np.argmax(np.abs(normal), axis=1)
-    keep = np.array([[1, 2], [0, 2], [0, 1]])[drop]
-    return np.column_stack(
-        [np.take_along_axis(points, keep[:, :1], axis=1)[:, 0], np.take_along_axis(points, keep[:, 1:], axis=1)[:, 0]]
-    )
+# The two axes kept when the normal points most along x, y or z.
+_KEEP = np.array([[1, 2], [0, 2], [0, 1]])
+# Whether those two axes, in that order, see a polygon whose normal points along +x, +y or +z counter-clockwise.
+_CCW = np.array([1.0, -1.0, 1.0])
 
 
 def triangulate(
@@ -71,66 +67,50 @@ def triangulate(
     vert_ids = ragged_arange(ro[ring_ids], ring_size)
 
     xyz = buildings.vertices[vert_ids]
-    enu = frame.from_ecef(projected_to_ecef(xyz[:, 0], xyz[:, 1], xyz[:, 2] + z_offset, crs))
-    ring_start = np.concatenate([[0], np.cumsum(ring_size)[:-1]]).astype(np.int64)
-    poly_first_ring = np.concatenate([[0], np.cumsum(rings_per_poly)[:-1]]).astype(np.int64)
+    enu, up = projected_to_enu_normal(xyz[:, 0], xyz[:, 1], crs, frame)
+    enu += (xyz[:, 2] + z_offset) * up  # heights are ellipsoidal: along the ellipsoid normal (exact)
+    ring_start = np.cumsum(ring_size) - ring_size
+    ext = np.cumsum(rings_per_poly) - rings_per_poly  # each polygon's first ring: its exterior
 
-    ext = poly_first_ring
-    normal = newell_normals(enu, ring_start[ext], ring_size[ext]) if len(ext) else np.zeros((0, 3))
+    normal = _newell_rows(enu, ring_start[ext], ring_size[ext]).T
     length = np.linalg.norm(normal, axis=1)
     # A face is degenerate when its area (|normal| / 2) is below 1 mm².
     ok = length > 2e-6
     unit = np.zeros_like(normal)
     unit[ok] = normal[ok] / length[ok, None]
 
-    simple = ok & (rings_per_poly == 1) & np.isin(ring_size[ext], (3, 4))
-    fan, handled = _fan(enu, unit[simple], ring_start[ext[simple]], ring_size[ext[simple]])
-    tris = [fan]
-    fan_ok = np.zeros(len(poly_ids), dtype=bool)
-    fan_ok[np.flatnonzero(simple)] = handled
-    for p in np.flatnonzero(ok & ~fan_ok):
-        first = poly_first_ring[p]
-        rs = ring_size[first : first + rings_per_poly[p]]
-        lo = ring_start[first]
-        pts = enu[lo : lo + rs.sum()]
-        flat = _plane_coords(pts, np.broadcast_to(unit[p], pts.shape))
-        local = mapbox_earcut.triangulate_float64(flat, np.cumsum(rs).astype(np.uint32))
-        tris.append(local.reshape(-1, 3).astype(np.int64) + lo)
-    triangles = np.concatenate(tris) if tris else np.zeros((0, 3), dtype=np.int64)
-
-    # Wind every triangle the way its face's normal points (earcut and projections may flip it).
+    # Each vertex in its polygon's plane (the two axes its normal points along least); an outline running along
+    # its normal turns counter-clockwise there when ``turning`` is +1.
     vert_poly = np.repeat(np.repeat(np.arange(len(poly_ids)), rings_per_poly), ring_size)
-    face = vert_poly[triangles[:, 0]]
-    a, b, c = enu[triangles[:, 0]], enu[triangles[:, 1]], enu[triangles[:, 2]]
-    flip = np.einsum("ij,ij->i", np.cross(b - a, c - a), unit[face]) < 0
+    drop = np.argmax(np.abs(unit), axis=1)
+    turning = _CCW[drop] * np.sign(unit[np.arange(len(drop)), drop])
+    vert_drop = drop[vert_poly]
+    flat = np.empty((len(vert_poly), 2))
+    flat[:, 0] = np.where(vert_drop == 0, enu[1], enu[0])
+    flat[:, 1] = np.where(vert_drop == 2, enu[1], enu[2])
+
+    nxt = np.arange(1, len(vert_poly) + 1)
+    nxt[ring_start + ring_size - 1] = ring_start
+    exterior = np.zeros(len(ring_size), dtype=bool)
+    exterior[ext] = True
+    ring_of_vertex = np.repeat(np.arange(len(ring_size)), ring_size)
+    rings = Rings(flat, ring_start, ring_size, exterior, vert_poly, ring_of_vertex, nxt)
+    ring_poly = np.repeat(np.arange(len(poly_ids)), rings_per_poly)
+    triangles = triangulate_rings(rings, sign=turning[ring_poly], usable=ok)
+
+    # Wind every triangle the way its face's normal points (a polygon that is not quite plane can turn one over).
+    (ax, ay, az), (bx, by, bz), (cx, cy, cz) = (enu[:, triangles[:, i]] for i in range(3))
+    ux, uy, uz = unit[vert_poly[triangles[:, 0]]].T
+    bx, by, bz, cx, cy, cz = bx - ax, by - ay, bz - az, cx - ax, cy - ay, cz - az
+    flip = (by * cz - bz * cy) * ux + (bz * cx - bx * cz) * uy + (bx * cy - by * cx) * uz < 0
     triangles[flip] = triangles[flip][:, ::-1]
 
     normals = unit[vert_poly]
     normals[~ok[vert_poly]] = (0.0, 0.0, 1.0)
     mesh = Mesh(
-        positions=enu,
+        positions=enu.T,
         normals=normals.astype(np.float32),
         feature_ids=feature_of_poly[vert_poly].astype(np.uint32),
         indices=triangles.reshape(-1).astype(np.uint32),
     )
     return mesh, int((~ok).sum())
-
-
-def _fan(points: np.ndarray, unit: np.ndarray, start: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fan triangles for triangles and convex quads; returns (triangles, handled mask over the inputs)."""
-    tri = size == 3
-    quad = size == 4
-    out = [np.column_stack([start[tri], start[tri] + 1, start[tri] + 2])]
-    handled = tri.copy()
-    if quad.any():
-        s = start[quad]
-        p = points[s[:, None] + np.arange(4)]
-        n = unit[quad]
-        edges = np.roll(p, -1, axis=1) - p
-        turns = np.cross(edges, np.roll(edges, -1, axis=1))
-        convex = (np.einsum("ijk,ik->ij", turns, n) > 0).all(axis=1)
-        s = s[convex]
-        out.append(np.column_stack([s, s + 1, s + 2]))
-        out.append(np.column_stack([s, s + 2, s + 3]))
-        handled[np.flatnonzero(quad)[convex]] = True
-    return np.concatenate(out).astype(np.int64), handled

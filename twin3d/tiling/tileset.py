@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
-import shutil
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal, Protocol, cast
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyproj import CRS
 
 from twin3d import __version__
+from twin3d.executor import Executor, ExecutorSpec, open_executor
 from twin3d.tiling import lod
 from twin3d.tiling.geodesy import LocalFrame
 from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings
@@ -35,12 +36,26 @@ from twin3d.tiling.gltf import Property, encode_glb
 from twin3d.tiling.lod import coarse_content
 from twin3d.tiling.mesh import Mesh
 from twin3d.tiling.model import Tile, Tileset, box_volume, tileset_json
+from twin3d.tiling.overview import (
+    OverviewContext,
+    OverviewResult,
+    OverviewSample,
+    PartitionTop,
+    overview_sample,
+    previous_records,
+    write_overview,
+)
+from twin3d.tiling.reuse import link_tree
 
 PARTITIONS_DIR = "p"
 # Bump when the bytes written for the same input change (mesh layout, glTF writer, LoD rules): partitions built by
 # an older writer are then rebuilt instead of reused.
-TILE_FORMAT = 4  # 4: heights applied in geographic WGS 84 (Bessel-based CRSs no longer lift buildings)
+TILE_FORMAT = 7  # 7: every tile REPLACE (deck.gl); 6: coarse levels count every building left out
 BOX_PAD_M = 0.01  # float32 rounding of positions relative to a tile origin stays far below 1 cm
+# Every tile under the root refines by REPLACE, leaves and empty tiles too (for them it changes nothing drawn): a
+# REPLACE parent waits for all its children, also those off screen, and loaders.gl (deck.gl) never fetches an
+# off-screen ADD tile, so one ADD child under a coarse level kept the viewer waiting forever.
+REFINE: Literal["REPLACE"] = "REPLACE"
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,11 @@ class TilingOptions:
     workers: int = 1
     attribution: tuple[str, ...] = ()  # who the data is from (ODbL, dl-de, ...): the root tileset's extras carry it
 
+    @property
+    def copyright(self) -> str | None:
+        """The attribution as every glTF content's ``asset.copyright``: a tile taken alone keeps its licences."""
+        return "; ".join(self.attribution) or None
+
 
 @dataclass(frozen=True)
 class BuildingProperties:
@@ -66,6 +86,9 @@ class BuildingProperties:
         props = [Property("id", "STRING", self.ids[members], "building id in the twin store")]
         props.extend(Property(name, kind, values[members]) for name, (kind, values) in self.columns.items())
         return props
+
+    def take(self, members: np.ndarray) -> BuildingProperties:
+        return BuildingProperties(self.ids[members], {k: (kind, v[members]) for k, (kind, v) in self.columns.items()})
 
 
 @dataclass(frozen=True)
@@ -117,6 +140,54 @@ def _leaves(node: _Node) -> list[_Node]:
 
 
 @dataclass(frozen=True)
+class Partition:
+    """One partition's buildings alone: what a worker needs to write its tiles."""
+
+    pid: str
+    geometry: BuildingGeometry
+    properties: BuildingProperties
+
+
+class PartitionOnDisk(Protocol):
+    """A partition a worker loads itself (see :mod:`twin3d.tiling.spill`): only its name travels."""
+
+    @property
+    def pid(self) -> str: ...
+
+    def load(self) -> Partition: ...
+
+
+@dataclass(frozen=True)
+class TilingContext:
+    """What every partition task shares (sent to each worker once)."""
+
+    frame: LocalFrame
+    options: TilingOptions
+    out_root: Path
+    previous: Path | None
+    tile_of: Path | None = None  # where each task writes which content holds each building (<pid>.parquet)
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    """A written (or reused) partition: its root tile, sizes, and what the tiles above and the store need."""
+
+    pid: str
+    tile: Tile
+    tiles: int
+    bytes: int
+    leaf_bytes: int
+    reused: bool
+    fingerprint: str
+    leaf_keys: tuple[str, ...]
+    leaf_of: np.ndarray  # per building of the partition: its position in leaf_keys
+    sample: OverviewSample
+
+    def top(self) -> PartitionTop:
+        return PartitionTop(self.pid, self.tile, self.sample, self.fingerprint)
+
+
+@dataclass(frozen=True)
 class _Job:
     geometry: BuildingGeometry
     properties: BuildingProperties
@@ -124,16 +195,6 @@ class _Job:
     options: TilingOptions
     xy: np.ndarray
     weight: np.ndarray
-
-
-@dataclass(frozen=True)
-class _PartitionResult:
-    pid: str
-    tile: Tile
-    tiles: int
-    bytes: int
-    leaf_bytes: int
-    reused: bool
 
 
 def _content(job: _Job, mesh: Mesh, members: np.ndarray, out: Path, name: str) -> tuple[np.ndarray, np.ndarray, int]:
@@ -148,6 +209,7 @@ def _content(job: _Job, mesh: Mesh, members: np.ndarray, out: Path, name: str) -
         len(members),
         compression=job.options.compression,
         double_sided=not isinstance(job.geometry, ExtrudedBuildings),
+        copyright=job.options.copyright,
     )
     (out / name).write_bytes(glb)
     return lo - BOX_PAD_M, hi + BOX_PAD_M, len(glb)
@@ -170,10 +232,17 @@ def _build_node(job: _Job, node: _Node, out: Path) -> _Built:
         tile: Tile = {
             "boundingVolume": box_volume(list(lo), list(hi)),
             "geometricError": 0.0,
+            "refine": REFINE,
             "content": {"uri": f"{node.key}.glb"},
         }
         return _Built(tile, lo, hi, 1, size, size)
 
+    coarse = None
+    if job.options.levels_of_detail:
+        full = int(job.weight[node.members].sum())
+        coarse = coarse_content(job.geometry, node.members, job.frame, node.extent, full)
+    if (coarse is None or not len(coarse.shown)) and len(node.children) == 1:
+        return _build_node(job, node.children[0], out)  # a level over one tile that shows nothing less: skip it
     children = [_build_node(job, child, out) for child in node.children]
     lo = np.min([c.lo for c in children], axis=0)
     hi = np.max([c.hi for c in children], axis=0)
@@ -182,10 +251,6 @@ def _build_node(job: _Job, node: _Node, out: Path) -> _Built:
     built.bytes = sum(c.bytes for c in children)
     built.leaf_bytes = sum(c.leaf_bytes for c in children)
     child_error = max(float(c.tile["geometricError"]) for c in children)
-    coarse = None
-    if job.options.levels_of_detail:
-        full = int(job.weight[node.members].sum())
-        coarse = coarse_content(job.geometry, node.members, job.frame, node.extent, full)
     if coarse is not None and len(coarse.shown):
         clo, chi, size = _content(job, coarse.mesh, node.members[coarse.shown], out, f"{node.key}.glb")
         built.lo, built.hi = np.minimum(lo, clo), np.maximum(hi, chi)
@@ -195,7 +260,7 @@ def _build_node(job: _Job, node: _Node, out: Path) -> _Built:
         built.tile["refine"] = "REPLACE"
         built.tile["geometricError"] = max(coarse.geometric_error, child_error)
     else:
-        built.tile["refine"] = "ADD"
+        built.tile["refine"] = REFINE
         # Without coarse content the node must refine whenever it is on screen.
         built.tile["geometricError"] = max(child_error, round(node.extent / 2.0, 3))
     built.tile["boundingVolume"] = box_volume(list(built.lo), list(built.hi))
@@ -203,22 +268,27 @@ def _build_node(job: _Job, node: _Node, out: Path) -> _Built:
     return built
 
 
-def partition_fingerprint(job: _Job, members: np.ndarray) -> str:
-    """A hash of everything a partition's files depend on: code version, options, frame and its buildings."""
-    digest = hashlib.sha256()
-    rules = (
+def _rules(options: TilingOptions) -> tuple[object, ...]:
+    """Everything besides the buildings and the frame that the bytes of a partition depend on."""
+    return (
         __version__,
         TILE_FORMAT,
         lod.TOLERANCE_PER_EXTENT,
         lod.MIN_SIDE_PER_EXTENT,
         lod.ROOF_SHAPE_ERROR,
         lod.MIN_SAVING,
-        job.options.max_features,
-        job.options.max_vertices,
-        job.options.levels_of_detail,
-        job.options.compression,
+        options.max_features,
+        options.max_vertices,
+        options.levels_of_detail,
+        options.compression,
+        options.attribution,
     )
-    digest.update(repr(rules).encode())
+
+
+def partition_fingerprint(job: _Job, members: np.ndarray) -> str:
+    """A hash of everything a partition's files depend on: code version, options, frame and its buildings."""
+    digest = hashlib.sha256()
+    digest.update(repr(_rules(job.options)).encode())
     digest.update(np.asarray(job.frame.origin, dtype=np.float64).tobytes())
     digest.update(job.geometry.fingerprint(members))
     for prop in job.properties.table(members):
@@ -231,24 +301,58 @@ def partition_fingerprint(job: _Job, members: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-_JOB: _Job | None = None  # the job a forked worker inherits (no pickling of the geometry)
+def _partition_tree(job: _Job, members: np.ndarray) -> _Node:
+    """The partition's quadtree; a partition of one tile gets a level above it, so that it has a coarse level too
+    (the level is left out again where coarse blocks would not pay)."""
+    tree = quadtree(job.xy, job.weight, members, job.options.max_features, job.options.max_vertices)
+    if not tree.children and job.options.levels_of_detail and len(members) > 1:
+        tree.children = [_Node(f"{tree.key}0", members, tree.extent)]
+    return tree
 
 
-def _build_partition(pid: str, members: np.ndarray, out_root: Path, previous: Path | None) -> _PartitionResult:
-    job = _JOB
-    assert job is not None
-    out = out_root / PARTITIONS_DIR / pid
+def tile_partition(ctx: TilingContext, task: Partition | PartitionOnDisk) -> PartitionResult:
+    """Write one partition's tiles (or link them from the previous build if its input is unchanged)."""
+    part = task if isinstance(task, Partition) else task.load()
+    geometry = part.geometry
+    job = _Job(geometry, part.properties, ctx.frame, ctx.options, geometry.centroids(), geometry.vertex_estimate())
+    members = np.arange(len(geometry))
     fingerprint = partition_fingerprint(job, members)
-    old = previous / PARTITIONS_DIR / pid if previous else None
+    tree = _partition_tree(job, members)
+    leaves = _leaves(tree)
+    leaf_of = np.zeros(len(members), dtype=np.int32)
+    for i, leaf in enumerate(leaves):
+        leaf_of[leaf.members] = i
+    sample = overview_sample(geometry, part.properties.ids, int(job.weight.sum()))
+    out = ctx.out_root / PARTITIONS_DIR / part.pid
+    old = ctx.previous / PARTITIONS_DIR / part.pid if ctx.previous else None
+    keys = tuple(leaf.key for leaf in leaves)
+    if ctx.tile_of is not None:
+        # Written here, not sent back: a Land's building ids would otherwise all pass through the driver.
+        names = np.array([f"{PARTITIONS_DIR}/{part.pid}/{key}.glb" for key in keys], dtype=object)
+        ctx.tile_of.mkdir(parents=True, exist_ok=True)
+        pq.write_table(
+            pa.table({"building_id": pa.array(part.properties.ids, pa.string()), "tile": pa.array(names[leaf_of])}),
+            ctx.tile_of / f"{part.pid}.parquet",
+        )
     if old is not None and (old / "tileset.json").is_file():
         old_doc = json.loads((old / "tileset.json").read_text(encoding="utf-8"))
         if old_doc.get("extras", {}).get("twin3d", {}).get("input") == fingerprint:
-            _link_tree(old, out)
+            link_tree(old, out)
             stats = old_doc["extras"]["twin3d"]
             root = cast(Tile, old_doc["root"])
-            return _PartitionResult(pid, root, stats["tiles"], stats["bytes"], stats["leaf_bytes"], True)
+            return PartitionResult(
+                part.pid,
+                root,
+                stats["tiles"],
+                stats["bytes"],
+                stats["leaf_bytes"],
+                True,
+                fingerprint,
+                keys,
+                leaf_of,
+                sample,
+            )
     out.mkdir(parents=True, exist_ok=True)
-    tree = quadtree(job.xy, job.weight, members, job.options.max_features, job.options.max_vertices)
     built = _build_node(job, tree, out)
     doc = tileset_json(
         built.tile,
@@ -258,17 +362,148 @@ def _build_partition(pid: str, members: np.ndarray, out_root: Path, previous: Pa
         },
     )
     (out / "tileset.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    return _PartitionResult(pid, doc["root"], built.tiles, built.bytes, built.leaf_bytes, False)
+    return PartitionResult(
+        part.pid,
+        doc["root"],
+        built.tiles,
+        built.bytes,
+        built.leaf_bytes,
+        False,
+        fingerprint,
+        keys,
+        leaf_of,
+        sample,
+    )
 
 
-def _link_tree(src: Path, dst: Path) -> None:
-    """Hard-link (or copy across file systems) an unchanged partition into the new tileset."""
-    dst.mkdir(parents=True, exist_ok=True)
-    for f in src.iterdir():
-        try:
-            os.link(f, dst / f.name)
-        except OSError:
-            shutil.copy2(f, dst / f.name)
+def partition_groups(partition_of: np.ndarray) -> tuple[list[str], list[np.ndarray]]:
+    """The partition ids in sorted order and the ascending positions of each one's buildings."""
+    names, inverse = np.unique(np.asarray(partition_of, dtype=str), return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    return names.tolist(), np.split(order, np.cumsum(np.bincount(inverse, minlength=len(names)))[:-1])
+
+
+def partitions_of(
+    geometry: BuildingGeometry, properties: BuildingProperties, partition_of: np.ndarray
+) -> tuple[list[str], Iterator[Partition], list[np.ndarray]]:
+    """Cut an in-memory collection into partitions (ids in sorted order); the partitions are made as they are sent."""
+    pids, groups = partition_groups(partition_of)
+
+    def parts() -> Iterator[Partition]:
+        for pid, members in zip(pids, groups, strict=True):
+            yield Partition(pid, geometry.take(members), properties.take(members))
+
+    return pids, parts(), groups
+
+
+def write_partitions(
+    partitions: Iterable[Partition | PartitionOnDisk],
+    *,
+    crs: CRS,
+    frame: LocalFrame,
+    out_dir: Path,
+    options: TilingOptions,
+    executor: Executor | None = None,
+    previous: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_partition: Callable[[PartitionResult], None] | None = None,
+    tile_of: Path | None = None,
+) -> TilesetSummary:
+    """Write the tileset of ``partitions`` (each a separate task, in any executor) into ``out_dir``, a new folder.
+
+    Partitions may come from a generator that reads them as they are asked for: the executor asks for a few per
+    worker at a time, so no process holds more than a few partitions' buildings. Each result is handed to
+    ``on_partition`` (where its buildings' tiles are) and then kept only as the small sample the overview needs.
+
+    Args:
+        partitions: each partition's buildings (ids ``[A-Za-z0-9_-]``, each once).
+        crs: the twin's projected CRS (the buildings' footprints are in it).
+        frame: the twin's ENU frame; its origin becomes the root transform.
+        out_dir: the folder to write.
+        options: caps, levels of detail, compression.
+        executor: where partitions are tiled (default: this process, or forked processes for ``options.workers``).
+        previous: the tileset this one replaces; unchanged partitions and groups are linked from it.
+        progress: called with the number of partitions done after each one.
+        on_partition: called with each partition's result, in partition order.
+        tile_of: a folder where each task writes the content file of each of its buildings (``<pid>.parquet``).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    context = TilingContext(frame, options, out_dir, previous, tile_of)
+    tops: list[PartitionTop] = []
+    totals = np.zeros(4, dtype=np.int64)  # tiles, bytes, leaf bytes, buildings
+    reused = 0
+    with (
+        open_executor(ExecutorSpec("processes", options.workers))
+        if executor is None
+        else nullcontext(executor) as runner
+    ):
+        for done, result in enumerate(runner.map(tile_partition, context, partitions), start=1):
+            if on_partition is not None:
+                on_partition(result)
+            tops.append(result.top())
+            totals += (result.tiles, result.bytes, result.leaf_bytes, len(result.leaf_of))
+            reused += result.reused
+            if progress:
+                progress(done)
+    tops.sort(key=lambda t: t.pid)
+    root, overview = _root(tops, context, crs)
+    credits = {"attribution": list(options.attribution)} if options.attribution else None
+    doc: Tileset = tileset_json(root, round(float(root["geometricError"]) * 2.0, 3), extras=credits)
+    (out_dir / "tileset.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    return TilesetSummary(
+        tiles=int(totals[0]) + (overview.tiles if overview else 0),
+        buildings=int(totals[3]),
+        bytes=int(totals[1]) + (overview.bytes if overview else 0),
+        leaf_bytes=int(totals[2]),
+        partitions=len(tops),
+        reused_partitions=reused,
+        content_of_building=np.empty(0, dtype=object),
+    )
+
+
+def _root(tops: list[PartitionTop], ctx: TilingContext, crs: CRS) -> tuple[Tile, OverviewResult | None]:
+    """The root tile: the overview above the partitions, or (one partition, no levels of detail) the partitions."""
+    overview = None
+    if ctx.options.levels_of_detail and len(tops) > 1:
+        overview = write_overview(
+            tops,
+            OverviewContext(
+                ctx.frame,
+                crs,
+                ctx.out_root,
+                ctx.previous,
+                previous_records(ctx.previous),
+                repr(_rules(ctx.options)),
+                ctx.options.compression,
+                ctx.options.copyright,
+            ),
+        )
+        top: Tile = {**overview.top, "transform": ctx.frame.transform()}
+        return top, overview
+    children: list[Tile] = [
+        {
+            "boundingVolume": t.tile["boundingVolume"],
+            "geometricError": t.tile["geometricError"],
+            "content": {"uri": f"{PARTITIONS_DIR}/{t.pid}/tileset.json"},
+        }
+        for t in tops
+    ]
+    lo_all, hi_all = np.full(3, np.inf), np.full(3, -np.inf)
+    for t in tops:
+        box = np.asarray(t.tile["boundingVolume"]["box"])
+        half = np.abs(box[3:].reshape(3, 3)).sum(axis=0)
+        lo_all, hi_all = np.minimum(lo_all, box[:3] - half), np.maximum(hi_all, box[:3] + half)
+    extent = float(np.linalg.norm(hi_all - lo_all)) if children else 1.0
+    root_error = max([extent / 2.0] + [float(c["geometricError"]) for c in children])
+    root: Tile = {
+        "boundingVolume": box_volume(list(lo_all), list(hi_all)) if children else box_volume([0] * 3, [1] * 3),
+        # The root has no content of its own: its error makes it refine whenever the twin is on screen.
+        "geometricError": round(root_error, 3),
+        "refine": "ADD",
+        "transform": ctx.frame.transform(),
+        "children": children,
+    }
+    return root, None
 
 
 def write_tileset(
@@ -279,10 +514,11 @@ def write_tileset(
     frame: LocalFrame,
     out_dir: Path,
     options: TilingOptions,
+    executor: Executor | None = None,
     previous: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> TilesetSummary:
-    """Write the tileset into ``out_dir`` (a new, staged folder).
+    """Write the tileset of buildings held in memory into ``out_dir`` (a new, staged folder).
 
     Args:
         geometry: the buildings to mesh.
@@ -290,79 +526,35 @@ def write_tileset(
         partition_of: the partition (district or block id, ``[A-Za-z0-9_-]``) of each building.
         frame: the twin's ENU frame; its origin becomes the root transform.
         out_dir: the folder to write.
-        options: caps, levels of detail, compression, worker processes.
+        options: caps, levels of detail, compression, worker processes (when no executor is given).
+        executor: where partitions are tiled.
         previous: the tileset this one replaces; unchanged partitions are linked from it.
         progress: called with (partitions done, partitions) after each partition.
+
+    Returns:
+        The summary, with the content file of each building.
     """
-    global _JOB  # noqa: PLW0603  (forked workers inherit the job instead of receiving a pickled copy)
-    xy = geometry.centroids()
-    weight = geometry.vertex_estimate()
-    geometry.heights()  # computed (and cached) once here, before workers fork, so they share it
-    _JOB = _Job(geometry, properties, frame, options, xy, weight)
-    names, inverse = np.unique(np.asarray(partition_of, dtype=str), return_inverse=True)
-    order = np.argsort(inverse, kind="stable")
-    groups = dict(zip(names.tolist(), np.split(order, np.cumsum(np.bincount(inverse))[:-1]), strict=True))
-    pids = list(groups)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results: list[_PartitionResult] = []
-    try:
-        if options.workers > 1 and len(pids) > 1:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=options.workers, mp_context=ctx) as pool:
-                futures = [pool.submit(_build_partition, pid, groups[pid], out_dir, previous) for pid in pids]
-                for i, future in enumerate(futures):
-                    results.append(future.result())
-                    if progress:
-                        progress(i + 1, len(pids))
-        else:
-            for i, pid in enumerate(pids):
-                results.append(_build_partition(pid, groups[pid], out_dir, previous))
-                if progress:
-                    progress(i + 1, len(pids))
-    finally:
-        _JOB = None
-
-    children: list[Tile] = []
-    lo_all, hi_all = np.full(3, np.inf), np.full(3, -np.inf)
-    for r in results:
-        box = np.asarray(r.tile["boundingVolume"]["box"])
-        half = np.abs(box[3:].reshape(3, 3)).sum(axis=0)
-        lo_all, hi_all = np.minimum(lo_all, box[:3] - half), np.maximum(hi_all, box[:3] + half)
-        children.append(
-            {
-                "boundingVolume": r.tile["boundingVolume"],
-                "geometricError": r.tile["geometricError"],
-                "content": {"uri": f"{PARTITIONS_DIR}/{r.pid}/tileset.json"},
-            }
-        )
-    extent = float(np.linalg.norm(hi_all - lo_all)) if children else 1.0
-    root_error = max([extent / 2.0] + [float(c["geometricError"]) for c in children])
-    root: Tile = {
-        "boundingVolume": box_volume(list(lo_all), list(hi_all)) if children else box_volume([0] * 3, [1] * 3),
-        # The root has no content of its own: its error makes it refine whenever the twin is on screen.
-        "geometricError": round(root_error, 3),
-        "refine": "ADD",
-        "transform": frame.transform(),
-        "children": children,
-    }
-    credits = {"attribution": list(options.attribution)} if options.attribution else None
-    doc: Tileset = tileset_json(root, round(root_error * 2.0, 3), extras=credits)
-    (out_dir / "tileset.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
-
+    geometry.heights()  # computed (and cached) once here, not per partition
+    pids, parts, groups = partitions_of(geometry, properties, partition_of)
+    members_of = dict(zip(pids, groups, strict=True))
     content_of = np.empty(len(geometry), dtype=object)
-    for pid in pids:
-        tree = quadtree(xy, weight, groups[pid], options.max_features, options.max_vertices)
-        for leaf in _leaves(tree):
-            content_of[leaf.members] = f"{PARTITIONS_DIR}/{pid}/{leaf.key}.glb"
-    return TilesetSummary(
-        tiles=sum(r.tiles for r in results),
-        buildings=len(geometry),
-        bytes=sum(r.bytes for r in results),
-        leaf_bytes=sum(r.leaf_bytes for r in results),
-        partitions=len(results),
-        reused_partitions=sum(r.reused for r in results),
-        content_of_building=content_of,
+
+    def record(result: PartitionResult) -> None:
+        names = np.array([f"{PARTITIONS_DIR}/{result.pid}/{key}.glb" for key in result.leaf_keys], dtype=object)
+        content_of[members_of[result.pid]] = names[result.leaf_of]
+
+    summary = write_partitions(
+        parts,
+        crs=geometry.crs,
+        frame=frame,
+        out_dir=out_dir,
+        options=options,
+        executor=executor,
+        previous=previous,
+        progress=(lambda done: progress(done, len(pids))) if progress else None,
+        on_partition=record,
     )
+    return replace(summary, content_of_building=content_of)
 
 
 def block_partitions(xy: np.ndarray, size_m: float) -> np.ndarray:
