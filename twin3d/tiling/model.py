@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
+import numpy as np
 from py3dtiles.tileset import TileSet
 
 from twin3d import __version__
+
+PARTITIONS_DIR = "p"  # <tileset>/p/<partition>/tileset.json: one external tileset per partition
 
 
 class Asset(TypedDict):
@@ -50,6 +53,13 @@ def box_volume(lo: list[float] | tuple[float, ...], hi: list[float] | tuple[floa
     center = [(a + b) / 2.0 for a, b in zip(lo, hi, strict=True)]
     half = [max((b - a) / 2.0, 0.01) for a, b in zip(lo, hi, strict=True)]
     return {"box": [float(v) for v in [*center, half[0], 0.0, 0.0, 0.0, half[1], 0.0, 0.0, 0.0, half[2]]]}
+
+
+def box_bounds(volume: BoundingVolume) -> tuple[np.ndarray, np.ndarray]:
+    """The min and max corners of a ``box`` bounding volume (its half axes may be rotated)."""
+    box = np.asarray(volume["box"], dtype=np.float64)
+    half = np.abs(box[3:].reshape(3, 3)).sum(axis=0)
+    return box[:3] - half, box[:3] + half
 
 
 def tileset_json(root: Tile, geometric_error: float, extras: dict[str, Any] | None = None) -> Tileset:

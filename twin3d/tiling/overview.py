@@ -32,7 +32,7 @@ from twin3d.tiling.geodesy import LocalFrame
 from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings
 from twin3d.tiling.gltf import Property, encode_glb
 from twin3d.tiling.lod import coarse_content
-from twin3d.tiling.model import Tile, box_volume, tileset_json
+from twin3d.tiling.model import PARTITIONS_DIR, Tile, box_bounds, box_volume, tileset_json
 from twin3d.tiling.reuse import link_file
 
 OVERVIEW_DIR = "o"
@@ -114,6 +114,15 @@ class PartitionTop:
     sample: OverviewSample
     fingerprint: str
 
+    def reference(self) -> Tile:
+        """The tile that refers to the partition's own tileset."""
+        return {
+            "boundingVolume": self.tile["boundingVolume"],
+            "geometricError": self.tile["geometricError"],
+            "refine": "REPLACE",  # see twin3d.tiling.tileset.REFINE
+            "content": {"uri": f"{PARTITIONS_DIR}/{self.pid}/tileset.json"},
+        }
+
 
 @dataclass
 class _Group:
@@ -121,12 +130,6 @@ class _Group:
     extent: float
     members: list[int]  # positions in the partition list
     children: list[_Group] = field(default_factory=list)
-
-
-def _box_bounds(tile: Tile) -> tuple[np.ndarray, np.ndarray]:
-    box = np.asarray(tile["boundingVolume"]["box"], dtype=np.float64)
-    half = np.abs(box[3:].reshape(3, 3)).sum(axis=0)
-    return box[:3] - half, box[:3] + half
 
 
 def _group_tree(centres: np.ndarray) -> _Group:
@@ -193,9 +196,9 @@ class OverviewResult:
 
 def write_overview(parts: Sequence[PartitionTop], ctx: OverviewContext) -> OverviewResult:
     """Write the group tiles above ``parts`` into ``<out_dir>/o/`` (boxes in the twin's ENU frame)."""
-    centres = np.array([(lo[:2] + hi[:2]) / 2.0 for lo, hi in (_box_bounds(p.tile) for p in parts)])
+    centres = np.array([(lo[:2] + hi[:2]) / 2.0 for lo, hi in (box_bounds(p.tile["boundingVolume"]) for p in parts)])
     tree = _group_tree(centres)
-    result = OverviewResult(top=_partition_tile(parts[0]))
+    result = OverviewResult(top=parts[0].reference())
     (ctx.out_dir / OVERVIEW_DIR).mkdir(parents=True, exist_ok=True)
     result.top = _write_group(tree, parts, ctx, result, 0)[0]
     text = json.dumps(result.records, indent=0, sort_keys=True)
@@ -233,15 +236,6 @@ def _external(tile: Tile, key: str, ctx: OverviewContext) -> Tile:
     }
 
 
-def _partition_tile(part: PartitionTop) -> Tile:
-    return {
-        "boundingVolume": part.tile["boundingVolume"],
-        "geometricError": part.tile["geometricError"],
-        "refine": "REPLACE",  # see twin3d.tiling.tileset.REFINE
-        "content": {"uri": f"p/{part.pid}/tileset.json"},
-    }
-
-
 def _members(node: _Group) -> list[int]:
     return node.members if not node.children else [m for c in node.children for m in _members(c)]
 
@@ -252,7 +246,7 @@ def _write_group(
     """Write a group and the groups under it; returns its tile and the sample it hands up."""
     if not node.children:
         part = parts[node.members[0]]
-        return _partition_tile(part), part.sample
+        return part.reference(), part.sample
     tile, sample = _group_tile(node, parts, ctx, result, depth)
     if depth and depth % SUBTREE_LEVELS == 0:
         return _external(tile, node.key, ctx), sample
@@ -265,7 +259,7 @@ def _group_tile(
     below = [_write_group(child, parts, ctx, result, depth + 1) for child in node.children]
     children = [tile for tile, _ in below]
     sample = _merged([s for _, s in below])
-    bounds = [_box_bounds(t) for t in children]
+    bounds = [box_bounds(t["boundingVolume"]) for t in children]
     lo = np.min([b[0] for b in bounds], axis=0)
     hi = np.max([b[1] for b in bounds], axis=0)
     child_error = max(float(t["geometricError"]) for t in children)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, Protocol, cast
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 import pyarrow as pa
@@ -35,7 +35,7 @@ from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings
 from twin3d.tiling.gltf import Property, encode_glb
 from twin3d.tiling.lod import coarse_content
 from twin3d.tiling.mesh import Mesh
-from twin3d.tiling.model import Tile, Tileset, box_volume, tileset_json
+from twin3d.tiling.model import PARTITIONS_DIR, Tile, Tileset, box_bounds, box_volume, tileset_json
 from twin3d.tiling.overview import (
     OverviewContext,
     OverviewResult,
@@ -47,7 +47,6 @@ from twin3d.tiling.overview import (
 )
 from twin3d.tiling.reuse import link_tree
 
-PARTITIONS_DIR = "p"
 # Bump when the bytes written for the same input change (mesh layout, glTF writer, LoD rules): partitions built by
 # an older writer are then rebuilt instead of reused.
 TILE_FORMAT = 7  # 7: every tile REPLACE (deck.gl); 6: coarse levels count every building left out
@@ -185,6 +184,16 @@ class PartitionResult:
 
     def top(self) -> PartitionTop:
         return PartitionTop(self.pid, self.tile, self.sample, self.fingerprint)
+
+    def content_files(self) -> np.ndarray:
+        """The content file (relative to the root tileset) that holds each of the partition's buildings."""
+        files: np.ndarray = content_files(self.pid, self.leaf_keys)[self.leaf_of]
+        return files
+
+
+def content_files(pid: str, leaf_keys: tuple[str, ...]) -> np.ndarray:
+    """The content file of each leaf of a partition, relative to the root tileset."""
+    return np.array([f"{PARTITIONS_DIR}/{pid}/{key}.glb" for key in leaf_keys], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -328,47 +337,38 @@ def tile_partition(ctx: TilingContext, task: Partition | PartitionOnDisk) -> Par
     keys = tuple(leaf.key for leaf in leaves)
     if ctx.tile_of is not None:
         # Written here, not sent back: a Land's building ids would otherwise all pass through the driver.
-        names = np.array([f"{PARTITIONS_DIR}/{part.pid}/{key}.glb" for key in keys], dtype=object)
         ctx.tile_of.mkdir(parents=True, exist_ok=True)
         pq.write_table(
-            pa.table({"building_id": pa.array(part.properties.ids, pa.string()), "tile": pa.array(names[leaf_of])}),
+            pa.table(
+                {
+                    "building_id": pa.array(part.properties.ids, pa.string()),
+                    "tile": pa.array(content_files(part.pid, keys)[leaf_of]),
+                }
+            ),
             ctx.tile_of / f"{part.pid}.parquet",
         )
+    old_doc: dict[str, Any] = {}
     if old is not None and (old / "tileset.json").is_file():
         old_doc = json.loads((old / "tileset.json").read_text(encoding="utf-8"))
-        if old_doc.get("extras", {}).get("twin3d", {}).get("input") == fingerprint:
-            link_tree(old, out)
-            stats = old_doc["extras"]["twin3d"]
-            root = cast(Tile, old_doc["root"])
-            return PartitionResult(
-                part.pid,
-                root,
-                stats["tiles"],
-                stats["bytes"],
-                stats["leaf_bytes"],
-                True,
-                fingerprint,
-                keys,
-                leaf_of,
-                sample,
-            )
-    out.mkdir(parents=True, exist_ok=True)
-    built = _build_node(job, tree, out)
-    doc = tileset_json(
-        built.tile,
-        built.tile["geometricError"],
-        extras={
-            "twin3d": {"input": fingerprint, "tiles": built.tiles, "bytes": built.bytes, "leaf_bytes": built.leaf_bytes}
-        },
-    )
-    (out / "tileset.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    stats = old_doc.get("extras", {}).get("twin3d", {})
+    reused = stats.get("input") == fingerprint
+    if old is not None and reused:
+        link_tree(old, out)
+        root = cast(Tile, old_doc["root"])
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        built = _build_node(job, tree, out)
+        stats = {"input": fingerprint, "tiles": built.tiles, "bytes": built.bytes, "leaf_bytes": built.leaf_bytes}
+        doc = tileset_json(built.tile, built.tile["geometricError"], extras={"twin3d": stats})
+        (out / "tileset.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        root = doc["root"]
     return PartitionResult(
         part.pid,
-        doc["root"],
-        built.tiles,
-        built.bytes,
-        built.leaf_bytes,
-        False,
+        root,
+        stats["tiles"],
+        stats["bytes"],
+        stats["leaf_bytes"],
+        reused,
         fingerprint,
         keys,
         leaf_of,
@@ -480,19 +480,11 @@ def _root(tops: list[PartitionTop], ctx: TilingContext, crs: CRS) -> tuple[Tile,
         )
         top: Tile = {**overview.top, "transform": ctx.frame.transform()}
         return top, overview
-    children: list[Tile] = [
-        {
-            "boundingVolume": t.tile["boundingVolume"],
-            "geometricError": t.tile["geometricError"],
-            "content": {"uri": f"{PARTITIONS_DIR}/{t.pid}/tileset.json"},
-        }
-        for t in tops
-    ]
+    children = [t.reference() for t in tops]
     lo_all, hi_all = np.full(3, np.inf), np.full(3, -np.inf)
     for t in tops:
-        box = np.asarray(t.tile["boundingVolume"]["box"])
-        half = np.abs(box[3:].reshape(3, 3)).sum(axis=0)
-        lo_all, hi_all = np.minimum(lo_all, box[:3] - half), np.maximum(hi_all, box[:3] + half)
+        lo, hi = box_bounds(t.tile["boundingVolume"])
+        lo_all, hi_all = np.minimum(lo_all, lo), np.maximum(hi_all, hi)
     extent = float(np.linalg.norm(hi_all - lo_all)) if children else 1.0
     root_error = max([extent / 2.0] + [float(c["geometricError"]) for c in children])
     root: Tile = {
@@ -540,8 +532,7 @@ def write_tileset(
     content_of = np.empty(len(geometry), dtype=object)
 
     def record(result: PartitionResult) -> None:
-        names = np.array([f"{PARTITIONS_DIR}/{result.pid}/{key}.glb" for key in result.leaf_keys], dtype=object)
-        content_of[members_of[result.pid]] = names[result.leaf_of]
+        content_of[members_of[result.pid]] = result.content_files()
 
     summary = write_partitions(
         parts,
