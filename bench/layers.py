@@ -18,6 +18,9 @@ server to 16 concurrent clients (keep-alive connections), every tile asked for o
 layer is loaded (part of ``layers_load_seconds``). Baseline in the same run: the same data loaded without that
 (``TWIN3D_LAYER_SEED_MAX_FEATURES=0``), its tiles cut by DuckDB per request, to 16 clients and to one; and those
 tiles asked for again, from the server's tile cache. Uses var/lauf.duckdb if built, else builds Lauf first.
+
+``layers_seed_seconds_<executor>``: the same tiles cut again by ranges of tile columns on a fork pool and a Dask
+LocalCluster (``twin3d layers add --executor``), each against one query in this process (``..._local``).
 """
 
 from __future__ import annotations
@@ -40,11 +43,17 @@ import pyogrio
 import shapely
 from pyproj import Transformer
 
+from twin3d.executor import ExecutorSpec, open_executor
+from twin3d.layers.catalogue import layer_file
 from twin3d.layers.context import LoadOptions
 from twin3d.layers.load import load_layer
+from twin3d.layers.model import LayerEntry
+from twin3d.layers.tiles import SEED_ZOOMS, vector_collection
 from twin3d.pipeline.build import build_twin
 from twin3d.pipeline.config import load_pipeline
 from twin3d.settings import LayerSettings, PathSettings
+from twin3d.store.connection import connect
+from twin3d.store.tile_seed import write_seeded
 
 REPO = Path(__file__).resolve().parent.parent
 LAUF_BUILDINGS = REPO / "geodata" / "lauf" / "osm" / "lauf_buildings.geojson"
@@ -192,11 +201,42 @@ def mvt_p95(paths: PathSettings, extent: tuple[float, float, float, float], clie
     }
 
 
+def seed_on_executors(paths: PathSettings, entry: LayerEntry, executors: list[str], out: Path) -> None:
+    """The layer's zoom 12-16 tiles cut again by ranges of tile columns on each executor (what a cluster of several
+    machines does), vs one query in this process (what one machine does)."""
+    collection = vector_collection(entry.id, layer_file(paths, entry, "features"), entry.fields)
+    con = connect()
+    try:
+        started = time.perf_counter()
+        tiles = write_seeded(con.cursor(), collection, out / "local", SEED_ZOOMS)
+        local = time.perf_counter() - started
+        emit("layers_seed_seconds_local", local, "s", tiles=tiles, what="one DuckDB query, zoom 12-16")
+        for text in executors:
+            kind, _, workers = text.partition(":")
+            with open_executor(ExecutorSpec(kind, int(workers or 1))) as runner:  # type: ignore[arg-type]
+                started = time.perf_counter()
+                write_seeded(con.cursor(), collection, out / text.replace(":", "-"), SEED_ZOOMS, runner, ranges=True)
+                seconds = time.perf_counter() - started
+            emit(
+                f"layers_seed_seconds_{kind}_{workers}_ranges",
+                seconds,
+                "s",
+                tiles=tiles,
+                baseline_local_s=round(local, 3),
+                what="ranges of tile columns, one task each (on one machine DuckDB's threads do as well)",
+            )
+    finally:
+        con.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--features", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients for the vector tiles")
+    parser.add_argument(
+        "--seed-executors", default="processes:2,dask:2", help="executors to cut the layer's tiles on, vs local"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="twin3d-bench-layers-") as tmp:
@@ -229,10 +269,13 @@ def main() -> None:
         emit("layers_load_features_per_s", count / best, "features/s", features=count)
         emit("layers_baseline_read_write_seconds", base, "s", features=count, what="pyogrio read + Parquet write")
         emit("layers_load_vs_baseline", best / base, "x", features=count)
-        store = REPO / "var" / "lauf.duckdb"
+        seed_on_executors(paths, entry, [e for e in args.seed_executors.split(",") if e], root / "seeded")
+        store, tiles = REPO / "var" / "lauf.duckdb", REPO / "tiles" / "lauf"
         paths.store_dir.mkdir(parents=True, exist_ok=True)
-        if store.is_file():
+        if store.is_file() and tiles.is_dir():  # the server checks that a twin's tiles are there too
             paths.store_file("lauf").symlink_to(store)
+            paths.tiles_dir.mkdir(parents=True, exist_ok=True)
+            (paths.tiles_dir / "lauf").symlink_to(tiles)
         else:
             build_twin(load_pipeline(REPO / "pipelines" / "lauf.toml"), paths)
         # The same data without tiles cut on loading: the baseline the vector tile figures are compared with.

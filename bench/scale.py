@@ -4,6 +4,11 @@ Usage:
     python bench/scale.py                                   # 1 M LoD1 on every executor, 100k identity check
     python bench/scale.py --lod1 8500000 --executors dask:2 # the Bavarian count on a 2-worker LocalCluster
     python bench/scale.py --lod2 1000000 --executors dask:2 # NRW LoD2 replicated, parsing included
+    python bench/scale.py --executors dask:1,dask:2,processes:2 --repeat 3 --identity 0   # ratios, median of 3
+
+Every run's output stays until the end (about 1.3 GB per million LoD1 buildings): on ext4, files created soon
+after many were deleted cost much more, so deleting one run's output slowed the next. TMPDIR=/dev/shm measures
+without the disk (this machine's disk adds kernel time that grows with the number of writers).
 
 The inputs are real: the Lauf OSM footprints (geodata/lauf) and the NRW LoD2 CityGML tiles (../shared/data), placed
 as copies on a grid until there are N buildings. Both stages run as the streaming pipeline runs them on a Land:
@@ -21,6 +26,7 @@ local executor (one process) on the same data, and the fork pool for the Dask fi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import math
@@ -32,6 +38,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -43,7 +50,7 @@ sys.path.insert(0, str(REPO))
 from twin3d.executor import ExecutorSpec, open_executor  # noqa: E402
 from twin3d.tiling.geodesy import frame_at  # noqa: E402
 from twin3d.tiling.geometry import ExtrudedBuildings, SurfaceBuildings  # noqa: E402
-from twin3d.tiling.spill import SpilledPartition, spill, spilled_partitions  # noqa: E402
+from twin3d.tiling.spill import spill, spilled_partitions  # noqa: E402
 from twin3d.tiling.tileset import BuildingProperties, TilingOptions, block_partitions, write_partitions  # noqa: E402
 
 LAUF = REPO / "geodata" / "lauf" / "osm" / "lauf_buildings.geojson"
@@ -61,20 +68,35 @@ def emit(name: str, value: float, unit: str, **extra: object) -> None:
 
 
 class ProcessMemory:
-    """Peak proportional set size (PSS) of each process of this tree (driver and workers), sampled every 0.2 s."""
+    """Peak resident memory and CPU seconds of each process of this tree (driver and workers).
+
+    The peak is the kernel's own high-water mark (VmHWM), read every 0.5 s: no page-table walks, which would hold
+    the workers' memory lock (reading PSS from smaps_rollup did, and slowed the 2-worker runs). For forked workers
+    it counts the pages they share with the driver: an upper bound.
+    """
 
     def __init__(self) -> None:
         self.peaks: dict[int, float] = {}
+        self.cpu: dict[int, float] = {}
+        self._start_cpu = self._cpu_seconds(os.getpid())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     @staticmethod
-    def _pss_mib(pid: int) -> float:
+    def _peak_mib(pid: int) -> float:
         try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            text = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             return 0.0
-        return next((int(line.split()[1]) / 1024.0 for line in text.splitlines() if line.startswith("Pss:")), 0.0)
+        return next((int(line.split()[1]) / 1024.0 for line in text.splitlines() if line.startswith("VmHWM:")), 0.0)
+
+    @staticmethod
+    def _cpu_seconds(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
     @staticmethod
     def _tree() -> list[int]:
@@ -92,23 +114,36 @@ class ProcessMemory:
         return pids
 
     def _run(self) -> None:
-        while not self._stop.wait(0.2):
+        while not self._stop.wait(0.5):
             for pid in self._tree():
-                self.peaks[pid] = max(self.peaks.get(pid, 0.0), self._pss_mib(pid))
+                self.peaks[pid] = max(self.peaks.get(pid, 0.0), self._peak_mib(pid))
+                self.cpu[pid] = max(self.cpu.get(pid, 0.0), self._cpu_seconds(pid))
 
     def __enter__(self) -> ProcessMemory:
+        with contextlib.suppress(OSError):  # start the driver's high-water mark afresh: earlier runs raised it
+            Path("/proc/self/clear_refs").write_text("5")
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.cpu[os.getpid()] = self._cpu_seconds(os.getpid()) - self._start_cpu
+        self.peaks[os.getpid()] = self._peak_mib(os.getpid())
 
     def driver(self) -> float:
         return self.peaks.get(os.getpid(), 0.0)
 
     def worker(self) -> float:
         return max((v for k, v in self.peaks.items() if k != os.getpid()), default=0.0)
+
+    def driver_cpu(self) -> float:
+        """CPU seconds of the driver (with a LocalCluster: the scheduler's too, it runs in the driver)."""
+        return self.cpu.get(os.getpid(), 0.0)
+
+    def workers_cpu(self) -> float:
+        """CPU seconds of every other process of the tree, up to its last sample."""
+        return sum(v for k, v in self.cpu.items() if k != os.getpid())
 
 
 # --- the read stage: make a chunk of copies, cut it into partitions, spill it ---------------------------------
@@ -208,6 +243,16 @@ def lod2_file(data: Lod2Input, task: int) -> int:
 # --- what a client fetches from 60 km ------------------------------------------------------------------------
 
 
+def _partition_boxes(tile: dict[str, Any], folder: Path) -> list[np.ndarray]:
+    """The boxes of the tiles that refer to a partition's tileset, through the overview's external subtrees."""
+    uri = tile.get("content", {}).get("uri", "")
+    if uri.startswith("p/") or "/p/" in uri:
+        return [np.asarray(tile["boundingVolume"]["box"])]
+    if uri.endswith(".json"):
+        return _partition_boxes(json.loads((folder / uri).read_text())["root"], (folder / uri).parent)
+    return [b for child in tile.get("children", []) for b in _partition_boxes(child, folder)]
+
+
 def fetched_bytes(tileset: Path, height_m: float, screen_px: float = 900.0, fov_deg: float = 60.0) -> int:
     """Bytes a 3D Tiles client loads looking straight down from ``height_m`` over the middle of the tileset.
 
@@ -216,7 +261,10 @@ def fetched_bytes(tileset: Path, height_m: float, screen_px: float = 900.0, fov_
     """
     doc = json.loads(tileset.read_text())
     box = np.asarray(doc["root"]["boundingVolume"]["box"])
-    camera = np.array([box[0], box[1], box[2] + height_m])
+    # Over the partition nearest the middle: the middle of a sparse layout (NRW's copies) may be empty land.
+    centres = np.asarray([b[:3] for b in _partition_boxes(doc["root"], tileset.parent)] or [box[:3]])
+    below = centres[np.argmin(np.hypot(centres[:, 0] - box[0], centres[:, 1] - box[1]))]
+    camera = np.array([below[0], below[1], below[2] + height_m])
     scale = screen_px / (2.0 * math.tan(math.radians(fov_deg) / 2.0))
     total = 0
     stack = [(doc["root"], tileset.parent)]
@@ -255,7 +303,7 @@ def run(kind: str, n: int, spec: ExecutorSpec, work: Path) -> dict[str, float]:
             frame = frame_at(6.6, 51.6, 20.0 + NRW_UNDULATION)
         spilled = time.perf_counter()
         summary = write_partitions(
-            [SpilledPartition(pid, spill_dir) for pid in spilled_partitions(spill_dir)],
+            spilled_partitions(spill_dir),
             crs=UTM32,
             frame=frame,
             out_dir=out,
@@ -263,7 +311,6 @@ def run(kind: str, n: int, spec: ExecutorSpec, work: Path) -> dict[str, float]:
             executor=runner,
         )
         done = time.perf_counter()
-    shutil.rmtree(spill_dir)
     return {
         "buildings": read,
         "seconds": done - start,
@@ -274,6 +321,8 @@ def run(kind: str, n: int, spec: ExecutorSpec, work: Path) -> dict[str, float]:
         "partitions": summary.partitions,
         "worker_mib": memory.worker(),
         "driver_mib": memory.driver(),
+        "driver_cpu": memory.driver_cpu(),
+        "workers_cpu": memory.workers_cpu(),
         "overview_60km": fetched_bytes(out / "tileset.json", 60_000.0),
         "near_500m": fetched_bytes(out / "tileset.json", 500.0),
     }
@@ -295,9 +344,10 @@ def write_build_inputs(n: int, folder: Path, per_file: int = 200_000) -> Path:
     (folder / "data").mkdir(parents=True)
     written, k = 0, 0
     while written < n:
-        parts, ids, lv, kd = [], [], [], []
-        while sum(len(x) for x in parts) < per_file and written + sum(len(x) for x in parts) < n:
-            take = min(len(base), n - written - sum(len(x) for x in parts))
+        parts: list[np.ndarray] = []
+        ids, lv, kd = [], [], []
+        while (pending := sum(len(x) for x in parts)) < per_file and written + pending < n:
+            take = min(len(base), n - written - pending)
             offset = np.array([(k % side) * step, (k // side) * step])
             parts.append(shapely.transform(base[:take], lambda c, o=offset: c + o))
             ids.append(np.char.add(f"c{k}_", np.arange(take).astype(str)))
@@ -367,8 +417,62 @@ def emit_rate_and_memory(tag: str, r: dict[str, float], **extra: object) -> None
         cpus=os.cpu_count(),
         **extra,
     )
-    emit(f"{tag}_peak_memory_per_worker", r["worker_mib"], "MiB", measure="PSS, largest worker process")
-    emit(f"{tag}_peak_memory_driver", r["driver_mib"], "MiB", measure="PSS, the driver process")
+    emit(f"{tag}_peak_memory_per_worker", r["worker_mib"], "MiB", measure="peak RSS (VmHWM), largest worker process")
+    emit(f"{tag}_peak_memory_driver", r["driver_mib"], "MiB", measure="peak RSS (VmHWM), the driver process")
+
+
+def run_executors(kind: str, n: int, executors: list[str], scratch: Path, round_no: int) -> dict[str, float]:
+    """One round: every executor once on the same data; returns buildings/s by executor."""
+    rates = {}
+    for text in executors:
+        spec = parse_executor(text)
+        r = run(kind, n, spec, scratch / f"{kind}-{text.replace(':', '-')}-{round_no}")
+        tag = f"{kind}_{spec.kind}_{spec.workers}"
+        rates[f"{spec.kind}:{spec.workers}"] = r["buildings"] / r["seconds"]
+        emit_rate_and_memory(
+            tag,
+            r,
+            round=round_no,
+            read_seconds=round(r["read_seconds"], 1),
+            tile_seconds=round(r["tile_seconds"], 1),
+            partitions=int(r["partitions"]),
+            driver_cpu_s=round(r["driver_cpu"], 1),
+            workers_cpu_s=round(r["workers_cpu"], 1),
+        )
+        if round_no:
+            continue  # the same bytes every round
+        emit(
+            f"{tag}_bytes_per_building",
+            r["bytes"] / r["buildings"],
+            "B/building",
+            full_detail_only=round(r["leaf_bytes"] / r["buildings"], 1),
+        )
+        emit(
+            f"{tag}_fetched_from_60km",
+            r["overview_60km"] / 1e6,
+            "MB",
+            near_500m_mb=round(r["near_500m"] / 1e6, 2),
+            how="screen-space error 16, 900 px, 60 degrees, every tile on the way loaded",
+        )
+    return rates
+
+
+# Ratios the issue asks about: (faster, baseline) pairs, each compared within a round (this machine's speed swings
+# between minutes, not within one), the median over the rounds.
+RATIOS = (("dask:2", "dask:1"), ("dask:2", "processes:2"), ("processes:2", "local:1"), ("dask:2", "local:1"))
+
+
+def emit_ratios(kind: str, rounds: list[dict[str, float]]) -> None:
+    for fast, base in RATIOS:
+        per_round = [r[fast] / r[base] for r in rounds if fast in r and base in r]
+        if per_round:
+            emit(
+                f"{kind}_{fast.replace(':', '_')}_over_{base.replace(':', '_')}",
+                float(np.median(per_round)),
+                "x",
+                rounds=[round(v, 3) for v in per_round],
+                baseline=base,
+            )
 
 
 def parse_executor(text: str) -> ExecutorSpec:
@@ -383,6 +487,7 @@ def main() -> None:
     parser.add_argument("--executors", default="local,processes:2,dask:1,dask:2", help="comma-separated kind[:workers]")
     parser.add_argument("--build", type=int, default=0, help="buildings of a whole `twin3d build` (0: skip)")
     parser.add_argument("--identity", type=int, default=100_000, help="buildings of the byte-identity check (0: skip)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of every executor (ratios: median of rounds)")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="twin3d-scale-", dir=args.work))
@@ -393,7 +498,6 @@ def main() -> None:
                 work = scratch / f"identity-{spec.kind}"
                 run("lod1", args.identity, spec, work)
                 digests[spec.kind] = tree_digest(work / "tiles")
-                shutil.rmtree(work)
             emit(
                 "lod1_identical_across_executors",
                 float(len(set(digests.values())) == 1),
@@ -406,39 +510,16 @@ def main() -> None:
             for text in args.executors.split(","):
                 spec = parse_executor(text)
                 r = run_build(pipeline, spec, scratch / f"build-{text.replace(':', '-')}")
-                shutil.rmtree(scratch / f"build-{text.replace(':', '-')}")
                 what = "twin3d build: read FlatGeobuf files, check, spill, tile, load the DuckDB store"
                 emit_rate_and_memory(f"build_{spec.kind}_{spec.workers}", r, what=what)
         for kind, n in (("lod1", args.lod1), ("lod2", args.lod2)):
-            if not n:
-                continue
-            for text in args.executors.split(","):
-                spec = parse_executor(text)
-                work = scratch / f"{kind}-{text.replace(':', '-')}"
-                r = run(kind, n, spec, work)
-                shutil.rmtree(work)
-                tag = f"{kind}_{spec.kind}_{spec.workers}"
-                emit_rate_and_memory(
-                    tag,
-                    r,
-                    read_seconds=round(r["read_seconds"], 1),
-                    tile_seconds=round(r["tile_seconds"], 1),
-                    partitions=int(r["partitions"]),
-                )
-                emit(
-                    f"{tag}_bytes_per_building",
-                    r["bytes"] / r["buildings"],
-                    "B/building",
-                    full_detail_only=round(r["leaf_bytes"] / r["buildings"], 1),
-                )
-                emit(
-                    f"{tag}_fetched_from_60km",
-                    r["overview_60km"] / 1e6,
-                    "MB",
-                    near_500m_mb=round(r["near_500m"] / 1e6, 2),
-                    how="screen-space error 16, 900 px, 60 degrees, every tile on the way loaded",
-                )
+            if n:
+                rates = [run_executors(kind, n, args.executors.split(","), scratch, r) for r in range(args.repeat)]
+                emit_ratios(kind, rates)
     finally:
+        # Removed only now: on ext4, files created soon after many were deleted cost much more (the inode
+        # allocator steps over recently deleted inodes), so a run that deleted the previous one's output slowed
+        # the next one down.
         shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -17,11 +17,12 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from twin3d import __version__
 from twin3d.cli_console import err, errors_to_exit, out
+from twin3d.cli_executor import executor_options, executor_spec
 from twin3d.cli_layers import layers
 from twin3d.cli_users import users
 from twin3d.cli_workshops import workshops
 from twin3d.errors import ConfigError, NotFoundError, Twin3dError
-from twin3d.executor import EXECUTOR_KINDS, ExecutorKind, ExecutorSpec
+from twin3d.executor import ExecutorKind, ExecutorSpec
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import LiveSettings, PathSettings, ServerSettings
 
@@ -112,15 +113,7 @@ def main() -> None:
 @click.option(
     "--skip-invalid", is_flag=True, help="leave out broken objects of 3D city models (counted) instead of stopping"
 )
-@click.option(
-    "--executor",
-    type=click.Choice(EXECUTOR_KINDS),
-    default=None,
-    help="where partitioned steps run: this process, forked processes, or Dask  [default: processes if the "
-    "pipeline's tiles.workers > 1, else local]",
-)
-@click.option("--workers", type=click.IntRange(1, 256), default=None, help="worker processes (processes, local Dask)")
-@click.option("--scheduler", default=None, metavar="tcp://HOST:8786", help="a running Dask scheduler to use")
+@executor_options("processes if the pipeline's tiles.workers > 1, else local")
 def build(
     twins: tuple[str, ...],
     build_all: bool,
@@ -140,10 +133,7 @@ def build(
         names = _available(paths) if build_all else list(twins)
         if not names:
             raise ConfigError("name a twin to build, or use --all", hint=f"available: {', '.join(_available(paths))}")
-        spec = None
-        if executor is not None or workers is not None or scheduler is not None:
-            kind = executor or ("dask" if scheduler else "processes")
-            spec = ExecutorSpec(kind, workers, scheduler)
+        spec = executor_spec(executor, workers, scheduler)
         for name in names:
             build_one(name, paths, skip_invalid=skip_invalid, executor=spec)
 

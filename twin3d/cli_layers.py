@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from twin3d.cli_console import err, errors_to_exit, out
+from twin3d.cli_executor import executor_options, executor_spec
+from twin3d.executor import ExecutorKind, open_executor
 from twin3d.settings import PathSettings
 
 
@@ -34,6 +36,7 @@ def layers() -> None:
 )
 @click.option("--replace", is_flag=True, help="load anew over an existing layer of the same id")
 @click.option("--skip-invalid", is_flag=True, help="3D city models: leave out broken buildings (counted)")
+@executor_options("this process; the vector tiles of a large layer are cut by ranges of tiles on it")
 def add(  # click passes options by name: keyword-only keeps the call sites honest
     *,
     twin: str,
@@ -51,6 +54,9 @@ def add(  # click passes options by name: keyword-only keeps the call sites hone
     role: str,
     replace: bool,
     skip_invalid: bool,
+    executor: ExecutorKind | None,
+    workers: int | None,
+    scheduler: str | None,
 ) -> None:
     """Load FILE as a layer of TWIN: GeoJSON, GeoPackage, zipped Shapefile, CSV, GeoTIFF, CityJSON/CityGML,
     LAS/LAZ."""
@@ -72,9 +78,13 @@ def add(  # click passes options by name: keyword-only keeps the call sites hone
         replace=replace,
         skip_invalid=skip_invalid,
     )
-    with errors_to_exit(), err.status(f"{twin}: loading {file.name}") as status:
+    with (
+        errors_to_exit(),
+        err.status(f"{twin}: loading {file.name}") as status,
+        open_executor(executor_spec(executor, workers, scheduler)) as runner,
+    ):
         entry, report = load_layer(
-            PathSettings(), twin, file, options, progress=lambda step: status.update(f"{twin}: {step}")
+            PathSettings(), twin, file, options, progress=lambda step: status.update(f"{twin}: {step}"), executor=runner
         )
     for note in report.notes:
         err.print(f"[dim]note:[/] {note}", soft_wrap=True)

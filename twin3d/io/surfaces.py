@@ -171,13 +171,18 @@ class Buildings3D:
             self.vertices[:, :2], indices=np.repeat(np.arange(len(self.ring_offsets) - 1), np.diff(self.ring_offsets))
         )
         # Rings are stored exterior first within each polygon, which is the order shapely expects with indices.
-        polygons = shapely.make_valid(shapely.polygons(rings, indices=ring_poly))
-        area = shapely.area(polygons)
+        polygons = shapely.polygons(rings, indices=ring_poly)
         owner = self.building_of_polygon()
-        ground = (self.polygon_kind == SurfaceKind.GROUND) & (area > 1e-6)
+        # Only the polygons an outline may come from are made valid (the costly part): ground surfaces, and every
+        # face of a building without any ground surface with area. Walls seen from above are slivers.
+        ground = self.polygon_kind == SurfaceKind.GROUND
+        polygons[ground] = shapely.make_valid(polygons[ground])
+        ground &= shapely.area(polygons) > 1e-6
         has_ground = np.zeros(n, dtype=bool)
         has_ground[owner[ground]] = True
-        use = np.where(has_ground[owner], ground, area > 1e-6)
+        others = ~has_ground[owner]
+        polygons[others] = shapely.make_valid(polygons[others])
+        use = np.where(has_ground[owner], ground, others & (shapely.area(polygons) > 1e-6))
         parts, part_owner = shapely.get_parts(polygons[use], return_index=True)
         part_owner = owner[use][part_owner]
         keep = shapely.get_type_id(parts) == 3

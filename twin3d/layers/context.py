@@ -17,6 +17,7 @@ import numpy as np
 from pyproj import CRS
 
 from twin3d.errors import InputError, StoreError
+from twin3d.executor import Executor
 from twin3d.layers.model import (
     GeometryFamily,
     LayerDefinition,
@@ -174,6 +175,7 @@ class LoadJob:
         twin: the twin.
         limits: size limits.
         report: counts to fill in.
+        executor: where a large layer's vector tiles are cut (None: in this process).
     """
 
     path: Path
@@ -183,6 +185,7 @@ class LoadJob:
     twin: TwinInfo
     limits: LayerSettings
     report: LoadReport
+    executor: Executor | None = None
 
 
 def feature_number(i: int) -> str:

@@ -25,6 +25,7 @@ from time import perf_counter
 import shapely
 
 from twin3d.errors import ConfigError, CRSError, InputError, Twin3dError
+from twin3d.executor import Executor
 from twin3d.layers.catalogue import StagedLayer, check_layer_id, list_layers, remove_layer, slugify, write_entry
 from twin3d.layers.context import LoadJob, LoadOptions, TwinInfo, twin_info
 from twin3d.layers.formats import MIB, detect_format, extract_zip, human_size, is_zip, pick_member
@@ -99,6 +100,7 @@ def load_layer(
     *,
     info: TwinInfo | None = None,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> tuple[LayerEntry, LoadReport]:
     """Load ``source`` as a layer of ``twin``: check, convert, store, and add it to the catalogue at once.
 
@@ -111,6 +113,7 @@ def load_layer(
         limits: size limits; default from ``TWIN3D_LAYER_*``.
         info: the twin; default read by :func:`~twin3d.layers.context.twin_info` (a server passes its own).
         progress: called with a short description of each step.
+        executor: where a large vector layer's tiles are cut, by ranges of tiles (default: this process).
 
     Returns:
         The new catalogue entry and the load report.
@@ -144,7 +147,7 @@ def load_layer(
         if kind == "terrain":
             _check_terrain_free(paths, twin, layer_id)
         report.kind = kind
-        job = LoadJob(data, fmt, staged.path, options, twin_data, limits, report)
+        job = LoadJob(data, fmt, staged.path, options, twin_data, limits, report, executor)
         step(f"reading {data.name} ({fmt})")
         entry = _write_kind(job, kind, layer_id, options.title or stem, source)
         shutil.rmtree(staged.path / UNPACKED, ignore_errors=True)
@@ -174,7 +177,7 @@ def _write_kind(job: LoadJob, kind: LayerKind, layer_id: str, title: str, source
         extent, count, geometry_type = (w, s, e, n), len(features.rows), features.family
         source_crs, crs, files = vector.crs_label(table.crs), vector.crs_label(twin.crs), {"features": FEATURES_FILE}
         if count <= job.limits.seed_max_features:
-            seed_layer_tiles(layer_id, job.out_dir / FEATURES_FILE, fields, job.out_dir / SEED_DIR)
+            seed_layer_tiles(layer_id, job.out_dir / FEATURES_FILE, fields, job.out_dir / SEED_DIR, job.executor)
             files["tiles"] = SEED_DIR
     elif kind in ("raster", "terrain"):
         from twin3d.layers import raster as rasters  # noqa: PLC0415  (rasterio only for rasters)

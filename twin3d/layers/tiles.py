@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from twin3d.executor import Executor
 from twin3d.store.connection import connect
 from twin3d.store.features import Collection, Visibility, sql_string
 from twin3d.store.tile_seed import write_seeded
@@ -54,10 +55,13 @@ def vector_collection(
     )
 
 
-def seed_layer_tiles(layer_id: str, parquet: Path, fields: Iterable[str], folder: Path) -> int:
-    """Cut the tiles of :data:`SEED_ZOOMS` into ``folder`` (``<z>/<x>/<y>.pbf``); the number of tiles."""
+def seed_layer_tiles(
+    layer_id: str, parquet: Path, fields: Iterable[str], folder: Path, executor: Executor | None = None
+) -> int:
+    """Cut the tiles of :data:`SEED_ZOOMS` into ``folder`` (``<z>/<x>/<y>.pbf``, by ranges of tiles on
+    ``executor`` if given); the number of tiles."""
     con = connect()
     try:
-        return write_seeded(con.cursor(), vector_collection(layer_id, parquet, fields), folder, SEED_ZOOMS)
+        return write_seeded(con.cursor(), vector_collection(layer_id, parquet, fields), folder, SEED_ZOOMS, executor)
     finally:
         con.close()

@@ -34,7 +34,7 @@ from twin3d.pipeline.sources import StepContext, geometry_columns
 from twin3d.pipeline.tiles import building_properties, partition_ids
 from twin3d.population.placement import BuildingStock
 from twin3d.store.writer import StoreWriter
-from twin3d.tiling.spill import read_pieces, spilled_partitions, write_pieces
+from twin3d.tiling.spill import Piece, read_pieces, spilled_pieces, write_pieces
 from twin3d.tiling.tileset import Partition, partition_groups
 
 PARTS_DIR = "parts"
@@ -170,19 +170,19 @@ class SpilledBuildings:
 
     pid: str
     folder: Path
+    pieces: tuple[Piece, ...]
     crs: CRS
     undulation: float
 
     def load(self) -> Partition:
-        rows = BuildingRows.concat(read_pieces(self.folder / PARTS_DIR, self.pid))
+        rows = BuildingRows.concat(read_pieces(self.folder / PARTS_DIR, self.pieces))
         return Partition(self.pid, rows.geometry(self.crs, self.undulation), building_properties(rows))
 
 
 def spilled(folder: Path, crs: CRS, undulation: float) -> list[SpilledBuildings]:
     parts = folder / PARTS_DIR
-    return (
-        [SpilledBuildings(pid, folder, crs, undulation) for pid in spilled_partitions(parts)] if parts.is_dir() else []
-    )
+    pieces = spilled_pieces(parts) if parts.is_dir() else {}
+    return [SpilledBuildings(pid, folder, found, crs, undulation) for pid, found in pieces.items()]
 
 
 def load_buildings(store: StoreWriter, folder: Path) -> int:

@@ -48,12 +48,14 @@ class TwinSection(_Strict):
     title: str
     description: str = ""
     crs: str = Field(description="the twin's projected CRS, e.g. EPSG:25832")
-    ground_height: float = Field(description="twin-wide ground height above sea level (DHHN2016), metres")
+    ground_height: float = Field(description="twin-wide ground height in the height_system (default DHHN2016), metres")
     geoid_undulation: float = Field(
         ge=-120, le=100, description="quasigeoid above the GRS80 ellipsoid at the twin origin, metres"
     )
     geoid_source: str = Field(default="", description="where the undulation value comes from")
-    height_system: str = Field(default="EPSG:7837", description="vertical CRS of heights (DHHN2016)")
+    height_system: str = Field(
+        default="EPSG:7837", description="vertical CRS of heights: EPSG:7837 DHHN2016 (Germany), EPSG:5709 NAP, ..."
+    )
     dem: str | None = Field(default=None, description="terrain GeoTIFF, relative to the pipeline file")
     dem_crs: str | None = Field(default=None, description="CRS of a DEM file that carries none")
     attribution: list[str] = Field(default_factory=list)

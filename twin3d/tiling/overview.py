@@ -12,13 +12,17 @@ as big as all buildings left out together, or the tallest of them), so clients r
 the missing houses would start to show as a town, not only when the largest missing one would. A group's tile is
 rebuilt only when a partition under it changed: the root tileset records each group's input fingerprint, and an
 unchanged group's file is linked from the previous build.
+
+The lower levels of the tree are written by the build's executor, one subtree per task (with the samples of its
+partitions only); the driver writes the few levels above them. Every group's tile depends only on the partitions
+under it, so the files are the same whichever process wrote them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -27,6 +31,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
+from twin3d.executor import Executor, LocalExecutor
 from twin3d.tiling import lod
 from twin3d.tiling.geodesy import LocalFrame
 from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings
@@ -194,16 +199,61 @@ class OverviewResult:
     records: dict[str, dict[str, object]] = field(default_factory=dict)  # per group: input, box, bytes
 
 
-def write_overview(parts: Sequence[PartitionTop], ctx: OverviewContext) -> OverviewResult:
-    """Write the group tiles above ``parts`` into ``<out_dir>/o/`` (boxes in the twin's ENU frame)."""
+# The executor's tasks are the subtrees of the highest level with at least this many groups (fewer only where
+# the tree runs out): enough for every worker to get several, and the same tasks whatever the executor.
+SUBTREE_TASKS = 64
+
+_Parts = Mapping[int, PartitionTop]  # a partition by its position in the overview's list
+_Written = dict[str, tuple[Tile, OverviewSample]]  # subtrees already written, by group key
+
+
+@dataclass(frozen=True)
+class _SubtreeTask:
+    node: _Group
+    parts: _Parts  # only the partitions under the node
+    depth: int
+
+
+def write_overview(
+    parts: Sequence[PartitionTop], ctx: OverviewContext, executor: Executor | None = None
+) -> OverviewResult:
+    """Write the group tiles above ``parts`` into ``<out_dir>/o/`` (boxes in the twin's ENU frame).
+
+    The lower subtrees go to ``executor`` (default: this process), one task each; this process writes the rest.
+    """
     centres = np.array([(lo[:2] + hi[:2]) / 2.0 for lo, hi in (box_bounds(p.tile["boundingVolume"]) for p in parts)])
     tree = _group_tree(centres)
     result = OverviewResult(top=parts[0].reference())
     (ctx.out_dir / OVERVIEW_DIR).mkdir(parents=True, exist_ok=True)
-    result.top = _write_group(tree, parts, ctx, result, 0)[0]
+    tasks = [_SubtreeTask(node, {m: parts[m] for m in _members(node)}, depth) for node, depth in _task_subtrees(tree)]
+    written: _Written = {}
+    results = (executor or LocalExecutor()).map(_write_subtree, ctx, tasks)
+    for task, (tile, sample, below) in zip(tasks, results, strict=True):
+        written[task.node.key] = (tile, sample)
+        result.records.update(below.records)
+        result.tiles, result.bytes, result.reused = (
+            result.tiles + below.tiles,
+            result.bytes + below.bytes,
+            result.reused + below.reused,
+        )
+    result.top = _write_group(tree, dict(enumerate(parts)), ctx, result, depth=0, written=written)[0]
     text = json.dumps(result.records, indent=0, sort_keys=True)
     (ctx.out_dir / OVERVIEW_DIR / GROUPS_FILE).write_text(text, encoding="utf-8")
     return result
+
+
+def _task_subtrees(tree: _Group) -> list[tuple[_Group, int]]:
+    """The subtrees (with their depth) handed out as tasks: a level of the tree wide enough (SUBTREE_TASKS)."""
+    level = [(tree, 0)]
+    while len(level) < SUBTREE_TASKS and any(node.children for node, _ in level):
+        level = [pair for node, d in level for pair in ([(c, d + 1) for c in node.children] or [(node, d)])]
+    return [(node, depth) for node, depth in level if node.children]  # a single partition needs no writing
+
+
+def _write_subtree(ctx: OverviewContext, task: _SubtreeTask) -> tuple[Tile, OverviewSample, OverviewResult]:
+    below = OverviewResult(top=next(iter(task.parts.values())).reference())  # unused: the tile is returned
+    tile, sample = _write_group(task.node, task.parts, ctx, below, depth=task.depth, written={})
+    return tile, sample, below
 
 
 def previous_records(previous: Path | None) -> dict[str, dict[str, object]]:
@@ -241,22 +291,25 @@ def _members(node: _Group) -> list[int]:
 
 
 def _write_group(
-    node: _Group, parts: Sequence[PartitionTop], ctx: OverviewContext, result: OverviewResult, depth: int
+    node: _Group, parts: _Parts, ctx: OverviewContext, result: OverviewResult, *, depth: int, written: _Written
 ) -> tuple[Tile, OverviewSample]:
-    """Write a group and the groups under it; returns its tile and the sample it hands up."""
+    """Write a group and the groups under it (but those in ``written``); returns its tile and the sample it hands
+    up."""
+    if node.key in written:
+        return written[node.key]
     if not node.children:
         part = parts[node.members[0]]
         return part.reference(), part.sample
-    tile, sample = _group_tile(node, parts, ctx, result, depth)
+    tile, sample = _group_tile(node, parts, ctx, result, depth=depth, written=written)
     if depth and depth % SUBTREE_LEVELS == 0:
         return _external(tile, node.key, ctx), sample
     return tile, sample
 
 
 def _group_tile(
-    node: _Group, parts: Sequence[PartitionTop], ctx: OverviewContext, result: OverviewResult, depth: int
+    node: _Group, parts: _Parts, ctx: OverviewContext, result: OverviewResult, *, depth: int, written: _Written
 ) -> tuple[Tile, OverviewSample]:
-    below = [_write_group(child, parts, ctx, result, depth + 1) for child in node.children]
+    below = [_write_group(child, parts, ctx, result, depth=depth + 1, written=written) for child in node.children]
     children = [tile for tile, _ in below]
     sample = _merged([s for _, s in below])
     bounds = [box_bounds(t["boundingVolume"]) for t in children]
@@ -287,7 +340,7 @@ def _group_tile(
 
 def _group_content(
     node: _Group,
-    parts: Sequence[PartitionTop],
+    parts: _Parts,
     ctx: OverviewContext,
     *,
     coarse: lod.CoarseContent,

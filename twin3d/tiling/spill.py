@@ -1,9 +1,14 @@
 """Partitions on disk: buildings bucketed by partition as they are read, tiled one partition at a time.
 
 A Land does not fit in one process. Readers (one task per file or chunk of input) cut what they read into
-partitions and write each piece into the partition's folder; the tiler then loads one partition per task, in the
-worker that tiles it. The driver passes only partition names, so neither it nor any worker holds more than a few
-partitions' buildings, and with shared storage the workers may run on other machines.
+partitions and write the pieces into one file per chunk, with an index of where each partition's piece lies; the
+tiler then loads one partition per task, in the worker that tiles it. The driver passes only partition names and
+where their pieces are, so neither it nor any worker holds more than a few partitions' buildings, and with shared
+storage the workers may run on other machines.
+
+One file per chunk, not per piece: creating files is what costs on a shared or busy file system (on this
+project's ext4 a 1 M-building build spent more CPU allocating inodes for its 6,000 spill files and folders than
+on writing them), and a Land has tens of thousands of partitions.
 
 Spill files are written and read by the same build (pickle, never user input) and removed with its staging
 folder. A partition's pieces are joined in the order of their chunk names, so the result does not depend on which
@@ -13,7 +18,7 @@ worker wrote which piece first.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,37 +30,65 @@ from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings, SurfaceB
 from twin3d.tiling.tileset import BuildingProperties, Partition, partition_groups
 
 SUFFIX = ".part"
+INDEX_SUFFIX = ".index"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Where one chunk's piece of a partition lies: the chunk's file, the byte offset and length in it."""
+
+    chunk: str
+    offset: int
+    length: int
 
 
 def write_pieces(folder: Path, chunk: str, pieces: Mapping[str, object]) -> None:
-    """Write one chunk's piece of each partition (``{partition id: piece}``) into the partitions' folders.
+    """Write one chunk's piece of each partition (``{partition id: piece}``) and their index.
 
     Args:
-        folder: the spill folder (one sub-folder per partition).
+        folder: the spill folder (``<chunk>.part`` and ``<chunk>.index`` in it).
         chunk: the chunk's name, unique in the build and sortable (``000042``): the order pieces are joined in.
     """
-    for pid, piece in pieces.items():
-        target = folder / pid
-        target.mkdir(parents=True, exist_ok=True)
-        tmp = target / f".{chunk}{SUFFIX}.tmp"
-        with tmp.open("wb") as fh:
+    folder.mkdir(parents=True, exist_ok=True)
+    index: dict[str, tuple[int, int]] = {}
+    tmp = folder / f".{chunk}{SUFFIX}.tmp"
+    with tmp.open("wb") as fh:
+        for pid, piece in pieces.items():
+            start = fh.tell()
             pickle.dump(piece, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.rename(target / f"{chunk}{SUFFIX}")  # a reader never sees half a piece
+            index[pid] = (start, fh.tell() - start)
+    tmp.rename(folder / f"{chunk}{SUFFIX}")
+    # The index last: a chunk is in the spill only once its pieces are all on disk.
+    tmp = folder / f".{chunk}{INDEX_SUFFIX}.tmp"
+    tmp.write_bytes(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
+    tmp.rename(folder / f"{chunk}{INDEX_SUFFIX}")
 
 
-def read_pieces(folder: Path, pid: str) -> list[Any]:
-    """A partition's pieces in chunk order."""
-    pieces = []
-    for path in sorted((folder / pid).glob(f"*{SUFFIX}")):
-        with path.open("rb") as fh:
-            pieces.append(pickle.load(fh))  # written by this build, never user input (module docstring)
-    return pieces
+def spilled_pieces(folder: Path) -> dict[str, tuple[Piece, ...]]:
+    """Every partition in a spill folder (sorted) with its pieces in chunk order."""
+    found: dict[str, list[Piece]] = {}
+    for path in sorted(folder.glob(f"*{INDEX_SUFFIX}")):
+        chunk = path.name.removesuffix(INDEX_SUFFIX)
+        index = pickle.loads(path.read_bytes())  # written by this build, never user input (module docstring)
+        for pid, (offset, length) in index.items():
+            found.setdefault(pid, []).append(Piece(chunk, offset, length))
+    return {pid: tuple(found[pid]) for pid in sorted(found)}
+
+
+def read_pieces(folder: Path, pieces: Sequence[Piece]) -> list[Any]:
+    """A partition's pieces, in the order given."""
+    out = []
+    for piece in pieces:
+        with (folder / f"{piece.chunk}{SUFFIX}").open("rb") as fh:
+            fh.seek(piece.offset)
+            out.append(pickle.loads(fh.read(piece.length)))  # written by this build (module docstring)
+    return out
 
 
 def spill(
     folder: Path, chunk: str, geometry: BuildingGeometry, properties: BuildingProperties, partition_of: np.ndarray
 ) -> dict[str, int]:
-    """Write the buildings of one chunk of input into their partitions' folders; returns buildings per partition."""
+    """Write the buildings of one chunk of input, cut into partitions, to the spill; returns buildings per partition."""
     pids, groups = partition_groups(partition_of)
     write_pieces(
         folder,
@@ -65,9 +98,9 @@ def spill(
     return {pid: len(m) for pid, m in zip(pids, groups, strict=True)}
 
 
-def spilled_partitions(folder: Path) -> list[str]:
-    """The partitions in a spill folder, sorted."""
-    return sorted(p.name for p in folder.iterdir() if p.is_dir())
+def spilled_partitions(folder: Path) -> list[SpilledPartition]:
+    """The partitions in a spill folder, sorted, each with where its pieces lie."""
+    return [SpilledPartition(pid, folder, pieces) for pid, pieces in spilled_pieces(folder).items()]
 
 
 def _joined(pieces: list[Partition]) -> Partition:
@@ -107,10 +140,11 @@ def _joined(pieces: list[Partition]) -> Partition:
 
 @dataclass(frozen=True)
 class SpilledPartition:
-    """A partition's name and spill folder: what a tiling task is sent; the worker loads the buildings."""
+    """A partition's name and where its pieces lie: what a tiling task is sent; the worker loads the buildings."""
 
     pid: str
     folder: Path
+    pieces: tuple[Piece, ...]
 
     def load(self) -> Partition:
-        return _joined(read_pieces(self.folder, self.pid))
+        return _joined(read_pieces(self.folder, self.pieces))

@@ -445,8 +445,8 @@ def write_partitions(
             reused += result.reused
             if progress:
                 progress(done)
-    tops.sort(key=lambda t: t.pid)
-    root, overview = _root(tops, context, crs)
+        tops.sort(key=lambda t: t.pid)
+        root, overview = _root(tops, context, crs, runner)
     credits = {"attribution": list(options.attribution)} if options.attribution else None
     doc: Tileset = tileset_json(root, round(float(root["geometricError"]) * 2.0, 3), extras=credits)
     (out_dir / "tileset.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
@@ -461,8 +461,11 @@ def write_partitions(
     )
 
 
-def _root(tops: list[PartitionTop], ctx: TilingContext, crs: CRS) -> tuple[Tile, OverviewResult | None]:
-    """The root tile: the overview above the partitions, or (one partition, no levels of detail) the partitions."""
+def _root(
+    tops: list[PartitionTop], ctx: TilingContext, crs: CRS, executor: Executor
+) -> tuple[Tile, OverviewResult | None]:
+    """The root tile: the overview above the partitions (its lower levels on ``executor``), or (one partition, no
+    levels of detail) the partitions."""
     overview = None
     if ctx.options.levels_of_detail and len(tops) > 1:
         overview = write_overview(
@@ -477,6 +480,7 @@ def _root(tops: list[PartitionTop], ctx: TilingContext, crs: CRS) -> tuple[Tile,
                 ctx.options.compression,
                 ctx.options.copyright,
             ),
+            executor,
         )
         top: Tile = {**overview.top, "transform": ctx.frame.transform()}
         return top, overview
