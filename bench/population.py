@@ -5,6 +5,7 @@ Usage:
     python bench/population.py --only rostock
     python bench/population.py --only bavaria --cells 3000  # every k-th of Bavaria's cells, for a quick run
     python bench/population.py --json-out figures.ndjson    # the JSON lines also appended to a file
+    python bench/population.py --only bavaria --executor dask:2  # the draw's blocks on a 2-worker LocalCluster
 
 One JSON line per figure: name, value, unit, and what it was measured on. Every measurement runs in its own
 process, so that its peak memory (PSS, sampled by ``bench/tiles.py``'s ``MemorySampler``) is its own.
@@ -269,13 +270,13 @@ def phase_rostock_step(store: Path) -> None:
 # --- Bavaria ---------------------------------------------------------------------------------------------------
 
 
-def phase_bavaria(cells: int | None, grid_file: Path) -> None:
+def phase_bavaria(cells: int | None, grid_file: Path, executor: str, block_households: int | None) -> None:
     start_mib = _pss_now()
     with MemorySampler() as memory:
-        phases, figures, pop_timings = _bavaria(cells, grid_file)
+        phases, figures, pop_timings = _bavaria(cells, grid_file, executor, block_households)
     total = sum(phases.values())
     persons = figures["persons"]
-    tag = {"cells": figures["cells"], "persons": persons}
+    tag = {"cells": figures["cells"], "persons": persons, "executor": executor, "blocks": figures["blocks"]}
     emit_phases("bavaria", phases, **tag)
     emit_phases("bavaria_synthesis", pop_timings, **tag, note="inside synthesise (pop.timings)")
     emit(
@@ -324,7 +325,10 @@ def phase_bavaria(cells: int | None, grid_file: Path) -> None:
     emit_baseline("bavaria", figures["zone_persons"], phases["synthesise"], persons, "synthesise()")
 
 
-def _bavaria(cells: int | None, grid_file: Path) -> tuple[dict[str, float], dict[str, Any], dict[str, float]]:
+def _bavaria(
+    cells: int | None, grid_file: Path, executor: str, block_households: int | None
+) -> tuple[dict[str, float], dict[str, Any], dict[str, float]]:
+    from twin3d.executor import ExecutorSpec, open_executor  # noqa: PLC0415
     from twin3d.io.stats import read_eurostat_grid  # noqa: PLC0415
     from twin3d.population.controls import AreaStats, pivot_stats  # noqa: PLC0415
     from twin3d.population.personas import load_personas  # noqa: PLC0415
@@ -357,7 +361,12 @@ def _bavaria(cells: int | None, grid_file: Path) -> tuple[dict[str, float], dict
     personas = load_personas(REPO / "pipelines" / "personas.toml")
     inputs = PopulationInputs(crs, districts=None, grid=grid, buildings=None)
     lap("priors")
-    pop = synthesise(inputs, SynthesisSpec(), priors, personas)
+    kind, _, workers = executor.partition(":")
+    with open_executor(ExecutorSpec(kind, int(workers or 1))) as runner:  # type: ignore[arg-type]
+        lap("executor_start")  # a Dask cluster starting is not the synthesis
+        spec = SynthesisSpec() if block_households is None else SynthesisSpec(block_households=block_households)
+        said: list[str] = []
+        pop = synthesise(inputs, spec, priors, personas, said.append, executor=runner)
     lap("synthesise")
     rep = pop.first
     published = publish_population(
@@ -381,6 +390,7 @@ def _bavaria(cells: int | None, grid_file: Path) -> tuple[dict[str, float], dict
         "grid_fit": grid_level["controls"] if grid_level else [],
         "grid_target": grid_level["target_srmse"] if grid_level else None,
         "zone_persons": pop.zones.persons.copy(),
+        "blocks": next((m.split(" in ")[1].split()[0] for m in said if m.startswith("drawing")), "?"),
     }
     return phases, figures, dict(pop.timings)
 
@@ -397,6 +407,10 @@ def main() -> None:
     parser.add_argument(
         "--grid", type=Path, default=BAVARIA, help="Bavaria: the census grid CSV (default: the shared 256 km tile)"
     )
+    parser.add_argument(
+        "--executor", default="local", help="Bavaria: where the draw's blocks run, kind[:workers] (e.g. dask:2)"
+    )
+    parser.add_argument("--block-households", type=int, help="Bavaria: households per block of the draw")
     parser.add_argument("--phase", choices=["rostock-build", "rostock-step", "bavaria"], help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -408,7 +422,7 @@ def main() -> None:
         phase_rostock_step(args.store)
         return
     if args.phase == "bavaria":
-        phase_bavaria(args.cells, args.grid)
+        phase_bavaria(args.cells, args.grid, args.executor, args.block_households)
         return
     if args.json_out is not None:
         args.json_out.write_text("")
@@ -423,7 +437,8 @@ def main() -> None:
             run("--phase", "rostock-step", "--store", tmp)
     if args.only in (None, "bavaria"):
         cells = ["--cells", str(args.cells)] if args.cells is not None else []
-        run("--phase", "bavaria", "--grid", str(args.grid), *cells)
+        blocks = ["--block-households", str(args.block_households)] if args.block_households else []
+        run("--phase", "bavaria", "--grid", str(args.grid), "--executor", args.executor, *cells, *blocks)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pyproj import CRS
 
 from tests.conftest import PIPELINES
 from twin3d.errors import ConfigError
+from twin3d.executor import ExecutorSpec, open_executor
 from twin3d.pipeline.config import load_pipeline
 from twin3d.population.controls import GRID_AGE_GROUPS
 from twin3d.population.inputs import inputs_from_store
@@ -210,3 +211,32 @@ def test_a_catalogue_without_a_catch_all_says_how_to_fix_it(lauf_inputs: Any, tm
     with pytest.raises(ConfigError, match="match no persona") as info:
         synthesise(lauf_inputs, SynthesisSpec(), PRIORS, load_personas(path))
     assert "everyone else" in str(info.value)
+
+
+@pytest.mark.parametrize("twin", ["lauf", "rostock"])
+def test_a_town_drawn_in_blocks_on_two_worker_processes_is_the_town_drawn_in_blocks_here(
+    stores: dict[str, Any], twin: str
+) -> None:
+    """A Land's households are drawn in blocks of districts (zones without districts), one task each: the
+    population must not depend on where the blocks were drawn, and each block must still meet its totals."""
+    crs, district_level, year = (25832, None, None) if twin == "lauf" else (25833, "stadtbereich", 2023)
+    inputs = inputs_from_store(stores[twin], CRS.from_epsg(crs), district_level, year)
+    spec = SynthesisSpec(seed=5, replicates=2, block_households=2_000 if twin == "lauf" else 20_000)
+    said: list[str] = []
+    here = synthesise(inputs, spec, PRIORS, PERSONAS, said.append)
+    with open_executor(ExecutorSpec("processes", 2)) as runner:
+        pool = synthesise(inputs, spec, PRIORS, PERSONAS, executor=runner)
+    assert household_table(pool, PERSONAS, inputs).equals(household_table(here, PERSONAS, inputs))
+    assert person_table(pool).equals(person_table(here))
+    blocks = int(next(s for s in said if s.startswith("drawing")).split(" in ")[1].split()[0])
+    assert blocks >= 3
+    # Districts' (Rostock) or else zones' (Lauf) persons exactly, every household's members in one piece.
+    unit = pool.zones.district if twin == "rostock" else np.arange(len(pool.zones))
+    for rep in pool.replicates:
+        persons = np.bincount(unit[rep.zone], weights=pool.protos.size[rep.proto], minlength=unit.max() + 1)
+        assert np.array_equal(persons, np.bincount(unit, weights=pool.zones.persons))
+        assert np.array_equal(np.bincount(rep.persons.household, minlength=len(rep.zone)), pool.protos.size[rep.proto])
+        assert np.array_equal(pool.slots.zone[rep.slot], rep.zone)  # each lives in a place of its own zone
+    if twin == "rostock":
+        districts = level(validation_report(pool, inputs, set(), {}), "district")
+        assert districts["max_srmse_fitted"] <= districts["target_srmse"]  # the register's controls, as one block

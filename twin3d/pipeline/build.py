@@ -396,7 +396,9 @@ def _build(
 
         if cfg.population is not None:
             report_progress("synthesising the population", 0, 1)
-            population = population_step(cfg, loaded.tables, _building_stock(loaded), paths.privacy_key_file(twin.name))
+            population = population_step(
+                cfg, loaded.tables, _building_stock(loaded), paths.privacy_key_file(twin.name), runner
+            )
             for table_name in ("households", "persons", "personas"):
                 store.insert(table_name, getattr(population, table_name))
             store.insert("population_public", population.public)

@@ -20,6 +20,7 @@ from h3ronpy.vector import cells_to_coordinates
 from pyproj import CRS
 
 from twin3d.errors import ConfigError, InputError
+from twin3d.executor import Executor
 from twin3d.pipeline.config import PipelineConfig, PopulationSection
 from twin3d.population.controls import AreaStats, pivot_stats
 from twin3d.population.personas import PersonaCatalogue, load_personas
@@ -150,8 +151,9 @@ def population_step(
     tables: dict[str, list[pa.Table]],
     buildings: BuildingStock | None,
     key_file: Path,
+    executor: Executor | None = None,
 ) -> PopulationTables:
-    """Synthesise the twin's population and everything the store keeps of it."""
+    """Synthesise the twin's population (its draw in blocks on ``executor``) and everything the store keeps."""
     pop_cfg = cfg.population
     assert pop_cfg is not None
     base = cfg.base_dir
@@ -165,7 +167,7 @@ def population_step(
         lattice_spacing_m=pop_cfg.placement.lattice_spacing_m,
     )
     spec = SynthesisSpec(pop_cfg.seed, pop_cfg.replicates, tuple(pop_cfg.holdout), placement)
-    pop = synthesise(inputs, spec, priors, catalogue)
+    pop = synthesise(inputs, spec, priors, catalogue, executor=executor)
     rep = pop.first
     sizes = pop.protos.size[rep.proto]
     n_personas = len(catalogue.ids)

@@ -5,18 +5,25 @@
 
 Seeded and reproducible: replicate ``r`` uses the generator seeded with ``(seed, r)``; the fitted weights are
 shared by all replicates.
+
+The draw (households, members, personas, places) runs in blocks of whole districts (of zones, without districts),
+one task per replicate and block on the build's executor: what a district's households must add up to never
+crosses a block. Blocks follow the data (:attr:`SynthesisSpec.block_households`), never the number of workers, and
+block ``b > 0`` of replicate ``r`` draws from the generator seeded with ``(seed, r, b)``, so the population is the
+same whichever executor drew it; a town of one block is drawn exactly as without blocks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 
 import numpy as np
 import pyarrow as pa
 from pyproj import CRS
 
+from twin3d.executor import Executor, LocalExecutor
 from twin3d.population.ages import AgeModel, national_profile
 from twin3d.population.controls import AreaStats, Zones, age_profiles, build_constraints, build_zones
 from twin3d.population.fit import (
@@ -45,6 +52,8 @@ class SynthesisSpec:
     replicates: int = 1
     holdout: tuple[str, ...] = ()
     placement: PlacementRules = field(default_factory=PlacementRules)
+    # Households per block of the draw (see the module docstring): a city of up to this many is one block.
+    block_households: int = 250_000
 
 
 @dataclass(frozen=True)
@@ -94,8 +103,11 @@ def synthesise(
     priors: Priors,
     personas: PersonaCatalogue,
     progress: Progress | None = None,
+    *,
+    executor: Executor | None = None,
 ) -> Population:
-    """Synthesise households and persons that reproduce the inputs' statistics.
+    """Synthesise households and persons that reproduce the inputs' statistics (the draw's blocks on
+    ``executor``, default this process).
 
     Raises:
         ConfigError: a household matches no persona.
@@ -154,10 +166,11 @@ def synthesise(
         priors.persons.male_share_children,
         ages,
     )
-    replicates = []
-    for r in range(spec.replicates):
-        say(f"replicate {r + 1} of {spec.replicates}")
-        replicates.append(_draw_replicate(plan, personas, np.random.default_rng([spec.seed, r])))
+    blocks = _blocks(plan, spec.block_households)
+    say(f"drawing {spec.replicates} replicate(s) in {len(blocks)} block(s)")
+    tasks = [_BlockTask(r, b, zones_of) for r in range(spec.replicates) for b, zones_of in enumerate(blocks)]
+    drawn = iter((executor or LocalExecutor()).map(_draw_block, _DrawContext(plan, personas, spec.seed), tasks))
+    replicates = [_joined([next(drawn) for _ in blocks]) for _ in range(spec.replicates)]
     lap("households")
     return Population(zones, protos, weights, slots, replicates, log, lattice_zones, timings)
 
@@ -178,6 +191,100 @@ class _Plan:
     slots: Slots
     male_share_children: float
     ages: AgeModel
+
+    def take(self, zones: np.ndarray) -> tuple[_Plan, np.ndarray]:
+        """The plan for the (ascending) ``zones`` only, zones, slots and refine units numbered from 0, and the
+        slots' numbers in the whole. Districts and age units keep their numbers."""
+        z = self.zones
+        in_block = np.isin(self.slots.zone, zones)
+        s = self.slots
+        slots = Slots(
+            np.searchsorted(zones, s.zone[in_block]),
+            s.x[in_block],
+            s.y[in_block],
+            s.weight[in_block],
+            s.building[in_block],
+            s.h3[in_block] if len(s.h3) else s.h3,
+            s.lon[in_block] if len(s.lon) else s.lon,
+            s.lat[in_block] if len(s.lat) else s.lat,
+        )
+        # Only the block's refine units, numbered from 0: the refinement's tables are units x prototypes.
+        units, unit_in_block = np.unique(self.refine_unit[zones], return_inverse=True)
+        return replace(
+            self,
+            zones=Zones(
+                z.district[zones],
+                z.cell[zones],
+                z.geometry[zones],
+                z.persons[zones],
+                {name: target[zones] for name, target in z.targets.items()},
+            ),
+            weights=self.weights[zones],
+            households=self.households[zones],
+            persons=self.persons[zones],
+            refine_unit=unit_in_block,
+            unit_constraints=[replace(c, target=c.target[units]) for c in self.unit_constraints],
+            slots=slots,
+            ages=AgeModel(self.ages.unit_of_zone[zones], self.ages.expected, self.ages.parents),
+        ), np.flatnonzero(in_block)
+
+
+@dataclass(frozen=True)
+class _DrawContext:
+    """What every block task shares (sent to each worker once)."""
+
+    plan: _Plan
+    personas: PersonaCatalogue
+    seed: int
+
+
+@dataclass(frozen=True)
+class _BlockTask:
+    replicate: int
+    block: int
+    zones: np.ndarray  # ascending
+
+
+def _blocks(plan: _Plan, block_households: int) -> list[np.ndarray]:
+    """The zones of each block: consecutive refine units (districts, or zones) of about ``block_households``."""
+    unit = plan.refine_unit
+    per_unit = np.bincount(unit, weights=plan.households, minlength=int(unit.max()) + 1 if len(unit) else 0)
+    start = np.cumsum(per_unit) - per_unit  # households before each unit
+    _, block_of_unit = np.unique(start // max(block_households, 1), return_inverse=True)
+    block_of_zone = block_of_unit[unit]
+    return [np.flatnonzero(block_of_zone == b) for b in range(int(block_of_zone.max()) + 1 if len(unit) else 0)]
+
+
+def _draw_block(ctx: _DrawContext, task: _BlockTask) -> Replicate:
+    """One replicate's households of one block, zones and slots numbered as in the whole town."""
+    seed = [ctx.seed, task.replicate] + ([task.block] if task.block else [])
+    rng = np.random.default_rng(seed)
+    if len(task.zones) == len(ctx.plan.zones):  # the whole town
+        return _draw_replicate(ctx.plan, ctx.personas, rng)
+    plan, slot_ids = ctx.plan.take(task.zones)
+    rep = _draw_replicate(plan, ctx.personas, rng)
+    return replace(rep, zone=task.zones[rep.zone], slot=slot_ids[rep.slot])
+
+
+def _joined(reps: list[Replicate]) -> Replicate:
+    """A replicate from its blocks, in block order (households numbered on, persons after them)."""
+    if len(reps) == 1:
+        return reps[0]
+    offsets = np.cumsum([0] + [len(r.zone) for r in reps[:-1]])
+    persons = Persons(
+        np.concatenate([r.persons.household + o for r, o in zip(reps, offsets, strict=True)]),
+        np.concatenate([r.persons.age for r in reps]),
+        np.concatenate([r.persons.male for r in reps]),
+        np.concatenate([r.persons.child for r in reps]),
+    )
+    return Replicate(
+        np.concatenate([r.zone for r in reps]),
+        np.concatenate([r.proto for r in reps]),
+        np.concatenate([r.persona for r in reps]),
+        np.concatenate([r.slot for r in reps]),
+        persons,
+        sum(r.zones_off for r in reps),
+    )
 
 
 def _draw_replicate(plan: _Plan, personas: PersonaCatalogue, rng: np.random.Generator) -> Replicate:
