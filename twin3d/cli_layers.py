@@ -36,7 +36,7 @@ def layers() -> None:
 )
 @click.option("--replace", is_flag=True, help="load anew over an existing layer of the same id")
 @click.option("--skip-invalid", is_flag=True, help="3D city models: leave out broken buildings (counted)")
-@executor_options("this process; the vector tiles of a large layer are cut by ranges of tiles on it")
+@executor_options("this process; on workers of several machines a layer's vector tiles are cut by ranges there")
 def add(  # click passes options by name: keyword-only keeps the call sites honest
     *,
     twin: str,
