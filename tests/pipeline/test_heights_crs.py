@@ -217,3 +217,57 @@ def test_an_input_in_gauss_krueger_in_a_utm_twin_is_warned_of_once(tmp_path: Pat
         assert len(found) == 1, report.warnings
         assert found[0].startswith("lauf-footprints: EPSG:31468 (DHDN / 3-degree Gauss-Kruger zone 4) to EPSG:25832")
         assert "de_adv_BETA2007.tif" in found[0]
+
+
+def test_a_gauss_krueger_dem_gives_utm_houses_their_ground_and_names_a_missing_grid(tmp_path: Path) -> None:
+    """A Land's DGM may still be in DHDN Gauss-Krueger while the twin is in UTM: the DEM is warped, the houses stand
+    on it, and a transformation without the BETA2007 grid is named once, as for any other input."""
+    import rasterio  # noqa: PLC0415
+    from rasterio.warp import Resampling, calculate_default_transform, reproject  # noqa: PLC0415
+
+    from tests.io.test_raster import DEM  # noqa: PLC0415
+
+    gk = tmp_path / "dgm_gk2.tif"
+    with rasterio.open(DEM) as src:
+        transform, width, height = calculate_default_transform(
+            src.crs, "EPSG:31466", src.width, src.height, *src.bounds
+        )
+        profile = {**src.profile, "crs": "EPSG:31466", "transform": transform, "width": width, "height": height}
+        with rasterio.open(gk, "w", **profile) as dst:
+            reproject(
+                rasterio.band(src, 1), rasterio.band(dst, 1), dst_crs="EPSG:31466", resampling=Resampling.bilinear
+            )
+        ground = float(next(src.sample([(357130.0, 5646130.0)]))[0])
+    ring = [[357120, 5646120], [357140, 5646120], [357140, 5646140], [357120, 5646140], [357120, 5646120]]
+    house = {"type": "Feature", "properties": {"id": "h1"}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    (tmp_path / "houses.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": [house]}), encoding="utf-8"
+    )
+    toml = f"""
+[twin]
+name = "twin"
+title = "Rhine bank"
+crs = "EPSG:25832"
+ground_height = 45.0
+geoid_undulation = 47.0
+dem = "{gk}"
+
+[[sources]]
+name = "houses"
+kind = "buildings"
+path = "{tmp_path / "houses.geojson"}"
+crs = "EPSG:25832"
+id_field = "id"
+"""
+    report, paths, _ = _build(tmp_path, toml)
+    con = connect(paths.store_file("twin"), read_only=True)
+    try:
+        (stored,) = con.execute("SELECT ground_height FROM buildings").fetchone() or (None,)
+    finally:
+        con.close()
+    assert stored is not None
+    assert abs(stored - ground) < 0.5  # the DEM's own height there, through DHDN and back
+    if _grid_missing("EPSG:31466", "EPSG:25832"):
+        found = [w for w in report.warnings if w.startswith("DEM dgm_gk2.tif: EPSG:31466")]
+        assert len(found) == 1, report.warnings
+        assert "de_adv_BETA2007.tif" in found[0]

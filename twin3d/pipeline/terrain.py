@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import shapely
 from pyproj import CRS
 
+from twin3d.io.crs import reprojection_warning
 from twin3d.io.raster import read_dem, terrain_grid
 from twin3d.pipeline.report import BuildReport
 from twin3d.pipeline.sources import StepContext
@@ -31,6 +33,10 @@ def terrain_table(
     if ctx.dem_path is None:
         return None
     dem = read_dem(ctx.dem_path, declared_crs=ctx.dem_crs, bounds=bounds, bounds_crs=ctx.crs)
+    # A DEM in a CRS of its own (Gauss-Krueger, say) is warped here and for the buildings' ground: named once if
+    # PROJ lacks the grid of the best transformation.
+    if warning := reprojection_warning(dem.crs, ctx.crs, np.array([shapely.box(*bounds)])):
+        report.warnings.append(f"DEM {ctx.dem_path.name}: {warning}")
     source_pixel = float(max(dem.pixel))
     grid, factor = terrain_grid(dem, ctx.crs, max_cells=max_cells)
     heights = grid.values.astype("<f4")
