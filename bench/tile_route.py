@@ -6,9 +6,10 @@ Usage:
 
 Lauf is built once into a temporary folder. Each server runs in its own process (one uvicorn worker); one
 keep-alive client asks for the root tileset, a partition tileset and glb tiles of one build, ``--requests`` times
-in all, and the server's CPU time (user + system, from ``/proc/<pid>/stat``) is divided by the requests. Both
-servers get the same URLs (``/tiles/lauf/<build_id>/...``), so a baseline tree that predates build folders serves
-them as plain sub-paths of the twin's tiles folder.
+in all (more until the server has used 0.5 s of CPU: /proc counts in 10 ms ticks), and the server's CPU time
+(user + system, from ``/proc/<pid>/stat``) is divided by the requests. Both servers get the same URLs
+(``/tiles/lauf/<build_id>/...``), so a baseline tree that predates build folders serves them as plain sub-paths of
+the twin's tiles folder.
 
 One JSON line per figure (name, value, unit): ``tile_route_cpu_us`` (200 answers) and ``tile_route_304_cpu_us``
 (revalidation with ``If-None-Match``), each with the baseline tree's figure and the ratio when one is given.
@@ -50,6 +51,9 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+MIN_CPU_S = 0.5  # server CPU each figure spans at least: 50 clock ticks
 
 
 def cpu_seconds(pid: int) -> float:
@@ -96,14 +100,18 @@ def measure(src: Path, paths: PathSettings, urls: list[str], requests: int) -> d
                 etags[url] = response.getheader("ETag") or ""
         out = {}
         for label, with_etag in (("200", False), ("304", True)):
-            started = cpu_seconds(proc.pid)
-            for i in range(requests):
-                url = urls[i % len(urls)]
+            started, done = cpu_seconds(proc.pid), 0
+            # At least `requests`, and on until the server has used MIN_CPU_S: /proc counts CPU in clock ticks
+            # (10 ms), so 40 requests of 0.2 ms could read as none at all.
+            while done < requests or cpu_seconds(proc.pid) - started < MIN_CPU_S:
+                url = urls[done % len(urls)]
                 conn.request("GET", url, headers={"If-None-Match": etags[url]} if with_etag else {})
                 response = conn.getresponse()
                 response.read()
                 assert response.status == int(label), (url, response.status)
-            out[label] = (cpu_seconds(proc.pid) - started) / requests * 1e6
+                done += 1
+            out[label] = (cpu_seconds(proc.pid) - started) / done * 1e6
+            out[f"{label}_requests"] = done
         conn.close()
         return out
     finally:
@@ -124,7 +132,11 @@ def main() -> None:
         now = measure(REPO, paths, urls, args.requests)
         base = measure(args.baseline_src.resolve(), paths, urls, args.requests) if args.baseline_src else None
     for label, name in (("200", "tile_route_cpu_us"), ("304", "tile_route_304_cpu_us")):
-        extra: dict[str, object] = {"requests": args.requests, "urls": len(urls), "measure": "server CPU per request"}
+        extra: dict[str, object] = {
+            "requests": int(now[f"{label}_requests"]),
+            "urls": len(urls),
+            "measure": "server CPU per request",
+        }
         if base is not None:
             extra |= {"baseline_us": round(base[label], 2), "baseline_over_this": round(base[label] / now[label], 2)}
         emit(name, now[label], "us", **extra)
