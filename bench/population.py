@@ -365,8 +365,7 @@ def _bavaria(
     with open_executor(ExecutorSpec(kind, int(workers or 1))) as runner:  # type: ignore[arg-type]
         lap("executor_start")  # a Dask cluster starting is not the synthesis
         spec = SynthesisSpec() if block_households is None else SynthesisSpec(block_households=block_households)
-        said: list[str] = []
-        pop = synthesise(inputs, spec, priors, personas, said.append, executor=runner)
+        pop = synthesise(inputs, spec, priors, personas, executor=runner)
     lap("synthesise")
     rep = pop.first
     published = publish_population(
@@ -390,7 +389,7 @@ def _bavaria(
         "grid_fit": grid_level["controls"] if grid_level else [],
         "grid_target": grid_level["target_srmse"] if grid_level else None,
         "zone_persons": pop.zones.persons.copy(),
-        "blocks": next((m.split(" in ")[1].split()[0] for m in said if m.startswith("drawing")), "?"),
+        "blocks": pop.blocks,
     }
     return phases, figures, dict(pop.timings)
 

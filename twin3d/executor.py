@@ -236,9 +236,9 @@ def _dask_client(spec: ExecutorSpec) -> AbstractContextManager[Any]:
     dask.config.set({"distributed.worker.profile.enabled": False})
     # Each worker's event loop wakes every 20 ms to check its own health and takes the GIL from the task's thread.
     dask.config.set({"distributed.admin.tick.interval": "1s", "distributed.admin.system-monitor.interval": "2s"})
-    # One BLAS thread per worker (one worker per core), as in the fork pool (_keep_context); without Dask's
-    # MALLOC_TRIM_THRESHOLD_, which returned every freed numpy buffer to the kernel and cost the workers 10 % more
-    # CPU in page faults.
+    # One BLAS thread per worker (one worker per core), as in the fork pool (_keep_context), and no more: Dask's
+    # default also sets MALLOC_TRIM_THRESHOLD_, which hands freed numpy buffers back to the kernel at once, and the
+    # fork pool's workers run without it.
     dask.config.set({"distributed.nanny.pre-spawn-environ": dict.fromkeys(BLAS_THREAD_VARIABLES, 1)})
     logging.getLogger("distributed").setLevel(logging.ERROR)
     if spec.scheduler:

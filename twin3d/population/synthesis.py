@@ -90,6 +90,7 @@ class Population:
     fit: FitLog
     lattice_zones: int
     timings: dict[str, float]
+    blocks: int = 1  # blocks the households were drawn in (see the module docstring)
 
     @property
     def first(self) -> Replicate:
@@ -172,7 +173,7 @@ def synthesise(
     drawn = iter((executor or LocalExecutor()).map(_draw_block, _DrawContext(plan, personas, spec.seed), tasks))
     replicates = [_joined([next(drawn) for _ in blocks]) for _ in range(spec.replicates)]
     lap("households")
-    return Population(zones, protos, weights, slots, replicates, log, lattice_zones, timings)
+    return Population(zones, protos, weights, slots, replicates, log, lattice_zones, timings, len(blocks))
 
 
 @dataclass(frozen=True)

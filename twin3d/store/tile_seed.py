@@ -171,7 +171,6 @@ class _SeedJob:
     collection: Collection
     zooms: tuple[int, ...]
     folder: Path
-    max_features: int
 
 
 def _write_tiles(tiles: Iterable[tuple[int, int, int, bytes]], folder: Path) -> int:
@@ -189,7 +188,7 @@ def _seed_range(job: _SeedJob, columns: tuple[int, int]) -> int:
     con = connect()
     try:
         con.execute("SET threads = 1")  # a worker per core (as twin3d.executor's BLAS threads)
-        return _write_tiles(seed_tiles(con.cursor(), job.collection, job.zooms, job.max_features, columns), job.folder)
+        return _write_tiles(seed_tiles(con.cursor(), job.collection, job.zooms, columns=columns), job.folder)
     finally:
         con.close()
 
@@ -234,5 +233,5 @@ def write_seeded(
     if executor is None or not ranges or not levels:
         return _write_tiles(seed_tiles(cur, collection, levels), folder)
     columns = column_ranges(cur, collection, levels[0], executor.workers * RANGES_PER_WORKER)
-    job = _SeedJob(collection, levels, folder, MAX_TILE_FEATURES)
+    job = _SeedJob(collection, levels, folder)
     return sum(executor.map(_seed_range, job, columns))

@@ -198,6 +198,13 @@ class OverviewResult:
     reused: int = 0
     records: dict[str, dict[str, object]] = field(default_factory=dict)  # per group: input, box, bytes
 
+    def add(self, below: OverviewResult) -> None:
+        """Count in what a subtree's task wrote."""
+        self.records.update(below.records)
+        self.tiles += below.tiles
+        self.bytes += below.bytes
+        self.reused += below.reused
+
 
 # The executor's tasks are the subtrees of the highest level with at least this many groups (fewer only where
 # the tree runs out): enough for every worker to get several, and the same tasks whatever the executor.
@@ -228,14 +235,9 @@ def write_overview(
     tasks = [_SubtreeTask(node, {m: parts[m] for m in _members(node)}, depth) for node, depth in _task_subtrees(tree)]
     written: _Written = {}
     results = (executor or LocalExecutor()).map(_write_subtree, ctx, tasks)
-    for task, (tile, sample, below) in zip(tasks, results, strict=True):
-        written[task.node.key] = (tile, sample)
-        result.records.update(below.records)
-        result.tiles, result.bytes, result.reused = (
-            result.tiles + below.tiles,
-            result.bytes + below.bytes,
-            result.reused + below.reused,
-        )
+    for task, (below, sample) in zip(tasks, results, strict=True):
+        written[task.node.key] = (below.top, sample)
+        result.add(below)
     result.top = _write_group(tree, dict(enumerate(parts)), ctx, result, depth=0, written=written)[0]
     text = json.dumps(result.records, indent=0, sort_keys=True)
     (ctx.out_dir / OVERVIEW_DIR / GROUPS_FILE).write_text(text, encoding="utf-8")
@@ -250,10 +252,11 @@ def _task_subtrees(tree: _Group) -> list[tuple[_Group, int]]:
     return [(node, depth) for node, depth in level if node.children]  # a single partition needs no writing
 
 
-def _write_subtree(ctx: OverviewContext, task: _SubtreeTask) -> tuple[Tile, OverviewSample, OverviewResult]:
-    below = OverviewResult(top=next(iter(task.parts.values())).reference())  # unused: the tile is returned
-    tile, sample = _write_group(task.node, task.parts, ctx, below, depth=task.depth, written={})
-    return tile, sample, below
+def _write_subtree(ctx: OverviewContext, task: _SubtreeTask) -> tuple[OverviewResult, OverviewSample]:
+    """One task: a subtree's groups, what they wrote (its top: the subtree's tile) and the sample it hands up."""
+    below = OverviewResult(top=next(iter(task.parts.values())).reference())
+    below.top, sample = _write_group(task.node, task.parts, ctx, below, depth=task.depth, written={})
+    return below, sample
 
 
 def previous_records(previous: Path | None) -> dict[str, dict[str, object]]:
