@@ -19,11 +19,11 @@ import socket
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sized
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from threadpoolctl import threadpool_limits
 
@@ -38,6 +38,9 @@ EXECUTOR_KINDS: tuple[ExecutorKind, ...] = ("local", "processes", "dask")
 # Batches in flight per worker: enough that no worker waits for the driver, few enough that a streaming task
 # source does not pile up partitions in memory.
 IN_FLIGHT_PER_WORKER = 2
+# Finished batches per worker that may wait in the driver behind an unfinished older one (results come back in
+# task order): enough that a slow batch does not stop the other workers, a bound on what the driver holds.
+AHEAD_PER_WORKER = 8
 # A worker process per core, so one BLAS thread each: more would compete with the other workers for the cores.
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 # A partition's tiles take a few milliseconds, about what a round trip to a Dask worker costs: tasks travel in
@@ -138,29 +141,49 @@ def batches(tasks: Iterable[T], workers: int) -> Iterator[list[T]]:
         yield batch
 
 
-def _bounded(
-    submit: Callable[[list[T]], Any],
-    result: Callable[[Any], list[R]],
-    tasks: Iterable[list[T]],
-    limit: int,
-    cancel: Callable[[Any], Any],
-) -> Iterator[R]:
-    """Submit batches while at most ``limit`` are pending; yield their results in submission order.
+@dataclass(frozen=True)
+class _Futures(Generic[T, R]):
+    """How an executor submits a batch, waits for one, takes its result or cancels it."""
 
-    If a task fails (or the caller stops early) the tasks still pending are cancelled, so a bad file stops the
-    build at once instead of after every other task has run.
+    submit: Callable[[list[T]], Any]
+    result: Callable[[Any], list[R]]
+    cancel: Callable[[Any], Any]
+    wait_first: Callable[[list[Any]], Any]  # returns once one of the (unfinished) futures has finished
+
+
+def _bounded(futures: _Futures[T, R], tasks: Iterable[list[T]], workers: int) -> Iterator[R]:
+    """Submit batches while fewer than ``IN_FLIGHT_PER_WORKER`` per worker run; yield results in submission order.
+
+    A new batch goes out whenever one finishes, not when the oldest finishes: one slow batch at the head would
+    otherwise leave the other workers idle until it is done. Finished batches wait for the head in the driver, at
+    most ``AHEAD_PER_WORKER`` per worker, which bounds the driver's memory. If a task fails (or the caller stops
+    early) the tasks still pending are cancelled, so a bad file stops the build at once; of several failures the
+    first in task order is raised, whichever executor ran them.
     """
+    running_limit, pending_limit = workers * IN_FLIGHT_PER_WORKER, workers * AHEAD_PER_WORKER
     pending: deque[Any] = deque()
+    source = iter(tasks)
+    exhausted = False
     try:
-        for batch in tasks:
-            pending.append(submit(batch))
-            if len(pending) >= limit:
-                yield from result(pending.popleft())
-        while pending:
-            yield from result(pending.popleft())
+        while pending or not exhausted:
+            running = [f for f in pending if not f.done()]
+            while not exhausted and len(running) < running_limit and len(pending) < pending_limit:
+                batch = next(source, None)
+                if batch is None:
+                    exhausted = True
+                else:
+                    pending.append(futures.submit(batch))
+                    running.append(pending[-1])
+            while pending and pending[0].done():
+                yield from futures.result(pending.popleft())
+            if pending and not pending[0].done():
+                if exhausted or len(pending) >= pending_limit:
+                    yield from futures.result(pending.popleft())
+                else:
+                    futures.wait_first([f for f in pending if not f.done()])
     finally:
         for future in pending:
-            cancel(future)
+            futures.cancel(future)
 
 
 class ProcessExecutor:
@@ -185,8 +208,11 @@ class ProcessExecutor:
             def result(future: Future[list[R]]) -> list[R]:
                 return future.result()
 
-            work = batches(tasks, self._workers)
-            yield from _bounded(submit, result, work, self._workers * IN_FLIGHT_PER_WORKER, Future.cancel)
+            def wait_first(running: list[Future[list[R]]]) -> None:
+                wait(running, return_when=FIRST_COMPLETED)
+
+            futures = _Futures(submit, result, Future.cancel, wait_first)
+            yield from _bounded(futures, batches(tasks, self._workers), self._workers)
 
 
 class DaskExecutor:
@@ -205,7 +231,11 @@ class DaskExecutor:
         return max(len({address.removeprefix("tcp://").rpartition(":")[0] for address in addresses}), 1)
 
     def map(self, fn: Callable[[C, T], R], context: C, tasks: Iterable[T]) -> Iterator[R]:
-        shared = self._client.scatter(context, broadcast=True, hash=False)
+        from distributed import wait as wait_futures  # noqa: PLC0415  (optional: only a Dask build needs it)
+
+        # In a list of one: Dask scatters a list or tuple element by element (a tuple context would come back as a
+        # tuple of futures).
+        shared = self._client.scatter([context], broadcast=True, hash=False)[0]
         try:
 
             def submit(batch: list[T]) -> Any:
@@ -216,9 +246,12 @@ class DaskExecutor:
                 future.release()
                 return value
 
+            def wait_first(running: list[Any]) -> None:
+                wait_futures(running, return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
+
             workers = self.workers
-            work = batches(tasks, workers)
-            yield from _bounded(submit, result, work, workers * IN_FLIGHT_PER_WORKER, lambda f: f.cancel())
+            futures = _Futures(submit, result, lambda f: f.cancel(), wait_first)
+            yield from _bounded(futures, batches(tasks, workers), workers)
         finally:
             shared.release()
 

@@ -7,6 +7,7 @@ is in) must match the local build exactly.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
@@ -73,6 +74,43 @@ def test_a_task_s_error_reaches_the_build_with_its_message() -> None:
 def _fail_on_three(_context: None, task: int) -> int:
     if task == 3:
         raise InputError("record 3 is broken", hint="fix record 3")
+    return task
+
+
+@pytest.mark.parametrize("spec", [ExecutorSpec("processes", 2), ExecutorSpec("dask", 2)], ids=["processes", "dask"])
+def test_a_slow_first_task_does_not_hold_up_the_other_worker(spec: ExecutorSpec, tmp_path: Path) -> None:
+    """The first task waits until the last one has run: it can only if the other worker goes on past it."""
+    with open_executor(spec) as runner:
+        saw_last = list(runner.map(_wait_for_last, (tmp_path, 11), range(12)))
+    assert saw_last[0], "the other worker stopped while the first task ran"
+    assert saw_last[1:] == [False] * 11  # results still in task order
+
+
+def _wait_for_last(context: tuple[Path, int], task: int) -> bool:
+    folder, last = context
+    if task == last:
+        (folder / "last-ran").touch()
+    if task != 0:
+        return False
+    deadline = time.monotonic() + 60.0  # a safety net only: the file appears within a second when it works
+    while time.monotonic() < deadline:
+        if (folder / "last-ran").exists():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_of_two_failing_tasks_the_first_in_order_is_the_error() -> None:
+    """Whichever fails first in time, the error is the same on every run and executor: the first task's."""
+    with open_executor(ExecutorSpec("dask", 2)) as runner, pytest.raises(InputError, match="record 1 is broken"):
+        list(runner.map(_fail_slowly_on_one, None, range(6)))
+
+
+def _fail_slowly_on_one(_context: None, task: int) -> int:
+    if task == 1:
+        time.sleep(0.5)
+    if task in {1, 4}:
+        raise InputError(f"record {task} is broken", hint="fix it")
     return task
 
 

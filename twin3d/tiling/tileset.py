@@ -39,7 +39,7 @@ from twin3d.tiling.model import PARTITIONS_DIR, Tile, Tileset, box_bounds, box_v
 from twin3d.tiling.overview import (
     OverviewContext,
     OverviewResult,
-    OverviewSample,
+    PackedSample,
     PartitionTop,
     overview_sample,
     previous_records,
@@ -172,7 +172,7 @@ class PartitionResult:
     """A written (or reused) partition: its root tile, sizes, and what the tiles above and the store need."""
 
     pid: str
-    tile: Tile
+    tile: Tile  # the partition's root tile: its box and geometric error
     tiles: int
     bytes: int
     leaf_bytes: int
@@ -180,7 +180,7 @@ class PartitionResult:
     fingerprint: str
     leaf_keys: tuple[str, ...]
     leaf_of: np.ndarray  # per building of the partition: its position in leaf_keys
-    sample: OverviewSample
+    sample: PackedSample
 
     def top(self) -> PartitionTop:
         return PartitionTop(self.pid, self.tile, self.sample, self.fingerprint)
@@ -331,7 +331,7 @@ def tile_partition(ctx: TilingContext, task: Partition | PartitionOnDisk) -> Par
     leaf_of = np.zeros(len(members), dtype=np.int32)
     for i, leaf in enumerate(leaves):
         leaf_of[leaf.members] = i
-    sample = overview_sample(geometry, part.properties.ids, int(job.weight.sum()))
+    sample = PackedSample.of(overview_sample(geometry, part.properties.ids, int(job.weight.sum())))
     out = ctx.out_root / PARTITIONS_DIR / part.pid
     old = ctx.previous / PARTITIONS_DIR / part.pid if ctx.previous else None
     keys = tuple(leaf.key for leaf in leaves)
@@ -364,7 +364,8 @@ def tile_partition(ctx: TilingContext, task: Partition | PartitionOnDisk) -> Par
         root = doc["root"]
     return PartitionResult(
         part.pid,
-        root,
+        # Only what the tiles above refer to: the whole tree would travel to the driver and on to the overview.
+        {"boundingVolume": root["boundingVolume"], "geometricError": root["geometricError"]},
         stats["tiles"],
         stats["bytes"],
         stats["leaf_bytes"],
