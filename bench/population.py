@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 from pyproj import CRS
 
@@ -286,7 +287,7 @@ def phase_bavaria(cells: int | None, grid_file: Path, executor: str, block_house
         **tag,
         target=BAVARIA_TARGET_S,
         met=total <= BAVARIA_TARGET_S,
-        note="read + pivot + priors + synthesise + publish + report",
+        note="read + pivot + priors + synthesise + publish + report + store tables (batches into DuckDB)",
     )
     emit(
         "bavaria_persons_per_s",
@@ -378,6 +379,8 @@ def _bavaria(
     lap("publish")
     report = validation_report(pop, inputs, set(), {"twin": "bavaria-tile-17-11"})
     lap("report")
+    _store_tables(pop, personas, inputs)
+    lap("store_tables")
     grid_level = next((lv for lv in report["levels"] if lv["level"] == "grid"), None)
     figures = {
         "cells": len(grid.ids),
@@ -392,6 +395,25 @@ def _bavaria(
         "blocks": pop.blocks,
     }
     return phases, figures, dict(pop.timings)
+
+
+def _store_tables(pop: Any, personas: Any, inputs: Any) -> None:
+    """The store's household and person tables, inserted batch by batch as a build does (into a scratch DuckDB)."""
+    from twin3d.population.synthesis import household_batches, person_batches  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as folder:
+        con = duckdb.connect(str(Path(folder) / "tables.duckdb"))
+        try:
+            for name, batches in (
+                ("households", household_batches(pop, personas, inputs)),
+                ("persons", person_batches(pop)),
+            ):
+                for i, batch in enumerate(batches):
+                    con.register("batch", batch)
+                    con.execute(f"CREATE TABLE {name} AS FROM batch" if i == 0 else f"INSERT INTO {name} FROM batch")
+                    con.unregister("batch")
+        finally:
+            con.close()
 
 
 # --- driver ----------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from pyproj import CRS
 
 from tests.conftest import PIPELINES
+from tests.population.test_synthesis import household_table, person_table
 from twin3d.population.ages import (
     MAX_STEP,
     MIN_PARENT_GAP,
@@ -25,7 +26,7 @@ from twin3d.population.controls import AreaStats
 from twin3d.population.inputs import inputs_from_store
 from twin3d.population.personas import load_personas
 from twin3d.population.priors import load_priors
-from twin3d.population.synthesis import PopulationInputs, SynthesisSpec, household_table, person_table, synthesise
+from twin3d.population.synthesis import PopulationInputs, SynthesisSpec, synthesise
 
 PRIORS = load_priors(PIPELINES / "priors" / "germany.toml")
 PERSONAS = load_personas(PIPELINES / "personas.toml")

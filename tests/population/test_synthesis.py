@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
 from pyproj import CRS
 
@@ -19,7 +20,14 @@ from twin3d.population.inputs import inputs_from_store
 from twin3d.population.personas import load_personas
 from twin3d.population.priors import load_priors
 from twin3d.population.report import validation_report
-from twin3d.population.synthesis import SynthesisSpec, household_table, person_table, synthesise
+from twin3d.population.synthesis import (
+    Population,
+    PopulationInputs,
+    SynthesisSpec,
+    household_batches,
+    person_batches,
+    synthesise,
+)
 from twin3d.store.queries import meta
 
 PRIORS = load_priors(PIPELINES / "priors" / "germany.toml")
@@ -147,6 +155,14 @@ def test_microdata_never_reach_the_public_table(stores: dict[str, Any]) -> None:
     assert smallest[0] >= 50 - 2
 
 
+def household_table(pop: Population, personas: Any, inputs: PopulationInputs, rows: int = 10**9) -> pa.Table:
+    return pa.concat_tables(list(household_batches(pop, personas, inputs, rows)))
+
+
+def person_table(pop: Population, rows: int = 10**9) -> pa.Table:
+    return pa.concat_tables(list(person_batches(pop, rows)))
+
+
 @pytest.fixture(scope="module")
 def lauf_inputs(stores: dict[str, Any]) -> Any:
     return inputs_from_store(stores["lauf"], CRS.from_epsg(25832), None, None)
@@ -160,6 +176,9 @@ def test_same_seed_same_population_other_seed_another(lauf_inputs: Any) -> None:
     a, b = household_table(first, PERSONAS, lauf_inputs), household_table(again, PERSONAS, lauf_inputs)
     assert a.equals(b)
     assert person_table(first).equals(person_table(again))
+    # The store gets them in batches (a Land's never exist as one table): the same rows.
+    assert household_table(first, PERSONAS, lauf_inputs, rows=997).equals(a)
+    assert person_table(first, rows=1009).equals(person_table(first))
     assert not a.filter(a["replicate"].to_numpy() == 0).equals(household_table(other, PERSONAS, lauf_inputs))
     # Two replicates differ from each other, and both meet the cells' person totals exactly.
     replicates = first.replicates

@@ -399,8 +399,11 @@ def _build(
             population = population_step(
                 cfg, loaded.tables, _building_stock(loaded), paths.privacy_key_file(twin.name), runner
             )
-            for table_name in ("households", "persons", "personas"):
-                store.insert(table_name, getattr(population, table_name))
+            for batch in population.households:
+                store.insert("households", batch)
+            for batch in population.persons:
+                store.insert("persons", batch)
+            store.insert("personas", population.personas)
             store.insert("population_public", population.public)
             store.put_meta("population_report", population.report)
             report.notes.append(_population_note(population.report))

@@ -26,6 +26,7 @@ import shapely
 from pyproj import CRS
 
 from twin3d.executor import Executor
+from twin3d.io.osm_split import OsmPiece, split_osm
 from twin3d.pipeline.buildings import BuildingRows, buildings_from_3d, buildings_from_vector
 from twin3d.pipeline.config import BuildingsSource
 from twin3d.pipeline.heights import HEIGHT_SOURCES
@@ -38,6 +39,7 @@ from twin3d.tiling.spill import Piece, read_pieces, spilled_pieces, write_pieces
 from twin3d.tiling.tileset import Partition, partition_groups
 
 PARTS_DIR = "parts"
+OSM_DIR = "osm"  # the pieces of large OSM files
 ROWS_DIR = "rows"
 TILE_OF = "tile_of"  # <pid>.parquet: which content file holds each building, written by the tiling tasks
 STORE_COLUMNS = (
@@ -71,6 +73,7 @@ class _FileTask:
     src: BuildingsSource
     file: Path
     chunk: str
+    piece: OsmPiece | None = None  # one piece of a large OSM file (see twin3d.io.osm_split)
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ def _read_file(ctx: ReadContext, task: _FileTask) -> FileRead:
     if task.src.format in ("cityjson", "citygml"):
         rows = buildings_from_3d(task.src, task.file, step, summary)
     else:
-        rows = buildings_from_vector(task.src, task.file, step, summary)
+        rows = buildings_from_vector(task.src, task.file, step, summary, task.piece)
     n = len(rows.ids)
     bounds = np.asarray(shapely.total_bounds(rows.footprints)) if n else np.full(4, np.nan)
     sources = rows.columns["height_source"].to_numpy(zero_copy_only=False)
@@ -142,7 +145,15 @@ def _read_file(ctx: ReadContext, task: _FileTask) -> FileRead:
     )
 
 
-def _merge(report: BuildReport, summary: SourceSummary, result: FileRead) -> None:
+def _merge(report: BuildReport, summary: SourceSummary, result: FileRead, seen: set[tuple[str, str]]) -> None:
+    """Add a file's (or piece's) report and counts; a drop already reported by another piece is counted once."""
+    again = [d for d in result.report.drops if (d.record, d.reason) in seen]
+    if again:
+        # An object broken in the file (a way cut at the extract's edge) is broken in every piece it reaches.
+        result.summary.records_in -= len(again)
+        result.summary.dropped -= len(again)
+        result.report.drops = [d for d in result.report.drops if (d.record, d.reason) not in seen]
+    seen.update((d.record, d.reason) for d in result.report.drops)
     report.drops.extend(result.report.drops)
     report.notes.extend(result.report.notes)
     report.warnings.extend(w for w in result.report.warnings if w not in report.warnings)
@@ -155,11 +166,21 @@ def _merge(report: BuildReport, summary: SourceSummary, result: FileRead) -> Non
 def read_building_files(
     executor: Executor, ctx: ReadContext, src: BuildingsSource, files: list[Path], summary: SourceSummary, *, first: int
 ) -> list[FileRead]:
-    """Read and spill every file of ``src`` (chunks numbered from ``first``); drops and counts go to the report."""
+    """Read and spill every file of ``src`` (chunks numbered from ``first``); drops and counts go to the report.
+
+    An OSM file larger than ``src.split_mb`` is cut into pieces first, one task each (chunks ``<file>-<piece>``).
+    """
     out = []
-    tasks = [_FileTask(src, f, f"{first + i:07d}") for i, f in enumerate(files)]
-    for result in executor.map(_read_file, ctx, tasks):
-        _merge(ctx.step.report, summary, result)
+    tasks = []
+    for i, f in enumerate(files):
+        chunk = f"{first + i:07d}"
+        pieces = split_osm(f, src.split_mb, ctx.folder / OSM_DIR / chunk) if src.format == "osm" else []
+        tasks.extend(
+            [_FileTask(src, f, f"{chunk}-{j:04d}", p) for j, p in enumerate(pieces)] or [_FileTask(src, f, chunk)]
+        )
+    seen: dict[Path, set[tuple[str, str]]] = {}
+    for task, result in zip(tasks, executor.map(_read_file, ctx, tasks), strict=True):
+        _merge(ctx.step.report, summary, result, seen.setdefault(task.file, set()))
         out.append(result)
     return out
 

@@ -18,6 +18,7 @@ from pyproj import CRS
 
 from twin3d.errors import InputError
 from twin3d.io.cityjson import read_cityjson
+from twin3d.io.osm_split import OsmPiece
 from twin3d.io.raster import footprint_ground, read_dem
 from twin3d.io.surfaces import Buildings3D, SkipLog, concat
 from twin3d.io.vector import FeatureTable, read_vector
@@ -176,18 +177,29 @@ def _optional(table: FeatureTable, name: str | None) -> pa.ChunkedArray | None:
     return table.column(name) if name and name in table.attributes.column_names else None
 
 
-def buildings_from_vector(src: BuildingsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> BuildingRows:
-    """Footprints with heights inferred from tags (see :mod:`twin3d.pipeline.heights`), extruded to LoD1."""
+def buildings_from_vector(
+    src: BuildingsSource, file: Path, ctx: StepContext, summary: SourceSummary, piece: OsmPiece | None = None
+) -> BuildingRows:
+    """Footprints with heights inferred from tags (see :mod:`twin3d.pipeline.heights`), extruded to LoD1.
+
+    With ``piece`` only that piece of the OSM ``file`` is read, and of it only the buildings the piece owns; the
+    report names ``file``.
+    """
     crs, report = ctx.crs, ctx.report
     if src.format == "osm":
         from twin3d.io.osm import read_osm_buildings  # noqa: PLC0415  (pyosmium only when needed)
 
         skipped = SkipLog()
-        table = read_osm_buildings(file, crs, skipped=skipped)
+        table = read_osm_buildings(piece.path if piece else file, crs, skipped=skipped)
+        if piece is not None:
+            table = table.take(piece.owns(table.geometry, crs))
+            table = FeatureTable(file, table.source_crs, table.geometry, table.attributes)
+            skipped.entries = [(str(file), record, reason) for _, record, reason in skipped.entries]
         report_skipped(ctx, summary, skipped)
     else:
         table = read_vector(file, crs, declared_crs=src.crs)
-    ids = id_column(table, src.id_field, f"{src.name}-")
+    # OSM ids by default: stable across builds, and the same whichever piece of a split file a building came from.
+    ids = id_column(table, src.id_field or ("osm_id" if src.format == "osm" else None), f"{src.name}-")
     kept, kept_ids, _ = checked(ctx, summary, table, POLYGONAL, ids, min_area=ctx.min_footprint_area)
     n = len(kept)
     types = pc.fill_null(text_column(kept, src.type_field, n), "yes" if src.source_label == "osm" else "building")

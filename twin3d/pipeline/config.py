@@ -106,6 +106,12 @@ class BuildingsSource(_SourceBase):
     levels_field: str | None = None
     source_label: str = Field(default="footprints", pattern=r"^[a-z0-9_-]+$")
     keep_fields: list[str] = Field(default_factory=list, description="attributes kept for the building API")
+    split_mb: float = Field(
+        default=256.0,
+        gt=0,
+        description="an OSM file larger than this (MB) is cut into pieces of about this size, each read by a task "
+        "of its own (needs osmium-tool; see twin3d.io.osm_split)",
+    )
 
 
 class FacilitiesSource(_SourceBase):

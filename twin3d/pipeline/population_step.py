@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,8 @@ from twin3d.population.synthesis import (
     Population,
     PopulationInputs,
     SynthesisSpec,
-    household_table,
-    person_table,
+    household_batches,
+    person_batches,
     synthesise,
 )
 from twin3d.secretfile import read_or_create_secret
@@ -43,12 +44,22 @@ from twin3d.simulation.backtest import town_backtest
 BASELINE = "baseline"
 
 
+@dataclass(frozen=True)
+class Batches:
+    """A store table made a batch at a time as it is inserted (each iteration makes it anew)."""
+
+    make: Callable[[], Iterator[pa.Table]]
+
+    def __iter__(self) -> Iterator[pa.Table]:
+        return self.make()
+
+
 @dataclass
 class PopulationTables:
     """What the population step adds to the store."""
 
-    households: pa.Table
-    persons: pa.Table
+    households: Batches
+    persons: Batches
     personas: pa.Table
     public: pa.Table
     report: dict[str, Any]
@@ -207,8 +218,8 @@ def population_step(
     report["pyramids"] = report_pyramids(pop, inputs, names, key, privacy_rules(pop_cfg))
     report["backtest"] = _backtest(cfg, names)
     return PopulationTables(
-        households=household_table(pop, catalogue, inputs),
-        persons=person_table(pop),
+        households=Batches(lambda: household_batches(pop, catalogue, inputs)),
+        persons=Batches(lambda: person_batches(pop)),
         personas=persona_table(catalogue),
         public=public_table(pop, catalogue, privacy_rules(pop_cfg), key),
         report=report,

@@ -15,7 +15,7 @@ same whichever executor drew it; a town of one block is drawn exactly as without
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from time import perf_counter
 
@@ -369,63 +369,63 @@ def _to_largest_zone(zones: Zones, households: np.ndarray, amount: np.ndarray) -
     return out
 
 
-def household_table(pop: Population, personas: PersonaCatalogue, inputs: PopulationInputs) -> pa.Table:
-    """All replicates' households as the store's ``households`` table."""
-    parts = []
+# Rows of a store table made at a time: a Land's households and persons never exist as one Arrow table (their
+# strings would be about 1 GB for Bavaria's 13 M residents), only the compact arrays of the draw.
+BATCH_ROWS = 1_000_000
+
+
+def household_batches(
+    pop: Population, personas: PersonaCatalogue, inputs: PopulationInputs, rows: int = BATCH_ROWS
+) -> Iterator[pa.Table]:
+    """All replicates' households as the store's ``households`` table, ``rows`` at a time."""
     district_ids = inputs.districts.ids if inputs.districts is not None else None
     cell_ids = inputs.grid.ids if inputs.grid is not None else None
     building_ids = inputs.buildings.ids if inputs.buildings is not None else None
     persona_ids = np.array(personas.ids, dtype=object)
+    household_types = np.array(HOUSEHOLD_TYPES, dtype=object)
     for r, rep in enumerate(pop.replicates):
         n = len(rep.zone)
-        size = pop.protos.size[rep.proto]
-        children = np.bincount(rep.persons.household, weights=rep.persons.child, minlength=n).astype(np.int64)
-        district = pop.zones.district[rep.zone]
-        cell = pop.zones.cell[rep.zone]
-        building = pop.slots.building[rep.slot]
-        parts.append(
-            pa.table(
+        children_all = np.bincount(rep.persons.household, weights=rep.persons.child, minlength=n).astype(np.int64)
+        for start in range(0, n, rows):
+            at = slice(start, min(start + rows, n))
+            proto, zone, slot, children = rep.proto[at], rep.zone[at], rep.slot[at], children_all[at]
+            size = pop.protos.size[proto]
+            yield pa.table(
                 {
-                    "replicate": pa.array(np.full(n, r, np.int16)),
-                    "household_id": pa.array(np.arange(n, dtype=np.int64)),
-                    "household_type": pa.array(
-                        np.array(HOUSEHOLD_TYPES, dtype=object)[pop.protos.household_type[rep.proto]]
-                    ),
+                    "replicate": pa.array(np.full(len(proto), r, np.int16)),
+                    "household_id": pa.array(np.arange(at.start, at.stop, dtype=np.int64)),
+                    "household_type": pa.array(household_types[pop.protos.household_type[proto]]),
                     "size": pa.array(size.astype(np.uint8)),
                     "adults": pa.array((size - children).astype(np.uint8)),
                     "children": pa.array(children.astype(np.uint8)),
-                    "persona": pa.array(persona_ids[rep.persona]),
-                    "district_id": _take(district_ids, district),
-                    "cell_id": _take(cell_ids, cell),
-                    "building_id": _take(building_ids, building),
-                    "lon": pa.array(pop.slots.lon[rep.slot]),
-                    "lat": pa.array(pop.slots.lat[rep.slot]),
-                    "h3_10": pa.array(pop.slots.h3[rep.slot]),
+                    "persona": pa.array(persona_ids[rep.persona[at]]),
+                    "district_id": _take(district_ids, pop.zones.district[zone]),
+                    "cell_id": _take(cell_ids, pop.zones.cell[zone]),
+                    "building_id": _take(building_ids, pop.slots.building[slot]),
+                    "lon": pa.array(pop.slots.lon[slot]),
+                    "lat": pa.array(pop.slots.lat[slot]),
+                    "h3_10": pa.array(pop.slots.h3[slot]),
                 }
             )
-        )
-    return pa.concat_tables(parts)
 
 
-def person_table(pop: Population) -> pa.Table:
-    """All replicates' persons as the store's ``persons`` table."""
-    parts = []
+def person_batches(pop: Population, rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
+    """All replicates' persons as the store's ``persons`` table, ``rows`` at a time."""
     for r, rep in enumerate(pop.replicates):
         p = rep.persons
         n = len(p.age)
-        parts.append(
-            pa.table(
+        for start in range(0, n, rows):
+            at = slice(start, min(start + rows, n))
+            yield pa.table(
                 {
-                    "replicate": pa.array(np.full(n, r, np.int16)),
-                    "person_id": pa.array(np.arange(n, dtype=np.int64)),
-                    "household_id": pa.array(p.household.astype(np.int64)),
-                    "age": pa.array(p.age),
-                    "sex": pa.array(np.where(p.male, "m", "f")),
-                    "role": pa.array(np.where(p.child, "child", "adult")),
+                    "replicate": pa.array(np.full(at.stop - at.start, r, np.int16)),
+                    "person_id": pa.array(np.arange(at.start, at.stop, dtype=np.int64)),
+                    "household_id": pa.array(p.household[at].astype(np.int64)),
+                    "age": pa.array(p.age[at]),
+                    "sex": pa.array(np.where(p.male[at], "m", "f")),
+                    "role": pa.array(np.where(p.child[at], "child", "adult")),
                 }
             )
-        )
-    return pa.concat_tables(parts)
 
 
 def _take(ids: np.ndarray | None, index: np.ndarray) -> pa.Array:
