@@ -19,7 +19,8 @@ as copies on a grid until there are N buildings. Both stages run as the streamin
    the driver keeps only each partition's small overview sample and writes the tiles above the partitions.
 
 The read-only inputs (the Lauf footprints, the NRW file names) are the executor's context: sent to each worker
-once. One JSON line per figure (name, value, unit, what it was measured on); the baseline of the same run is the
+once; they are read before the clock starts, and CPU seconds count from the moment the executor is up (a Dask
+cluster's start, spawning workers and importing the steps, is not the run). One JSON line per figure (name, value, unit, what it was measured on); the baseline of the same run is the
 local executor (one process) on the same data, and the fork pool for the Dask figures.
 """
 
@@ -79,6 +80,7 @@ class ProcessMemory:
         self.peaks: dict[int, float] = {}
         self.cpu: dict[int, float] = {}
         self._start_cpu = self._cpu_seconds(os.getpid())
+        self._cpu_at_mark: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -119,6 +121,20 @@ class ProcessMemory:
                 self.peaks[pid] = max(self.peaks.get(pid, 0.0), self._peak_mib(pid))
                 self.cpu[pid] = max(self.cpu.get(pid, 0.0), self._cpu_seconds(pid))
 
+    def mark(self) -> None:
+        """Count CPU from now on: a Dask cluster's start (spawning workers, importing the steps) is not the run."""
+        self._cpu_at_mark = {pid: self._cpu_seconds(pid) for pid in self._tree()}
+        self._start_cpu = self._cpu_at_mark[os.getpid()]
+
+    def cpu_since_mark(self) -> tuple[float, float]:
+        """CPU seconds since :meth:`mark` of the driver and of every other process of the tree (those still running
+        read now, those gone, as a fork pool's, at their last sample)."""
+        for pid in self._tree():
+            self.cpu[pid] = max(self.cpu.get(pid, 0.0), self._cpu_seconds(pid))
+        driver = self._cpu_seconds(os.getpid()) - self._start_cpu
+        others = sum(v - self._cpu_at_mark.get(pid, 0.0) for pid, v in self.cpu.items() if pid != os.getpid())
+        return driver, others
+
     def __enter__(self) -> ProcessMemory:
         with contextlib.suppress(OSError):  # start the driver's high-water mark afresh: earlier runs raised it
             Path("/proc/self/clear_refs").write_text("5")
@@ -128,7 +144,6 @@ class ProcessMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.cpu[os.getpid()] = self._cpu_seconds(os.getpid()) - self._start_cpu
         self.peaks[os.getpid()] = self._peak_mib(os.getpid())
 
     def driver(self) -> float:
@@ -136,14 +151,6 @@ class ProcessMemory:
 
     def worker(self) -> float:
         return max((v for k, v in self.peaks.items() if k != os.getpid()), default=0.0)
-
-    def driver_cpu(self) -> float:
-        """CPU seconds of the driver (with a LocalCluster: the scheduler's too, it runs in the driver)."""
-        return self.cpu.get(os.getpid(), 0.0)
-
-    def workers_cpu(self) -> float:
-        """CPU seconds of every other process of the tree, up to its last sample."""
-        return sum(v for k, v in self.cpu.items() if k != os.getpid())
 
 
 # --- the read stage: make a chunk of copies, cut it into partitions, spill it ---------------------------------
@@ -290,15 +297,19 @@ def fetched_bytes(tileset: Path, height_m: float, screen_px: float = 900.0, fov_
 
 def run(kind: str, n: int, spec: ExecutorSpec, work: Path) -> dict[str, float]:
     spill_dir, out = work / "spill", work / "tiles"
+    # The sample the copies are made of is the script's scaffolding, read before the clock starts: in a build every
+    # task reads its own file (the LoD2 copies still parse their CityGML file in every task).
+    lod1 = lauf_input(n, spill_dir) if kind == "lod1" else None
+    lod2 = nrw_input(n, spill_dir) if kind == "lod2" else None
     with ProcessMemory() as memory, open_executor(spec) as runner:
+        memory.mark()
         start = time.perf_counter()
-        if kind == "lod1":
-            lod1 = lauf_input(n, spill_dir)
+        if lod1 is not None:
             copies = -(-n // len(lod1.footprints))
             read = sum(runner.map(lod1_chunk, lod1, range(-(-copies // COPIES_PER_CHUNK))))
             frame = frame_at(11.28, 49.51, LAUF_GROUND)
         else:
-            lod2 = nrw_input(n, spill_dir)
+            assert lod2 is not None
             read = sum(runner.map(lod2_file, lod2, range(lod2.copies * len(lod2.files))))
             frame = frame_at(6.6, 51.6, 20.0 + NRW_UNDULATION)
         spilled = time.perf_counter()
@@ -311,6 +322,7 @@ def run(kind: str, n: int, spec: ExecutorSpec, work: Path) -> dict[str, float]:
             executor=runner,
         )
         done = time.perf_counter()
+        driver_cpu, workers_cpu = memory.cpu_since_mark()  # before the cluster stops
     return {
         "buildings": read,
         "seconds": done - start,
@@ -321,8 +333,8 @@ def run(kind: str, n: int, spec: ExecutorSpec, work: Path) -> dict[str, float]:
         "partitions": summary.partitions,
         "worker_mib": memory.worker(),
         "driver_mib": memory.driver(),
-        "driver_cpu": memory.driver_cpu(),
-        "workers_cpu": memory.workers_cpu(),
+        "driver_cpu": driver_cpu,
+        "workers_cpu": workers_cpu,
         "overview_60km": fetched_bytes(out / "tileset.json", 60_000.0),
         "near_500m": fetched_bytes(out / "tileset.json", 500.0),
     }
