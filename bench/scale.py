@@ -20,8 +20,9 @@ as copies on a grid until there are N buildings. Both stages run as the streamin
 
 The read-only inputs (the Lauf footprints, the NRW file names) are the executor's context: sent to each worker
 once; they are read before the clock starts, and CPU seconds count from the moment the executor is up (a Dask
-cluster's start, spawning workers and importing the steps, is not the run). One JSON line per figure (name, value, unit, what it was measured on); the baseline of the same run is the
-local executor (one process) on the same data, and the fork pool for the Dask figures.
+cluster's start, spawning workers and importing the steps, is not the run). One JSON line per figure (name, value,
+unit, what it was measured on); the baseline of the same run is the local executor (one process) on the same data,
+and the fork pool for the Dask figures.
 """
 
 from __future__ import annotations
