@@ -211,7 +211,7 @@ def _rostock_tables(store: Path) -> tuple[dict[str, list[Any]], Any]:
     buildings = None
     if rows:
         ids, types, levels, height, geom = zip(*rows, strict=True)
-        buildings = BuildingStock(
+        buildings = BuildingStock.of(
             ids=np.array(ids, dtype=object),
             footprints=shapely.from_wkb(np.array([bytes(g) for g in geom], dtype=object)),
             building_type=np.array(types, dtype=object),

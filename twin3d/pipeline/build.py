@@ -216,13 +216,7 @@ def _building_stock(loaded: _Loaded) -> BuildingStock | None:
     stocks = [r.stock for r in loaded.buildings if r.stock is not None]
     if not stocks:
         return None
-    return BuildingStock(
-        ids=np.concatenate([s.ids for s in stocks]),
-        footprints=np.concatenate([s.footprints for s in stocks]),
-        building_type=np.concatenate([s.building_type for s in stocks]),
-        levels=np.concatenate([s.levels for s in stocks]),
-        height=np.concatenate([s.height for s in stocks]),
-    )
+    return BuildingStock.concat(stocks)
 
 
 def _population_note(report: dict[str, Any]) -> str:

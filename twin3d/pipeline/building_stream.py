@@ -89,9 +89,9 @@ class FileRead:
 
 
 def building_stock(rows: BuildingRows) -> BuildingStock:
-    """What the population synthesis needs of the buildings: where they are, their kind, storeys and height."""
+    """What the population synthesis needs of the buildings: a point inside each, its area, kind, storeys, height."""
     levels = rows.columns["levels"].to_numpy(zero_copy_only=False).astype(np.float64)
-    return BuildingStock(
+    return BuildingStock.of(
         ids=rows.ids.to_numpy(zero_copy_only=False).astype(object),
         footprints=rows.footprints,
         building_type=rows.columns["building_type"].to_numpy(zero_copy_only=False).astype(object),

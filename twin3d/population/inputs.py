@@ -41,7 +41,7 @@ def inputs_from_store(
     ).to_arrow_table()
     buildings = None
     if table.num_rows:
-        buildings = BuildingStock(
+        buildings = BuildingStock.of(
             ids=table["building_id"].to_numpy(zero_copy_only=False).astype(object),
             footprints=shapely.from_wkb(table["wkb"].to_numpy(zero_copy_only=False)),
             building_type=table["building_type"].to_numpy(zero_copy_only=False).astype(object),

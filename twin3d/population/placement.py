@@ -8,7 +8,7 @@ of the clumps random draws would give; so small areas such as H3 cells see the f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import shapely
@@ -48,13 +48,33 @@ class PlacementRules:
 
 @dataclass(frozen=True)
 class BuildingStock:
-    """Buildings the synthesis may place households in."""
+    """Buildings the synthesis may place households in: a point and an area each, not their outlines.
+
+    A Land's buildings are read in tasks, and each task hands its buildings' stock to the driver: a point inside
+    each footprint and its area are what placing households needs, and a few numbers per building instead of its
+    outline keep a Land's stock small in the driver (see :meth:`of`).
+    """
 
     ids: np.ndarray
-    footprints: np.ndarray
+    x: np.ndarray  # a point inside each footprint (shapely's point_on_surface), twin CRS
+    y: np.ndarray
+    area: np.ndarray  # footprint area, m²
     building_type: np.ndarray
     levels: np.ndarray
     height: np.ndarray
+
+    @classmethod
+    def of(
+        cls, ids: np.ndarray, footprints: np.ndarray, building_type: np.ndarray, levels: np.ndarray, height: np.ndarray
+    ) -> BuildingStock:
+        """The stock of buildings with these footprints."""
+        inside = shapely.point_on_surface(footprints)
+        x, y = shapely.get_x(inside), shapely.get_y(inside)
+        return cls(ids, x, y, shapely.area(footprints), building_type, levels, height)
+
+    @staticmethod
+    def concat(stocks: list[BuildingStock]) -> BuildingStock:
+        return BuildingStock(*(np.concatenate([getattr(s, f.name) for s in stocks]) for f in fields(BuildingStock)))
 
 
 @dataclass
@@ -81,7 +101,7 @@ class Slots:
 
 def building_capacity(stock: BuildingStock, rules: PlacementRules) -> np.ndarray:
     """Residential floor area per building: footprint x storeys, 0 for non-residential types and sheds."""
-    area = shapely.area(stock.footprints)
+    area = stock.area
     storeys = np.where(
         np.isfinite(stock.levels) & (stock.levels > 0),
         stock.levels,
@@ -138,7 +158,7 @@ def build_slots(
     if stock is not None and len(stock.ids):
         capacity = building_capacity(stock, rules)
         usable = np.flatnonzero(capacity > 0)
-        centres = shapely.point_on_surface(stock.footprints[usable])
+        centres = shapely.points(stock.x[usable], stock.y[usable])
         point_idx, zone_idx = shapely.STRtree(geometry).query(centres, predicate="within")
         first = np.unique(point_idx, return_index=True)[1]
         point_idx, zone_idx = point_idx[first], zone_idx[first]
