@@ -329,7 +329,9 @@ def phase_bavaria(cells: int | None, grid_file: Path, executor: str, block_house
 def _bavaria(
     cells: int | None, grid_file: Path, executor: str, block_households: int | None
 ) -> tuple[dict[str, float], dict[str, Any], dict[str, float]]:
-    from twin3d.executor import ExecutorSpec, open_executor  # noqa: PLC0415
+    from scale import parse_executor  # noqa: PLC0415  (bench/scale.py: kind[:workers] as the scale runs take it)
+
+    from twin3d.executor import open_executor  # noqa: PLC0415
     from twin3d.io.stats import read_eurostat_grid  # noqa: PLC0415
     from twin3d.population.controls import AreaStats, pivot_stats  # noqa: PLC0415
     from twin3d.population.personas import load_personas  # noqa: PLC0415
@@ -362,8 +364,7 @@ def _bavaria(
     personas = load_personas(REPO / "pipelines" / "personas.toml")
     inputs = PopulationInputs(crs, districts=None, grid=grid, buildings=None)
     lap("priors")
-    kind, _, workers = executor.partition(":")
-    with open_executor(ExecutorSpec(kind, int(workers or 1))) as runner:  # type: ignore[arg-type]
+    with open_executor(parse_executor(executor)) as runner:
         lap("executor_start")  # a Dask cluster starting is not the synthesis
         spec = SynthesisSpec() if block_households is None else SynthesisSpec(block_households=block_households)
         pop = synthesise(inputs, spec, priors, personas, executor=runner)

@@ -180,6 +180,7 @@ def _bounded(futures: _Futures[T, R], tasks: Iterable[list[T]], workers: int) ->
                 if exhausted or len(pending) >= pending_limit:
                     yield from futures.result(pending.popleft())
                 else:
+                    # Only those still pending: a yielded Dask future is released, and waiting on it fails.
                     futures.wait_first([f for f in pending if not f.done()])
     finally:
         for future in pending:

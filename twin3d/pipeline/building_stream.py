@@ -147,12 +147,12 @@ def _read_file(ctx: ReadContext, task: _FileTask) -> FileRead:
 
 def _merge(report: BuildReport, summary: SourceSummary, result: FileRead, seen: set[tuple[str, str]]) -> None:
     """Add a file's (or piece's) report and counts; a drop already reported by another piece is counted once."""
-    again = [d for d in result.report.drops if (d.record, d.reason) in seen]
-    if again:
+    fresh = [d for d in result.report.drops if (d.record, d.reason) not in seen]
+    if again := len(result.report.drops) - len(fresh):
         # An object broken in the file (a way cut at the extract's edge) is broken in every piece it reaches.
-        result.summary.records_in -= len(again)
-        result.summary.dropped -= len(again)
-        result.report.drops = [d for d in result.report.drops if (d.record, d.reason) not in seen]
+        result.summary.records_in -= again
+        result.summary.dropped -= again
+        result.report.drops = fresh
     seen.update((d.record, d.reason) for d in result.report.drops)
     report.drops.extend(result.report.drops)
     report.notes.extend(result.report.notes)
