@@ -1,4 +1,4 @@
-"""Shared fixtures: the two demo twins built once per session into a temporary folder, and clients."""
+"""Shared fixtures: the demo twins built once per session into a temporary folder, and clients."""
 
 from __future__ import annotations
 
@@ -51,8 +51,10 @@ TEST_PIPELINES = REPO / "tests" / "data" / "pipelines"
 
 @pytest.fixture(scope="session")
 def built(demo_paths: PathSettings) -> dict[str, BuildReport]:
-    """Both demo twins and a small CityGML LoD2 test twin, built once for the whole session (about 4 s)."""
-    reports = {name: build_twin(load_pipeline(PIPELINES / f"{name}.toml"), demo_paths) for name in ("lauf", "rostock")}
+    """The demo twins (Lauf, Rostock and Monzel, the cadastre twin) and a small CityGML LoD2 test twin, built once
+    for the whole session (about 7 s)."""
+    demos = ("lauf", "rostock", "monzel")
+    reports = {name: build_twin(load_pipeline(PIPELINES / f"{name}.toml"), demo_paths) for name in demos}
     reports["nrw"] = build_twin(load_pipeline(TEST_PIPELINES / "nrw.toml"), demo_paths)
     return reports
 

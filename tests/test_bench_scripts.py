@@ -27,6 +27,14 @@ def test_build_bench_runs_on_lauf() -> None:
     assert float(figures["tile_bytes_per_building"]["value"]) > 0  # type: ignore[arg-type]
 
 
+def test_basemap_bench_runs_on_lauf() -> None:
+    figures = _figures("bench/basemap.py", "--repeat", "1")
+    step = figures["basemap_step_seconds"]
+    assert int(step["tiles"]) > 0  # type: ignore[call-overload]
+    assert float(step["baseline"]) > 0  # type: ignore[arg-type]
+    assert "baseline" in figures["build_with_basemap_seconds"]
+
+
 def test_tiles_bench_runs_small() -> None:
     figures = _figures("bench/tiles.py", "--phase", "lod1", "--lod1", "3000", "--workers", "2")
     assert figures["lod1_buildings_per_s"]["buildings"] == 3000

@@ -26,7 +26,7 @@ from twin3d.executor import ExecutorKind, ExecutorSpec
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import LiveSettings, PathSettings, ServerSettings
 
-DEMO_TWINS = ("rostock", "lauf")
+DEMO_TWINS = ("rostock", "lauf", "monzel")
 
 
 def _summary(report: BuildReport) -> str:
@@ -42,6 +42,9 @@ def _summary(report: BuildReport) -> str:
         ("grid_cells", "grid cells"),
         ("facilities", "facilities"),
         ("paths", "paths"),
+        ("streets", "street axes"),
+        ("parcels", "parcels"),
+        ("land_use", "land-use polygons"),
     ):
         if c.get(key):
             parts.append(f"{c[key]:,} {label}")
@@ -136,6 +139,65 @@ def build(
         spec = executor_spec(executor, workers, scheduler)
         for name in names:
             build_one(name, paths, skip_invalid=skip_invalid, executor=spec)
+
+
+@main.command()
+@click.argument("name")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="folder to write NAME.toml into  [default: TWIN3D_PIPELINES_DIR, else pipelines]",
+)
+@click.option("--force", is_flag=True, help="overwrite an existing NAME.toml")
+@click.option("-i", "--interactive", is_flag=True, help="ask what cannot be inferred instead of writing a TODO default")
+def init(name: str, files: tuple[Path, ...], output: Path | None, force: bool, interactive: bool) -> None:
+    """Write NAME.toml for FILES: a commented pipeline definition that `twin3d build NAME` builds as it is.
+
+    FILES: GeoPackage, Shapefile, GeoJSON, FlatGeobuf, CSV (census grid, district statistics, code list), CityGML,
+    CityJSON, ALKIS NAS XML, OpenStreetMap extract, GeoTIFF DEM. Every layer's kind and fields are inferred; what
+    cannot be (the title, the ground height without a DEM ...) is written as a default with a TODO and listed.
+    """
+    from twin3d.pipeline.init import compose_pipeline, inspect_files, target_file  # noqa: PLC0415
+
+    paths = PathSettings()
+    with errors_to_exit():
+        folder = output or paths.pipelines_dir
+        target = target_file(folder, name, force=force)
+        layers = inspect_files(files)
+        # The population's priors and personas: beside the new file, in the pipelines folder, or in the checkout's.
+        shared = [paths.pipelines_dir, Path(__file__).resolve().parent.parent / "pipelines"]
+        result = compose_pipeline(name, layers, folder, shared_dirs=shared)
+        if interactive and result.questions:
+            answers = {q.key: str(click.prompt(q.text, default=q.default)) for q in result.questions}
+            result = compose_pipeline(name, layers, folder, answers=answers, shared_dirs=shared)
+        folder.mkdir(parents=True, exist_ok=True)
+        staged = target.with_name(f".{target.name}.tmp")
+        staged.write_text(result.text, encoding="utf-8")
+        staged.replace(target)
+        _print_init(result, target)
+
+
+def _print_init(result: Any, target: Path) -> None:
+    from rich.table import Table  # noqa: PLC0415
+
+    from twin3d.pipeline.init import crs_text  # noqa: PLC0415
+
+    table = Table(title=f"twin3d init {result.name}: the files")
+    for column in ("file", "format", "geometry", "count", "CRS", "becomes"):
+        table.add_column(column, overflow="fold")
+    for layer, role in result.roles:
+        count = f"{layer.count:,}" if layer.count is not None else "?"
+        table.add_row(layer.label, layer.driver, layer.geometry, count, crs_text(layer.crs) if layer.crs else "-", role)
+    out.print(table)
+    for note in result.notes:
+        err.print(f"[dim]note:[/] {note}", soft_wrap=True)
+    if result.questions:
+        out.print(f"[yellow]{len(result.questions)} question(s)[/] answered with a default (a TODO in the file):")
+        for q in result.questions:
+            out.print(f"  {q.text}: {q.default or '(left empty)'}", soft_wrap=True)
+    out.print(f"[bold green]wrote[/] {target}; next: twin3d build {result.name}", soft_wrap=True)
 
 
 APP_FACTORY = "twin3d.server.app:app_from_env"

@@ -54,6 +54,8 @@ def _open_lauf(pg: Page, url: str) -> float:
     """Open Lauf zoomed in on its centre with the scenario panel expanded; the twin's ground height."""
     pg.goto(f"{url}/#twin=lauf&{VIEW}")
     pg.wait_for_function("window.__twin3d && window.__twin3d.twin === 'lauf' && window.__twin3d.frames > 0")
+    # The census colouring is off by default; switched on, the quarter's orange stands out on its blues.
+    pg.get_by_label("Gebietsstatistik").check()
     toggle = pg.get_by_role("button", name="Szenario", exact=True)
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "true"

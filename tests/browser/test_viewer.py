@@ -95,11 +95,16 @@ def test_rostock_population_choropleth_and_twin_switch(
     assert rows.count() == 21
     # The list is sorted by the mapped variable (residents per km²), densest first.
     assert rows.first.locator("button").inner_text() == densest
+    # The census colouring is off until one switches it on; then its legend shows.
+    assert pg.locator("#legend-panel").is_hidden()
+    without = _pixels(pg)
+    pg.get_by_label("Gebietsstatistik").check()
+    pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
+    assert pg.locator("#legend-panel").is_visible()
     assert pg.locator("#legend li").count() >= 3
     pixels = _pixels(pg)
-    # The choropleth paints the city in the palette's blues and greens, not in the empty background.
-    background = np.array([233, 231, 225])
-    coloured = (np.abs(pixels - background).sum(axis=2) > 40).mean()
+    # The choropleth paints the city in the palette's blues and greens over the basemap.
+    coloured = (np.abs(pixels - without).sum(axis=2) > 40).mean()
     assert coloured > 0.15, f"only {coloured:.1%} of the map is coloured"
     # Keyboard: the list rows are buttons; Enter flies to the district (the permalink follows the view).
     rows.first.locator("button").focus()

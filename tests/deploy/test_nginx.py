@@ -128,6 +128,22 @@ def test_a_builds_tiles_come_from_nginx_with_the_apps_etag(stack: Stack) -> None
             assert fetch(stack.app + path, {"If-None-Match": gzip_headers["etag"]})[0] == 304
 
 
+def test_basemap_tiles_come_from_nginx_and_a_tile_left_out_is_empty(stack: Stack) -> None:
+    tile = min(stack.build_dir.glob("basemap/*/*/*.pbf"), key=lambda p: p.stat().st_size)
+    path = f"/tiles/lauf/{stack.build_id}/{tile.relative_to(stack.build_dir).as_posix()}"
+    status, headers, body = fetch(stack.nginx + path)
+    assert (status, body) == (200, tile.read_bytes())
+    assert headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert headers["cache-control"] == IMMUTABLE
+    assert stack.served(path) == ["-"]
+    assert fetch(stack.app + path)[1]["etag"] == headers["etag"]
+    # A tile the build left out (no feature there) is an empty 204, which MapLibre draws as an empty tile: a 404 would
+    # be a console error in the browser.
+    gap = f"/tiles/lauf/{stack.build_id}/basemap/14/0/0.pbf"
+    status, _, body = fetch(stack.nginx + gap)
+    assert (status, body) == (204, b"")
+
+
 def test_the_viewers_files_come_from_nginx_with_the_apps_headers(stack: Stack) -> None:
     status, headers, body = fetch(stack.nginx + "/")
     app_status, app_headers, app_body = fetch(stack.app + "/")

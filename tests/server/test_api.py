@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 def test_twins_lists_both_demo_twins_with_what_the_viewer_needs(client: TestClient) -> None:
     twins = {t["name"]: t for t in client.get("/api/twins").json()}
-    assert set(twins) == {"lauf", "rostock", "nrw"}  # the two demo twins and the CityGML test twin
+    assert set(twins) == {"lauf", "rostock", "monzel", "nrw"}  # the demo twins and the CityGML test twin
     lauf = twins["lauf"]
     assert re.fullmatch(r"/tiles/lauf/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}/tileset\.json", lauf["tileset"])
     assert lauf["tileset"] == f"/tiles/lauf/{lauf['build_id']}/tileset.json"

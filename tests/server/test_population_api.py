@@ -159,7 +159,7 @@ def test_a_twin_without_population_says_so(client: TestClient, path: str) -> Non
 
 def test_the_twin_list_tells_the_viewer_which_twins_have_a_population(client: TestClient) -> None:
     counts = {t["name"]: t["counts"]["personas"] for t in client.get("/api/twins").json()}
-    assert counts == {"lauf": 9, "rostock": 9, "nrw": 0}
+    assert counts == {"lauf": 9, "rostock": 9, "nrw": 0, "monzel": 0}
 
 
 def test_summary_sums_the_published_resolution_7_rows(client: TestClient) -> None:

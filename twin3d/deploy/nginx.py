@@ -4,7 +4,7 @@ What nginx serves itself it serves as the app would, with the same types and hea
 
 - the viewer's public files (the page, ``/js/``, ``/vendor/``: :data:`twin3d.server.app.VIEWER_FILES` and
   ``VIEWER_DIRS``, never ``node_modules``), revalidated on every use (``no-cache``);
-- the files of one tiles build, ``/tiles/<twin>/<build_id>/<path>.(json|glb)``: a build folder never changes once
+- the files of one tiles build, ``/tiles/<twin>/<build_id>/<path>.(json|glb|pbf)``: a build folder never changes once
   written, so its files are immutable for a year; nginx's ETag (``"<mtime hex>-<size hex>"``) is the app's.
 
 Everything else goes to the app: the API, OGC API Features, vector tiles, layers' tiles, ``/docs``, and the
@@ -237,6 +237,28 @@ def _tiles_location(site: NginxSite) -> list[str]:
     ]
 
 
+def _basemap_location(site: NginxSite) -> list[str]:
+    """Basemap vector tiles of a build: as the other tiles, but a tile the build left out (it holds no feature) is an
+    empty 204, which MapLibre draws as an empty tile, where a 404 would be a console error in every browser. (The app
+    answers 204 only within the basemap's zooms and bounds; nginx cannot read those, so any missing one is empty.)"""
+    t = site.tiles_dir
+    twin, build = _inner(TWIN_NAME.pattern), _inner(BUILD_ID.pattern)
+    pattern = f"^/tiles/(?<map_twin>{twin})/(?<map_build>{build})/(?<map_file>basemap/[0-9]+/[0-9]+/[0-9]+[.]pbf)$"
+    return [
+        f'    location ~ "{pattern}" {{',
+        f"        alias {t}/$map_twin/$map_build/$map_file;",
+        f"        disable_symlinks on from={t};",
+        _types({"pbf": TILE_TYPES["pbf"]}, "        "),
+        "        etag on;",
+        "        error_page 404 = @empty_tile;",
+        *_static("        ", IMMUTABLE),
+        "    }",
+        "    location @empty_tile {",
+        "        return 204;",
+        "    }",
+    ]
+
+
 def server_config(site: NginxSite) -> str:
     """The ``upstream`` and ``server`` blocks, for a file that nginx's ``http {}`` includes (``conf.d/``)."""
     servers = [f"    server {u};" for u in site.upstreams]
@@ -273,6 +295,7 @@ def server_config(site: NginxSite) -> str:
         "",
         *_viewer_locations(site),
         "",
+        *_basemap_location(site),  # before the other tiles: nginx takes the first regex location that matches
         *_tiles_location(site),
         "",
         "    # Layer uploads (admins) stream to the app instead of filling nginx's temporary files first.",

@@ -20,7 +20,9 @@ from twin3d.layers.model import SourceFormat
 from twin3d.settings import LayerSettings
 
 MIB = 1 << 20
-SUPPORTED = "GeoJSON, GeoPackage, zipped Shapefile, FlatGeobuf, CSV, GeoTIFF, CityJSON, CityGML, LAS/LAZ"
+SUPPORTED = "GeoJSON, GeoPackage, zipped Shapefile, FlatGeobuf, CSV, GeoTIFF, CityJSON, CityGML, XPlanGML, LAS/LAZ"
+# A Bebauungsplan in XPlanGML (4.x, 5.x, 6.x) is a .gml/.xml told from CityGML by its namespace on the root element.
+_XPLAN_NAMESPACE = re.compile(rb"http://www\.xplanung\.de/xplangml/\d+/\d+")
 
 _SUFFIXES: dict[str, SourceFormat] = {
     ".geojson": "geojson",
@@ -57,6 +59,7 @@ _NAMES: dict[str, str] = {
     "citygml": "CityGML",
     "las": "LAS",
     "laz": "LAZ",
+    "xplangml": "XPlanGML",
 }
 
 
@@ -113,9 +116,13 @@ def detect_format(path: Path) -> SourceFormat:
             file=path,
             hint="the file may be damaged or renamed; export it again in the format its name says",
         )
+    if fmt == "citygml" and b"CityModel" not in head and _XPLAN_NAMESPACE.search(head):
+        return "xplangml"
     if fmt == "citygml" and b"CityModel" not in head:
         raise InputError(
-            "the XML file is not CityGML (no CityModel element)", file=path, hint=f"supported: {SUPPORTED}"
+            "the XML file is neither CityGML (no CityModel element) nor XPlanGML (no xplangml namespace)",
+            file=path,
+            hint=f"supported: {SUPPORTED}",
         )
     return fmt
 

@@ -165,12 +165,15 @@ def _write_kind(job: LoadJob, kind: LayerKind, layer_id: str, title: str, source
     fields: dict[str, str] = {}
     field_sources: dict[str, str] = {}
     if kind == "vector":
-        from twin3d.layers import vector  # noqa: PLC0415  (GDAL only for vector files)
+        from twin3d.layers import vector, xplan  # noqa: PLC0415  (GDAL only for vector files)
 
-        table = vector.read_source(job.path, job.format, opts, job.limits)
+        if job.format == "xplangml":  # a Bebauungsplan: its areas with building-density values, normalised
+            table = xplan.read_plan(job.path, opts, job.limits, job.report)
+        else:
+            table = vector.read_source(job.path, job.format, opts, job.limits)
         features = vector.check_features(table, twin, opts, job.limits, job.report)
         fields, field_sources = vector.write_features(job.out_dir / FEATURES_FILE, table, features, twin.crs)
-        style = opts.style or vector.default_style(features.family)
+        style = opts.style or (xplan.STYLE if job.format == "xplangml" else vector.default_style(features.family))
         style = vector.check_extrusion(style, fields, field_sources, job.path)
         legend = list(opts.legend) if opts.legend is not None else vector.default_legend(title, features.family, style)
         w, s, e, n = (float(v) for v in shapely.total_bounds(features.geometry_wgs84))

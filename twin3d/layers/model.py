@@ -27,7 +27,9 @@ TILESET_DIR = "tileset"
 
 Visibility = Literal["public", "council", "admin"]
 LayerKind = Literal["vector", "raster", "terrain", "tiles3d", "pointcloud"]
-SourceFormat = Literal["geojson", "gpkg", "shapefile", "fgb", "csv", "geotiff", "cityjson", "citygml", "las", "laz"]
+SourceFormat = Literal[
+    "geojson", "gpkg", "shapefile", "fgb", "csv", "geotiff", "cityjson", "citygml", "las", "laz", "xplangml"
+]
 GeometryFamily = Literal["points", "lines", "polygons"]
 RasterRole = Literal["overlay", "terrain"]
 Origin = Literal["cli", "pipeline", "upload"]

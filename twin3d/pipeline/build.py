@@ -31,6 +31,7 @@ from twin3d.errors import StoreError
 from twin3d.executor import Executor, ExecutorSpec, open_executor
 from twin3d.io.crs import datum_fallback, geoid_undulation, grid_fix, transform_points
 from twin3d.jsonfile import locked
+from twin3d.pipeline.basemap import basemap_step
 from twin3d.pipeline.building_stream import (
     TILE_OF,
     FileRead,
@@ -39,6 +40,7 @@ from twin3d.pipeline.building_stream import (
     read_building_files,
     spilled,
 )
+from twin3d.pipeline.cadastre import land_use_table, parcels_table, twin_type_names, type_names_table
 from twin3d.pipeline.config import (
     BuildingsSource,
     DistrictsSource,
@@ -46,8 +48,11 @@ from twin3d.pipeline.config import (
     FacilitiesSource,
     GreensSource,
     GridStatsSource,
+    LandUseSource,
+    ParcelsSource,
     PathsSource,
     PipelineConfig,
+    StreetsSource,
 )
 from twin3d.pipeline.heights import HEIGHT_SOURCES
 from twin3d.pipeline.population_step import population_step
@@ -60,6 +65,7 @@ from twin3d.pipeline.sources import (
     greens_table,
     grid_tables,
     paths_table,
+    streets_table,
 )
 from twin3d.pipeline.staging import (
     BUILD_ID,
@@ -75,7 +81,9 @@ from twin3d.pipeline.tiles import tiling_options
 from twin3d.population.placement import BuildingStock
 from twin3d.settings import PathSettings
 from twin3d.store import queries
+from twin3d.store.area_names import name_grid_cells
 from twin3d.store.connection import connect
+from twin3d.store.search import build_search_index
 from twin3d.store.writer import StoreWriter
 from twin3d.tiling.geodesy import frame_at
 from twin3d.tiling.tileset import write_partitions
@@ -122,6 +130,17 @@ def _context(cfg: PipelineConfig, crs: CRS, report: BuildReport, skip_invalid: b
     )
 
 
+# Sources each of whose files becomes rows of one store table (buildings are read by tasks of their own, below).
+_TABLE_STEPS: dict[type, tuple[str, Callable[[Any, Path, StepContext, SourceSummary], pa.Table]]] = {
+    FacilitiesSource: ("facilities", facilities_table),
+    PathsSource: ("paths", paths_table),
+    GreensSource: ("greens", greens_table),
+    ParcelsSource: ("parcels", parcels_table),
+    LandUseSource: ("land_use", land_use_table),
+    StreetsSource: ("streets", streets_table),
+}
+
+
 def _read_sources(
     cfg: PipelineConfig,
     crs: CRS,
@@ -150,14 +169,8 @@ def _read_sources(
                 loaded.add("districts", table)
                 if src.parent_level:
                     loaded.parents.append((src.level, src.parent_level))
-            elif isinstance(src, BuildingsSource):
-                continue  # all files of the source at once, below
-            elif isinstance(src, FacilitiesSource):
-                loaded.add("facilities", facilities_table(src, file, ctx, summary))
-            elif isinstance(src, PathsSource):
-                loaded.add("paths", paths_table(src, file, ctx, summary))
-            elif isinstance(src, GreensSource):
-                loaded.add("greens", greens_table(src, file, ctx, summary))
+            elif (step := _TABLE_STEPS.get(type(src))) is not None:
+                loaded.add(step[0], step[1](src, file, ctx, summary))
             elif isinstance(src, GridStatsSource):
                 cells, stats = grid_tables(src, file, ctx, summary)
                 loaded.add("grid_cells", cells)
@@ -172,6 +185,8 @@ def _read_sources(
                 spill_dir,
                 with_stock=cfg.population is not None,
             )
+            if (names := type_names_table(src, base)) is not None:
+                loaded.add("type_names", names)
             chunk = len(loaded.buildings)
             loaded.buildings.extend(read_building_files(executor, shared, src, files, summary, first=chunk))
         if isinstance(src, DistrictStatsSource):
@@ -378,11 +393,17 @@ def _build(
     ground_ellipsoidal = twin.ground_height + undulation
     frame = frame_at(lon, lat, ground_ellipsoidal)
 
+    loaded.tables["type_names"] = twin_type_names(cfg, loaded.tables.get("type_names", []))
     with _committing(paths, twin.name) as build:
         store = build.store
-        for table_name in ("districts", "district_stats", "grid_cells", "grid_stats", "facilities", "greens", "paths"):
+        for table_name in (
+            "districts", "district_stats", "grid_cells", "grid_stats", "facilities", "greens", "paths",
+            "parcels", "land_use", "type_names",
+        ):  # fmt: skip
             for table in loaded.tables.get(table_name, []):
                 store.insert(table_name, table)
+        for table in loaded.tables.get("streets", []):
+            store.insert("streets", table)
         for level, parent in loaded.parents:
             store.assign_parents(level, parent)
         if terrain is not None:
@@ -427,6 +448,11 @@ def _build(
                     report.height_sources[source] = report.height_sources.get(source, 0) + n
             report.height_sources = {s: report.height_sources[s] for s in HEIGHT_SOURCES if s in report.height_sources}
 
+        name_grid_cells(store.con, twin.title)
+        build_search_index(store.con, town=twin.title)
+        if loaded.tables.get("parcels"):
+            report.notes.append(store.derive_parcels(cfg.heights.storey_height))
+        basemap = basemap_step(cfg, build, report, report_progress)
         report.counts = store.counts()
         report.seconds = perf_counter() - started
         attributions = {s.name: s.attribution for s in cfg.sources}
@@ -449,6 +475,7 @@ def _build(
                 if report.counts.get("buildings", 0) >= HOME_VIEW_MIN_BUILDINGS
                 else store.extent_wgs84(),
                 "tileset": TILESET_FILE if report.tiles else None,
+                "basemap": basemap,
                 "district_levels": [
                     {"level": s.level, "title": s.level_title or s.level, "parent_level": s.parent_level}
                     for s in cfg.sources

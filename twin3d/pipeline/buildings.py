@@ -17,6 +17,7 @@ import shapely
 from pyproj import CRS
 
 from twin3d.errors import InputError
+from twin3d.io.alkis import postnas_text, read_nas
 from twin3d.io.cityjson import read_cityjson
 from twin3d.io.osm_split import OsmPiece
 from twin3d.io.raster import footprint_ground, read_dem
@@ -196,8 +197,12 @@ def buildings_from_vector(
             table = FeatureTable(file, table.source_crs, table.geometry, table.attributes)
             skipped.entries = [(str(file), record, reason) for _, record, reason in skipped.entries]
         report_skipped(ctx, summary, skipped)
+    elif src.format == "nas":
+        skipped = SkipLog()
+        table = read_nas(file, crs, "buildings", declared_crs=src.crs, skipped=skipped)
+        report_skipped(ctx, summary, skipped)
     else:
-        table = read_vector(file, crs, declared_crs=src.crs)
+        table = read_vector(file, crs, declared_crs=src.crs, layer=src.layer)
     # OSM ids by default: stable across builds, and the same whichever piece of a split file a building came from.
     ids = id_column(table, src.id_field or ("osm_id" if src.format == "osm" else None), f"{src.name}-")
     kept, kept_ids, _ = checked(ctx, summary, table, POLYGONAL, ids, min_area=ctx.min_footprint_area)
@@ -223,7 +228,7 @@ def buildings_from_vector(
         {
             "source": pa.array([src.source_label] * n, pa.string()),
             "building_type": types,
-            "name": text_column(kept, src.name_field, n),
+            "name": postnas_text(text_column(kept, src.name_field, n)),
             "height_source": pa.array(heights.source.astype(str), pa.string()),
             "levels": pa.array(heights.levels, pa.float64(), mask=np.isnan(heights.levels)),
             "attributes": attributes_json(kept, src.keep_fields),

@@ -77,6 +77,7 @@ class _SourceBase(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     path: str = Field(description="file path or glob, relative to the pipeline file")
     crs: str | None = Field(default=None, description="declared CRS for files that carry none")
+    layer: str | None = Field(default=None, description="the layer of a multi-layer file (GeoPackage); default: first")
     attribution: str = ""
 
     def files(self, base: Path) -> list[Path]:
@@ -98,9 +99,14 @@ class BuildingsSource(_SourceBase):
     """Building footprints (GeoJSON, GeoPackage, Shapefile) or 3D buildings (CityJSON)."""
 
     kind: Literal["buildings"]
-    format: Literal["vector", "osm", "cityjson", "citygml"] = "vector"
+    format: Literal["vector", "osm", "cityjson", "citygml", "nas"] = "vector"
     id_field: str | None = None
     type_field: str | None = None
+    type_names: str | None = Field(
+        default=None,
+        description="a code list (CSV: code, name) naming the values of type_field, e.g. ALKIS building functions; "
+        "relative to this file",
+    )
     name_field: str | None = None
     height_field: str | None = None
     levels_field: str | None = None
@@ -147,6 +153,17 @@ class PathsSource(_SourceBase):
     id_field: str | None = None
     class_field: str | None = None
     name_field: str | None = None
+
+
+class StreetsSource(_SourceBase):
+    """Street axes with their names (lines): for search and the basemap, e.g. a municipal street register."""
+
+    kind: Literal["streets"]
+    format: Literal["vector"] = "vector"
+    name_field: str = Field(description="the street name; axes without a name are left out (reported)")
+    id_field: str | None = None
+    key_field: str | None = Field(default=None, description="the official street key (Straßenschlüssel)")
+    class_field: str | None = None
 
 
 class DistrictsSource(_SourceBase):
@@ -201,11 +218,43 @@ class GridStatsSource(_SourceBase):
     units: dict[str, str] = Field(default_factory=dict)
 
 
+class ParcelsSource(_SourceBase):
+    """Cadastre parcels (ALKIS Flurstücke): NAS XML, or an open-data export (GeoPackage, Shapefile, GeoJSON).
+
+    The field defaults are the ALKIS names (PostNAS schema) that NAS and the Länder's exports share.
+    """
+
+    kind: Literal["parcels"]
+    format: Literal["vector", "nas"] = "vector"
+    id_field: str | None = "gml_id"
+    cadastral_id_field: str | None = Field(default="flurstueckskennzeichen", description="the parcel's official key")
+    gemarkung_field: str | None = "gemarkungsnummer"
+    gemarkung_name: str | None = Field(default=None, description="the Gemarkung's name, shown with the numbers")
+    flur_field: str | None = "flurnummer"
+    numerator_field: str | None = "zaehler"
+    denominator_field: str | None = "nenner"
+    official_area_field: str | None = Field(default="amtlicheflaeche", description="the official area, m²")
+
+
+class LandUseSource(_SourceBase):
+    """Actual land use (ALKIS tatsächliche Nutzung) or any land-use polygons with a class field."""
+
+    kind: Literal["land_use"]
+    format: Literal["vector", "nas"] = "vector"
+    id_field: str | None = "gml_id"
+    class_field: str = Field(default="objektart", description="ALKIS object type (ax_wohnbauflaeche ...) or a class")
+    function_field: str | None = "funktion"
+    name_field: str | None = "name"
+
+
 Source = Annotated[
     BuildingsSource
+    | ParcelsSource
+    | LandUseSource
     | FacilitiesSource
     | GreensSource
     | PathsSource
+    | StreetsSource
     | DistrictsSource
     | DistrictStatsSource
     | GridStatsSource,
@@ -333,6 +382,27 @@ class ParticipationSection(_Strict):
         return value
 
 
+class BasemapSection(_Strict):
+    """The ``[basemap]`` table: the vector tiles of the map under the buildings (:mod:`twin3d.pipeline.basemap`).
+
+    With ``osm`` the map is drawn from that OpenStreetMap extract (land use, water, roads, railways, places); without
+    it from the twin's own tables (districts, street axes, paths, greens). Districts come from the store in both.
+    A twin with none of these gets no basemap.
+    """
+
+    enabled: bool = True
+    osm: str | None = Field(default=None, description="an OSM extract (.osm.pbf), relative to the pipeline file")
+    minzoom: int = Field(default=8, ge=0, le=16, description="the lowest zoom level tiles are made for")
+    maxzoom: int = Field(default=14, ge=0, le=16, description="the highest; viewers overzoom its tiles beyond it")
+    margin_m: float = Field(default=500.0, ge=0, le=20_000, description="map kept around the twin's extent, metres")
+
+    @model_validator(mode="after")
+    def _zoom_order(self) -> BasemapSection:
+        if self.minzoom > self.maxzoom:
+            raise ValueError(f"minzoom {self.minzoom} is above maxzoom {self.maxzoom}")
+        return self
+
+
 class PipelineConfig(_Strict):
     """A whole pipeline definition."""
 
@@ -343,6 +413,7 @@ class PipelineConfig(_Strict):
     population: PopulationSection | None = None
     participation: ParticipationSection = ParticipationSection()
     layers: list[LayerDefinition] = Field(default_factory=list, description="extra layers: twin3d layers sync")
+    basemap: BasemapSection = BasemapSection()
     base_dir: Path = Field(default=Path(), description="folder of the definition file (set on load)")
 
     @model_validator(mode="after")

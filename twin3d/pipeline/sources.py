@@ -27,6 +27,7 @@ from twin3d.pipeline.config import (
     GridStatsSource,
     HeightRules,
     PathsSource,
+    StreetsSource,
 )
 from twin3d.pipeline.report import BuildReport, SourceSummary
 from twin3d.pipeline.validate import LINEAR, POLYGONAL, PUNCTUAL, check_geometries, duplicate_mask
@@ -129,7 +130,7 @@ class StepContext:
 def districts_table(src: DistrictsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:
     """District polygons of one level, keyed ``<level>:<code>``."""
     crs = ctx.crs
-    table = read_vector(file, crs, declared_crs=src.crs)
+    table = read_vector(file, crs, declared_crs=src.crs, layer=src.layer)
     codes = text_column(table, src.code_field, len(table))
     if codes.null_count:
         row = int(np.flatnonzero(codes.is_null().to_numpy(zero_copy_only=False))[0])
@@ -226,7 +227,7 @@ def read_features(
 ) -> FeatureTable:
     """A vector file, or an OSM extract (whose unusable objects are reported as dropped)."""
     if src.format != "osm":
-        return read_vector(file, ctx.crs, declared_crs=src.crs)
+        return read_vector(file, ctx.crs, declared_crs=src.crs, layer=src.layer)
     from twin3d.io import osm  # noqa: PLC0415  (pyosmium only when needed)
 
     skipped = SkipLog()
@@ -307,5 +308,32 @@ def paths_table(src: PathsSource, file: Path, ctx: StepContext, summary: SourceS
             "length_m": pa.array(shapely.length(kept.geometry), pa.float64()),
             "source": pa.array([src.name] * n, pa.string()),
             **geometry_columns(kept.geometry, crs),
+        }
+    )
+
+
+def streets_table(src: StreetsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:
+    """Street axes with their name, official key and class; an axis without a name is left out (reported)."""
+    table = read_vector(file, ctx.crs, declared_crs=src.crs, layer=src.layer)
+    ids = id_column(table, src.id_field, f"{src.name}-")
+    names = pc.utf8_trim_whitespace(text_column(table, src.name_field, len(table)))
+    # A street nobody can name cannot be searched for: left out and reported like any other record.
+    unnamed = pc.fill_null(pc.equal(names, ""), True).to_numpy(zero_copy_only=False)
+    if unnamed.any():
+        summary.records_in += int(unnamed.sum())
+        dropped = ids.filter(pa.array(unnamed)).to_numpy(zero_copy_only=False)
+        ctx.report.drop_many(summary, file, dropped, f"street without a name ({src.name_field})")
+        table, ids = table.take(~unnamed), ids.filter(pa.array(~unnamed))
+    kept, kept_ids, _ = checked(ctx, summary, table, LINEAR, ids)
+    n = len(kept)
+    return pa.table(
+        {
+            "street_id": kept_ids,
+            "name": pc.utf8_trim_whitespace(text_column(kept, src.name_field, n)),
+            "street_key": text_column(kept, src.key_field, n),
+            "street_class": text_column(kept, src.class_field, n),
+            "length_m": pa.array(shapely.length(kept.geometry), pa.float64()),
+            "source": pa.array([src.name] * n, pa.string()),
+            **geometry_columns(kept.geometry, ctx.crs),
         }
     )

@@ -55,8 +55,11 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", _T + "/facilities.geojson"): PUBLIC,
     ("GET", _T + "/paths.geojson"): PUBLIC,
     ("GET", _T + "/facilities/categories"): PUBLIC,
+    ("GET", _T + "/search"): PUBLIC,  # the build's search index: public tables only, never the population
     ("GET", _T + "/buildings/at"): PUBLIC,
     ("GET", _T + "/buildings/{building_id:path}"): PUBLIC,
+    ("GET", _T + "/parcels/at"): PUBLIC,  # the cadastre is public (ALKIS open data): no owners are stored
+    ("GET", _T + "/parcels/{parcel_id}"): PUBLIC,
     ("GET", "/tiles/{twin}/{tile_path:path}"): PUBLIC,
     # OGC API Features and vector tiles (visibility per layer and role: request_role in the features router)
     ("GET", _T + "/features"): PUBLIC,

@@ -34,10 +34,12 @@ from twin3d.server.routers import (
     for_me,
     geo,
     layers,
+    parcels,
     places,
     population,
     proposals,
     scenarios,
+    search,
     surveys,
     tiles,
     twins,
@@ -132,6 +134,7 @@ def create_app(
     app.include_router(twins.me_router())
     app.include_router(geo.router())
     app.include_router(buildings.router(server.building_pick_tolerance_m))
+    app.include_router(parcels.router())
     app.include_router(tiles.router(server.tile_cache_seconds))
     app.include_router(population.router(server.public_max_h3_resolution))
     catalog = features.FeatureCatalog(
@@ -148,6 +151,7 @@ def create_app(
     app.include_router(workshops.router(places_service))
     app.include_router(surveys.router(surveys_service))
     app.include_router(layers.router(paths, layer_limits or LayerSettings(), server.tile_cache_seconds))
+    app.include_router(search.router(paths.pipelines_dir))
     mount_viewer(app, server.viewer_dir or default_viewer_dir())
     return app
 

@@ -60,6 +60,7 @@ from twin3d.simulation.greens import (
     reach,
 )
 from twin3d.simulation.housing import NET_SHARE, Footprints, floor_dwellings, quarter_sealing
+from twin3d.simulation.infill import LayerSource, Parcels, infill_potential
 from twin3d.simulation.network import DistanceModel, distance_model, walk_graph_from_store
 from twin3d.simulation.scenario import (
     AddFacility,
@@ -68,6 +69,7 @@ from twin3d.simulation.scenario import (
     FloodWall,
     GreenSpace,
     Hazard,
+    Infill,
     NewHousing,
     Projection,
     RemoveBuildings,
@@ -100,6 +102,8 @@ class Baseline:
     flood_ground: FloodGround | None = None  # the terrain and what stands on it, for flood measures
     edge_bound: list[dict[str, Any]] = field(default_factory=list)  # see data_edge: walks the extract may overstate
     greens: Greens = field(default_factory=Greens.empty)
+    parcels: Parcels = field(default_factory=Parcels.empty)  # the cadastre, for infill measures
+    layers: LayerSource | None = None  # where loaded plan layers are read when a scenario runs
 
     @cached_property
     def green_reach(self) -> csr_matrix:
@@ -170,6 +174,8 @@ def load_baseline(
         flood_ground=load_flood_ground(con, crs, footprints, model),
         edge_bound=edge_bound(data_extent(con), units, accessibility, model.detour_factor),
         greens=Greens.from_store(con),
+        parcels=Parcels.from_store(con),
+        layers=LayerSource.of_store(con),
     )
 
 
@@ -188,6 +194,7 @@ class Applied:
     projection_years: int
     notes: list[dict[str, Any]]
     flood: FloodOutcome | None = None
+    infill: list[dict[str, Any]] = field(default_factory=list)  # per infill measure: potential and parcels
 
 
 def _to_twin(base: Baseline, geometry: shapely.Geometry) -> shapely.Geometry:
@@ -258,6 +265,34 @@ def _add_storeys(base: Baseline, m: AddStoreys, units: PublishedUnits, kept: np.
     return units.with_new_housing(pool, dwellings * m.occupancy, x, y, _cells(base, x, y), weights=floor), dwellings
 
 
+def _infill(
+    base: Baseline, spec: ScenarioSpec, units: PublishedUnits, kept: np.ndarray
+) -> tuple[PublishedUnits, int, list[dict[str, Any]]]:
+    """The newcomers in the infill the scenario's infill measures realise (by each parcel's realised floor area;
+    storeys on existing buildings, so no sealing), their dwellings, and per measure its result: the potential per
+    parcel (:mod:`.infill`) and its newcomers per persona through the gate."""
+    dwellings, results = 0, []
+    for i, m in ((i, m) for i, m in enumerate(spec.measures) if isinstance(m, Infill)):
+        plan, why = base.layers.plan(m.plan_layer, spec.visibility) if base.layers and m.plan_layer else (None, None)
+        if m.plan_layer and why is None and plan is None:
+            why = "plan_layer_missing"  # no layers folder known (an in-memory store)
+        notes = [{"code": why, "layer": m.plan_layer}] if why else []
+        area = _to_twin(base, m.area.shape()) if m.area is not None else None
+        found = infill_potential(base.parcels, m, area=area, plan=plan, notes=notes)
+        before, households, cells = len(units), found.dwellings * m.occupancy, _cells(base, found.x, found.y)
+        pool = _pool(base, m.mix, units, kept)
+        units = units.with_new_housing(pool, households, found.x, found.y, cells, weights=found.floor_m2)
+        added = units.select(np.arange(len(units)) >= before)
+        newcomers = {
+            "households": round(float(added.households[:, 0].sum())),
+            "persons": round(float(added.persons[:, 0].sum())),
+            "by_persona": _per_persona(base, added),
+        }
+        dwellings += found.dwellings
+        results.append({"measure": i, **found.summary, "newcomers": newcomers})
+    return units, dwellings, results
+
+
 def _sum_sealing(parts: list[dict[str, float]]) -> dict[str, float]:
     keys = ("footprints_m2", "access_m2", "already_sealed_m2", "new_m2")
     return {k: round(sum(p[k] for p in parts)) for k in keys}
@@ -323,6 +358,8 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
         else:
             units, n = _add_storeys(base, m, units, ~removed)
         dwellings += n
+    units, n, infill = _infill(base, spec, units, ~removed)
+    dwellings += n
     homes = base.homes.concat(units.point_x[len(base.homes) :], units.point_y[len(base.homes) :])
     flood = None
     if floods and base.flood_ground is not None:  # last: the water closes facilities and cuts paths of all of them
@@ -340,6 +377,7 @@ def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
         projection_years=years,
         flood=flood,
         notes=notes,
+        infill=infill,
     )
 
 
@@ -535,6 +573,7 @@ def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | Non
         "hazard_exposed": exposure,
         "flood": flood,
         "green_space": green,
+        "infill": applied.infill or None,
         "demand_outlook": _projection(base, applied),
         "data_gaps": {
             "facility_types": list(base.missing_types),

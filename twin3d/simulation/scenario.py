@@ -15,6 +15,7 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from twin3d.errors import InputError
+from twin3d.layers.model import LAYER_ID_PATTERN
 from twin3d.plaintext import Line, Text
 from twin3d.population.personas import FacilityType
 
@@ -124,6 +125,27 @@ class AddStoreys(_Strict):
     mix: str = MIX
 
 
+class Infill(_Strict):
+    """Nachverdichtung: the floor area parcels may still gain under the GFZ of a loaded Bebauungsplan (XPlanGML
+    layer) or ``default_gfz``, realised as storeys on existing buildings (no new sealing); ``take_up`` of it is
+    built within the horizon. Only parcels of ``land_uses`` count (left out: ALKIS built-up land; parcels without a
+    land use count where buildings stand). See :mod:`twin3d.simulation.infill`."""
+
+    kind: Literal["infill"]
+    area: Polygon | None = Field(default=None, description="left out: the whole twin")
+    plan_layer: str | None = Field(
+        default=None, pattern=LAYER_ID_PATTERN, description="id of a loaded XPlanGML layer; left out: the default"
+    )
+    default_gfz: float = Field(default=0.8, ge=0.1, le=4.0, description="GFZ where no plan area sets one")
+    take_up: float = Field(default=0.3, gt=0, le=1, description="share of the potential realised within the horizon")
+    land_uses: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]] | None = Field(
+        default=None, min_length=1, max_length=50, description="land-use classes counted (ALKIS, lower case)"
+    )
+    dwelling_m2: float = DWELLING_M2
+    occupancy: float = Field(default=1.0, gt=0, le=1, description="share of dwellings occupied")
+    mix: str = MIX
+
+
 class RemoveBuildings(_Strict):
     """Buildings demolished or no longer lived in; their households leave the twin."""
 
@@ -195,6 +217,7 @@ class Projection(_Strict):
 Measure = Annotated[
     NewHousing
     | AddStoreys
+    | Infill
     | RemoveBuildings
     | AddFacility
     | RemoveFacility

@@ -51,6 +51,8 @@ CREATE TABLE district_stats (
 CREATE TABLE grid_cells (
     cell_id      VARCHAR PRIMARY KEY,     -- INSPIRE id, e.g. CRS3035RES1000mN3440000E4456000
     resolution_m DOUBLE NOT NULL,
+    name         VARCHAR,                 -- where it is, for people (twin3d.store.area_names): Lauf – Nordost
+    name_en      VARCHAR,
     geom         GEOMETRY NOT NULL,
     geom_wgs84   GEOMETRY NOT NULL
 );
@@ -79,6 +81,64 @@ CREATE TABLE buildings (
     attributes    JSON,
     geom          GEOMETRY NOT NULL,
     geom_wgs84    GEOMETRY NOT NULL
+);
+
+-- Cadastre parcels (ALKIS Flurstücke). The figures after area_m2 are derived in the build from the buildings and the
+-- land use on each parcel (twin3d/sql/parcels.sql): GRZ = built-up area / parcel area, GFZ = floor area / parcel area.
+CREATE TABLE parcels (
+    parcel_id        VARCHAR PRIMARY KEY, -- the object id (ALKIS gml_id)
+    cadastral_id     VARCHAR,             -- Flurstückskennzeichen, e.g. 072566001000060002__
+    gemarkung        VARCHAR,             -- Gemarkungsnummer
+    flur             VARCHAR,             -- Flurnummer
+    number           VARCHAR,             -- Flurstücksnummer: Zähler or Zähler/Nenner
+    label            VARCHAR NOT NULL,    -- what a person reads: Gemarkung Monzel (2566), Flur 1, Flurstück 6/2
+    official_area_m2 DOUBLE,              -- amtliche Fläche
+    area_m2          DOUBLE NOT NULL,     -- of the geometry
+    land_use         VARCHAR,             -- the land-use class covering most of the parcel (land_use.land_use_class)
+    land_use_name    VARCHAR,
+    buildings        INTEGER NOT NULL DEFAULT 0,   -- buildings standing (partly) on the parcel
+    built_m2         DOUBLE NOT NULL DEFAULT 0,    -- footprint area on the parcel
+    floor_area_m2    DOUBLE NOT NULL DEFAULT 0,    -- footprint area on the parcel x storeys
+    storeys_estimated BOOLEAN NOT NULL DEFAULT FALSE, -- some storeys came from a height (no storey count known)
+    grz              DOUBLE,              -- Grundflächenzahl (built-up share)
+    gfz              DOUBLE,              -- Geschossflächenzahl (floor area ratio)
+    source           VARCHAR NOT NULL,
+    geom             GEOMETRY NOT NULL,
+    geom_wgs84       GEOMETRY NOT NULL
+);
+
+-- Actual land use (ALKIS tatsächliche Nutzung): polygons that tile the area.
+CREATE TABLE land_use (
+    land_use_id    VARCHAR PRIMARY KEY,
+    land_use_class VARCHAR NOT NULL,      -- ALKIS object type in lower case (ax_wohnbauflaeche) or the source's class
+    name           VARCHAR NOT NULL,      -- the class as a person reads it: Wohnbaufläche
+    name_en        VARCHAR,
+    land_use_group VARCHAR,               -- Siedlung | Verkehr | Vegetation | Gewässer
+    function       VARCHAR,               -- ALKIS funktion code, where given
+    label          VARCHAR,               -- the object's own name, where given
+    area_m2        DOUBLE NOT NULL,
+    source         VARCHAR NOT NULL,
+    geom           GEOMETRY NOT NULL,
+    geom_wgs84     GEOMETRY NOT NULL
+);
+
+-- Which buildings stand on which parcels, with the footprint area on each (a building may straddle a boundary).
+CREATE TABLE building_parcels (
+    building_id VARCHAR NOT NULL,
+    parcel_id   VARCHAR NOT NULL,
+    area_m2     DOUBLE NOT NULL,          -- footprint area on this parcel
+    share       DOUBLE NOT NULL,          -- of the building's footprint
+    PRIMARY KEY (building_id, parcel_id)
+);
+
+-- Names of coded values, for people: ALKIS building functions (1000 -> Wohngebäude), with the code list they come from.
+CREATE TABLE type_names (
+    domain  VARCHAR NOT NULL,             -- building_type
+    code    VARCHAR NOT NULL,
+    name    VARCHAR NOT NULL,
+    name_en VARCHAR,
+    source  VARCHAR NOT NULL,             -- the code list
+    PRIMARY KEY (domain, code)
 );
 
 CREATE TABLE facilities (
@@ -110,6 +170,36 @@ CREATE TABLE paths (
     source     VARCHAR NOT NULL,
     geom       GEOMETRY NOT NULL,
     geom_wgs84 GEOMETRY NOT NULL
+);
+
+-- Street axes with their names (a municipal street register): for search and the basemap.
+CREATE TABLE streets (
+    street_id    VARCHAR PRIMARY KEY,
+    name         VARCHAR NOT NULL,
+    street_key   VARCHAR,                 -- the official street key (Straßenschlüssel), where the source has one
+    street_class VARCHAR,
+    length_m     DOUBLE,
+    source       VARCHAR,
+    geom         GEOMETRY,
+    geom_wgs84   GEOMETRY
+);
+
+-- What the search box finds (twin3d.store.search, written at the end of a build from the public tables only):
+-- one row per street (its segments merged), address, district, parcel, named facility, green or building.
+CREATE TABLE search_index (
+    kind     VARCHAR NOT NULL,            -- street | address | district | parcel | facility | green | place
+    name     VARCHAR NOT NULL,            -- what a person reads
+    detail   VARCHAR NOT NULL,            -- where or what it is: the district, the town, the category
+    category VARCHAR,                     -- the source category of facilities and greens (labelled when served)
+    key      VARCHAR NOT NULL,            -- normalised search text: tokens separated by single spaces
+    lon      DOUBLE NOT NULL,             -- where to fly (on the object)
+    lat      DOUBLE NOT NULL,
+    west     DOUBLE NOT NULL,             -- the box to fit (a point gets a small one)
+    south    DOUBLE NOT NULL,
+    east     DOUBLE NOT NULL,
+    north    DOUBLE NOT NULL,
+    rank     SMALLINT NOT NULL,           -- lower first: streets and places above addresses and parcels
+    ref      VARCHAR                      -- the object's id in its table
 );
 
 -- The terrain the twin was built on (twin3d.pipeline.terrain): its DEM over the twin's extent in the twin's CRS, for

@@ -24,6 +24,8 @@ import numpy as np
 import pyarrow as pa
 from h3ronpy.vector import cells_to_wkb_polygons
 
+from twin3d.store.queries import has_column
+
 Cursor = duckdb.DuckDBPyConnection
 Visibility = Literal["public", "council", "admin"]
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -413,9 +415,27 @@ def population_cells(cur: Cursor, resolution: int = POPULATION_RESOLUTION) -> pa
     return table.drop_columns(["h3"]).append_column("outline", pa.array(outlines, pa.binary()))
 
 
+def _named_relations(named: bool) -> dict[str, str]:
+    """Relations that give coded values the names a person reads from ``type_names`` (the value itself where it
+    has none): buildings' ``building_type_name``, facilities' ``category_name``. ``named``: the store has names."""
+
+    def join(table: str, column: str, domain: str, alias: str) -> str:
+        if not named:
+            return f"(SELECT *, {column} AS {alias} FROM {table})"
+        return (
+            f"(SELECT t.*, coalesce(n.name, t.{column}) AS {alias} FROM {table} AS t "
+            f"LEFT JOIN type_names AS n ON n.domain = '{domain}' AND n.code = t.{column})"
+        )
+
+    return {
+        "buildings": join("buildings", "building_type", "building_type", "building_type_name"),
+        "facilities": join("facilities", "category", "facility_category", "category_name"),
+    }
+
+
 def twin_collections(cur: Cursor, meta: dict[str, Any], counts: dict[str, int]) -> list[Collection]:
     """The collections every built twin offers: districts per level, buildings, facilities, paths, grid cells,
-    and the public population aggregates (persons per H3 cell, through the privacy gate)."""
+    parcels and land use, and the public population aggregates (persons per H3 cell, through the privacy gate)."""
     credit = "; ".join(str(a.get("text", a)) if isinstance(a, dict) else str(a) for a in meta.get("attribution", []))
     out = []
     for level in meta.get("district_levels", []):
@@ -432,19 +452,31 @@ def twin_collections(cur: Cursor, meta: dict[str, Any], counts: dict[str, int]) 
                 attribution=credit,
             )
         )
+    named_cells = has_column(cur, "grid_cells", "name")  # stores built before cells had names lack the column
     plain = [
         ("buildings", "Buildings", "Building footprints with type, height and storeys.", "building_id",
-         ("building_id", "building_type", "name", "height", "levels", "footprint_m2", "source")),
+         ("building_id", "building_type", "building_type_name", "name", "height", "levels", "footprint_m2",
+          "source")),
         ("facilities", "Facilities", "Schools, Kitas, stops, doctors and other facilities.", "facility_id",
-         ("facility_id", "category", "name", "source")),
+         ("facility_id", "category", "category_name", "name", "source")),
         ("paths", "Paths", "The street and footpath network.", "path_id",
          ("path_id", "path_class", "name", "length_m")),
-        ("grid_cells", "Census grid cells", "The census grid cells of the twin.", "cell_id",
-         ("cell_id", "resolution_m")),
+        ("streets", "Streets", "Street axes with their names and official keys.", "street_id",
+         ("street_id", "name", "street_key", "street_class", "length_m")),
+        ("grid_cells", "Census grid cells", "The census grid cells of the twin, named by where they lie.", "cell_id",
+         ("cell_id", "name", "resolution_m") if named_cells else ("cell_id", "resolution_m")),
+        ("parcels", "Parcels", "Cadastre parcels (Flurstücke) with their areas, main land use and what is built on "
+         "them: GRZ = built-up area / parcel area, GFZ = floor area / parcel area.", "parcel_id",
+         ("parcel_id", "label", "cadastral_id", "number", "flur", "gemarkung", "area_m2", "official_area_m2",
+          "land_use_name", "buildings", "built_m2", "floor_area_m2", "grz", "gfz")),
+        ("land_use", "Land use", "Actual land use (ALKIS tatsächliche Nutzung) by class and group.", "land_use_id",
+         ("land_use_id", "land_use_class", "name", "land_use_group", "function", "label", "area_m2")),
     ]  # fmt: skip
+    relations = _named_relations(counts.get("type_names", 0) > 0)
     for table, title, description, key, props in plain:
         if counts.get(table):
-            out.append(Collection(table, title, description, table, key, properties=props, attribution=credit))
+            relation = relations.get(table, table)
+            out.append(Collection(table, title, description, relation, key, properties=props, attribution=credit))
     if counts.get("personas"):
         cache: dict[str, pa.Table] = {}
 

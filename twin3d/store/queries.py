@@ -43,11 +43,39 @@ def has_table(cur: Cursor, name: str) -> bool:
     return bool(row and row[0])
 
 
+def has_column(cur: Cursor, table: str, column: str) -> bool:
+    """Whether a table has a column (stores built by an older twin3d may lack newer ones)."""
+    return column in table_columns(cur, table)
+
+
+def table_columns(cur: Cursor, table: str) -> set[str]:
+    """The columns of a store table; none if the store lacks it (stores built by an older twin3d lack newer ones)."""
+    rows = cur.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'", [table]
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _type_names(cur: Cursor) -> str:
+    """The ``type_names`` relation, empty for a store built before it."""
+    if has_table(cur, "type_names"):
+        return "type_names"
+    return "(SELECT ''::VARCHAR AS domain, ''::VARCHAR AS code, ''::VARCHAR AS name, ''::VARCHAR AS name_en LIMIT 0)"
+
+
+OPTIONAL_TABLES = ("parcels", "land_use", "streets", "type_names")
+"""Tables stores built by an older twin3d lack (counted 0 there): the cadastre, street axes, names of codes."""
+
+
 def table_counts(cur: Cursor) -> dict[str, int]:
-    """Rows in the tables a viewer can show (``personas`` > 0: the twin has a synthetic population)."""
+    """Rows in the tables a viewer can show (``personas`` > 0: the twin has a synthetic population; ``parcels``
+    > 0: it has a cadastre)."""
     out = {}
     for table in ("districts", "grid_cells", "buildings", "facilities", "paths", "personas"):
         row = cur.execute(f"SELECT count(*) FROM {table}").fetchone()  # table names are constants above
+        out[table] = int(row[0]) if row else 0
+    for table in OPTIONAL_TABLES:
+        row = cur.execute(f"SELECT count(*) FROM {table}").fetchone() if has_table(cur, table) else None
         out[table] = int(row[0]) if row else 0
     return out
 
@@ -90,18 +118,20 @@ def districts_geojson(cur: Cursor, level: str, year: int | None) -> bytes:
 
 
 def grid_geojson(cur: Cursor, year: int | None) -> bytes:
-    """Census grid cells with their statistics (null where confidential or not delivered)."""
+    """Census grid cells with their names (where they lie, :mod:`twin3d.store.area_names`) and statistics (null
+    where confidential or not delivered)."""
+    names = "'name', c.name, 'name_en', c.name_en," if has_column(cur, "grid_cells", "name") else ""
     rows = cur.execute(
-        """
+        f"""
         WITH stats AS (
             SELECT cell_id, json_group_object(variable, value) AS stats, max(year) AS year
             FROM grid_stats WHERE $year IS NULL OR year = $year
             GROUP BY cell_id
         )
         SELECT ST_AsGeoJSON(c.geom_wgs84),
-               json_merge_patch(json_object('cell_id', c.cell_id, 'resolution_m', c.resolution_m,
+               json_merge_patch(json_object('cell_id', c.cell_id, {names} 'resolution_m', c.resolution_m,
                                             'year', s.year),
-                                coalesce(s.stats, '{}'::JSON))::VARCHAR
+                                coalesce(s.stats, '{{}}'::JSON))::VARCHAR
         FROM grid_cells AS c LEFT JOIN stats AS s USING (cell_id)
         ORDER BY c.cell_id
         """,
@@ -111,13 +141,17 @@ def grid_geojson(cur: Cursor, year: int | None) -> bytes:
 
 
 def facilities_geojson(cur: Cursor, category: str | None) -> bytes:
-    """Facilities (points of interest), optionally of one category."""
+    """Facilities (points of interest), optionally of one category, with the category's name in German and English
+    (``type_names``; the category itself where it has none)."""
     rows = cur.execute(
-        """
-        SELECT ST_AsGeoJSON(geom_wgs84),
-               json_object('facility_id', facility_id, 'category', category, 'name', name)::VARCHAR
-        FROM facilities WHERE $category IS NULL OR category = $category
-        ORDER BY facility_id
+        f"""
+        SELECT ST_AsGeoJSON(f.geom_wgs84),
+               json_object('facility_id', f.facility_id, 'category', f.category,
+                           'category_name', coalesce(n.name, f.category),
+                           'category_name_en', coalesce(n.name_en, n.name, f.category), 'name', f.name)::VARCHAR
+        FROM facilities AS f LEFT JOIN {_type_names(cur)} AS n ON n.domain = 'facility_category' AND n.code = f.category
+        WHERE $category IS NULL OR f.category = $category
+        ORDER BY f.facility_id
         """,
         {"category": category},
     ).fetchall()
@@ -137,11 +171,16 @@ def paths_geojson(cur: Cursor) -> bytes:
 
 
 def facility_categories(cur: Cursor) -> list[dict[str, Any]]:
-    """Facility categories with their counts, most frequent first."""
+    """Facility categories with their names (German, English) and counts, most frequent first."""
     rows = cur.execute(
-        "SELECT category, count(*) FROM facilities GROUP BY category ORDER BY count(*) DESC, category"
+        f"""
+        SELECT f.category, coalesce(any_value(n.name), f.category), coalesce(any_value(n.name_en), any_value(n.name),
+               f.category), count(*)
+        FROM facilities AS f LEFT JOIN {_type_names(cur)} AS n ON n.domain = 'facility_category' AND n.code = f.category
+        GROUP BY f.category ORDER BY count(*) DESC, f.category
+        """
     ).fetchall()
-    return [{"category": c, "count": int(n)} for c, n in rows]
+    return [{"category": c, "name": name, "name_en": name_en, "count": int(n)} for c, name, name_en, n in rows]
 
 
 _BUILDING_COLUMNS = """

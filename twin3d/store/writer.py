@@ -130,6 +130,10 @@ class StoreWriter:
             {"parent": parent_level, "level": level},
         )
 
+    def derive_parcels(self, storey_height: float) -> str:
+        """The parcels' figures from what stands on them: see :func:`derive_parcels`."""
+        return derive_parcels(self.con, storey_height)
+
     def counts(self) -> dict[str, int]:
         """Rows per table of the new store."""
         tables = [
@@ -140,6 +144,9 @@ class StoreWriter:
             "buildings",
             "facilities",
             "paths",
+            "parcels",
+            "land_use",
+            "streets",
         ]
         return {t: int(self.con.execute(f"SELECT count(*) FROM {_quote(t)}").fetchone()[0]) for t in tables}  # type: ignore[index]
 
@@ -184,3 +191,29 @@ class StoreWriter:
                     }
                 ),
             )
+
+
+def derive_parcels(con: duckdb.DuckDBPyConnection, storey_height: float) -> str:
+    """The parcels' built-up area, floor area, GRZ, GFZ and main land use, and the building <-> parcel relation
+    (``parcels.sql``), from the buildings, parcels and land use loaded into a store.
+
+    Returns:
+        A line for the build report: parcels with buildings, buildings on no parcel, storeys estimated.
+    """
+    for statement in sql_file("parcels.sql").split("\n;"):
+        body = "\n".join(line for line in statement.splitlines() if not line.strip().startswith("--")).strip()
+        if body:
+            con.execute(body, {"storey_height": storey_height} if "$storey_height" in body else {})
+    row = con.execute(
+        """
+        SELECT count(*) FILTER (WHERE buildings > 0), count(*) FILTER (WHERE storeys_estimated),
+               (SELECT count(*) FROM buildings WHERE building_id NOT IN (SELECT building_id FROM building_parcels)),
+               count(*) FILTER (WHERE land_use IS NULL)
+        FROM parcels
+        """
+    ).fetchone()
+    with_buildings, estimated, off_parcels, no_land_use = row if row else (0, 0, 0, 0)
+    return (
+        f"parcels: {with_buildings:,} with buildings ({estimated:,} with storeys estimated from heights at "
+        f"{storey_height:g} m); {off_parcels:,} building(s) on no parcel; {no_land_use:,} parcel(s) without land use"
+    )

@@ -24,6 +24,11 @@ import { createForMe } from "./for_me_panel.js";
 import { districtChoices, districtShapes } from "./districts.js";
 import { buildingPoint, viewBounds } from "./places_map.js";
 import { mountDivider, swipe } from "./swipe.js";
+import { createParcels } from "./parcels.js";
+import { areaName, categoryName } from "./names.js";
+import { createSearch } from "./search.js";
+import { createBasemap } from "./basemap.js";
+import { permalinkHash, populationFromHash, proposalFromHash, scenarioFromHash, viewFromHash } from "./permalink.js";
 
 addStrings({
   de: { twinUnavailable: "{title} (derzeit nicht verfügbar)" },
@@ -61,7 +66,9 @@ const state = {
   tileset: null,
   layersData: {},
   // The population layer starts hidden: its columns would stand in front of the buildings one clicks on.
-  visible: { buildings: true, choropleth: true, facilities: false, paths: true, districts: false, population: false },
+  // The census colouring is a layer one switches on; the basemap (streets, water, names) is on.
+  visible: { basemap: true, buildings: true, choropleth: false, facilities: false, paths: true, districts: false,
+    population: false },
   choropleth: null,
   breaks: [],
   building: null,
@@ -195,6 +202,15 @@ const forMe = createForMe({
   },
 });
 
+// The cadastre (twins with parcels): parcel and land-use layers, and the parcel under a click.
+const parcels = createParcels({
+  probe,
+  onChange: () => render(),
+  onError: (e) => fail(e),
+  visible: () => state.visible,
+  groundAt: (x, y) => groundAt(x, y),
+});
+
 // Citizens' proposals: drafted with the scenario's drawing tools, listed and on the map, each with its page.
 const proposals = new ProposalsPanel({
   probe,
@@ -265,6 +281,8 @@ function setCompare(on) {
 }
 
 const divider = mountDivider(document.getElementById("deck-container").parentElement, () => render());
+// The basemap behind deck.gl's canvas, following its camera.
+const basemap = createBasemap({ container: document.getElementById("basemap"), probe });
 
 const deckgl = new Deck({
   parent: document.getElementById("deck-container"),
@@ -276,6 +294,7 @@ const deckgl = new Deck({
   eventRecognizerOptions: { click: { time: 1000 } },
   onViewStateChange: ({ viewState }) => {
     state.viewState = viewState;
+    basemap.follow(viewState);
     if (state.compare) deckgl.setProps({ viewState });
     population.onZoom(viewState.zoom);
     places.onView();
@@ -293,6 +312,7 @@ const deckgl = new Deck({
   onClick: handleClick,
   onAfterRender: () => {
     probe.frames += 1;
+    basemap.sync(deckgl.getViewports());
     probe.populationDrawn = probe.populationLoads; // a frame with the latest population data is on screen
     if (state.tileset && state.tileset.isLoaded() && probe.tilesLoaded > 0 && !probe.allTilesLoaded) {
       probe.allTilesLoaded = true;
@@ -308,43 +328,43 @@ const deckgl = new Deck({
   },
 });
 
+// The search box: streets, addresses, districts and places of the twin; picking one flies the map there.
+const search = createSearch({
+  probe,
+  flyTo: mapTools.flyTo,
+  mapSize: () => [document.getElementById("deck-container").clientWidth, document.getElementById("deck-container").clientHeight],
+  status: setStatus,
+  focusMap: () => deckgl.getCanvas()?.focus(),
+  showBuilding: (building) => {
+    state.building = building;
+    probe.lastBuilding = building.building_id;
+    renderBuilding(dom.details, building);
+    render();
+  },
+});
+
 function tooltip(info) {
-  const cell = places.tooltip(info) ?? proposals.tooltip(info) ?? population.tooltip(info) ?? scenario.tooltip(info) ?? catalogue.tooltip(info);
+  const cell = places.tooltip(info) ?? proposals.tooltip(info) ?? population.tooltip(info) ?? scenario.tooltip(info) ?? catalogue.tooltip(info) ?? parcels.tooltip(info);
   if (cell) return cell;
   const p = info.object?.properties;
   if (!p) return null;
-  if (p.facility_id) return { text: `${p.name ?? ""}\n${p.category}`.trim() };
+  if (p.facility_id) return { text: `${p.name ?? ""}\n${categoryName(p)}`.trim() };
   if (info.layer?.id.startsWith("choropleth")) {
-    const name = p.name ?? `${t("gridCell")} ${p.cell_id}`;
+    const name = areaName(p);
     return { text: `${name}\n${t("population")}: ${formatNumber(p.population)}` };
   }
   return null;
 }
 
-// Permalink: #twin=<name>&view=<lon>,<lat>,<zoom>,<pitch>,<bearing>, kept current while the user moves.
+// Permalink (permalink.js), kept current while the user moves.
 let permalinkTimer = null;
 function schedulePermalink() {
   clearTimeout(permalinkTimer);
   permalinkTimer = setTimeout(() => {
-    const v = state.viewState;
-    if (!state.twin || !v) return;
-    const view = [v.longitude.toFixed(6), v.latitude.toFixed(6), v.zoom.toFixed(2), v.pitch.toFixed(0), v.bearing.toFixed(0)];
-    const pop = population.hashParam();
-    const scenarioId = scenario.hashParam();
-    let extra = pop ? `&pop=${encodeURIComponent(pop)}` : "";
-    if (scenarioId) extra += `&scenario=${scenarioId}`;
-    const proposalId = proposals.hashParam();
-    if (proposalId) extra += `&proposal=${proposalId}`;
-    history.replaceState(null, "", `#twin=${encodeURIComponent(state.twin.name)}&view=${view.join(",")}${extra}`);
+    if (!state.twin || !state.viewState) return;
+    const shown = { pop: population.hashParam(), scenario: scenario.hashParam(), proposal: proposals.hashParam() };
+    history.replaceState(null, "", permalinkHash(state.twin.name, state.viewState, shown));
   }, 300);
-}
-
-function viewFromHash(twin) {
-  const params = new URLSearchParams(location.hash.slice(1));
-  if (params.get("twin") !== twin.name || !params.get("view")) return null;
-  const [longitude, latitude, zoom, pitch, bearing] = params.get("view").split(",").map(Number);
-  if (![longitude, latitude, zoom, pitch, bearing].every(Number.isFinite)) return null;
-  return { longitude, latitude, zoom, pitch, bearing, position: [0, 0, twin.origin.height] };
 }
 
 function fitView(twin, bbox = twin.home_bbox) {
@@ -380,6 +400,7 @@ function render() {
       layers.push(outlineLayer(twin, id, geojson, state.visible.districts));
     }
   }
+  layers.push(...parcels.layers()); // flat, under the other layers and the buildings
   layers.push(...catalogue.layers());
   if (data.facilities) layers.push(facilitiesLayer(twin, data.facilities, state.visible.facilities));
   if (twin.tileset && state.visible.buildings) layers.push(state.buildingsLayer);
@@ -392,6 +413,8 @@ function render() {
   layers.push(...forMe.layers());
   if (scenario.compare !== state.compare) setCompare(scenario.compare);
   divider.show(scenario.swipe);
+  basemap.setVisible(state.visible.basemap);
+  document.getElementById("legend-panel").hidden = !(state.visible.choropleth && c);
   probe.swipe = scenario.swipe ? swipe.split : null;
   deckgl.setProps({ layers });
 }
@@ -411,11 +434,14 @@ async function loadTwin(name) {
   Object.assign(state, { twin, tileset: null, layersData: {}, building: null, selectedArea: null });
   state.choropleth = choroplethFor(twin);
   forMe.reset();
+  parcels.open(twin);
+  search.open(twin);
   dom.description.textContent = twin.description;
   renderAttribution(dom.attribution, twin);
   renderBuilding(dom.details, null);
   const initialView = viewFromHash(twin) ?? fitView(twin);
   state.viewState = initialView;
+  basemap.open(twin, initialView);
   const populationView = populationFromHash(twin);
   const scenarioId = scenarioFromHash(twin);
   const proposalId = proposalFromHash(twin);
@@ -465,29 +491,6 @@ async function loadTwin(name) {
   await Promise.all([populationReady, scenarioReady, catalogueReady, placesReady, proposalsReady, moderationReady]);
 }
 
-// The population layer's state in the permalink: #...&pop=<persona>,<resolution or auto> while it is shown.
-function populationFromHash(twin) {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const pop = params.get("twin") === twin.name ? params.get("pop") : null;
-  if (!pop) return { visible: false };
-  const [persona, choice] = pop.split(",");
-  return { visible: true, persona: persona || undefined, choice: choice || undefined };
-}
-
-// The proposal whose page the permalink opens: #...&proposal=<id>.
-function proposalFromHash(twin) {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const id = params.get("twin") === twin.name ? params.get("proposal") : null;
-  return id && /^[1-9][0-9]{0,17}$/.test(id) ? Number(id) : null;
-}
-
-// The scenario shown by the permalink: #...&scenario=<64 hex digits>.
-function scenarioFromHash(twin) {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const id = params.get("twin") === twin.name ? params.get("scenario") : null;
-  return id && /^[0-9a-f]{64}$/.test(id) ? id : null;
-}
-
 function showToggles(twin) {
   renderToggles(dom.toggles, toggleList(twin), (key, checked) => {
     state.visible[key] = checked;
@@ -499,6 +502,8 @@ function showToggles(twin) {
 function updateChoropleth() {
   const c = state.choropleth;
   const data = c && state.layersData[c.layerId];
+  // The list of areas shows once the twin has areas with a statistic (a cadastre-only twin has none).
+  document.getElementById("areas-panel").hidden = !data;
   if (!data) {
     dom.legend.replaceChildren();
     return;
@@ -528,6 +533,7 @@ function flyTo(view) {
 
 function toggleList(twin) {
   const list = [];
+  if (twin.basemap) list.push({ key: "basemap", label: "layerBasemap" });
   if (twin.tileset) list.push({ key: "buildings", label: "layerBuildings" });
   if (twin.choropleth) list.push({ key: "choropleth", label: "layerChoropleth" });
   if (twin.counts?.personas) list.push({ key: "population", label: "layerPopulation" });
@@ -536,13 +542,14 @@ function toggleList(twin) {
   }
   if (twin.layers.some((l) => l.kind === "paths")) list.push({ key: "paths", label: "layerPaths" });
   if (twin.layers.some((l) => l.kind === "facilities")) list.push({ key: "facilities", label: "layerFacilities" });
+  list.push(...parcels.toggles(twin));
   return list.map((item) => ({ ...item, checked: state.visible[item.key] }));
 }
 
 async function handleClick(info) {
   if (!state.twin || forMe.click(info) || scenario.click(info) || proposals.click(info) || places.click(info)) return;
-  if (!info.layer || population.pick(info)) return;
-  if (!info.layer.id.startsWith("buildings-")) return;
+  if (info.layer && population.pick(info)) return;
+  if (!info.layer?.id.startsWith("buildings-")) return void parcels.click(info); // no building: the parcel there
   // deck.gl picks a tile, not a building: find the 3D point under the cursor and ask the server what is there.
   const hit = deckgl.pickObject({ x: info.x, y: info.y, radius: 2, unproject3D: true });
   const coordinate = hit?.coordinate ?? info.coordinate;
@@ -551,6 +558,7 @@ async function handleClick(info) {
     const building = await api.buildingAt(state.twin.name, coordinate[0], coordinate[1]);
     state.building = building;
     probe.lastBuilding = building.building_id;
+    parcels.afterBuilding(coordinate);
     renderBuilding(dom.details, building);
   } catch (error) {
     if (error.status !== 404) return fail(error);
@@ -575,7 +583,10 @@ async function start() {
       moderation.relabel();
       survey.relabel();
       forMe.relabel();
+      parcels.relabel();
+      search.relabel();
       divider.relabel();
+      basemap.relabel();
       updateChoropleth();
       renderBuilding(dom.details, state.building);
     }

@@ -2,8 +2,11 @@
 // textContent (never innerHTML), so data from the server is rendered inert.
 
 import { legendEntries } from "./classify.js";
-import { formatNumber, t } from "./i18n.js";
+import { addStrings, formatNumber, t } from "./i18n.js";
 import { areaId } from "./layers.js";
+import { areaName, buildingTypeName, sourceName } from "./names.js";
+
+addStrings({ de: { parcel: "Flurstück" }, en: { parcel: "Parcel" } });
 
 export function el(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);
@@ -51,14 +54,15 @@ export function renderBuilding(container, building, message = null) {
   const rows = [
     ["name", building.name],
     ["id", building.building_id],
-    ["type", building.building_type],
+    ["type", buildingTypeName(building)],
     ["height", `${formatNumber(building.height, 1)} m`],
     ["heightSource", t(HEIGHT_SOURCE_KEYS[building.height_source] ?? building.height_source)],
     ["levels", building.levels === null ? null : formatNumber(building.levels, 1)],
     ["footprint", `${formatNumber(building.footprint_m2, 0)} m²`],
     ["address", [address, place].filter(Boolean).join(", ")],
     ["district", building.district],
-    ["source", building.source],
+    ["parcel", (building.parcels ?? []).map((p) => p.label).join("; ")],
+    ["source", sourceName(building.source)],
     ["position", `${building.lat.toFixed(5)}° N, ${building.lon.toFixed(5)}° E`],
   ];
   const dl = el("dl", { class: "building-attributes", "data-building-id": building.building_id });
@@ -79,13 +83,15 @@ export function renderAreaList(table, caption, valueHead, features, variable, la
   );
   for (const feature of rows) {
     const p = feature.properties;
-    const name = p.name ?? `${t("gridCell")} ${p.cell_id.replace(/^CRS3035RES1000m/, "")}`;
+    const name = areaName(p);
     const button = el("button", { type: "button", class: "link", "data-area": areaId(feature) }, name);
     button.setAttribute("aria-label", `${name}: ${t("showOnMap")}`);
     button.addEventListener("click", () => onSelect(feature));
     const tr = el("tr");
     const nameCell = el("td");
     nameCell.append(button);
+    // A named grid cell keeps its INSPIRE id as a second line, for whoever looks it up in the census tables.
+    if (p.cell_id && p.name) nameCell.append(el("span", { class: "area-id muted" }, p.cell_id));
     tr.append(nameCell, el("td", { class: "num" }, formatNumber(p[variable])));
     body.append(tr);
   }
@@ -94,6 +100,9 @@ export function renderAreaList(table, caption, valueHead, features, variable, la
 export function renderAttribution(footer, twin) {
   footer.replaceChildren();
   for (const line of twin.attribution || []) footer.append(el("span", {}, line));
+  // The basemap's sources (OpenStreetMap), unless the twin already names them in the same words.
+  const basemap = twin.basemap?.attribution;
+  if (basemap && !(twin.attribution || []).includes(basemap)) footer.append(el("span", {}, basemap));
 }
 
 // Re-rendering the results replaces their nodes: the panel and the page must stay where the reader is (a plain

@@ -16,6 +16,7 @@ export const KIND_COLORS = {
   flood: [30, 100, 210],
   add_facility: [123, 50, 170],
   remove_facility: [90, 90, 90],
+  infill: [189, 0, 38],
 };
 const STOREY_M = 3;
 // Drawn over everything, so the outline stays visible where buildings stand.
@@ -44,7 +45,7 @@ export class DrawTool {
 
   // Collects clicked points: a polygon, or a line (a wall; never closed, never filled).
   get drawsPolygon() {
-    return POLYGON_KINDS.includes(this.tool) || this.drawsLine;
+    return POLYGON_KINDS.includes(this.tool) || this.tool === "infill" || this.drawsLine;
   }
 
   get drawsLine() {
@@ -137,7 +138,7 @@ export class DrawTool {
 // proposal's measures are drawn beside the scenario panel's).
 export function measureLayers(twin, measures, visible, prefix = "scenario") {
   const ground = liftMatrix(twin.origin.height + 0.4);
-  const areas = measures.filter((m) => ["green_space", "hazard", "flood"].includes(m.kind));
+  const areas = measures.filter((m) => ["green_space", "hazard", "flood"].includes(m.kind) || (m.kind === "infill" && m.area));
   const housing = measures.filter((m) => m.kind === "new_housing");
   const points = measures.filter((m) => m.kind === "add_facility" || (m.kind === "remove_facility" && m.local?.at));
   return [

@@ -4,6 +4,7 @@
 import { formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { FACILITY_TYPES, FIELDS, HAZARDS, areaHa, parseNumber } from "./scenario_model.js";
+import { INFILL_FIELDS, planOptions } from "./scenario_infill.js";
 
 const ERROR_KEYS = {
   greater_than_equal: ["err_ge", "ge"],
@@ -40,13 +41,14 @@ export function measureItem(m, n, ctx) {
   }
   if (m.kind === "remove_facility") title += `: ${ctx.local(m)?.name ?? m.facility_id}`;
   if (m.kind === "add_storeys") title += `: ${t("buildingsPicked", { n: m.building_ids.length })}`;
+  if (m.kind === "infill" && !m.area) title += ` (${t("infillWholeTwin")})`;
   const remove = el("button", { type: "button", class: "link" }, t("remove"));
   remove.setAttribute("aria-label", t("removeMeasure", { n }));
   remove.addEventListener("click", () => ctx.onRemove(m.uid));
   head.append(el("span", { class: "measure-title" }, title), remove);
   item.append(head);
   const fields = el("div", { class: "measure-fields" });
-  for (const field of FIELDS[m.kind] ?? []) fields.append(fieldControl(m, field, ctx));
+  for (const field of FIELDS[m.kind] ?? INFILL_FIELDS[m.kind] ?? []) fields.append(fieldControl(m, field, ctx));
   item.append(fields);
   for (const name of ["area", "location", "facility_id", "kind"]) {
     const error = ctx.errorFor(m.uid, name);
@@ -78,9 +80,9 @@ function fieldControl(m, field, ctx) {
   } else {
     input = el("select", { id });
     input.append(...options(field.type, m[field.name], ctx.districts()));
-    input.value = m[field.name];
+    input.value = m[field.name] ?? "";
     input.addEventListener("change", () => {
-      m[field.name] = input.value;
+      m[field.name] = field.type === "plan" ? input.value || null : input.value; // no plan: null, not ""
       // A new facility type renames the measure: its item is drawn anew, with the focus kept on this select.
       ctx.onEdit({ redraw: true, rerender: field.type === "facility" ? id : null });
     });
@@ -98,6 +100,7 @@ function fieldControl(m, field, ctx) {
 function options(type, current, districts) {
   if (type === "facility") return FACILITY_TYPES.map((f) => el("option", { value: f }, t(`fac_${f}`)));
   if (type === "hazard") return HAZARDS.map((h) => el("option", { value: h }, t(`hz_${h}`)));
+  if (type === "plan") return planOptions(current);
   // mix: the new-build default, or households like those of one of the twin's districts.
   const options = [el("option", { value: "new_build" }, t("mixNewBuild"))];
   const known = new Set(["new_build"]);

@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { formatNumber, t } from "./i18n.js";
 import { el, keepingScroll } from "./panels.js";
+import { categoryName } from "./names.js";
 import { DrawTool, isMeasureLayer, measureLayers, measureTooltip } from "./scenario_draw.js";
 import { FLOOD_FOCUS, floodLayers, floodMeasure } from "./flood_tool.js";
 import { FACILITY_TYPES, buildSpec, drawnMeasure, exportResults, facilityMeasure } from "./scenario_model.js";
@@ -13,6 +14,7 @@ import { errorText, measureItem } from "./scenario_form.js";
 import { CellMap } from "./scenario_cells.js";
 import { againstBox, ScenarioLibrary } from "./scenario_library.js";
 import { renderResults } from "./scenario_results.js";
+import { infillLayers, infillMeasure, infillTooltip, installInfill, loadPlans } from "./scenario_infill.js";
 import { clipped } from "./swipe.js";
 
 const EDITABLE = "input, select, textarea, button, a, summary";
@@ -46,6 +48,7 @@ export class ScenarioPanel {
       results: $("scenario-results"),
     };
     this.dom.toggle.addEventListener("click", () => this.setOpen(this.dom.body.hidden));
+    installInfill(() => this.add(infillMeasure("infill"), "default_gfz")); // before the tools are wired up
     for (const button of document.querySelectorAll("[data-tool]")) {
       button.addEventListener("click", () => this.startTool(button.dataset.tool));
     }
@@ -91,6 +94,7 @@ export class ScenarioPanel {
     });
     this.catalogueReady = catalogue.catch(() => {}); // the table falls back to persona ids
     this.library.refresh().catch((error) => this.host.onError(error));
+    loadPlans(twin).then(() => this.renderMeasures(), (error) => this.host.onError(error));
     if (!scenarioId) return catalogue;
     return this.load(scenarioId);
   }
@@ -189,8 +193,8 @@ export class ScenarioPanel {
     }
     const [kind, points] = [this.tool.tool, [...this.tool.points]];
     this.tool.cancel();
-    const flood = floodMeasure(kind, points, this.twin);
-    this.add(...(flood ? [flood, FLOOD_FOCUS[kind]] : drawnMeasure(kind, points)));
+    const flood = floodMeasure(kind, points, this.twin) ?? infillMeasure(kind, points);
+    this.add(...(flood ? [flood, FLOOD_FOCUS[kind] ?? "default_gfz"] : drawnMeasure(kind, points)));
   }
 
   updateDrawing() {
@@ -303,7 +307,7 @@ export class ScenarioPanel {
       const feature = this.host.facilities()?.features.find((f) => f.properties.facility_id === measure.facility_id);
       if (feature) {
         const { name, category } = feature.properties;
-        measure.local = { name: name || category, at: feature.geometry.coordinates };
+        measure.local = { name: name || categoryName(feature.properties) || category, at: feature.geometry.coordinates };
       }
     }
     return measure.local;
@@ -539,7 +543,8 @@ export class ScenarioPanel {
     if (!this.twin) return [];
     for (const m of this.measures) this.local(m);
     const shown = !(this.results && this.mode === "baseline");
-    const flood = floodLayers(this.twin, this.measures, this.stale ? null : this.results, shown);
+    const results = this.stale ? null : this.results; // flood and infill results: drawn after the cell map
+    const flood = [...floodLayers(this.twin, this.measures, results, shown), ...infillLayers(this.twin, results, shown)];
     const scenarioOnly = measureLayers(this.twin, this.measures, shown);
     if (this.swipe) {
       const layers = [...scenarioOnly, ...this.cells.layers(this.twin, "scenario"), ...flood];
@@ -565,7 +570,7 @@ export class ScenarioPanel {
   }
 
   tooltip(info) {
-    const cell = this.cells.tooltip(info);
+    const cell = this.cells.tooltip(info) ?? infillTooltip(info);
     if (cell) return cell;
     if (!isMeasureLayer(info.layer) || !info.object) return null;
     return measureTooltip(info.object, this.local(info.object));

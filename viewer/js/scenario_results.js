@@ -6,6 +6,7 @@ import { addStrings, currentLang, formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { ALL, hexToRgb, personaLabel } from "./population.js";
 import { floodSection } from "./flood_results.js";
+import { infillSection } from "./scenario_infill.js";
 
 addStrings({
   de: {
@@ -370,6 +371,7 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
     container.append(table(t("exposedTitle"), heads, rows, { id: "scenario-exposed" }));
   }
   container.append(...floodSection(results.flood, { catalogue, table, personaRows }));
+  container.append(...infillSection(results.infill, { catalogue, table, personaRows }));
   const green = greenTable(results.green_space, catalogue);
   if (green) container.append(el("h4", {}, t("greenTitle")), green.note, green.table);
   else if (results.data_gaps?.greens) container.append(el("p", { class: "muted small", id: "scenario-green-gap" }, t("greenGap")));

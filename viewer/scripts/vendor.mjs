@@ -16,6 +16,12 @@ const FILES = [
   ["@loaders.gl/core", "LICENSE", "deck.gl/LICENSE.loaders.gl"],
   ["@luma.gl/core", "LICENSE", "deck.gl/LICENSE.luma.gl"],
   ["@math.gl/core", "LICENSE", "deck.gl/LICENSE.math.gl"],
+  // The basemap under deck.gl. The CSP build: its worker is a file of our origin (worker-src 'self'), not a blob
+  // made from a string, so the page's policy could drop blob: and 'unsafe-eval' without breaking the basemap.
+  ["maplibre-gl", "dist/maplibre-gl-csp.js", "maplibre-gl/maplibre-gl-csp.js"],
+  ["maplibre-gl", "dist/maplibre-gl-csp-worker.js", "maplibre-gl/maplibre-gl-csp-worker.js"],
+  ["maplibre-gl", "dist/maplibre-gl.css", "maplibre-gl/maplibre-gl.css"],
+  ["maplibre-gl", "LICENSE.txt", "maplibre-gl/LICENSE.txt"],
 ];
 
 const sha = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");

@@ -1,4 +1,5 @@
-"""``/api/twins/{twin}/buildings``: one building by id or at a clicked coordinate."""
+"""``/api/twins/{twin}/buildings``: one building by id or at a clicked coordinate, with its type's name and the
+parcels it stands on."""
 
 from __future__ import annotations
 
@@ -8,7 +9,18 @@ from fastapi import APIRouter, Path, Query
 
 from twin3d.errors import NotFoundError
 from twin3d.server.deps import Twin
-from twin3d.store import queries
+from twin3d.store import parcels, queries
+
+
+def _described(twin: Twin, found: dict[str, Any]) -> dict[str, Any]:
+    """A building's details plus what a person reads: its type's name (``type_names``; the value without one) and
+    the parcels it stands on (id, label, share of the footprint)."""
+    cur = twin.cursor()
+    found["building_type_name"], found["building_type_name_en"] = parcels.type_name(
+        cur, "building_type", found.get("building_type")
+    )
+    found["parcels"] = parcels.building_parcels(cur, found["building_id"])
+    return found
 
 
 def router(pick_tolerance_m: float) -> APIRouter:
@@ -24,7 +36,7 @@ def router(pick_tolerance_m: float) -> APIRouter:
         found = queries.building_at(twin.cursor(), lon, lat, twin.meta["crs"], pick_tolerance_m)
         if found is None:
             raise NotFoundError("no building at this point", hint="click on a building")
-        return found
+        return _described(twin, found)
 
     @r.get("/{building_id:path}", summary="One building by id")
     def building(
@@ -33,6 +45,6 @@ def router(pick_tolerance_m: float) -> APIRouter:
         found = queries.building(twin.cursor(), building_id)
         if found is None:
             raise NotFoundError(f"no building {building_id!r}")
-        return found
+        return _described(twin, found)
 
     return r

@@ -40,6 +40,7 @@ from twin3d.simulation.scenario import (
     AddStoreys,
     Flood,
     FloodWall,
+    Infill,
     NewHousing,
     RemoveBuildings,
     RemoveFacility,
@@ -141,7 +142,13 @@ def check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
     if any(isinstance(m, Flood | FloodWall) for m in spec.measures):
         check_heights(spec, *terrain_range(cur))
     for i, m in enumerate(spec.measures):
-        if isinstance(m, NewHousing | AddStoreys) and m.mix.startswith("like:"):
+        if isinstance(m, Infill) and not twin.counts.get("parcels"):
+            raise InputError(
+                f"measures.{i}: this twin has no parcels to densify",
+                record=f"measures.{i}.kind",
+                hint='add a cadastre source (kind = "parcels") to the twin\'s pipeline and build it again',
+            )
+        if isinstance(m, NewHousing | AddStoreys | Infill) and m.mix.startswith("like:"):
             _, level, code = m.mix.split(":", 2)
             if cur.execute("SELECT 1 FROM districts WHERE level = ? AND code = ?", [level, code]).fetchone() is None:
                 raise InputError(

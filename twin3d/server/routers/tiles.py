@@ -3,6 +3,8 @@
 - ``/tiles/<twin>/<build_id>/<path>``: a file of that build. A build folder never changes once it is in place, so
   the answer may be kept for a year (``immutable``); the viewer gets these URLs from ``/api/twins``.
 - ``/tiles/<twin>/<path>``: the file of the build being served (old bookmarks and clients), revalidated by ETag.
+- A basemap vector tile (``basemap/<z>/<x>/<y>.pbf``) that the build left out because it holds no feature is answered
+  204 No Content within the basemap's zooms and bounds (an empty tile to MapLibre; see :func:`basemap_gap`).
 
 Tilesets reference their content by relative URIs, so a whole tileset loads through either. A twin built before
 build ids has only the second kind. Paths are plain names and folders (no dot segments), and the first lookup of a
@@ -11,7 +13,9 @@ file checks that it resolves inside its build folder; later requests for it touc
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Annotated
@@ -23,10 +27,13 @@ from twin3d.errors import NotFoundError
 from twin3d.pipeline.staging import BUILD_ID
 from twin3d.server.state import TwinHandle, Twins
 
-# Only plain names and folders, ending in the suffixes deck.gl and CesiumJS pick their parser by.
-TILE_PATH = r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.(?:json|glb)$"
+# Only plain names and folders, ending in the suffixes deck.gl and CesiumJS pick their parser by (and the basemap's
+# vector tiles: twin3d.pipeline.basemap).
+TILE_PATH = r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.(?:json|glb|pbf)$"
 TWIN_PATH = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-MEDIA_TYPES = {".json": "application/json", ".glb": "model/gltf-binary"}
+MEDIA_TYPES = {".json": "application/json", ".glb": "model/gltf-binary", ".pbf": "application/vnd.mapbox-vector-tile"}
+# The end of a vector tile's path: ``<z>/<x>/<y>.pbf``.
+XYZ_TILE = re.compile(r"(?P<z>[0-9]{1,2})/(?P<x>[0-9]{1,7})/(?P<y>[0-9]{1,7})\.pbf$")
 IMMUTABLE = "public, max-age=31536000, immutable"
 SMALL_FILE = 512 * 1024  # answered from one read; larger files stream
 MAX_KNOWN = 20_000  # looked-up files kept per process (a few MB)
@@ -54,6 +61,47 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
         return True
     opaque = etag.removeprefix("W/")
     return any(tag.strip().removeprefix("W/") == opaque for tag in if_none_match.split(","))
+
+
+def _tile_row(lat: float, n: int) -> int:
+    rad = math.radians(max(-85.0511, min(85.0511, lat)))
+    return min(n - 1, max(0, math.floor((1 - math.asinh(math.tan(rad)) / math.pi) / 2 * n)))
+
+
+def _tile_column(lon: float, n: int) -> int:
+    return min(n - 1, max(0, math.floor((lon + 180.0) / 360.0 * n)))
+
+
+def basemap_gap(handle: TwinHandle, tile_path: str) -> tuple[bool, bool]:
+    """Whether a tile URL that names no file is a tile of the served build's basemap where the map has no feature,
+    and whether the URL is versioned.
+
+    A build writes only the basemap tiles that hold a feature (``twin3d.pipeline.basemap``), so a request for one of
+    the others within the basemap's zoom levels and bounds is answered 204 No Content. MapLibre GL JS 5 draws that as
+    an empty tile: its fetch resolves with an empty buffer, which parses as a tile without layers. (It would take a
+    404 as an empty tile too, since its vector source passes over a 404, but the browser logs every 4xx answer as a
+    console error.) Any other missing file stays a 404, as does a basemap tile of a build other than the one served.
+    """
+    build, _, rest = tile_path.partition("/")
+    versioned = bool(rest) and BUILD_ID.match(build) is not None
+    if not versioned:
+        rest = tile_path
+    elif build != handle.build_id:
+        return False, versioned
+    meta = handle.meta.get("basemap")
+    found = XYZ_TILE.search(rest)
+    if found is None or not isinstance(meta, dict):
+        return False, versioned
+    z, x, y = int(found["z"]), int(found["x"]), int(found["y"])
+    # The basemap's own template says where its tiles are (relative to the build folder, like the tileset).
+    template = str(meta.get("tiles", ""))
+    named = template.replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
+    if rest != named or not meta["minzoom"] <= z <= meta["maxzoom"]:
+        return False, versioned
+    west, south, east, north = (float(v) for v in meta["bounds"])
+    n = 2**z
+    inside = _tile_column(west, n) <= x <= _tile_column(east, n) and _tile_row(north, n) <= y <= _tile_row(south, n)
+    return inside, versioned
 
 
 def _look_up(root: FsPath, relative: str) -> TileFile:
@@ -104,14 +152,25 @@ def router(cache_seconds: int) -> APIRouter:
     files = TileFiles()
 
     # Async and without the store handle: a known file is answered without a worker thread or a disk lookup.
-    @r.get("/{twin}/{tile_path:path}", summary="A tileset.json or a .glb tile", response_class=FileResponse)
+    @r.get(
+        "/{twin}/{tile_path:path}",
+        summary="A tileset.json, a .glb tile or a basemap vector tile (.pbf; 204 where the map has no feature)",
+        response_class=FileResponse,
+    )
     async def tile(
         request: Request,
         twin: Annotated[str, Path(pattern=TWIN_PATH)],
         tile_path: Annotated[str, Path(pattern=TILE_PATH, max_length=256)],
     ) -> Response:
         twins: Twins = request.app.state.twins
-        found, versioned = files.find(twins, twins.lookup(twin), tile_path)
+        handle = twins.lookup(twin)
+        try:
+            found, versioned = files.find(twins, handle, tile_path)
+        except NotFoundError:
+            gap, versioned = basemap_gap(handle, tile_path)
+            if not gap:
+                raise
+            return Response(status_code=204, headers={"Cache-Control": IMMUTABLE if versioned else revalidate})
         headers = {"ETag": found.etag, "Cache-Control": IMMUTABLE if versioned else revalidate}
         if_none_match = request.headers.get("if-none-match")
         if if_none_match and etag_matches(if_none_match, found.etag):

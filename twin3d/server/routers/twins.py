@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from twin3d.server.access import request_role, request_twins, request_user
 from twin3d.server.deps import Twin
@@ -20,6 +21,42 @@ def tileset_url(handle: TwinHandle) -> str | None:
     if not tileset:
         return None
     return f"/tiles/{handle.name}/{handle.build_id}/{tileset}" if handle.build_id else f"/tiles/{handle.name}/{tileset}"
+
+
+def basemap_url(handle: TwinHandle) -> str | None:
+    """The URL template of the twin's basemap vector tiles (``{z}/{x}/{y}`` left in), resolved like the tileset's:
+    relative to the build folder, versioned where the twin has build ids."""
+    basemap = handle.meta.get("basemap")
+    if not isinstance(basemap, dict) or not basemap.get("tiles"):
+        return None
+    tiles = str(basemap["tiles"])
+    return f"/tiles/{handle.name}/{handle.build_id}/{tiles}" if handle.build_id else f"/tiles/{handle.name}/{tiles}"
+
+
+class BasemapOut(BaseModel):
+    """A twin's basemap: Mapbox Vector Tiles made in its build (``twin3d.pipeline.basemap``)."""
+
+    tiles: str = Field(description="the tiles' path template, relative to the tileset folder")
+    minzoom: int
+    maxzoom: int = Field(description="tiles exist up to this zoom; viewers overzoom them beyond")
+    bounds: list[float] = Field(description="west, south, east, north in degrees")
+    layers: list[str] = Field(description="the vector tile layers present (landuse, water, roads, districts, ...)")
+    attribution: str
+
+
+class TwinOut(BaseModel):
+    """A twin as the catalogue lists it; the fields not named here (identity, view, layers, counts) pass through."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    available: bool
+    title: str
+    tileset: str | None = None
+    basemap_url: str | None = Field(
+        default=None, description="URL template of the basemap tiles, {z}/{x}/{y} left in; null: no basemap"
+    )
+    basemap: BasemapOut | None = None
 
 
 def describe_fault(fault: TwinFault) -> dict[str, Any]:
@@ -70,6 +107,8 @@ def describe(handle: TwinHandle) -> dict[str, Any]:
         "attribution": meta.get("attribution", []),
         "choropleth": meta.get("choropleth"),
         "tileset": tileset_url(handle),
+        "basemap_url": basemap_url(handle),
+        "basemap": meta.get("basemap"),
         "counts": counts,
         "layers": layers,
         "built_at": meta.get("built_at"),
@@ -81,14 +120,22 @@ def router() -> APIRouter:
     """Routes for the twin catalogue."""
     r = APIRouter(prefix="/api/twins", tags=["twins"])
 
-    @r.get("", summary="The twins this server serves, then those it cannot serve (with the reason)")
+    # Fields a twin lacks (a twin that cannot be served has only its name and the reason) stay out of the answer.
+    @r.get(
+        "",
+        summary="The twins this server serves, then those it cannot serve (with the reason)",
+        response_model=list[TwinOut],
+        response_model_exclude_unset=True,
+    )
     async def list_twins(request: Request) -> list[dict[str, Any]]:
         twins: Twins = request.app.state.twins
         entries = twins.entries()
         served = [describe(e) for e in entries if isinstance(e, TwinHandle)]
         return served + [describe_fault(e) for e in entries if isinstance(e, TwinFault)]
 
-    @r.get("/{twin}", summary="One twin with its build report")
+    @r.get(
+        "/{twin}", summary="One twin with its build report", response_model=TwinOut, response_model_exclude_unset=True
+    )
     def get_twin(twin: Twin) -> dict[str, Any]:
         out = describe(twin)
         out["build_report"] = queries.meta(twin.cursor(), "build_report")

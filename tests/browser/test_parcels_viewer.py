@@ -1,0 +1,90 @@
+"""The cadastre in a real browser: Monzel's parcels are a layer one switches on, and a click on a parcel with a
+house shows its label, GRZ and GFZ in the parcel panel; a twin without parcels offers no such layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from playwright.sync_api import Page
+
+from tests.browser.conftest import PageWatch, click_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TIMEOUT_MS = 120_000
+
+
+def _parcel_with_a_house(client: TestClient) -> tuple[dict[str, Any], tuple[float, float]]:
+    """A built-on village plot (one or two buildings, GRZ between 0.15 and 0.6) and a point on it beside them."""
+    items = client.get("/api/twins/monzel/features/collections/parcels/items?limit=10000").json()["features"]
+    plots = sorted((f["properties"] for f in items), key=lambda p: p["parcel_id"])
+    chosen = next(p for p in plots if p["buildings"] in (1, 2) and 0.15 < p["grz"] < 0.6 and 400 < p["area_m2"] < 1500)
+    parcel = client.get(f"/api/twins/monzel/parcels/{chosen['parcel_id']}").json()
+    area = shapely.geometry.shape(parcel["geometry"])
+    for b in parcel["building_list"]:
+        footprint = shapely.geometry.shape(
+            client.get(f"/api/twins/monzel/buildings/{b['building_id']}").json()["geometry"]
+        )
+        area = area.difference(footprint.buffer(3e-5))  # about 2 m: a click beside the house, not on its wall
+    point = area.buffer(-2e-5).representative_point()
+    return parcel, (point.x, point.y)
+
+
+def _german(value: float) -> str:
+    """A figure as the viewer writes it in German with at most two decimals (0,35; 1,2; 0)."""
+    return f"{value:.2f}".replace(".", ",").rstrip("0").rstrip(",")
+
+
+def test_a_click_on_a_parcel_shows_its_label_grz_and_gfz(
+    page: tuple[Page, PageWatch], live_server: str, client: TestClient
+) -> None:
+    pg, watch = page
+    monzel = next(t for t in client.get("/api/twins").json() if t["name"] == "monzel")
+    parcel, (lon, lat) = _parcel_with_a_house(client)
+    pg.goto(f"{live_server}/#twin=monzel&view={lon},{lat},19,0,0")
+    pg.wait_for_function("window.__twin3d && window.__twin3d.twin === 'monzel' && window.__twin3d.tilesetReady",
+                         timeout=TIMEOUT_MS)  # fmt: skip
+    # Off by default; on, its vector tiles load and are drawn.
+    toggle = pg.get_by_label("Flurstücke", exact=True)
+    assert not toggle.is_checked()
+    toggle.check()
+    pg.wait_for_function("window.__twin3d.parcels.tiles > 0", timeout=TIMEOUT_MS)
+    x, y = pg.evaluate(f"window.__twin3d.project({lon}, {lat}, {monzel['origin']['height']})")[:2]
+    box = pg.locator("#deck-container").bounding_box()
+    assert box is not None
+    # Click once the parcel layer, not a building, is under the cursor.
+    pg.wait_for_function(f"window.__twin3d.pickLayer({x}, {y})?.startsWith('parcels-monzel')", timeout=TIMEOUT_MS)
+    click_until(pg, box, x, y, f"window.__twin3d.parcels.selected?.parcel_id === {parcel['parcel_id']!r}")
+    assert pg.evaluate("window.__twin3d.parcels.selected.parcel_id") == parcel["parcel_id"]
+
+    panel = pg.locator("#parcel-panel")
+    assert panel.is_visible()
+    details = pg.locator("#parcel-details")
+    assert details.locator(".parcel-label").inner_text() == parcel["label"]
+    assert details.locator("[data-field=grz]").inner_text() == _german(parcel["grz"])
+    assert details.locator("[data-field=gfz]").inner_text() == _german(parcel["gfz"])
+    assert details.locator("[data-field=landUse]").inner_text() == parcel["land_use_name"]
+    # The buildings on it by their type's name (ALKIS code list), not by the code.
+    houses = details.locator(".parcel-buildings li")
+    assert houses.count() == len(parcel["building_list"])
+    first = parcel["building_list"][0]
+    assert first["building_type_name"] in houses.first.inner_text()
+    assert first["building_type"] not in houses.first.inner_text()
+
+    # In English the panel is relabelled, the figures stay.
+    pg.get_by_role("button", name="English").click()
+    assert pg.locator("#parcel-title").inner_text() == "Parcel"
+    assert details.locator("dt").first.inner_text() == "Parcel number"
+    watch.assert_clean()
+
+
+def test_a_twin_without_parcels_has_no_parcel_layer(page: tuple[Page, PageWatch], live_server: str) -> None:
+    pg, watch = page
+    pg.goto(f"{live_server}/#twin=lauf")
+    pg.wait_for_function("window.__twin3d && window.__twin3d.twin === 'lauf'", timeout=TIMEOUT_MS)
+    pg.locator("#toggle-buildings").wait_for()
+    assert pg.locator("#toggle-parcels").count() == 0
+    assert pg.locator("#parcel-panel").is_hidden()
+    watch.assert_clean()
