@@ -28,14 +28,14 @@ import { createParcels } from "./parcels.js";
 import { areaName, categoryName } from "./names.js";
 import { createSearch } from "./search.js";
 import { createBasemap } from "./basemap.js";
-import { permalinkHash, populationFromHash, proposalFromHash, scenarioFromHash, viewFromHash } from "./permalink.js";
+import { fitBox, permalinkHash, populationFromHash, proposalFromHash, scenarioFromHash, viewFromHash } from "./views.js";
 
 addStrings({
   de: { twinUnavailable: "{title} (derzeit nicht verfügbar)" },
   en: { twinUnavailable: "{title} (not available at the moment)" },
 });
 
-const { Deck, MapView, WebMercatorViewport, FlyToInterpolator } = globalThis.deck;
+const { Deck, MapView, FlyToInterpolator } = globalThis.deck;
 
 // State the browser tests read: they wait on these signals instead of sleeping.
 const probe = (globalThis.__twin3d = {
@@ -66,8 +66,9 @@ const state = {
   tileset: null,
   layersData: {},
   // The population layer starts hidden: its columns would stand in front of the buildings one clicks on.
-  // The census colouring is a layer one switches on; the basemap (streets, water, names) is on.
-  visible: { basemap: true, buildings: true, choropleth: false, facilities: false, paths: true, districts: false,
+  // The census colouring is a layer one switches on; the basemap (streets, water, names) is on, and draws the
+  // streets the path network (the walking graph of the analyses) would draw again.
+  visible: { basemap: true, buildings: true, choropleth: false, facilities: false, paths: false, districts: false,
     population: false },
   choropleth: null,
   breaks: [],
@@ -282,7 +283,11 @@ function setCompare(on) {
 
 const divider = mountDivider(document.getElementById("deck-container").parentElement, () => render());
 // The basemap behind deck.gl's canvas, following its camera.
-const basemap = createBasemap({ container: document.getElementById("basemap"), probe });
+const basemap = createBasemap({
+  container: document.getElementById("basemap"),
+  labelsContainer: document.getElementById("basemap-labels"),
+  probe,
+});
 
 const deckgl = new Deck({
   parent: document.getElementById("deck-container"),
@@ -356,7 +361,10 @@ function tooltip(info) {
   return null;
 }
 
-// Permalink (permalink.js), kept current while the user moves.
+// The view over a bounding box (the twin's home by default) in the map's current size.
+const fitView = (twin, bbox = twin.home_bbox) => fitBox(twin, bbox, document.getElementById("deck-container"));
+
+// Permalink (views.js), kept current while the user moves.
 let permalinkTimer = null;
 function schedulePermalink() {
   clearTimeout(permalinkTimer);
@@ -365,22 +373,6 @@ function schedulePermalink() {
     const shown = { pop: population.hashParam(), scenario: scenario.hashParam(), proposal: proposals.hashParam() };
     history.replaceState(null, "", permalinkHash(state.twin.name, state.viewState, shown));
   }, 300);
-}
-
-function fitView(twin, bbox = twin.home_bbox) {
-  const [west, south, east, north] = bbox;
-  // The container's layout size, not the canvas: deck.gl sizes its canvas only after the first frame.
-  const container = document.getElementById("deck-container");
-  const viewport = new WebMercatorViewport({ width: container.clientWidth || 800, height: container.clientHeight || 600 });
-  const { longitude, latitude, zoom } = viewport.fitBounds(
-    [
-      [west, south],
-      [east, north],
-    ],
-    { padding: 30 },
-  );
-  // `position` lifts the camera's focus to the twin's ground so that orbiting pivots on the buildings.
-  return { longitude, latitude, zoom: Math.min(zoom + 0.3, 17), pitch: 45, bearing: -15, position: [0, 0, twin.origin.height] };
 }
 
 function render() {

@@ -1,5 +1,6 @@
-// The permalink: #twin=<name>&view=<lon>,<lat>,<zoom>,<pitch>,<bearing>[&pop=..][&scenario=..][&proposal=..].
-// Parsing and writing it, apart from the viewer's state (main.js keeps the URL current while the user moves).
+// The views a twin opens with: the permalink's (#twin=<name>&view=<lon>,<lat>,<zoom>,<pitch>,<bearing>
+// [&pop=..][&scenario=..][&proposal=..]), parsed and written apart from the viewer's state (main.js keeps the URL
+// current while the user moves), or one fitted to a bounding box.
 
 function params(twin, key) {
   const found = new URLSearchParams(location.hash.slice(1));
@@ -42,4 +43,18 @@ export function permalinkHash(twinName, v, { pop, scenario, proposal } = {}) {
   if (scenario) extra += `&scenario=${scenario}`;
   if (proposal) extra += `&proposal=${proposal}`;
   return `#twin=${encodeURIComponent(twinName)}&view=${view.join(",")}${extra}`;
+}
+
+// The view that shows a bounding box [west, south, east, north] in `container`, looking down at 45° onto the twin.
+export function fitBox(twin, [west, south, east, north], container) {
+  // The container's layout size, not the canvas: deck.gl sizes its canvas only after the first frame.
+  const { WebMercatorViewport } = globalThis.deck;
+  const viewport = new WebMercatorViewport({ width: container.clientWidth || 800, height: container.clientHeight || 600 });
+  const bounds = [
+    [west, south],
+    [east, north],
+  ];
+  const { longitude, latitude, zoom } = viewport.fitBounds(bounds, { padding: 30 });
+  // `position` lifts the camera's focus to the twin's ground so that orbiting pivots on the buildings.
+  return { longitude, latitude, zoom: Math.min(zoom + 0.3, 17), pitch: 45, bearing: -15, position: [0, 0, twin.origin.height] };
 }
