@@ -19,22 +19,24 @@ from pyproj import CRS
 from twin3d.errors import InputError
 from twin3d.io.crs import reproject
 from twin3d.io.osm import (
-    SKIP_AREA_NO,
     SKIP_BUILDING_NO,
     SKIP_BUILDING_NODE,
     SKIP_BUILDING_PART,
     SKIP_GREEN_NODE,
+    ValueFilter,
+    read_osm_buildings,
+    read_osm_greens,
+    read_osm_paths,
+    read_osm_pois,
+)
+from twin3d.io.osm_pass import (
+    SKIP_AREA_NO,
     SKIP_LINE_DEGENERATE,
     SKIP_LINE_NODES_MISSING,
     SKIP_NODES_MISSING,
     SKIP_OPEN_WAY,
     SKIP_RELATION_INCOMPLETE,
     SKIP_RING_BROKEN,
-    ValueFilter,
-    read_osm_buildings,
-    read_osm_greens,
-    read_osm_paths,
-    read_osm_pois,
 )
 from twin3d.io.surfaces import SkipLog
 from twin3d.io.vector import FeatureTable

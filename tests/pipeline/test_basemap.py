@@ -18,8 +18,8 @@ import shapely
 
 from tests.conftest import PIPELINES, REPO, TEST_PIPELINES
 from twin3d.errors import ConfigError, InputError
-from twin3d.io.osm import SKIP_NODES_MISSING
 from twin3d.io.osm_basemap import read_osm_basemap
+from twin3d.io.osm_pass import SKIP_NODES_MISSING
 from twin3d.pipeline.basemap import TILES, basemap_step, store_layers
 from twin3d.pipeline.build import build_twin, current_tiles
 from twin3d.pipeline.config import load_pipeline

@@ -11,8 +11,8 @@ licensed under the ODbL 1.0 ("© OpenStreetMap contributors"); tables read from 
 
 Extracts cut along a bounding box contain ways and relations whose nodes or member ways lie outside the cut.
 Those cannot be assembled; the readers never drop them silently but list each one, with the reason, in the
-:class:`~twin3d.io.surfaces.SkipLog` passed as ``skipped`` (the ``SKIP_*`` constants of this module are the
-reasons, so that callers can count by reason).
+:class:`~twin3d.io.surfaces.SkipLog` passed as ``skipped`` (the ``SKIP_*`` constants of this module and of
+:mod:`twin3d.io.osm_pass`, whose pass the readers share, are the reasons, so that callers can count by reason).
 
 Example:
     >>> from pyproj import CRS
@@ -24,27 +24,32 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeGuard
 
 import numpy as np
 import osmium
 import osmium.filter
 import osmium.geom
 import osmium.osm
-import pyarrow as pa
 import shapely
 from pyproj import CRS
 
 from twin3d.errors import InputError
 from twin3d.io.crs import reproject
+from twin3d.io.osm_pass import (
+    WGS84,
+    AreaBook,
+    Rows,
+    area_polygons,
+    check_readable,
+    is_area_relation,
+    osmium_errors,
+    way_line,
+)
 from twin3d.io.surfaces import SkipLog
 from twin3d.io.vector import FeatureTable
-
-WGS84 = CRS.from_epsg(4326)
 
 # --- what the readers keep ---------------------------------------------------------------------------------------
 
@@ -108,20 +113,10 @@ PATH_TAGS: tuple[str, ...] = ("footway", "sidewalk", "foot", "access", "surface"
 
 # --- why an object was left out (the reasons in the SkipLog) -----------------------------------------------------
 
-SKIP_NODES_MISSING = "area could not be assembled (nodes missing at the extract edge)"
-SKIP_RING_BROKEN = "area could not be assembled (ring self-intersecting or with fewer than three distinct nodes)"
-SKIP_RELATION_INCOMPLETE = (
-    "area could not be assembled (multipolygon members missing at the extract edge, or its rings do not close)"
-)
-SKIP_OPEN_WAY = "way is not closed, so it has no area"
-SKIP_AREA_NO = "closed way tagged area=no, so it has no area"
 SKIP_BUILDING_PART = "building:part"
 SKIP_BUILDING_NO = "building=no"
 SKIP_BUILDING_NODE = "building mapped as a node, without an outline"
-SKIP_LINE_NODES_MISSING = "line could not be built (nodes missing at the extract edge)"
-SKIP_LINE_DEGENERATE = "line could not be built (fewer than two distinct nodes)"
 
-_AREA_RELATION_TYPES = frozenset({"multipolygon", "boundary"})
 _PRIVATE_ACCESS = frozenset({"private", "no"})
 
 
@@ -211,149 +206,6 @@ POI_VALUES: Mapping[str, ValueFilter] = {
 
 _ANY_VALUE = ValueFilter()
 
-# --- shared machinery ----------------------------------------------------------------------------------------------
-
-
-def _check_readable(path: Path) -> None:
-    if not path.exists():
-        raise InputError("file not found", file=path, hint="check the path in the pipeline definition")
-    if not path.is_file():
-        raise InputError("not a file", file=path, hint="point the source at an .osm.pbf or .osm file")
-    if path.stat().st_size == 0:
-        raise InputError("file is empty (0 bytes)", file=path, hint="download or export the extract again")
-
-
-@contextmanager
-def _osmium_errors(path: Path) -> Iterator[None]:
-    """Turn libosmium's reader errors (all ``RuntimeError``) into an :class:`InputError` naming the file."""
-    try:
-        yield
-    except RuntimeError as exc:
-        detail = str(exc)
-        if "detect file format" in detail:
-            raise InputError(
-                "not an OpenStreetMap file name osmium knows",
-                file=path,
-                hint="name the file *.osm.pbf, *.osm, *.osm.gz or *.osm.bz2 after its content",
-            ) from exc
-        raise InputError(
-            f"cannot be read as OpenStreetMap data: {detail}",
-            file=path,
-            hint="the file may be truncated or in another format; download or export the extract again",
-        ) from exc
-
-
-def _way_line(factory: osmium.geom.WKBFactory, way: osmium.osm.Way) -> bytes | str:
-    """A way as a WKB LineString, or the reason (a ``SKIP_LINE_*``) why it cannot be one.
-
-    libosmium's line builder raises on a missing node location, except at the start of the way: there it skips
-    the missing nodes silently (they compare equal to its unset "previous location") and returns a shortened
-    line. Checking the first node as well makes the answer exact without a Python loop over the nodes.
-    """
-    if len(way.nodes) == 0:
-        return SKIP_LINE_DEGENERATE
-    first_known = way.nodes[0].location.valid()
-    try:
-        wkb = factory.create_linestring(way)
-    except osmium.InvalidLocationError:
-        return SKIP_LINE_NODES_MISSING
-    except RuntimeError:  # geometry_error: fewer than two distinct locations
-        return SKIP_LINE_DEGENERATE if first_known else SKIP_LINE_NODES_MISSING
-    return bytes.fromhex(wkb) if first_known else SKIP_LINE_NODES_MISSING
-
-
-def _way_failure(factory: osmium.geom.WKBFactory, way: osmium.osm.Way) -> str:
-    """Why a closed way may give no area: nodes missing at the extract edge, or else a broken ring."""
-    return SKIP_NODES_MISSING if _way_line(factory, way) == SKIP_LINE_NODES_MISSING else SKIP_RING_BROKEN
-
-
-class _Rows:
-    """Geometries (as WKB) and string columns collected object by object, turned into arrays at the end."""
-
-    def __init__(self, fixed: Sequence[str], tags: Sequence[str]) -> None:
-        self.fixed = tuple(fixed)
-        self.tags = tuple(tags)
-        self.wkb: list[bytes] = []
-        self.columns: dict[str, list[str | None]] = {name: [] for name in (*self.fixed, *self.tags)}
-
-    def add(self, wkb: bytes, tags: osmium.osm.TagList, *values: str) -> None:
-        """One row: its geometry, the values of the ``fixed`` columns in order, and its tags."""
-        self.wkb.append(wkb)
-        for name, value in zip(self.fixed, values, strict=True):
-            self.columns[name].append(value)
-        for tag in self.tags:
-            self.columns[tag].append(tags.get(tag))
-
-    def geometries(self) -> np.ndarray:
-        out = np.empty(len(self.wkb), dtype=object)
-        out[:] = self.wkb
-        return np.asarray(shapely.from_wkb(out), dtype=object)
-
-    def attributes(self) -> pa.Table:
-        return pa.table({name: pa.array(values, type=pa.string()) for name, values in self.columns.items()})
-
-
-class _AreaBook:
-    """Which ways and relations should give an area, which did, and what was left out and why."""
-
-    def __init__(self, path: Path, factory: osmium.geom.WKBFactory) -> None:
-        self.path = path
-        self.factory = factory
-        self.log: list[tuple[str, str]] = []
-        self.expected: dict[str, str] = {}  # osm id -> the reason to log if no area comes for it
-        self.assembled: set[str] = set()
-
-    def skip(self, osm_id: str, reason: str) -> None:
-        self.log.append((osm_id, reason))
-
-    def expect_way(self, way: osmium.osm.Way) -> None:
-        osm_id = f"way/{way.id}"
-        if not way.is_closed():
-            self.skip(osm_id, SKIP_OPEN_WAY)
-        elif way.tags.get("area") == "no":
-            self.skip(osm_id, SKIP_AREA_NO)
-        else:
-            self.expected[osm_id] = _way_failure(self.factory, way)
-
-    def expect_relation(self, relation: osmium.osm.Relation) -> None:
-        self.expected[f"relation/{relation.id}"] = SKIP_RELATION_INCOMPLETE
-
-    def polygon(self, area: osmium.osm.Area) -> tuple[str, bytes | None]:
-        """The area's id and WKB MultiPolygon (``None``, logged, where libosmium cannot write it)."""
-        osm_id = f"{'way' if area.from_way() else 'relation'}/{area.orig_id()}"
-        self.assembled.add(osm_id)
-        try:
-            return osm_id, bytes.fromhex(self.factory.create_multipolygon(area))
-        except (RuntimeError, osmium.InvalidLocationError):
-            self.skip(osm_id, SKIP_RING_BROKEN)
-            return osm_id, None
-
-    def close(self, skipped: SkipLog | None) -> None:
-        """Log the expected areas that never came, and hand everything to ``skipped``."""
-        self.log.extend((osm_id, why) for osm_id, why in self.expected.items() if osm_id not in self.assembled)
-        if skipped is not None:
-            for osm_id, reason in self.log:
-                skipped.add(self.path, osm_id, reason)
-
-
-def _is_area_relation(obj: object) -> TypeGuard[osmium.osm.Relation]:
-    return isinstance(obj, osmium.osm.Relation) and obj.tags.get("type") in _AREA_RELATION_TYPES
-
-
-def _polygons(rows: _Rows, target_crs: CRS) -> np.ndarray:
-    """Assembled areas as (Multi)Polygons in ``target_crs``: single-part ones as Polygon, invalid ones repaired."""
-    geoms = rows.geometries()
-    single = shapely.get_num_geometries(geoms) == 1
-    geoms[single] = shapely.get_geometry(geoms[single], 0)
-    geoms = reproject(geoms, WGS84, target_crs)
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        # libosmium rejects self-intersecting rings, but rings touching in a point or reprojection rounding can
-        # still make an OGC-invalid polygon; "structure" keeps it polygonal.
-        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
-    return geoms
-
-
 # --- buildings -----------------------------------------------------------------------------------------------------
 
 
@@ -388,15 +240,15 @@ def read_osm_buildings(path: Path, target_crs: CRS, *, skipped: SkipLog | None =
         InputError: the file is missing, empty, truncated or not OSM data.
     """
     path = Path(path)
-    _check_readable(path)
-    book = _AreaBook(path, osmium.geom.WKBFactory())
-    rows = _Rows(("osm_id",), BUILDING_TAGS)
+    check_readable(path)
+    book = AreaBook(path, osmium.geom.WKBFactory())
+    rows = Rows(("osm_id",), BUILDING_TAGS)
     processor = (
         osmium.FileProcessor(path)
         .with_areas(osmium.filter.KeyFilter("building"))
         .with_filter(osmium.filter.KeyFilter("building", "building:part"))
     )
-    with _osmium_errors(path):
+    with osmium_errors(path):
         for obj in processor:
             why_not = _not_a_building(obj.tags.get("building"))
             if isinstance(obj, osmium.osm.Area):
@@ -409,7 +261,7 @@ def read_osm_buildings(path: Path, target_crs: CRS, *, skipped: SkipLog | None =
                     book.expect_way(obj)
                 else:
                     book.skip(f"way/{obj.id}", why_not)
-            elif _is_area_relation(obj):
+            elif is_area_relation(obj):
                 if why_not is None:
                     book.expect_relation(obj)
                 else:
@@ -417,7 +269,7 @@ def read_osm_buildings(path: Path, target_crs: CRS, *, skipped: SkipLog | None =
             elif isinstance(obj, osmium.osm.Node) and why_not is None:
                 book.skip(f"node/{obj.id}", SKIP_BUILDING_NODE)
     book.close(skipped)
-    return FeatureTable(path, WGS84, _polygons(rows, target_crs), rows.attributes())
+    return FeatureTable(path, WGS84, area_polygons(rows, target_crs), rows.attributes())
 
 
 # --- points of interest --------------------------------------------------------------------------------------------
@@ -440,19 +292,19 @@ def _read_tagged(
     skipped: SkipLog | None,
     *,
     node_reason: str | None,
-) -> _Rows:
+) -> Rows:
     """Nodes and areas whose tags :func:`_poi_kind` accepts, in one pass; with a ``node_reason``, nodes are left
     out and recorded with it (for readers that need an outline)."""
-    _check_readable(path)
+    check_readable(path)
     factory = osmium.geom.WKBFactory()
-    book = _AreaBook(path, factory)
-    rows = _Rows(("osm_id", "poi_kind", "geom_source"), ("name", *POI_TAGS))
+    book = AreaBook(path, factory)
+    rows = Rows(("osm_id", "poi_kind", "geom_source"), ("name", *POI_TAGS))
     processor = (
         osmium.FileProcessor(path)
         .with_areas(osmium.filter.KeyFilter(*keys))
         .with_filter(osmium.filter.KeyFilter(*keys))
     )
-    with _osmium_errors(path):
+    with osmium_errors(path):
         for obj in processor:
             kind = _poi_kind(obj.tags, keys, values)
             if kind is None:
@@ -468,7 +320,7 @@ def _read_tagged(
                     rows.add(wkb, obj.tags, osm_id, kind, "area")
             elif isinstance(obj, osmium.osm.Way):
                 book.expect_way(obj)
-            elif _is_area_relation(obj):
+            elif is_area_relation(obj):
                 book.expect_relation(obj)
     book.close(skipped)
     return rows
@@ -548,7 +400,7 @@ def read_osm_greens(path: Path, target_crs: CRS, *, skipped: SkipLog | None = No
     """
     path = Path(path)
     rows = _read_tagged(path, GREEN_KEYS, GREEN_VALUES, skipped, node_reason=SKIP_GREEN_NODE)
-    return FeatureTable(path, WGS84, _polygons(rows, target_crs), rows.attributes())
+    return FeatureTable(path, WGS84, area_polygons(rows, target_crs), rows.attributes())
 
 
 # --- paths ---------------------------------------------------------------------------------------------------------
@@ -576,9 +428,9 @@ def read_osm_paths(path: Path, target_crs: CRS, *, skipped: SkipLog | None = Non
         InputError: the file is missing, empty, truncated or not OSM data.
     """
     path = Path(path)
-    _check_readable(path)
+    check_readable(path)
     factory = osmium.geom.WKBFactory()
-    rows = _Rows(("osm_id",), ("highway", "name", *PATH_TAGS))
+    rows = Rows(("osm_id",), ("highway", "name", *PATH_TAGS))
     log: list[tuple[str, str]] = []
     processor = (
         osmium.FileProcessor(path, osmium.osm.NODE | osmium.osm.WAY)
@@ -586,14 +438,14 @@ def read_osm_paths(path: Path, target_crs: CRS, *, skipped: SkipLog | None = Non
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
         .with_filter(osmium.filter.KeyFilter("highway"))
     )
-    with _osmium_errors(path):
+    with osmium_errors(path):
         for obj in processor:
             if not isinstance(obj, osmium.osm.Way):
                 continue
             highway = obj.tags.get("highway")
             if highway is None or highway in EXCLUDED_HIGHWAYS or obj.tags.get("area") == "yes":
                 continue
-            line = _way_line(factory, obj)
+            line = way_line(factory, obj)
             if isinstance(line, str):
                 log.append((f"way/{obj.id}", line))
             else:

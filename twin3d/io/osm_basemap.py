@@ -2,7 +2,7 @@
 
 The basemap is the calm map under the 3D buildings (:mod:`twin3d.pipeline.basemap` cuts it into vector tiles). Its
 layers come from one pass of pyosmium over the extract (plus the relation pass libosmium's area assembler makes
-first), with the machinery of :mod:`twin3d.io.osm`: key filters in C++, areas (closed ways and multipolygon
+first), with the machinery of :mod:`twin3d.io.osm_pass`: key filters in C++, areas (closed ways and multipolygon
 relations) assembled by libosmium, lines checked by its line helper (a way whose first nodes are missing is no
 shortened line), geometries out of C++ as WKB parsed by shapely in bulk. Python reads each selected object's tags
 once; repairing, clipping and typing the columns happen on whole arrays afterwards.
@@ -11,7 +11,7 @@ Geometries stay in lon/lat (EPSG:4326, OpenStreetMap's own), the coordinates vec
 not read: the twin draws them in 3D.
 
 What could not be built (areas or lines cut at the extract's edge, broken rings) is listed in a
-:class:`~twin3d.io.surfaces.SkipLog` with the reasons of :mod:`twin3d.io.osm`. OpenStreetMap data is licensed under
+:class:`~twin3d.io.surfaces.SkipLog` with the reasons of :mod:`twin3d.io.osm_pass`. OpenStreetMap data is licensed under
 the ODbL 1.0 (:data:`OSM_ATTRIBUTION`).
 
 Example:
@@ -35,16 +35,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from twin3d.io.osm import (
+from twin3d.io.osm_pass import (
     SKIP_LINE_NODES_MISSING,
     WGS84,
-    _AreaBook,
-    _check_readable,
-    _is_area_relation,
-    _osmium_errors,
-    _polygons,
-    _Rows,
-    _way_line,
+    AreaBook,
+    Rows,
+    area_polygons,
+    check_readable,
+    is_area_relation,
+    osmium_errors,
+    way_line,
 )
 from twin3d.io.surfaces import SkipLog
 
@@ -223,15 +223,15 @@ class _Pass:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.factory = osmium.geom.WKBFactory()
-        self.book = _AreaBook(path, self.factory)
+        self.book = AreaBook(path, self.factory)
         self.lines: list[tuple[str, str]] = []  # (osm id, reason) of lines that could not be built
         self.cut_lines = 0  # lines cut at the extract's edge, kept in the parts it holds
-        self.areas = {"landuse": _Rows(("kind",), ("name",)), "water": _Rows(("kind",), ("name",))}
-        self.roads = _Rows(("kind",), ("name", "name:en", "ref", "bridge", "tunnel"))
-        self.railways = _Rows(("kind",), ("name", "service"))
-        self.waterway = _Rows(("osm_id", "kind"), ("name", "name:en"))
-        self.place_nodes = _Rows(("kind",), ("name", "name:en", "population"))
-        self.place_areas = _Rows(("kind",), ("name", "name:en", "population"))
+        self.areas = {"landuse": Rows(("kind",), ("name",)), "water": Rows(("kind",), ("name",))}
+        self.roads = Rows(("kind",), ("name", "name:en", "ref", "bridge", "tunnel"))
+        self.railways = Rows(("kind",), ("name", "service"))
+        self.waterway = Rows(("osm_id", "kind"), ("name", "name:en"))
+        self.place_nodes = Rows(("kind",), ("name", "name:en", "population"))
+        self.place_areas = Rows(("kind",), ("name", "name:en", "population"))
         self.river_names: dict[str, tuple[str | None, str | None]] = {}  # way id -> its waterway relation's names
 
     def node(self, node: osmium.osm.Node) -> None:
@@ -253,7 +253,7 @@ class _Pass:
             rows, kind = self.waterway, waterway
         if rows is None or kind is None:
             return
-        line = _way_line(self.factory, way)
+        line = way_line(self.factory, way)
         if line == SKIP_LINE_NODES_MISSING and (parts := _known_parts(way)) is not None:
             line = parts  # cut at the extract's edge: the map keeps what the extract holds of it
             self.cut_lines += 1
@@ -272,7 +272,7 @@ class _Pass:
             for member in relation.members:
                 if member.type == "w":
                     self.river_names.setdefault(f"way/{member.ref}", names)
-        elif _is_area_relation(relation) and (_polygon_kind(tags) is not None or tags.get("place") in PLACE_RANKS):
+        elif is_area_relation(relation) and (_polygon_kind(tags) is not None or tags.get("place") in PLACE_RANKS):
             self.book.expect_relation(relation)
 
     def area(self, area: osmium.osm.Area) -> None:
@@ -302,7 +302,7 @@ def _ranks(kinds: pa.ChunkedArray, ranks: Mapping[str, int]) -> pa.Array:
     return pa.array(np.array(list(ranks.values()), dtype=np.int32)).take(index)
 
 
-def _named_rivers(rows: _Rows, river_names: dict[str, tuple[str | None, str | None]]) -> pa.Table:
+def _named_rivers(rows: Rows, river_names: dict[str, tuple[str | None, str | None]]) -> pa.Table:
     """Waterway attributes, unnamed member ways of a named waterway relation named after it."""
     table = rows.attributes()
     if not river_names:
@@ -317,7 +317,7 @@ def _named_rivers(rows: _Rows, river_names: dict[str, tuple[str | None, str | No
 
 def _places(found: _Pass) -> MapLayer:
     """Places: nodes as they are, areas as a point inside them; rank and a numeric population."""
-    areas = _polygons(found.place_areas, WGS84)
+    areas = area_polygons(found.place_areas, WGS84)
     geoms = np.concatenate([found.place_nodes.geometries(), shapely.point_on_surface(areas)])
     table = pa.concat_tables([found.place_nodes.attributes(), found.place_areas.attributes()])
     digits = pc.fill_null(pc.match_substring_regex(table["population"], r"^[0-9]{1,9}$"), False)
@@ -337,7 +337,7 @@ def _places(found: _Pass) -> MapLayer:
 def _layers(found: _Pass) -> dict[str, MapLayer]:
     roads = found.roads.attributes()
     waterway = _named_rivers(found.waterway, found.river_names)
-    layers = {name: MapLayer(_polygons(rows, WGS84), rows.attributes()) for name, rows in found.areas.items()}
+    layers = {name: MapLayer(area_polygons(rows, WGS84), rows.attributes()) for name, rows in found.areas.items()}
     layers["waterway"] = MapLayer(
         found.waterway.geometries(),
         pa.table({"kind": waterway["kind"], "name": waterway["name"], "name_en": waterway["name:en"]}),
@@ -391,14 +391,14 @@ def read_osm_basemap(path: Path, *, bbox: tuple[float, float, float, float] | No
         InputError: the file is missing, empty, truncated or not OSM data.
     """
     path = Path(path)
-    _check_readable(path)
+    check_readable(path)
     found = _Pass(path)
     processor = (
         osmium.FileProcessor(path)
         .with_areas(osmium.filter.KeyFilter(*_AREA_KEYS))
         .with_filter(osmium.filter.KeyFilter(*_KEYS))
     )
-    with _osmium_errors(path):
+    with osmium_errors(path):
         for obj in processor:
             if isinstance(obj, osmium.osm.Area):
                 found.area(obj)

@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
@@ -244,14 +245,19 @@ def column_types(cur: Cursor, collection: Collection) -> dict[str, str]:
     return {str(row[0]): str(row[1]) for row in result.fetchall()}
 
 
+def tile_file(folder: Path, z: int, x: int, y: int) -> Path:
+    """Where vector tile z/x/y lies in a folder of cut tiles (seeded layers, the basemap): ``<folder>/z/x/y.pbf``."""
+    return folder / str(z) / str(x) / f"{y}.pbf"
+
+
 def tile_bounds_mercator(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """(minx, miny, maxx, maxy) of a Web Mercator (XYZ) tile in metres (EPSG:3857)."""
-    half = 20037508.342789244
-    size = 2 * half / 2**z
-    return -half + x * size, half - (y + 1) * size, -half + (x + 1) * size, half - y * size
+    size = 2 * HALF_WORLD / 2**z
+    return -HALF_WORLD + x * size, HALF_WORLD - (y + 1) * size, -HALF_WORLD + (x + 1) * size, HALF_WORLD - y * size
 
 
 EARTH_RADIUS = 6378137.0  # the sphere of Web Mercator (EPSG:3857)
+HALF_WORLD = math.pi * EARTH_RADIUS  # half the width of the Web Mercator plane, metres (20,037,508.34)
 LINEAR_FROM_ZOOM = 12
 THIN_BELOW_ZOOM = 12
 

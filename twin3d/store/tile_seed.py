@@ -27,6 +27,7 @@ from twin3d.executor import Executor
 from twin3d.store.connection import connect
 from twin3d.store.features import (
     EARTH_RADIUS,
+    HALF_WORLD,
     LINEAR_FROM_ZOOM,
     MAX_TILE_FEATURES,
     MVT_BUFFER,
@@ -35,9 +36,8 @@ from twin3d.store.features import (
     Cursor,
     column_types,
     mvt_entries,
+    tile_file,
 )
-
-HALF_WORLD = 20037508.342789244  # half the width of the Web Mercator plane, metres
 
 
 def _row_of(latitude: str) -> str:
@@ -176,7 +176,7 @@ class _SeedJob:
 def _write_tiles(tiles: Iterable[tuple[int, int, int, bytes]], folder: Path) -> int:
     written = 0
     for z, x, y, data in tiles:
-        path = folder / str(z) / str(x) / f"{y}.pbf"
+        path = tile_file(folder, z, x, y)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         written += 1

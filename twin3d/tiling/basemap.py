@@ -37,8 +37,7 @@ import shapely
 
 from twin3d.io.surfaces import ragged_arange
 from twin3d.store.connection import connect
-from twin3d.store.features import EARTH_RADIUS, IDENTIFIER, MVT_BUFFER, MVT_EXTENT, Cursor
-from twin3d.store.tile_seed import HALF_WORLD
+from twin3d.store.features import EARTH_RADIUS, HALF_WORLD, IDENTIFIER, MVT_BUFFER, MVT_EXTENT, Cursor, tile_file
 from twin3d.tiling.reuse import link_file
 
 #: The order layers are written in (and drawn in by a style that follows it): areas under lines under labels.
@@ -301,9 +300,9 @@ def _drawable(layer: Layer) -> Layer | None:
 def _write_tile(folder: Path, previous: Path | None, key: tuple[int, int, int], data: bytes) -> bool:
     """Write one tile; True if it was linked from the previous build's same tile (same bytes)."""
     z, x, y = key
-    path = folder / str(z) / str(x) / f"{y}.pbf"
+    path = tile_file(folder, z, x, y)
     path.parent.mkdir(parents=True, exist_ok=True)
-    old = previous / str(z) / str(x) / f"{y}.pbf" if previous is not None else None
+    old = tile_file(previous, z, x, y) if previous is not None else None
     if old is not None and old.is_file() and old.stat().st_size == len(data) and old.read_bytes() == data:
         link_file(old, path)
         return True

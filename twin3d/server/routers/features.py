@@ -115,7 +115,7 @@ class FeatureCatalog:
         """A tile that needs no query: cut when its layer was loaded, or in the cache; None otherwise."""
         if collection.seeded is not None and collection.seeded[1] <= z <= collection.seeded[2]:
             # Cut when the layer was loaded: a tile without a file holds no feature.
-            path = FilePath(collection.seeded[0]) / str(z) / str(x) / f"{y}.pbf"
+            path = features.tile_file(FilePath(collection.seeded[0]), z, x, y)
             data = path.read_bytes() if path.is_file() else b""
             return VectorTile(data, 0, 0)  # counts unknown; seeded tiles are not thinned
         if collection.live:
