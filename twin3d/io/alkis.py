@@ -33,7 +33,7 @@ from twin3d.errors import CRSError, InputError
 from twin3d.io.crs import parse_crs, reproject
 from twin3d.io.surfaces import SkipLog
 from twin3d.io.vector import FeatureTable
-from twin3d.io.xml_stream import stream_elements
+from twin3d.io.xml_stream import local_name, stream_elements
 
 CadastreKind = Literal["parcels", "buildings", "land_use"]
 
@@ -113,12 +113,6 @@ def postnas_text(values: pa.Array) -> pa.Array:
     return pc.if_else(pc.fill_null(arrays, False), plain, values)
 
 
-def _local(tag: object) -> str:
-    if not isinstance(tag, str):
-        return ""  # comments and processing instructions
-    return tag.rsplit("}", 1)[-1]
-
-
 def _arc_points(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, *, full: bool = False) -> np.ndarray:
     """Points along the circular arc through ``p0``, ``p1``, ``p2`` (a whole circle if ``full``), 1 cm off at most."""
     ax, ay = p0
@@ -147,19 +141,19 @@ def _arc_points(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, *, full: bool = 
 def _positions(element: Any) -> np.ndarray:
     """The 2D points of a ``posList`` or of ``pos`` children."""
     dim = 2
-    pos_list = next((c for c in element if _local(c.tag) == "posList"), None)
+    pos_list = next((c for c in element if local_name(c.tag) == "posList"), None)
     if pos_list is not None:
         dim = int(pos_list.get("srsDimension") or element.get("srsDimension") or 2)
         values = np.array((pos_list.text or "").split(), dtype=np.float64)
     else:
-        values = np.array([v for c in element if _local(c.tag) == "pos" for v in (c.text or "").split()[:2]], float)
+        values = np.array([v for c in element if local_name(c.tag) == "pos" for v in (c.text or "").split()[:2]], float)
     if len(values) % dim:
         raise ValueError("coordinate list of odd length")
     return values.reshape(-1, dim)[:, :2]
 
 
 def _segment_points(segment: Any) -> np.ndarray:
-    name = _local(segment.tag)
+    name = local_name(segment.tag)
     points = _positions(segment)
     if name in {"LineStringSegment", "LineString"}:
         return points
@@ -173,14 +167,14 @@ def _segment_points(segment: Any) -> np.ndarray:
 
 def _ring(ring: Any) -> np.ndarray:
     """A ring's points: a ``LinearRing``, or a ``Ring`` of curve members made of segments (linearised)."""
-    if _local(ring.tag) == "LinearRing":
+    if local_name(ring.tag) == "LinearRing":
         return _positions(ring)
     parts: list[np.ndarray] = []
     for segment in ring.iter():
-        if _local(segment.tag) in {"LineStringSegment", "Arc", "ArcString", "Circle"}:
+        if local_name(segment.tag) in {"LineStringSegment", "Arc", "ArcString", "Circle"}:
             points = _segment_points(segment)
             parts.append(points if not parts else points[1:])
-        elif _local(segment.tag) == "LineString" and _local(segment.getparent().tag) == "curveMember":
+        elif local_name(segment.tag) == "LineString" and local_name(segment.getparent().tag) == "curveMember":
             points = _positions(segment)
             parts.append(points if not parts else points[1:])
     if not parts:
@@ -192,11 +186,11 @@ def _polygons(position: Any) -> list[shapely.Polygon]:
     """The polygons under a ``position`` element: Polygon, Surface patches, MultiSurface members."""
     polygons = []
     for element in position.iter():
-        if _local(element.tag) not in {"Polygon", "PolygonPatch"}:
+        if local_name(element.tag) not in {"Polygon", "PolygonPatch"}:
             continue
         shell, holes = None, []
         for boundary in element:
-            which = _local(boundary.tag)
+            which = local_name(boundary.tag)
             if which not in {"exterior", "interior"} or not len(boundary):
                 continue
             ring = _ring(boundary[0])
@@ -222,14 +216,14 @@ def _fields(feature: Any, wanted: tuple[str, ...]) -> dict[str, str]:
     found: dict[str, str] = {}
     names = set(wanted)
     for node in feature.iter():
-        name = _local(node.tag).lower()
+        name = local_name(node.tag).lower()
         if name in names and name not in found and node.text and node.text.strip():
             found[name] = node.text.strip()
     return found
 
 
 def _historic(feature: Any) -> bool:
-    return any(_local(node.tag) == "endet" for node in feature.iter())
+    return any(local_name(node.tag) == "endet" for node in feature.iter())
 
 
 def read_nas(
@@ -263,7 +257,7 @@ def read_nas(
     objects = _Objects(_FIELDS[kind], path, skipped)
     seen_any = False
     for element, _ in stream_elements(path):
-        name = _local(element.tag).lower()
+        name = local_name(element.tag).lower()
         if name in _ALL_TYPES:
             seen_any = True
             if name in wanted:
@@ -306,7 +300,7 @@ class _Objects:
         if _historic(element):
             self._skip(object_id, SKIP_HISTORIC)
             return
-        position = next((c for c in element if _local(c.tag) == "position"), None)
+        position = next((c for c in element if local_name(c.tag) == "position"), None)
         reason = SKIP_NO_GEOMETRY
         try:
             polygons = _polygons(position) if position is not None else []

@@ -1,4 +1,5 @@
-"""Streaming over large XML files (NAS, GML): every element once, the document's members dropped once read."""
+"""Streaming over large XML files (NAS, GML): every element once, the document's members dropped once read; names
+without namespaces."""
 
 from __future__ import annotations
 
@@ -9,6 +10,14 @@ from typing import Any
 from lxml import etree
 
 from twin3d.errors import InputError
+
+
+def local_name(tag: object) -> str:
+    """An element's name without its namespace (``{http://www.opengis.net/gml/3.2}Polygon`` -> ``Polygon``); empty
+    for comments and processing instructions, whose tag is no string."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
 
 
 def stream_elements(path: Path, on_start: Callable[[Any], None] | None = None) -> Iterator[tuple[Any, Any]]:

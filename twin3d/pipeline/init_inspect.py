@@ -35,7 +35,7 @@ from twin3d.io.alkis import LAND_USE_CLASSES
 from twin3d.io.crs import WGS84, parse_crs, transform_points
 from twin3d.io.stats import LAEA_EUROPE
 from twin3d.io.vector import declared_geojson_crs
-from twin3d.io.xml_stream import stream_elements
+from twin3d.io.xml_stream import local_name, stream_elements
 
 KNOWN_FORMATS = (
     "GeoPackage (.gpkg), Shapefile (.shp), GeoJSON (.geojson, .json), FlatGeobuf (.fgb), "
@@ -279,11 +279,6 @@ def _inspect_csv(path: Path) -> LayerInfo:
     )
 
 
-def _local(tag: object) -> str:
-    text = str(tag)
-    return text.rsplit("}", 1)[-1] if "}" in text else text
-
-
 @dataclass
 class _GmlScan:
     """What one streaming pass over a GML file found."""
@@ -310,10 +305,10 @@ class _GmlScan:
 
     def element(self, element: Any, root: Any, citygml: bool) -> None:
         """Take note of one element whose end tag has been read."""
-        name = _local(element.tag)
+        name = local_name(element.tag)
         lowered = name.lower()
         parent = element.getparent()
-        if citygml and name == "Building" and parent is not None and _local(parent.tag).endswith("ember"):
+        if citygml and name == "Building" and parent is not None and local_name(parent.tag).endswith("ember"):
             self.objects["building"] += 1  # a top-level building: a cityObjectMember's (or featureMember's)
             if self.first_id is None:  # German LoD2 buildings carry their ALKIS id (DENW...): who surveyed them
                 self.first_id = next((str(v) for k, v in element.attrib.items() if str(k).endswith("}id")), None)

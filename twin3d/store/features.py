@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 from h3ronpy.vector import cells_to_wkb_polygons
 
-from twin3d.store.queries import has_column
+from twin3d.store.queries import has_column, type_names_relation
 
 Cursor = duckdb.DuckDBPyConnection
 Visibility = Literal["public", "council", "admin"]
@@ -421,16 +421,15 @@ def population_cells(cur: Cursor, resolution: int = POPULATION_RESOLUTION) -> pa
     return table.drop_columns(["h3"]).append_column("outline", pa.array(outlines, pa.binary()))
 
 
-def _named_relations(named: bool) -> dict[str, str]:
+def _named_relations(cur: Cursor) -> dict[str, str]:
     """Relations that give coded values the names a person reads from ``type_names`` (the value itself where it
-    has none): buildings' ``building_type_name``, facilities' ``category_name``. ``named``: the store has names."""
+    has none): buildings' ``building_type_name``, facilities' ``category_name``."""
+    names = type_names_relation(cur)
 
     def join(table: str, column: str, domain: str, alias: str) -> str:
-        if not named:
-            return f"(SELECT *, {column} AS {alias} FROM {table})"
         return (
             f"(SELECT t.*, coalesce(n.name, t.{column}) AS {alias} FROM {table} AS t "
-            f"LEFT JOIN type_names AS n ON n.domain = '{domain}' AND n.code = t.{column})"
+            f"LEFT JOIN {names} AS n ON n.domain = '{domain}' AND n.code = t.{column})"
         )
 
     return {
@@ -478,7 +477,7 @@ def twin_collections(cur: Cursor, meta: dict[str, Any], counts: dict[str, int]) 
         ("land_use", "Land use", "Actual land use (ALKIS tatsächliche Nutzung) by class and group.", "land_use_id",
          ("land_use_id", "land_use_class", "name", "land_use_group", "function", "label", "area_m2")),
     ]  # fmt: skip
-    relations = _named_relations(counts.get("type_names", 0) > 0)
+    relations = _named_relations(cur)
     for table, title, description, key, props in plain:
         if counts.get(table):
             relation = relations.get(table, table)

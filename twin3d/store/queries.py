@@ -56,8 +56,8 @@ def table_columns(cur: Cursor, table: str) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-def _type_names(cur: Cursor) -> str:
-    """The ``type_names`` relation, empty for a store built before it."""
+def type_names_relation(cur: Cursor) -> str:
+    """The ``type_names`` relation (names of coded values), empty for a store built before it."""
     if has_table(cur, "type_names"):
         return "type_names"
     return "(SELECT ''::VARCHAR AS domain, ''::VARCHAR AS code, ''::VARCHAR AS name, ''::VARCHAR AS name_en LIMIT 0)"
@@ -149,7 +149,8 @@ def facilities_geojson(cur: Cursor, category: str | None) -> bytes:
                json_object('facility_id', f.facility_id, 'category', f.category,
                            'category_name', coalesce(n.name, f.category),
                            'category_name_en', coalesce(n.name_en, n.name, f.category), 'name', f.name)::VARCHAR
-        FROM facilities AS f LEFT JOIN {_type_names(cur)} AS n ON n.domain = 'facility_category' AND n.code = f.category
+        FROM facilities AS f
+        LEFT JOIN {type_names_relation(cur)} AS n ON n.domain = 'facility_category' AND n.code = f.category
         WHERE $category IS NULL OR f.category = $category
         ORDER BY f.facility_id
         """,
@@ -176,7 +177,8 @@ def facility_categories(cur: Cursor) -> list[dict[str, Any]]:
         f"""
         SELECT f.category, coalesce(any_value(n.name), f.category), coalesce(any_value(n.name_en), any_value(n.name),
                f.category), count(*)
-        FROM facilities AS f LEFT JOIN {_type_names(cur)} AS n ON n.domain = 'facility_category' AND n.code = f.category
+        FROM facilities AS f
+        LEFT JOIN {type_names_relation(cur)} AS n ON n.domain = 'facility_category' AND n.code = f.category
         GROUP BY f.category ORDER BY count(*) DESC, f.category
         """
     ).fetchall()

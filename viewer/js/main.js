@@ -28,7 +28,7 @@ import { createParcels } from "./parcels.js";
 import { areaName, categoryName } from "./names.js";
 import { createSearch } from "./search.js";
 import { createBasemap } from "./basemap.js";
-import { fitBox, permalinkHash, populationFromHash, proposalFromHash, scenarioFromHash, viewFromHash } from "./views.js";
+import * as views from "./views.js";
 
 addStrings({
   de: { twinUnavailable: "{title} (derzeit nicht verfügbar)" },
@@ -249,26 +249,15 @@ function setDrawing(drawing) {
   deckgl.setProps({ controller: { ...CONTROLLER, doubleClickZoom: !drawing, dragPan: !panLocked } });
 }
 
-// Side by side: two map views share one (controlled) view state; the left one leaves out what only the scenario
-// has (its measures, its cells), the right one the baseline's cells.
-function compareFilter({ layer, viewport }) {
-  const baselineCells = layer.id.startsWith("scenario-cells-baseline");
-  if (viewport.id === "baseline") return !layer.id.startsWith("scenario-") || baselineCells;
-  return !baselineCells;
-}
-
 function setCompare(on) {
   state.compare = on;
   document.getElementById("compare-labels").hidden = !on;
   if (on) {
     const controller = { ...CONTROLLER, doubleClickZoom: !drawingMode };
     deckgl.setProps({
-      views: [
-        new MapView({ id: "baseline", x: 0, width: "50%", repeat: false, controller }),
-        new MapView({ id: "scenario", x: "50%", width: "50%", repeat: false, controller }),
-      ],
+      views: views.compareViews(controller),
       viewState: state.viewState,
-      layerFilter: compareFilter,
+      layerFilter: views.compareFilter,
     });
   } else {
     deckgl.setProps({
@@ -362,7 +351,7 @@ function tooltip(info) {
 }
 
 // The view over a bounding box (the twin's home by default) in the map's current size.
-const fitView = (twin, bbox = twin.home_bbox) => fitBox(twin, bbox, document.getElementById("deck-container"));
+const fitView = (twin, bbox = twin.home_bbox) => views.fitBox(twin, bbox, document.getElementById("deck-container"));
 
 // Permalink (views.js), kept current while the user moves.
 let permalinkTimer = null;
@@ -371,7 +360,7 @@ function schedulePermalink() {
   permalinkTimer = setTimeout(() => {
     if (!state.twin || !state.viewState) return;
     const shown = { pop: population.hashParam(), scenario: scenario.hashParam(), proposal: proposals.hashParam() };
-    history.replaceState(null, "", permalinkHash(state.twin.name, state.viewState, shown));
+    history.replaceState(null, "", views.permalinkHash(state.twin.name, state.viewState, shown));
   }, 300);
 }
 
@@ -431,12 +420,12 @@ async function loadTwin(name) {
   dom.description.textContent = twin.description;
   renderAttribution(dom.attribution, twin);
   renderBuilding(dom.details, null);
-  const initialView = viewFromHash(twin) ?? fitView(twin);
+  const initialView = views.viewFromHash(twin) ?? fitView(twin);
   state.viewState = initialView;
   basemap.open(twin, initialView);
-  const populationView = populationFromHash(twin);
-  const scenarioId = scenarioFromHash(twin);
-  const proposalId = proposalFromHash(twin);
+  const populationView = views.populationFromHash(twin);
+  const scenarioId = views.scenarioFromHash(twin);
+  const proposalId = views.proposalFromHash(twin);
   history.replaceState(null, "", `#twin=${encodeURIComponent(name)}`);
 
   state.buildingsLayer = twin.tileset

@@ -1,6 +1,6 @@
-// The views a twin opens with: the permalink's (#twin=<name>&view=<lon>,<lat>,<zoom>,<pitch>,<bearing>
-// [&pop=..][&scenario=..][&proposal=..]), parsed and written apart from the viewer's state (main.js keeps the URL
-// current while the user moves), or one fitted to a bounding box.
+// The map's views: two side by side for a scenario, and the view a twin opens with: the permalink's
+// (#twin=<name>&view=<lon>,<lat>,<zoom>,<pitch>,<bearing>[&pop=..][&scenario=..][&proposal=..]), parsed and written
+// apart from the viewer's state (main.js keeps the URL current while the user moves), or one fitted to a bounding box.
 
 function params(twin, key) {
   const found = new URLSearchParams(location.hash.slice(1));
@@ -57,4 +57,21 @@ export function fitBox(twin, [west, south, east, north], container) {
   const { longitude, latitude, zoom } = viewport.fitBounds(bounds, { padding: 30 });
   // `position` lifts the camera's focus to the twin's ground so that orbiting pivots on the buildings.
   return { longitude, latitude, zoom: Math.min(zoom + 0.3, 17), pitch: 45, bearing: -15, position: [0, 0, twin.origin.height] };
+}
+
+// Side by side: two map views (baseline left, scenario right) that share one view state and `controller`.
+export function compareViews(controller) {
+  const { MapView } = globalThis.deck;
+  return [
+    new MapView({ id: "baseline", x: 0, width: "50%", repeat: false, controller }),
+    new MapView({ id: "scenario", x: "50%", width: "50%", repeat: false, controller }),
+  ];
+}
+
+// Side by side, the left view leaves out what only the scenario has (its measures, its cells), the right one the
+// baseline's cells.
+export function compareFilter({ layer, viewport }) {
+  const baselineCells = layer.id.startsWith("scenario-cells-baseline");
+  if (viewport.id === "baseline") return !layer.id.startsWith("scenario-") || baselineCells;
+  return !baselineCells;
 }
