@@ -102,6 +102,17 @@ def test_flood_bench_runs() -> None:
     assert "baseline_seconds" in wall
 
 
+def test_sun_bench_runs() -> None:
+    figures = _figures("bench/sun.py", "--reference", "20")
+    sun = figures["lauf_sun_hours_seconds"]
+    assert sun["buildings"] == 6492
+    assert float(sun["same_side_share"]) >= 0.9  # type: ignore[arg-type]
+    assert "baseline_per_building_ms" in sun
+    assert int(figures["lauf_sun_scenario_seconds"]["losing"]) > 0  # type: ignore[call-overload]
+    assert "lauf_noise_seconds" in figures
+    assert int(figures["lauf_viewshed_seconds"]["buildings_seeing"]) > 0  # type: ignore[call-overload]
+
+
 def test_tile_route_bench_runs_small() -> None:
     figures = _figures("bench/tile_route.py", "--requests", "40")
     assert float(figures["tile_route_cpu_us"]["value"]) > 0  # type: ignore[arg-type]

@@ -43,6 +43,7 @@ def _summary(report: BuildReport) -> str:
         ("facilities", "facilities"),
         ("paths", "paths"),
         ("streets", "street axes"),
+        ("roads", "roads"),
         ("parcels", "parcels"),
         ("land_use", "land-use polygons"),
     ):

@@ -93,12 +93,87 @@ def add(  # click passes options by name: keyword-only keeps the call sites hone
         err.print("[yellow]warning:[/] a public layer without --attribution; add it if the licence asks for one")
 
 
+@layers.command("add-service")
+@click.argument("twin")
+@click.argument("kind", type=click.Choice(["wms", "wmts", "wfs", "oapif"]))
+@click.argument("url")
+@click.argument("layer")
+@click.option("--title", help="shown in the viewer; default the service's title of the layer")
+@click.option("--id", "layer_id", help="default a slug of the title")
+@click.option("--visibility", type=click.Choice(["public", "council", "admin"]), default="public", show_default=True)
+@click.option("--style", default="", help="WMS/WMTS style; default the layer's default")
+@click.option("--format", "image_format", help="image format (default image/png) or WFS output format")
+@click.option("--time", "time_value", help="WMS/WMTS TIME value of a layer with a time dimension")
+@click.option("--wms-version", type=click.Choice(["1.3.0", "1.1.1"]), help="default 1.3.0 (a 1.1.1 server says so)")
+@click.option("--licence", default="", help='e.g. "dl-de/by-2-0"')
+@click.option("--attribution", default="", help="default the service's attribution of the layer")
+@click.option("--description", default="", help="default the service's abstract of the layer")
+@click.option("--replace", is_flag=True, help="register anew over an existing layer of the same id")
+def add_service(  # click passes options by name
+    *,
+    twin: str,
+    kind: str,
+    url: str,
+    layer: str,
+    title: str | None,
+    layer_id: str | None,
+    visibility: str,
+    style: str,
+    image_format: str | None,
+    time_value: str | None,
+    wms_version: str | None,
+    licence: str,
+    attribution: str,
+    description: str,
+    replace: bool,
+) -> None:
+    """Add LAYER of the web service at URL to TWIN: KIND wms or wmts (map tiles through the twin's server), wfs or
+    oapif (OGC API Features; the features are imported as a vector layer). For oapif, URL is the API's landing
+    page and LAYER the collection id."""
+    from twin3d.layers.context import LoadOptions, twin_info  # noqa: PLC0415  (keeps `twin3d --help` fast)
+    from twin3d.layers.services import ServiceRequest, register_service  # noqa: PLC0415
+
+    request = ServiceRequest(kind, url, layer, style, image_format, time_value, wms_version)  # type: ignore[arg-type]
+    options = LoadOptions(
+        title=title,
+        layer_id=layer_id,
+        description=description,
+        visibility=visibility,  # type: ignore[arg-type]
+        licence=licence,
+        attribution=attribution,
+        replace=replace,
+        origin="service",
+    )
+    paths = PathSettings()
+    with errors_to_exit(), err.status(f"{twin}: asking the {kind.upper()} for {layer}"):
+        _, report = register_service(paths, twin_info(paths, twin), request, options)
+    for note in report.notes:
+        err.print(f"[dim]note:[/] {note}", soft_wrap=True)
+    out.print(f"[bold green]added[/] {report.one_line()}", soft_wrap=True)
+
+
+@layers.command("refresh")
+@click.argument("twin")
+@click.argument("layer_id")
+def refresh(twin: str, layer_id: str) -> None:
+    """Ask the service of layer LAYER_ID of TWIN again: new capabilities (its cached tiles go), or the features
+    imported anew."""
+    from twin3d.layers.context import twin_info  # noqa: PLC0415
+    from twin3d.layers.services import refresh_service  # noqa: PLC0415
+
+    paths = PathSettings()
+    with errors_to_exit(), err.status(f"{twin}: asking the service of {layer_id} again"):
+        _, report = refresh_service(paths, twin_info(paths, twin), layer_id)
+    out.print(f"[bold green]refreshed[/] {report.one_line()}", soft_wrap=True)
+
+
 @layers.command("list")
 @click.argument("twin")
 @click.option("--json", "as_json", is_flag=True, help="the catalogue entries as JSON")
 def list_command(twin: str, as_json: bool) -> None:
     """List the layers of TWIN."""
     from twin3d.layers.catalogue import list_layers  # noqa: PLC0415
+    from twin3d.layers.service_http import shown_url  # noqa: PLC0415
 
     with errors_to_exit():
         entries = list_layers(PathSettings(), twin)
@@ -110,7 +185,8 @@ def list_command(twin: str, as_json: bool) -> None:
     for e in entries:
         out.print(
             f"{e.id}: {e.title!r} {e.kind} ({e.geometry_type or e.format}), {e.feature_count:,} features, "
-            f"{e.visibility}, from {e.source} ({e.source_crs}), updated {e.updated_at:%Y-%m-%d %H:%M}",
+            f"{e.visibility}, from {f'{e.service.kind.upper()} {shown_url(e.service.url)}' if e.service else e.source} "
+            f"({e.source_crs}), updated {e.updated_at:%Y-%m-%d %H:%M}",
             soft_wrap=True,
         )
 

@@ -186,6 +186,42 @@ class LayerSettings(BaseSettings):
     )
 
 
+class ServiceSettings(BaseSettings):
+    """Layers read from web map services (WMS, WMTS, WFS, OGC API Features), ``TWIN3D_SERVICE_*``.
+
+    The server asks only the URL an administrator registered (http or https, redirects only within its host), and
+    with ``TWIN3D_SERVICE_ALLOWED_HOSTS`` only those hosts; every answer is limited in time and size.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TWIN3D_SERVICE_", extra="ignore")
+
+    timeout_s: float = Field(default=10, gt=0, le=120, description="how long one request to a service may take")
+    max_response_mb: float = Field(
+        default=64, gt=0, description="largest answer read from a service (capabilities, features, a page of them)"
+    )
+    max_tile_kb: float = Field(default=2048, gt=0, description="largest map tile or legend image accepted")
+    cache_mb: float = Field(default=256, ge=0, description="disk cache of a map layer's tiles (oldest go first)")
+    cache_max_age_s: int = Field(
+        default=86_400, ge=0, description="age after which a cached tile is asked for again (0: never cached)"
+    )
+    max_features: int = Field(default=200_000, ge=1, description="most features imported from a WFS or OGC API")
+    page_size: int = Field(default=1000, ge=1, le=10_000, description="features asked for per OGC API page")
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="hosts (comma-separated, e.g. geoservices.bayern.de) that may be registered; default any host",
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: object) -> object:
+        """``"a.example, B.example"`` -> ``("a.example", "b.example")``."""
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return tuple(str(v).strip().lower() for v in value if str(v).strip())
+        return value
+
+
 class MailSettings(BaseSettings):
     """How the server sends e-mail: the confirmation links of survey answers (double opt-in), ``TWIN3D_SMTP_*``.
 

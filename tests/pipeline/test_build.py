@@ -152,6 +152,9 @@ def test_build_summary_names_counts_and_drops(project_copy: PathSettings) -> Non
     reasons = dict(con.execute("SELECT reason, count(*) FROM dropped_records GROUP BY reason").fetchall())
     assert reasons.pop("duplicate id (first occurrence kept)") == 2
     assert reasons.pop("green space mapped as a node, without an outline") == 5
+    # The motor roads (the noise model's sources) cut at the extract's edge, and highway areas, likewise.
+    assert reasons.pop("line could not be built (nodes missing at the extract edge)") == 49
+    assert reasons.pop("highway area (area=yes), a surface and not a road axis") == 2
     assert all(reason.startswith("area could not be assembled") for reason in reasons)
     assert con.execute("SELECT count(*) FROM greens").fetchone() == (68,)
 

@@ -22,7 +22,8 @@ from twin3d.io.crs import transform_points
 from twin3d.population.privacy import PrivacyRules
 from twin3d.secretfile import read_or_create_secret
 from twin3d.settings import PathSettings
-from twin3d.simulation.engine import WGS84, Baseline, load_baseline
+from twin3d.simulation.engine import Baseline, load_baseline
+from twin3d.simulation.measures import WGS84
 from twin3d.store.connection import connect
 
 RULES = PrivacyRules()

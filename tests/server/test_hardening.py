@@ -57,6 +57,8 @@ BODIES = {
     "/surveys/1/state": '{"state": "open", "x": %s}',
     "/surveys/1/responses": '{"answers": {"q1": %s}}',
     "/surveys/1/codes": '{"count": %s}',
+    "/layers/services": '{"kind": "wms", "url": "http://127.0.0.1:9/wms", "layer": "a", "x": %s}',
+    "/shadows": '{"time": "2026-03-21T12:00", "bbox": [11.27, 49.50, %s, 49.51]}',
 }
 NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1" + "0" * 400, "-1" + "0" * 4400]
 
@@ -92,7 +94,7 @@ def participant(client: TestClient) -> dict[str, str]:
 def test_every_json_body_with_a_non_finite_number_gets_a_clean_422(client: TestClient, paths: PathSettings) -> None:
     headers = {**participant(client), **bearer(paths, "verwaltung", "admin"), "Content-Type": "application/json"}
     posted = [path for method, path in matrix_keys(client.app) if method == "POST"]  # type: ignore[arg-type]
-    multipart = [f"{API}/layers"]  # an upload: no JSON body
+    multipart = [f"{API}/layers", f"{API}/models", f"{API}/layers/x/refresh"]  # uploads, and a refresh: no JSON body
     assert sorted([*(f"{API}{p}" for p in BODIES), *multipart]) == sorted(url_of(p) for p in posted), "add an attack"
     assert client.post(f"{API}/places", json=PLACE, headers=headers).status_code == 201
     for path, body in BODIES.items():

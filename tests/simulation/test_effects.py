@@ -13,8 +13,9 @@ import pytest
 from twin3d.io.crs import transform_points
 from twin3d.pipeline.report import BuildReport
 from twin3d.settings import PathSettings
-from twin3d.simulation.engine import WGS84, Baseline, load_baseline, run_scenario
+from twin3d.simulation.engine import Baseline, load_baseline, run_scenario
 from twin3d.simulation.for_me import RADII_M, for_me, prepare
+from twin3d.simulation.measures import WGS84
 from twin3d.simulation.scenario import ScenarioSpec
 from twin3d.store.connection import connect
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from twin3d.errors import ConfigError
 from twin3d.layers.formats import MIB
+from twin3d.layers.models import MAX_MODEL_BYTES
 from twin3d.pipeline.staging import BUILD_ID
 from twin3d.server.app import VIEWER_DIRS, VIEWER_FILES
 from twin3d.server.hardening import NOSNIFF, REFERRER_POLICY, viewer_policy
@@ -303,6 +304,12 @@ def server_config(site: NginxSite) -> str:
         f"        client_max_body_size {site.upload_body_bytes};",
         "        proxy_request_buffering off;",
         "        proxy_read_timeout 3600s;",
+        f"        proxy_pass http://{UPSTREAM};",
+        "    }",
+        "",
+        "    # glTF models of planned buildings: larger than other API bodies (twin3d.layers.models).",
+        f'    location ~ "^/api/twins/{twin}/models$" {{',
+        f"        client_max_body_size {MAX_MODEL_BYTES + FORM_SLACK};",
         f"        proxy_pass http://{UPSTREAM};",
         "    }",
         "",

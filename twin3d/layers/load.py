@@ -29,7 +29,15 @@ from twin3d.executor import Executor
 from twin3d.layers.catalogue import StagedLayer, check_layer_id, list_layers, remove_layer, slugify, write_entry
 from twin3d.layers.context import LoadJob, LoadOptions, TwinInfo, twin_info
 from twin3d.layers.formats import MIB, detect_format, extract_zip, human_size, is_zip, pick_member
-from twin3d.layers.model import FEATURES_FILE, LayerEntry, LayerKind, LayerStyle, LegendItem, RasterInfo
+from twin3d.layers.model import (
+    FEATURES_FILE,
+    LayerEntry,
+    LayerKind,
+    LayerStyle,
+    LegendItem,
+    RasterInfo,
+    ServiceSource,
+)
 from twin3d.layers.report import LoadReport
 from twin3d.layers.tiles import SEED_DIR, seed_layer_tiles
 from twin3d.settings import LayerSettings, PathSettings
@@ -101,6 +109,7 @@ def load_layer(
     info: TwinInfo | None = None,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    service: ServiceSource | None = None,
 ) -> tuple[LayerEntry, LoadReport]:
     """Load ``source`` as a layer of ``twin``: check, convert, store, and add it to the catalogue at once.
 
@@ -114,6 +123,7 @@ def load_layer(
         info: the twin; default read by :func:`~twin3d.layers.context.twin_info` (a server passes its own).
         progress: called with a short description of each step.
         executor: where a large vector layer's tiles are cut, by ranges of tiles (default: this process).
+        service: the web service the file was fetched from (:mod:`twin3d.layers.services`), kept in the entry.
 
     Returns:
         The new catalogue entry and the load report.
@@ -152,7 +162,7 @@ def load_layer(
         entry = _write_kind(job, kind, layer_id, options.title or stem, source)
         shutil.rmtree(staged.path / UNPACKED, ignore_errors=True)
         report.seconds = perf_counter() - started
-        entry = entry.model_copy(update={"stats": report.stats()})
+        entry = entry.model_copy(update={"stats": report.stats(), "service": service})
         write_entry(staged.path, entry)
     report.seconds = perf_counter() - started
     return entry, report

@@ -26,13 +26,15 @@ TERRAIN_FILE = "terrain.tif"
 TILESET_DIR = "tileset"
 
 Visibility = Literal["public", "council", "admin"]
-LayerKind = Literal["vector", "raster", "terrain", "tiles3d", "pointcloud"]
+LayerKind = Literal["vector", "raster", "terrain", "tiles3d", "pointcloud", "service"]
 SourceFormat = Literal[
-    "geojson", "gpkg", "shapefile", "fgb", "csv", "geotiff", "cityjson", "citygml", "las", "laz", "xplangml"
-]
+    "geojson", "gpkg", "shapefile", "fgb", "csv", "geotiff", "cityjson", "citygml", "las", "laz", "xplangml",
+    "wms", "wmts",  # map services: their capabilities, no file
+]  # fmt: skip
 GeometryFamily = Literal["points", "lines", "polygons"]
 RasterRole = Literal["overlay", "terrain"]
-Origin = Literal["cli", "pipeline", "upload"]
+Origin = Literal["cli", "pipeline", "upload", "service"]
+ServiceKind = Literal["wms", "wmts", "wfs", "oapif"]
 
 # Who may see what: a role sees its own level and every level below it.
 VISIBILITY_RANK: dict[str, int] = {"public": 0, "council": 1, "admin": 2}
@@ -111,12 +113,43 @@ class RasterInfo(_Strict):
     maximum: float | None = None
 
 
+class ServiceSource(_Strict):
+    """Where a layer read from a web service comes from, and how to ask that service again.
+
+    A ``wms`` or ``wmts`` layer (kind ``service``) keeps no data: its tiles are asked for and cached when shown.
+    A ``wfs`` or ``oapif`` layer is a vector layer imported from the service; a refresh imports it again.
+
+    Attributes:
+        url: the URL the administration registered; it may carry credentials, so it never goes to a client.
+        layer: the WMS layer name, WMTS layer identifier, WFS feature type or OGC API collection id.
+        version: the protocol version used (WMS ``1.3.0`` or ``1.1.1``, WMTS ``1.0.0``, WFS ``2.0.0``).
+        format: the image format (``image/png``) or the format the features were fetched in.
+        crs: the CRS code asked for (WMS: ``EPSG:3857``; WFS: the ``srsName``).
+        tile_matrices: WMTS: Web Mercator zoom -> the identifier of that tile matrix.
+        legend_url: the legend image named by the capabilities (on the service's host), if any.
+        fetched_at: when the capabilities or the features were read.
+    """
+
+    kind: ServiceKind
+    url: str
+    layer: str
+    version: str | None = None
+    style: str = ""
+    format: str = ""
+    time: str | None = None
+    crs: str | None = None
+    tile_matrix_set: str | None = None
+    tile_matrices: dict[int, str] = Field(default_factory=dict)
+    legend_url: str | None = None
+    fetched_at: datetime
+
+
 class LayerEntry(_Strict):
     """The catalogue entry of one layer, stored as ``layer.json`` in the layer's folder.
 
     Attributes:
         files: the layer's data files by role, relative to its folder: ``features`` (GeoParquet),
-            ``raster`` (Cloud-Optimised GeoTIFF), ``tileset`` (3D Tiles ``tileset.json``).
+            ``raster`` (Cloud-Optimised GeoTIFF), ``tileset`` (3D Tiles ``tileset.json``); none for a map service.
         crs: the CRS of the stored data (the twin's CRS for vector and 3D layers, EPSG:3857 for overlays).
         extent: lon/lat (OGC:CRS84) bounds ``[west, south, east, north]``.
         fields: attribute name -> Arrow type of the stored features; names are plain SQL identifiers.
@@ -150,6 +183,7 @@ class LayerEntry(_Strict):
     raster: RasterInfo | None = None
     stats: LoadStats = LoadStats()
     definition_sha256: str | None = Field(default=None, description="pipeline layers: hash of their definition")
+    service: ServiceSource | None = Field(default=None, description="layers read from a web service")
 
     @model_validator(mode="after")
     def _extent_in_range(self) -> LayerEntry:

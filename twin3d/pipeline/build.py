@@ -52,6 +52,7 @@ from twin3d.pipeline.config import (
     ParcelsSource,
     PathsSource,
     PipelineConfig,
+    RoadsSource,
     StreetsSource,
 )
 from twin3d.pipeline.heights import HEIGHT_SOURCES
@@ -65,6 +66,7 @@ from twin3d.pipeline.sources import (
     greens_table,
     grid_tables,
     paths_table,
+    roads_table,
     streets_table,
 )
 from twin3d.pipeline.staging import (
@@ -138,6 +140,7 @@ _TABLE_STEPS: dict[type, tuple[str, Callable[[Any, Path, StepContext, SourceSumm
     ParcelsSource: ("parcels", parcels_table),
     LandUseSource: ("land_use", land_use_table),
     StreetsSource: ("streets", streets_table),
+    RoadsSource: ("roads", roads_table),
 }
 
 
@@ -397,7 +400,7 @@ def _build(
     with _committing(paths, twin.name) as build:
         store = build.store
         for table_name in (
-            "districts", "district_stats", "grid_cells", "grid_stats", "facilities", "greens", "paths",
+            "districts", "district_stats", "grid_cells", "grid_stats", "facilities", "greens", "paths", "roads",
             "parcels", "land_use", "type_names",
         ):  # fmt: skip
             for table in loaded.tables.get(table_name, []):

@@ -155,6 +155,27 @@ class PathsSource(_SourceBase):
     name_field: str | None = None
 
 
+class RoadsSource(_SourceBase):
+    """Roads for motor traffic (lines) with their class, speed limit and lanes: the noise model's sources.
+
+    With ``format = "osm"`` the ways of :data:`twin3d.io.osm_roads.MOTOR_ROAD_CLASSES` are read with their OSM tags;
+    a vector file names its fields (the defaults are the OSM tag names, so an OSM export to GeoJSON needs none).
+    Rows whose class is no motor road class are left out (reported).
+    """
+
+    kind: Literal["roads"]
+    format: Literal["vector", "osm"] = "vector"
+    id_field: str | None = None
+    class_field: str = Field(default="highway", description="the road class, as OSM highway values (primary ...)")
+    name_field: str | None = "name"
+    maxspeed_field: str | None = Field(default="maxspeed", description="speed limit: km/h or an OSM maxspeed value")
+    lanes_field: str | None = "lanes"
+    oneway_field: str | None = "oneway"
+    tunnel_field: str | None = Field(default="tunnel", description="yes/building_passage/...: the road emits no noise")
+    bridge_field: str | None = "bridge"
+    layer_field: str | None = "layer"
+
+
 class StreetsSource(_SourceBase):
     """Street axes with their names (lines): for search and the basemap, e.g. a municipal street register."""
 
@@ -254,6 +275,7 @@ Source = Annotated[
     | FacilitiesSource
     | GreensSource
     | PathsSource
+    | RoadsSource
     | StreetsSource
     | DistrictsSource
     | DistrictStatsSource

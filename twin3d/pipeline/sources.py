@@ -27,6 +27,7 @@ from twin3d.pipeline.config import (
     GridStatsSource,
     HeightRules,
     PathsSource,
+    RoadsSource,
     StreetsSource,
 )
 from twin3d.pipeline.report import BuildReport, SourceSummary
@@ -223,15 +224,23 @@ def grid_tables(
 
 
 def read_features(
-    src: FacilitiesSource | GreensSource | PathsSource, file: Path, ctx: StepContext, summary: SourceSummary
+    src: FacilitiesSource | GreensSource | PathsSource | RoadsSource,
+    file: Path,
+    ctx: StepContext,
+    summary: SourceSummary,
 ) -> FeatureTable:
     """A vector file, or an OSM extract (whose unusable objects are reported as dropped)."""
     if src.format != "osm":
         return read_vector(file, ctx.crs, declared_crs=src.crs, layer=src.layer)
-    from twin3d.io import osm  # noqa: PLC0415  (pyosmium only when needed)
+    from twin3d.io import osm, osm_roads  # noqa: PLC0415  (pyosmium only when needed)
 
     skipped = SkipLog()
-    readers = {"facilities": osm.read_osm_pois, "greens": osm.read_osm_greens, "paths": osm.read_osm_paths}
+    readers = {
+        "facilities": osm.read_osm_pois,
+        "greens": osm.read_osm_greens,
+        "paths": osm.read_osm_paths,
+        "roads": osm_roads.read_osm_roads,
+    }
     reader = readers[src.kind]
     table = reader(file, ctx.crs, skipped=skipped)
     report_skipped(ctx, summary, skipped)
@@ -308,6 +317,77 @@ def paths_table(src: PathsSource, file: Path, ctx: StepContext, summary: SourceS
             "length_m": pa.array(shapely.length(kept.geometry), pa.float64()),
             "source": pa.array([src.name] * n, pa.string()),
             **geometry_columns(kept.geometry, crs),
+        }
+    )
+
+
+_NO = frozenset({"no", "false", "0"})
+
+
+def _optional_text(table: FeatureTable, src: RoadsSource, name: str) -> pa.Array:
+    """A road attribute named by ``src``: nulls where the field is unset, or is a default the file lacks (a field
+    named explicitly must exist)."""
+    field = getattr(src, name)
+    if field is None or (field not in table.attributes.column_names and name not in src.model_fields_set):
+        return pa.nulls(len(table), pa.string())
+    return text_column(table, field, len(table))
+
+
+def _flag(values: pa.Array) -> pa.Array:
+    """OSM yes/no-like values as booleans: null stays null; ``no``, ``false`` and ``0`` are false, others true."""
+    lowered = pc.utf8_lower(pc.utf8_trim_whitespace(values))
+    flags = pc.invert(pc.is_in(lowered, value_set=pa.array(sorted(_NO))))
+    return pc.if_else(pc.is_null(values), pa.scalar(None, pa.bool_()), flags)  # is_in answers false for null
+
+
+def _leading_int(values: pa.Array) -> pa.Array:
+    """The integer a value starts with (``"2"``, ``"2;3"``, ``"-1"``), null where there is none."""
+    found = pc.extract_regex(pc.utf8_trim_whitespace(values), r"^(?P<n>[-+]?\d+)")
+    return pc.cast(pc.struct_field(found, "n"), pa.int32())
+
+
+def roads_table(src: RoadsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:
+    """Roads for motor traffic with class, parsed speed limit (km/h), lanes, oneway, layer, tunnel and bridge.
+
+    Rows whose class is not in :data:`twin3d.io.osm_roads.MOTOR_ROAD_CLASSES` are left out (reported); speed limits
+    that give no number are counted by reason in a note (the noise model assumes the class's speed there).
+    """
+    from twin3d.io.osm_roads import MOTOR_ROAD_CLASSES, parse_maxspeed  # noqa: PLC0415  (pyosmium only when needed)
+
+    table = read_features(src, file, ctx, summary)
+    ids = id_column(table, src.id_field or ("osm_id" if src.format == "osm" else None), f"{src.name}-")
+    classes = pc.utf8_trim_whitespace(text_column(table, src.class_field, len(table)))
+    other = pc.invert(pc.fill_null(pc.is_in(classes, value_set=pa.array(MOTOR_ROAD_CLASSES)), False))
+    if (other_mask := other.to_numpy(zero_copy_only=False)).any():
+        summary.records_in += int(other_mask.sum())
+        ctx.report.drop_many(
+            summary,
+            file,
+            ids.filter(other).to_numpy(zero_copy_only=False),
+            f"{src.class_field} is no motor road class ({', '.join(MOTOR_ROAD_CLASSES[:9])} or a *_link)",
+        )
+        table, ids = table.take(~other_mask), ids.filter(pc.invert(other))
+    kept, kept_ids, _ = checked(ctx, summary, table, LINEAR, ids)
+    n = len(kept)
+    maxspeed = _optional_text(kept, src, "maxspeed_field")
+    speeds, why = parse_maxspeed(maxspeed.to_pylist())
+    for reason, count in Counter(r for r in why if r is not None).most_common():
+        ctx.report.notes.append(f"{src.name}: {count:,} road(s): {reason}")
+    return pa.table(
+        {
+            "road_id": kept_ids,
+            "road_class": pc.utf8_trim_whitespace(text_column(kept, src.class_field, n)),
+            "name": _optional_text(kept, src, "name_field"),
+            "maxspeed": maxspeed,
+            "maxspeed_kmh": pa.array(speeds, pa.float64(), mask=np.isnan(speeds)),
+            "lanes": _leading_int(_optional_text(kept, src, "lanes_field")),
+            "oneway": _flag(_optional_text(kept, src, "oneway_field")),
+            "layer": _leading_int(_optional_text(kept, src, "layer_field")),
+            "tunnel": pc.fill_null(_flag(_optional_text(kept, src, "tunnel_field")), False),
+            "bridge": pc.fill_null(_flag(_optional_text(kept, src, "bridge_field")), False),
+            "length_m": pa.array(shapely.length(kept.geometry), pa.float64()),
+            "source": pa.array([src.name] * n, pa.string()),
+            **geometry_columns(kept.geometry, ctx.crs),
         }
     )
 

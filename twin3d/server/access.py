@@ -60,6 +60,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", _T + "/buildings/{building_id:path}"): PUBLIC,
     ("GET", _T + "/parcels/at"): PUBLIC,  # the cadastre is public (ALKIS open data): no owners are stored
     ("GET", _T + "/parcels/{parcel_id}"): PUBLIC,
+    ("GET", _T + "/sun"): PUBLIC,  # geometry only: the sun's path and the buildings' shadows, no persons
+    ("POST", _T + "/shadows"): PUBLIC,
     ("GET", "/tiles/{twin}/{tile_path:path}"): PUBLIC,
     # OGC API Features and vector tiles (visibility per layer and role: request_role in the features router)
     ("GET", _T + "/features"): PUBLIC,
@@ -77,6 +79,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", _T + "/layers/{layer_id}/tileset/{tile_path:path}"): PUBLIC,
     ("POST", _T + "/layers"): ADMIN,
     ("DELETE", _T + "/layers/{layer_id}"): ADMIN,
+    ("GET", _T + "/layers/{layer_id}/legend"): PUBLIC,  # a service layer's legend (visibility per layer and role)
+    ("POST", _T + "/layers/services"): ADMIN,  # the server then asks that URL: administrators only
+    ("POST", _T + "/layers/{layer_id}/refresh"): ADMIN,
     # population (resolutions per role: see request_role in the population router)
     ("GET", _T + "/personas"): PUBLIC,
     ("GET", _T + "/population/h3"): PUBLIC,
@@ -93,6 +98,13 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", _T + "/scenarios/{scenario_id}/report.html"): PUBLIC,
     ("POST", _T + "/scenarios/{scenario_id}/for-me"): PUBLIC,  # the home point in the body: never stored
     ("POST", _T + "/scenarios/{scenario_id}/listing"): ADMIN,
+    # the planning analyses of the baseline (through the privacy gate, like scenario results)
+    ("GET", _T + "/analysis/sun"): PUBLIC,
+    ("GET", _T + "/analysis/noise"): PUBLIC,
+    # models of planned buildings: uploaded by whoever may store a scenario (rate-limited like new scenarios)
+    ("POST", _T + "/models"): PUBLIC,
+    ("GET", _T + "/models/{model_id}.glb"): PUBLIC,
+    ("GET", _T + "/models/{model_id}"): PUBLIC,
     # citizens' places
     ("POST", _T + "/participants"): PUBLIC,
     ("GET", _T + "/places/config"): PUBLIC,

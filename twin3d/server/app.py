@@ -29,17 +29,20 @@ from twin3d.server.hardening import (
 )
 from twin3d.server.proxies import ForwardedMiddleware
 from twin3d.server.routers import (
+    analysis,
     buildings,
     features,
     for_me,
     geo,
     layers,
+    models,
     parcels,
     places,
     population,
     proposals,
     scenarios,
     search,
+    sun,
     surveys,
     tiles,
     twins,
@@ -144,14 +147,20 @@ def create_app(
     app.include_router(features.router(catalog))
     app.include_router(features.vector_tiles_router(catalog))
     simulations = scenarios.Simulations(paths.pipelines_dir, paths.privacy_key_file)
-    app.include_router(scenarios.router(live, simulations, server.viewer_dir or default_viewer_dir(), guard=guard))
-    app.include_router(for_me.router(live, simulations))
+    for simulation_routes in (
+        scenarios.router(live, simulations, server.viewer_dir or default_viewer_dir(), guard=guard),
+        for_me.router(live, simulations),
+        analysis.router(simulations),
+    ):
+        app.include_router(simulation_routes)
+    app.include_router(models.router(paths, guard))
     app.include_router(places.router(places_service))
     app.include_router(proposals.router(places_service, live, simulations))
     app.include_router(workshops.router(places_service))
     app.include_router(surveys.router(surveys_service))
     app.include_router(layers.router(paths, layer_limits or LayerSettings(), server.tile_cache_seconds))
     app.include_router(search.router(paths.pipelines_dir))
+    app.include_router(sun.router())
     mount_viewer(app, server.viewer_dir or default_viewer_dir())
     return app
 

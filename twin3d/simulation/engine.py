@@ -25,11 +25,10 @@ from typing import Any
 import duckdb
 import numpy as np
 import shapely
-from h3ronpy.vector import coordinates_to_cells
 from pyproj import CRS
 from scipy.sparse import csr_matrix
 
-from twin3d.io.crs import reproject, transform_points
+from twin3d.layers.models import models_dir
 from twin3d.population.personas import PersonaCatalogue, load_personas
 from twin3d.population.privacy import PrivacyRules, PublishedUnits, published_units
 from twin3d.simulation.accessibility import (
@@ -50,7 +49,7 @@ from twin3d.simulation.facility_types import (
     facilities_from_store,
     load_facility_types,
 )
-from twin3d.simulation.flood import FloodGround, FloodOutcome, apply_flood, flood_results, load_flood_ground
+from twin3d.simulation.flood import FloodGround, flood_results, load_flood_ground
 from twin3d.simulation.greens import (
     GREEN_REACH_M,
     GREEN_TOLERANCE_M2,
@@ -59,26 +58,17 @@ from twin3d.simulation.greens import (
     green_rows,
     reach,
 )
-from twin3d.simulation.housing import NET_SHARE, Footprints, floor_dwellings, quarter_sealing
-from twin3d.simulation.infill import LayerSource, Parcels, infill_potential
+from twin3d.simulation.housing import Footprints
+from twin3d.simulation.infill import LayerSource, Parcels
+from twin3d.simulation.measures import Applied, apply_measures
+from twin3d.simulation.models3d import Models
 from twin3d.simulation.network import DistanceModel, distance_model, walk_graph_from_store
+from twin3d.simulation.planning import PlanningGround, planning_results
 from twin3d.simulation.scenario import (
-    AddFacility,
-    AddStoreys,
-    Flood,
-    FloodWall,
-    GreenSpace,
-    Hazard,
-    Infill,
-    NewHousing,
-    Projection,
-    RemoveBuildings,
-    RemoveFacility,
     ScenarioSpec,
 )
 from twin3d.simulation.verdicts import assessment, kpi_rows
 
-WGS84 = CRS.from_epsg(4326)
 DEMAND_OUTLOOK = {"kita_0_5": (0, 5), "primary_6_9": (6, 9), "care_80_plus": (80, 120)}
 
 
@@ -104,6 +94,8 @@ class Baseline:
     greens: Greens = field(default_factory=Greens.empty)
     parcels: Parcels = field(default_factory=Parcels.empty)  # the cadastre, for infill measures
     layers: LayerSource | None = None  # where loaded plan layers are read when a scenario runs
+    planning: PlanningGround | None = None  # buildings as obstacles, terrain and roads: sun, noise, views
+    models: Models | None = None  # where uploaded glTF models are (placed planned buildings)
 
     @cached_property
     def green_reach(self) -> csr_matrix:
@@ -129,7 +121,13 @@ class Baseline:
 
 
 def load_baseline(
-    con: duckdb.DuckDBPyConnection, pipelines_dir: Path, *, key: bytes | None = None, rules: PrivacyRules | None = None
+    con: duckdb.DuckDBPyConnection,
+    pipelines_dir: Path,
+    *,
+    key: bytes | None = None,
+    rules: PrivacyRules | None = None,
+    models: Models | None = None,
+    layers: LayerSource | None = None,
 ) -> Baseline:
     """Ask the gate for a built twin's published units; read its facilities and network; compute the baseline.
 
@@ -140,6 +138,8 @@ def load_baseline(
         key: the twin's privacy key (the one its build used, so the units are the published ones); a fresh random
             key where none is given (benchmarks).
         rules: the privacy gate's rules.
+        models: where the twin's uploaded glTF models are (the server's models folder); left out: beside the store.
+        layers: where the twin's loaded layers are (the server's layers folder); left out: beside the store.
     """
     catalogue = load_personas(pipelines_dir / "personas.toml")
     config = load_facility_types(pipelines_dir / "facility_types.toml")
@@ -157,6 +157,8 @@ def load_baseline(
         for district_id, wkb in con.execute("SELECT district_id, ST_AsWKB(geom) FROM districts").fetchall()
     }
     footprints = Footprints.from_store(con)
+    flood_ground = load_flood_ground(con, crs, footprints, model)
+    layers = layers or LayerSource.of_store(con)
     return Baseline(
         crs=crs,
         catalogue=catalogue,
@@ -171,226 +173,19 @@ def load_baseline(
         districts=districts,
         missing_types=tuple(facility_report.missing_types),
         footprints=footprints,
-        flood_ground=load_flood_ground(con, crs, footprints, model),
+        flood_ground=flood_ground,
         edge_bound=edge_bound(data_extent(con), units, accessibility, model.detour_factor),
         greens=Greens.from_store(con),
         parcels=Parcels.from_store(con),
-        layers=LayerSource.of_store(con),
-    )
-
-
-@dataclass
-class Applied:
-    """The scenario's units and facilities, and what its area measures change."""
-
-    units: PublishedUnits
-    homes: Homes
-    facilities: Facilities
-    kept: np.ndarray  # bool per baseline unit: still there
-    sealing: dict[str, float]
-    dwellings: int
-    hazards: list[tuple[int, shapely.Geometry]]
-    greens: list[shapely.Geometry]
-    projection_years: int
-    notes: list[dict[str, Any]]
-    flood: FloodOutcome | None = None
-    infill: list[dict[str, Any]] = field(default_factory=list)  # per infill measure: potential and parcels
-
-
-def _to_twin(base: Baseline, geometry: shapely.Geometry) -> shapely.Geometry:
-    return reproject(np.array([geometry]), WGS84, base.crs)[0]
-
-
-def _points_in(area: shapely.Geometry, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Up to ``n`` places spread over an area: a square lattice at the spacing that fits them."""
-    x0, y0, x1, y1 = area.bounds
-    spacing = max(np.sqrt(area.area / max(n, 1)), 2.0)
-    xs, ys = np.meshgrid(np.arange(x0 + spacing / 2, x1, spacing), np.arange(y0 + spacing / 2, y1, spacing))
-    inside = shapely.contains_xy(area, xs.ravel(), ys.ravel())
-    px, py = xs.ravel()[inside], ys.ravel()[inside]
-    if not len(px):
-        point = area.representative_point()
-        return np.array([point.x]), np.array([point.y])
-    return px[:n], py[:n]
-
-
-def _unit_centres(units: PublishedUnits) -> tuple[np.ndarray, np.ndarray]:
-    """Each unit's centre: the mean of its home points weighted by their public weight."""
-    total = units.unit_weight
-    w = units.member_weight
-    cx = np.bincount(units.member_unit, weights=w * units.point_x[units.member_point], minlength=len(units))
-    cy = np.bincount(units.member_unit, weights=w * units.point_y[units.member_point], minlength=len(units))
-    return cx / np.where(total > 0, total, 1), cy / np.where(total > 0, total, 1)
-
-
-def _pool(base: Baseline, mix: str, units: PublishedUnits, kept: np.ndarray) -> np.ndarray:
-    """The units whose mix new households follow: a district's (by their centres) or the whole twin's baseline,
-    as a mask over ``units``: the baseline units ``kept`` (in their order), then what measures added."""
-    pool = np.ones(len(base.units), bool)
-    if mix.startswith("like:"):
-        district = base.districts.get(mix.removeprefix("like:"))
-        if district is not None:
-            cx, cy = _unit_centres(base.units)
-            pool = shapely.contains_xy(district, cx, cy)
-    return np.concatenate([pool[kept], np.zeros(len(units) - int(kept.sum()), bool)])
-
-
-def _cells(base: Baseline, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    lon, lat = transform_points(x, y, base.crs, WGS84)
-    return np.asarray(coordinates_to_cells(lat, lon, 10)).astype(np.uint64)
-
-
-def _new_housing(
-    base: Baseline, m: NewHousing, units: PublishedUnits, kept: np.ndarray
-) -> tuple[PublishedUnits, dict[str, float], int]:
-    """The quarter's newcomers, what it seals, and its dwellings."""
-    area = _to_twin(base, m.area.shape())
-    dwellings = m.dwellings or floor_dwellings(
-        area.area, site_coverage=m.site_coverage, storeys=m.storeys, dwelling_m2=m.dwelling_m2
-    )
-    households = dwellings * m.occupancy
-    x, y = _points_in(area, max(round(households), 1))
-    added = units.with_new_housing(_pool(base, m.mix, units, kept), households, x, y, _cells(base, x, y))
-    return added, quarter_sealing(area, m.site_coverage, base.footprints), dwellings
-
-
-def _add_storeys(base: Baseline, m: AddStoreys, units: PublishedUnits, kept: np.ndarray) -> tuple[PublishedUnits, int]:
-    """The newcomers in storeys added on existing buildings (each by its new floor area), and their dwellings."""
-    assert base.footprints is not None  # the ids were checked against the twin's buildings
-    idx = base.footprints.take(m.building_ids)
-    floor = base.footprints.area_m2[idx] * m.storeys
-    dwellings = int(max(1, round(float(floor.sum()) * NET_SHARE / m.dwelling_m2)))
-    x, y = base.footprints.x[idx], base.footprints.y[idx]
-    pool = _pool(base, m.mix, units, kept)
-    return units.with_new_housing(pool, dwellings * m.occupancy, x, y, _cells(base, x, y), weights=floor), dwellings
-
-
-def _infill(
-    base: Baseline, spec: ScenarioSpec, units: PublishedUnits, kept: np.ndarray
-) -> tuple[PublishedUnits, int, list[dict[str, Any]]]:
-    """The newcomers in the infill the scenario's infill measures realise (by each parcel's realised floor area;
-    storeys on existing buildings, so no sealing), their dwellings, and per measure its result: the potential per
-    parcel (:mod:`.infill`) and its newcomers per persona through the gate."""
-    dwellings, results = 0, []
-    for i, m in ((i, m) for i, m in enumerate(spec.measures) if isinstance(m, Infill)):
-        plan, why = base.layers.plan(m.plan_layer, spec.visibility) if base.layers and m.plan_layer else (None, None)
-        if m.plan_layer and why is None and plan is None:
-            why = "plan_layer_missing"  # no layers folder known (an in-memory store)
-        notes = [{"code": why, "layer": m.plan_layer}] if why else []
-        area = _to_twin(base, m.area.shape()) if m.area is not None else None
-        found = infill_potential(base.parcels, m, area=area, plan=plan, notes=notes)
-        before, households, cells = len(units), found.dwellings * m.occupancy, _cells(base, found.x, found.y)
-        pool = _pool(base, m.mix, units, kept)
-        units = units.with_new_housing(pool, households, found.x, found.y, cells, weights=found.floor_m2)
-        added = units.select(np.arange(len(units)) >= before)
-        newcomers = {
-            "households": round(float(added.households[:, 0].sum())),
-            "persons": round(float(added.persons[:, 0].sum())),
-            "by_persona": _per_persona(base, added),
-        }
-        dwellings += found.dwellings
-        results.append({"measure": i, **found.summary, "newcomers": newcomers})
-    return units, dwellings, results
-
-
-def _sum_sealing(parts: list[dict[str, float]]) -> dict[str, float]:
-    keys = ("footprints_m2", "access_m2", "already_sealed_m2", "new_m2")
-    return {k: round(sum(p[k] for p in parts)) for k in keys}
-
-
-def _new_facility_id(facilities: Facilities, kind: str, x: float, y: float) -> str:
-    """A scenario's facility named by what and where it is (the same place in two scenarios is the same facility,
-    whatever the order of the measures), numbered on where one scenario puts two alike."""
-    fid = f"scenario:{kind}@{x:.1f},{y:.1f}"
-    taken = set(facilities.ids.tolist())
-    k = 1
-    while fid in taken:
-        k += 1
-        fid = f"scenario:{kind}@{x:.1f},{y:.1f}#{k}"
-    return fid
-
-
-def apply_measures(base: Baseline, spec: ScenarioSpec) -> Applied:
-    """The scenario's units and facilities. Demolitions act on whole units; new housing is occupied by expected
-    households of the published mix; nothing depends on the scenario's name or on chance."""
-    removed = np.zeros(len(base.units), bool)
-    facilities = base.facilities
-    years = 0
-    hazards: list[tuple[int, shapely.Geometry]] = []
-    greens: list[shapely.Geometry] = []
-    notes: list[dict[str, Any]] = []
-    housing: list[NewHousing | AddStoreys] = []
-    floods = [(i, m) for i, m in enumerate(spec.measures) if isinstance(m, Flood | FloodWall)]
-    for i, m in enumerate(spec.measures):
-        if isinstance(m, RemoveBuildings):
-            share = base.units.building_share(m.building_ids)
-            whole = base.units.affected(share)
-            removed |= whole
-            partly = int(np.count_nonzero((share > 0) & ~whole))
-            notes.append({"measure": i, "code": "removal_whole_units", "units": int(whole.sum()), "kept": partly})
-        elif isinstance(m, RemoveFacility):
-            facilities = facilities.take(facilities.ids != m.facility_id)
-        elif isinstance(m, AddFacility):
-            (x,), (y,) = transform_points(
-                np.array([m.location.coordinates[0]]), np.array([m.location.coordinates[1]]), WGS84, base.crs
-            )
-            fid = _new_facility_id(facilities, m.facility, x, y)
-            facilities = facilities.concat(Facilities.build([fid], [m.facility], [x], [y], [m.capacity]))
-        elif isinstance(m, NewHousing | AddStoreys):
-            housing.append(m)
-        elif isinstance(m, GreenSpace):
-            green = _to_twin(base, m.area.shape())
-            greens.append(green)
-            point = green.representative_point()
-            fid = _new_facility_id(facilities, "park", point.x, point.y)
-            facilities = facilities.concat(Facilities.build([fid], ["park"], [point.x], [point.y], [0]))
-        elif isinstance(m, Hazard):
-            hazards.append((i, _to_twin(base, m.area.shape())))
-        elif isinstance(m, Projection):
-            years = max(years, m.years)
-    units = base.units.select(~removed)
-    sealing: list[dict[str, float]] = []
-    dwellings = 0
-    for m in housing:
-        if isinstance(m, NewHousing):
-            units, sealed, n = _new_housing(base, m, units, ~removed)
-            sealing.append(sealed)
-        else:
-            units, n = _add_storeys(base, m, units, ~removed)
-        dwellings += n
-    units, n, infill = _infill(base, spec, units, ~removed)
-    dwellings += n
-    homes = base.homes.concat(units.point_x[len(base.homes) :], units.point_y[len(base.homes) :])
-    flood = None
-    if floods and base.flood_ground is not None:  # last: the water closes facilities and cuts paths of all of them
-        flood = apply_flood(base.flood_ground, floods, units, facilities, homes)
-        facilities, homes = flood.facilities, flood.homes
-    return Applied(
-        units=units,
-        homes=homes,
-        facilities=facilities,
-        kept=~removed,
-        sealing=_sum_sealing(sealing),
-        dwellings=dwellings,
-        hazards=hazards,
-        greens=greens,
-        projection_years=years,
-        flood=flood,
-        notes=notes,
-        infill=infill,
+        layers=layers,
+        planning=PlanningGround.load(con, pipelines_dir, crs, flood_ground.terrain),
+        models=models if models is not None or layers is None else models_dir(layers.paths, layers.twin),
     )
 
 
 def _per_persona(base: Baseline, units: PublishedUnits) -> list[dict[str, Any]]:
-    """Households and persons per persona summed over ``units`` (shown counts plus each unit's rest by the town's
-    suppressed mix); absent below the group minimum."""
-    households = units.group_households().sum(axis=0)
-    persons = units.group_persons().sum(axis=0)
-    return [
-        {"persona": pid, "households": round(float(households[i])), "persons": round(float(persons[i]))}
-        for i, pid in enumerate(base.catalogue.ids)
-        if households[i] >= base.rules.min_group
-    ]
+    """Households and persons per persona summed over ``units``, through the gate's rules."""
+    return units.persona_counts(base.rules)
 
 
 def _exposure(base: Baseline, applied: Applied) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -574,6 +369,7 @@ def run_scenario(base: Baseline, spec: ScenarioSpec, against: ScenarioSpec | Non
         "flood": flood,
         "green_space": green,
         "infill": applied.infill or None,
+        **planning_results(base, applied, spec),
         "demand_outlook": _projection(base, applied),
         "data_gaps": {
             "facility_types": list(base.missing_types),

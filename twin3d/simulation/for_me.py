@@ -31,10 +31,11 @@ import shapely
 
 from twin3d.io.crs import transform_points
 from twin3d.simulation.accessibility import Accessibility, compute_accessibility, persona_indicators
-from twin3d.simulation.engine import WGS84, Applied, Baseline, apply_measures
+from twin3d.simulation.engine import Baseline
 from twin3d.simulation.facility_types import FACILITY_TYPES
 from twin3d.simulation.for_me_texts import line_text, summary_text
 from twin3d.simulation.greens import GREEN_TOLERANCE_M2
+from twin3d.simulation.measures import WGS84, Applied, apply_measures
 from twin3d.simulation.scenario import ScenarioSpec
 from twin3d.simulation.verdicts import verdict
 

@@ -61,6 +61,15 @@ class Footprints:
         """Indices of the buildings named (unknown ids are refused before a scenario is stored)."""
         return np.flatnonzero(np.isin(self.ids, np.asarray(building_ids, dtype=object)))
 
+    def under(self, area: shapely.Geometry, share: float) -> np.ndarray:
+        """Ids of the buildings at least ``share`` of whose footprint lies under ``area`` (what a plan replaces)."""
+        if not len(self.geometry):
+            return np.zeros(0, object)
+        near = shapely.STRtree(self.geometry).query(area, predicate="intersects")
+        covered = shapely.area(shapely.intersection(self.geometry[near], area))
+        whole = np.maximum(shapely.area(self.geometry[near]), 1e-9)
+        return np.asarray(self.ids[near[covered / whole >= share]], dtype=object)
+
     def sealed_within(self, area: shapely.Geometry) -> float:
         """Square metres of building footprint inside ``area``: land that is sealed already."""
         if not len(self.geometry):
@@ -79,4 +88,15 @@ def quarter_sealing(area: shapely.Geometry, site_coverage: float, footprints: Fo
         "access_m2": access,
         "already_sealed_m2": already,
         "new_m2": max(built + access - already, 0.0),
+    }
+
+
+def building_sealing(footprint: shapely.Geometry, footprints: Footprints | None) -> dict[str, Any]:
+    """What one planned building seals: its footprint, less what the twin's buildings there seal already (m²)."""
+    already = footprints.sealed_within(footprint) if footprints is not None else 0.0
+    return {
+        "footprints_m2": footprint.area,
+        "access_m2": 0.0,
+        "already_sealed_m2": already,
+        "new_m2": max(footprint.area - already, 0.0),
     }

@@ -124,7 +124,7 @@ def flood_measure_words(m: dict[str, Any], lang: str) -> list[str]:
     return [fx["wall_measure"].format(crest=format_number(m["crest_m"], 2, lang))]
 
 
-def _table(caption: str, heads: list[str], rows: list[list[str]], attrs: str, text: int = 1) -> str:
+def table(caption: str, heads: list[str], rows: list[list[str]], attrs: str, text: int = 1) -> str:
     """Rows of escaped cells; the first ``text`` columns are words, the others numbers (as the report's tables)."""
     num = [" class=num" if i >= text else "" for i in range(len(heads))]
     head = "".join(f'<th scope="col"{n}>{h}</th>' for n, h in zip(num, heads, strict=True))
@@ -201,8 +201,8 @@ def _buildings(flood: dict[str, Any], lang: str) -> str:
         ]
         for band in b["by_depth"]
     ]
-    table = _table(e(fx["band"]), [e(fx["band"]), e(fx["count"])], rows, ' id="flood-buildings"')
-    return f'<p>{e(line)} <span class="muted">{e(fx["depth_rule"])}</span></p>{table}'
+    depths = table(e(fx["band"]), [e(fx["band"]), e(fx["count"])], rows, ' id="flood-buildings"')
+    return f'<p>{e(line)} <span class="muted">{e(fx["depth_rule"])}</span></p>{depths}'
 
 
 def _exposed(flood: dict[str, Any], names: dict[str, tuple[str, str]], lang: str) -> str:
@@ -222,7 +222,7 @@ def _exposed(flood: dict[str, Any], names: dict[str, tuple[str, str]], lang: str
             [f"{swatch(color)}{e(name)}", format_number(r["households"], 0, lang), format_number(r["persons"], 0, lang)]
         )
     heads = [e(fx["persona"]), e(fx["households"]), e(fx["persons"])]
-    return f"{head}<p>{e(total)}</p>" + _table(e(fx["exposed"]), heads, rows, ' id="flood-exposed"')
+    return f"{head}<p>{e(total)}</p>" + table(e(fx["exposed"]), heads, rows, ' id="flood-exposed"')
 
 
 def _cut_off(flood: dict[str, Any], lang: str) -> str:
@@ -240,7 +240,7 @@ def _cut_off(flood: dict[str, Any], lang: str) -> str:
         for f in flood["facilities_cut_off"]
     ]
     heads = [e(fx["facility"]), e(fx["kind"]), e(fx["reason"]), e(fx["depth"])]
-    return head + _table(e(fx["cut_off"]), heads, rows, ' id="flood-facilities"', text=3)
+    return head + table(e(fx["cut_off"]), heads, rows, ' id="flood-facilities"', text=3)
 
 
 def flood_section(result: dict[str, Any], names: dict[str, tuple[str, str]], lang: str) -> str:

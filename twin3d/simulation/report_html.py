@@ -40,6 +40,7 @@ from twin3d.simulation.accessibility import ALL, INDICATORS
 from twin3d.simulation.greens import GREEN_REACH_M
 from twin3d.simulation.report_flood import flood_measure_words, flood_section
 from twin3d.simulation.report_maps import CellMap, cell_map, legend, measure_shapes, svg_map, swatch
+from twin3d.simulation.report_planning import planning_measure_words, planning_section
 from twin3d.simulation.report_texts import (
     HAZARDS,
     INDICATOR_DOCS_DE,
@@ -184,6 +185,9 @@ def _homes_text(m: dict[str, Any], lang: str) -> list[str]:
     return [str(p) for p in parts]
 
 
+PLANNING_KINDS = ("planned_building", "add_road", "close_road", "landmark", "noise_map")
+
+
 def measure_text(m: dict[str, Any], lang: str) -> str:
     """One measure in words (plain text; the caller escapes it)."""
     tx, kind = TEXTS[lang], m.get("kind", "")
@@ -202,6 +206,8 @@ def measure_text(m: dict[str, Any], lang: str) -> str:
         parts.append(HAZARDS[lang].get(m.get("hazard", ""), "") + (f" „{m['name']}“" if m.get("name") else ""))
     elif kind in ("flood", "flood_wall"):
         parts += flood_measure_words(m, lang)
+    elif kind in PLANNING_KINDS or (kind == "hazard" and m.get("layer")):
+        parts += planning_measure_words(m, lang)
     elif kind == "green_space" and m.get("name"):
         parts.append(f"„{m['name']}“")
     elif kind == "projection":
@@ -478,6 +484,7 @@ def scenario_report_html(
         newcomers_section(result, names, lang),
         _other_indicators(result, names, lang),
         flood_section(result, names, lang),
+        planning_section(result, names, lang),
         _docs(result, lang),
         f'<h2>{e(tx["privacy"])}</h2><p class="privacy">'
         f"{e(tx['privacy_text'].format(**_privacy_figures(rules or PrivacyRules())))}</p>"

@@ -352,6 +352,11 @@ MEASURES: dict[str, dict[str, str]] = {
         "flood": "Hochwasser",
         "flood_wall": "Schutzmauer",
         "projection": "Vorausschau",
+        "planned_building": "Geplantes Gebäude",
+        "add_road": "Neue Straße",
+        "close_road": "Straßensperrung",
+        "landmark": "Hochpunkt",
+        "noise_map": "Lärmkarte",
     },
     "en": {
         "new_housing": "Housing quarter",
@@ -363,6 +368,11 @@ MEASURES: dict[str, dict[str, str]] = {
         "hazard": "Hazard area",
         "flood": "Flood",
         "flood_wall": "Protective wall",
+        "planned_building": "Planned building",
+        "add_road": "New road",
+        "close_road": "Road closure",
+        "landmark": "High point",
+        "noise_map": "Noise map",
         "projection": "Projection",
     },
 }

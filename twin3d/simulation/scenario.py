@@ -179,12 +179,20 @@ class GreenSpace(_Strict):
 
 
 class Hazard(_Strict):
-    """An area exposed to a hazard, such as a flood zone."""
+    """An area exposed to a hazard, such as a flood zone: drawn (``area``) or the polygons of a loaded vector layer
+    (``layer``, e.g. a state's flood zones read from a WFS)."""
 
     kind: Literal["hazard"]
-    area: Polygon
+    area: Polygon | None = None
+    layer: str | None = Field(default=None, pattern=LAYER_ID_PATTERN, description="id of a loaded vector layer")
     hazard: Literal["flood", "heavy_rain", "heat", "other"] = "flood"
     name: Line = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Hazard:
+        if (self.area is None) == (self.layer is None):
+            raise ValueError("a hazard needs either a drawn area or a layer, not both and not neither")
+        return self
 
 
 class Flood(_Strict):
@@ -207,6 +215,106 @@ class FloodWall(_Strict):
     name: Line = Field(default="", max_length=200)
 
 
+STOREY_M = 3.0
+"""Metres per storey where a planned building gives storeys and no height (and storeys from a height)."""
+
+
+class ModelPlacement(_Strict):
+    """An uploaded glTF/GLB model (its sha256, see :mod:`twin3d.layers.models`) standing at ``location``, scaled
+    and turned (degrees clockwise from north) about its vertical axis: its footprint and height are the model's."""
+
+    model_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+    location: Point
+    scale: float = Field(default=1.0, gt=0, le=100, allow_inf_nan=False)
+    rotation_deg: float = Field(default=0.0, ge=-360, le=360, allow_inf_nan=False)
+
+
+class PlannedBuilding(_Strict):
+    """A planned building: a drawn ``footprint`` raised to ``height_m`` (or ``storeys`` x :data:`STOREY_M`), or a
+    placed glTF ``model``. The existing buildings it stands on are replaced (their households leave); a residential
+    or mixed one houses households like new housing. It casts shadows, screens noise and blocks views."""
+
+    kind: Literal["planned_building"]
+    footprint: Polygon | None = None
+    height_m: float | None = Field(default=None, gt=0, le=400, allow_inf_nan=False)
+    storeys: int | None = Field(default=None, ge=1, le=100)
+    model: ModelPlacement | None = None
+    use: Literal["residential", "mixed", "non_residential"] = "residential"
+    dwellings: int | None = Field(default=None, ge=1, le=5_000, description="left out: from the floor area")
+    dwelling_m2: float = DWELLING_M2
+    occupancy: float = Field(default=1.0, gt=0, le=1, description="share of dwellings occupied")
+    mix: str = MIX
+    name: Line = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _shape(self) -> PlannedBuilding:
+        if (self.footprint is None) == (self.model is None):
+            raise ValueError("a planned building needs either a drawn footprint or a placed model, not both")
+        if self.footprint is not None and self.height_m is None and self.storeys is None:
+            raise ValueError("a drawn planned building needs its height_m or its storeys")
+        return self
+
+    @property
+    def floors(self) -> int:
+        """Storeys, given or from the height (at least one)."""
+        if self.storeys is not None:
+            return self.storeys
+        return max(1, round((self.height_m or STOREY_M) / STOREY_M))
+
+
+ROAD_CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential", "service")
+"""Road classes a scenario may add: OSM ``highway`` values, each with its traffic assumption (noise model)."""
+
+
+class AddRoad(_Strict):
+    """A new road: its axis, class and traffic (left out: the class's assumption in the noise model's table)."""
+
+    kind: Literal["add_road"]
+    line: LineString
+    road_class: Literal[
+        "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential", "service"
+    ]
+    vehicles_per_day: int | None = Field(default=None, ge=0, le=200_000, description="DTV, vehicles per day")
+    speed_kmh: int | None = Field(default=None, ge=10, le=130)
+    heavy_share: float | None = Field(default=None, ge=0, le=0.6, description="share of heavy vehicles (Lkw)")
+    name: Line = Field(default="", max_length=200)
+
+
+class CloseRoad(_Strict):
+    """Roads closed to motor traffic: those named (``road_ids`` of the twin's roads) or all within ``area``."""
+
+    kind: Literal["close_road"]
+    road_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None, min_length=1, max_length=10_000
+    )
+    area: Polygon | None = None
+    name: Line = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CloseRoad:
+        if (self.road_ids is None) == (self.area is None):
+            raise ValueError("close roads by their road_ids or by an area, not both and not neither")
+        return self
+
+
+class Landmark(_Strict):
+    """A planned high point (a tower, a wind turbine): who will see it (a viewshed over buildings and terrain)."""
+
+    kind: Literal["landmark"]
+    location: Point
+    height_m: float = Field(gt=0, le=400, allow_inf_nan=False, description="metres above the ground")
+    structure: Literal["tower", "wind_turbine", "other"] = "tower"
+    name: Line = Field(default="", max_length=200)
+
+
+class NoiseMap(_Strict):
+    """A noise map (a loaded raster layer of levels in dB, e.g. a state's L_DEN map): residents in its bands."""
+
+    kind: Literal["noise_map"]
+    layer: str = Field(pattern=LAYER_ID_PATTERN, description="id of a loaded raster layer of levels in dB")
+    name: Line = Field(default="", max_length=200)
+
+
 class Projection(_Strict):
     """Age the population over a number of years (births, deaths, migration from the projection rates)."""
 
@@ -225,7 +333,12 @@ Measure = Annotated[
     | Hazard
     | Flood
     | FloodWall
-    | Projection,
+    | Projection
+    | PlannedBuilding
+    | AddRoad
+    | CloseRoad
+    | Landmark
+    | NoiseMap,
     Field(discriminator="kind"),
 ]
 
@@ -259,6 +372,8 @@ class ScenarioSpec(_Strict):
                 for key, default in (("dwellings", None), ("site_coverage", 0.4), ("dwelling_m2", 80.0)):
                     if measure.get(key) == default:
                         del measure[key]
+            if measure["kind"] == "hazard" and measure.get("layer") is None:  # a later field, as above
+                measure.pop("layer", None)
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def content_hash(self) -> str:
@@ -266,8 +381,16 @@ class ScenarioSpec(_Strict):
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
 
 
-GEOMETRY_FIELDS = ("area", "location", "line", "source")
+GEOMETRY_FIELDS = ("area", "location", "line", "source", "footprint")
 """The fields a measure may draw on the map, in the order a measure's place is read from them."""
+
+
+def measure_geometries(measure: BaseModel) -> list[tuple[str, Polygon | Point | LineString]]:
+    """The geometries a measure draws on the map, each with its field (a placed model's ``model.location``)."""
+    found = [(name, getattr(measure, name)) for name in GEOMETRY_FIELDS if getattr(measure, name, None) is not None]
+    if isinstance(measure, PlannedBuilding) and measure.model is not None:
+        found.append(("model.location", measure.model.location))
+    return found
 
 
 def check_within(spec: ScenarioSpec, bbox: tuple[float, float, float, float]) -> None:
@@ -278,9 +401,8 @@ def check_within(spec: ScenarioSpec, bbox: tuple[float, float, float, float]) ->
     """
     extent = shapely.box(*bbox)
     for i, measure in enumerate(spec.measures):
-        for field in GEOMETRY_FIELDS:
-            geometry = getattr(measure, field, None)
-            if geometry is not None and not extent.intersects(geometry.shape()):
+        for field, geometry in measure_geometries(measure):
+            if not extent.intersects(geometry.shape()):
                 raise InputError(
                     f"measures.{i}.{field} lies outside the twin",
                     record=f"measures.{i}.{field}",

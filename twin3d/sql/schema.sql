@@ -172,6 +172,25 @@ CREATE TABLE paths (
     geom_wgs84 GEOMETRY NOT NULL
 );
 
+-- Roads for motor traffic (OSM highway motorway..service and their links): the noise model's sources
+-- (twin3d.simulation.noise). Speeds where maxspeed gives a number; the build report counts why others give none.
+CREATE TABLE roads (
+    road_id      VARCHAR PRIMARY KEY,     -- way/123 for OSM
+    road_class   VARCHAR NOT NULL,        -- OSM highway value: motorway, primary, residential, motorway_link ...
+    name         VARCHAR,
+    maxspeed     VARCHAR,                 -- the raw value: 50, 30 mph, DE:urban, none, signals
+    maxspeed_kmh DOUBLE,                  -- parsed; NULL where there is no number (twin3d.io.osm_roads)
+    lanes        INTEGER,
+    oneway       BOOLEAN,
+    layer        INTEGER,
+    tunnel       BOOLEAN NOT NULL,        -- in a tunnel: emits no noise to the surface
+    bridge       BOOLEAN NOT NULL,
+    length_m     DOUBLE NOT NULL,
+    source       VARCHAR NOT NULL,
+    geom         GEOMETRY NOT NULL,
+    geom_wgs84   GEOMETRY NOT NULL
+);
+
 -- Street axes with their names (a municipal street register): for search and the basemap.
 CREATE TABLE streets (
     street_id    VARCHAR PRIMARY KEY,

@@ -63,8 +63,9 @@ def type_names_relation(cur: Cursor) -> str:
     return "(SELECT ''::VARCHAR AS domain, ''::VARCHAR AS code, ''::VARCHAR AS name, ''::VARCHAR AS name_en LIMIT 0)"
 
 
-OPTIONAL_TABLES = ("parcels", "land_use", "streets", "type_names")
-"""Tables stores built by an older twin3d lack (counted 0 there): the cadastre, street axes, names of codes."""
+OPTIONAL_TABLES = ("parcels", "land_use", "streets", "type_names", "roads", "terrain")
+"""Tables stores built by an older twin3d lack (counted 0 there): the cadastre, street axes, names of codes, roads,
+the kept terrain."""
 
 
 def table_counts(cur: Cursor) -> dict[str, int]:

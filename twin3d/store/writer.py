@@ -147,6 +147,7 @@ class StoreWriter:
             "parcels",
             "land_use",
             "streets",
+            "roads",
         ]
         return {t: int(self.con.execute(f"SELECT count(*) FROM {_quote(t)}").fetchone()[0]) for t in tables}  # type: ignore[index]
 

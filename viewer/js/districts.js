@@ -19,3 +19,28 @@ export function districtShapes(layersData) {
     .filter(([id]) => id.startsWith("districts:"))
     .flatMap(([, data]) => data.features.map((f) => ({ geometry: f.geometry, name: f.properties.name ?? f.properties.code })));
 }
+
+// The twin's choropleth (a districts or grid layer and its variable), or null.
+export function choroplethFor(twin) {
+  const config = twin.choropleth;
+  if (!config) return null;
+  const layer = twin.layers.find((l) => l.id === config.layer);
+  if (!layer) return null;
+  return { layerId: layer.id, variable: config.variable, label: config.label, url: layer.url };
+}
+
+// The layers a twin offers to switch on and off, with whether each is on; `extra`: the cadastre's toggles.
+export function layerToggles(twin, visible, extra) {
+  const list = [];
+  if (twin.basemap) list.push({ key: "basemap", label: "layerBasemap" });
+  if (twin.tileset) list.push({ key: "buildings", label: "layerBuildings" });
+  if (twin.choropleth) list.push({ key: "choropleth", label: "layerChoropleth" });
+  if (twin.counts?.personas) list.push({ key: "population", label: "layerPopulation" });
+  if (twin.layers.some((l) => l.kind === "districts" && l.id !== twin.choropleth?.layer)) {
+    list.push({ key: "districts", label: "layerDistricts" });
+  }
+  if (twin.layers.some((l) => l.kind === "paths")) list.push({ key: "paths", label: "layerPaths" });
+  if (twin.layers.some((l) => l.kind === "facilities")) list.push({ key: "facilities", label: "layerFacilities" });
+  list.push(...extra);
+  return list.map((item) => ({ ...item, checked: visible[item.key] }));
+}

@@ -8,10 +8,11 @@ import { formatNumber, t } from "./i18n.js";
 import { LayerUpload } from "./layer_upload.js";
 import { MainThreadMVTLoader } from "./mvt_loader.js";
 import { el } from "./panels.js";
+import { serviceDetails, serviceTileLayer } from "./service_layers.js";
 
 const { MVTLayer, TileLayer, BitmapLayer, Tile3DLayer, GeoJsonLayer } = globalThis.deck;
 
-const KIND_KEYS = { raster: "kindRaster", terrain: "kindTerrain", tiles3d: "kindTiles3d", pointcloud: "kindPointcloud" };
+const KIND_KEYS = { raster: "kindRaster", terrain: "kindTerrain", tiles3d: "kindTiles3d", pointcloud: "kindPointcloud", service: "kindService" };
 const GEOMETRY_KEYS = { points: "kindPoints", lines: "kindLines", polygons: "kindPolygons" };
 const VISIBILITY_KEYS = { council: "visCouncil", admin: "visAdmin" };
 // Flat layers float just above the twin's ground (an ellipsoidal height, like the 3D tiles), over the basemap.
@@ -141,7 +142,7 @@ export class LayerCatalogue {
   describe(entry) {
     const kind = entry.kind === "vector" ? GEOMETRY_KEYS[entry.geometry_type] : KIND_KEYS[entry.kind];
     const parts = [t(kind ?? "kindVector")];
-    if (entry.kind !== "raster" && entry.kind !== "terrain") {
+    if (!["raster", "terrain", "service"].includes(entry.kind)) {
       parts.push(t("featureCount", { count: formatNumber(entry.feature_count) }));
     }
     return parts.join(" · ");
@@ -158,7 +159,7 @@ export class LayerCatalogue {
     if (VISIBILITY_KEYS[entry.visibility]) {
       toggle.append(el("span", { class: "badge" }, t(VISIBILITY_KEYS[entry.visibility])));
     }
-    item.append(toggle, el("p", { class: "muted small layer-meta" }, this.describe(entry)));
+    item.append(toggle, el("p", { class: "muted small layer-meta" }, this.describe(entry)), ...serviceDetails(entry, this.onError));
 
     const opacity = Math.round((this.on.get(entry.id) ?? entry.style.opacity) * 100);
     const slider = el("input", {
@@ -251,8 +252,9 @@ export class LayerCatalogue {
     const id = `catalogue-${twin.name}-${entry.id}`;
     const common = { id, opacity, loadOptions: this.loadOptions(), onTileError: (error) => this.failed(error) };
     if (entry.mvt) return this.vectorLayer(twin, entry, common);
+    const lift = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, twin.origin.height + LIFT_M - 0.2, 1];
+    if (entry.kind === "service") return serviceTileLayer(entry, common, lift, () => this.counted(entry, null));
     if (entry.tiles) {
-      const lift = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, twin.origin.height + LIFT_M - 0.2, 1];
       return new TileLayer({
         ...common,
         data: entry.tiles,

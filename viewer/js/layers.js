@@ -3,7 +3,11 @@
 
 import { colorFor } from "./classify.js";
 
-const { Tile3DLayer, GeoJsonLayer } = globalThis.deck;
+const { Tile3DLayer, GeoJsonLayer, MaskExtension } = globalThis.deck;
+
+// The mask that hides buildings a scenario replaces or removes: the scenario panel draws a layer of this id with
+// their footprints (scenario_buildings.js); the building tiles keep only what lies outside it.
+export const BUILDING_MASK_ID = "scenario-building-mask";
 
 export function liftMatrix(height) {
   // Column-major 4x4 translation by `height` metres along z (deck.gl applies it to [lng, lat, z]).
@@ -31,6 +35,11 @@ export function buildingsLayer(twin, handlers) {
     onTilesetLoad: handlers.onTilesetLoad,
     onTileLoad: handlers.onTileLoad,
     onTileError: handlers.onTileError,
+    // Per fragment, not per instance: a tile is one instance, and a building must go, not its whole tile.
+    extensions: [new MaskExtension()],
+    maskId: BUILDING_MASK_ID,
+    maskInverted: true,
+    maskByInstance: false,
   });
 }
 

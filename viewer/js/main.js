@@ -21,7 +21,7 @@ import { PlacesPanel } from "./places_panel.js";
 import { SurveyPanel } from "./survey_panel.js";
 import { ProposalsPanel } from "./proposals_panel.js";
 import { createForMe } from "./for_me_panel.js";
-import { districtChoices, districtShapes } from "./districts.js";
+import { choroplethFor, districtChoices, districtShapes, layerToggles } from "./districts.js";
 import { buildingPoint, viewBounds } from "./places_map.js";
 import { mountDivider, swipe } from "./swipe.js";
 import { createParcels } from "./parcels.js";
@@ -29,6 +29,8 @@ import { areaName, categoryName } from "./names.js";
 import { createSearch } from "./search.js";
 import { createBasemap } from "./basemap.js";
 import * as views from "./views.js";
+import { createMeasure } from "./measure.js";
+import { createSunTool, draftBuildings } from "./sun_tool.js";
 
 addStrings({
   de: { twinUnavailable: "{title} (derzeit nicht verfügbar)" },
@@ -138,15 +140,24 @@ const mapTools = {
   flyTo: (longitude, latitude, zoom) => flyTo({ ...state.viewState, longitude, latitude, zoom }),
 };
 
+// One map tool at a time: the one that starts ends the others' (drawing, pinning, measuring, choosing a home).
+function toolStarted(owner) {
+  for (const tool of [scenario, places, proposals, measure]) if (tool !== owner) tool.cancelTool();
+}
+
+// "Messen" (distances, areas, heights): while it is on, map clicks are its points and the other tools stop.
+const measure = createMeasure({
+  probe, ...mapTools, pickBuilding: (x, y) => buildingPoint(deckgl, x, y), onChange: () => render(), onError: fail,
+  onStart: () => toolStarted(measure),
+  onTool: (on) => setDrawing(on || scenario.drawing || proposals.drawing),
+});
+
 // The scenario panel: measures drawn on the map, their results per persona.
 const scenario = new ScenarioPanel({
   probe,
   onChange: ({ permalink = false, tool = false } = {}) => {
     if (tool) setDrawing(scenario.drawing || proposals.drawing);
-    if (tool && scenario.drawing) {
-      places.cancelTool();
-      proposals.cancelTool();
-    }
+    if (tool && scenario.drawing) toolStarted(scenario);
     render();
     if (permalink) schedulePermalink();
   },
@@ -161,15 +172,23 @@ const scenario = new ScenarioPanel({
   districts: () => districtChoices(state.twin, state.layersData),
 });
 
+// "Sonne & Schatten": the time slider, the buildings' shadows on the ground with the draft's planned buildings,
+// and deck.gl's light from the sun while it is open.
+const sun = createSunTool({
+  probe,
+  onChange: () => render(),
+  onError: (error) => fail(error),
+  bounds: () => mapTools.bounds(),
+  draft: () => draftBuildings(scenario.measures),
+  setEffects: (effects) => deckgl.setProps({ effects }),
+});
+
 // Citizens' places (pin, form, list, lens) and the administration's moderation view.
 const places = new PlacesPanel({
   probe,
   onChange: () => render(),
   onError: (error) => fail(error),
-  onToolStart: () => {
-    scenario.cancelTool();
-    proposals.cancelTool();
-  },
+  onToolStart: () => toolStarted(places),
   onData: () => moderation.refresh().catch(fail),
   ...mapTools,
   pickBuilding: (x, y) => buildingPoint(deckgl, x, y),
@@ -196,11 +215,7 @@ const forMe = createForMe({
   personas: (twin) => api.personas(twin.name),
   unproject: mapTools.unproject,
   onChange: () => render(),
-  onArm: () => {
-    scenario.cancelTool();
-    places.cancelTool();
-    proposals.cancelTool();
-  },
+  onArm: () => toolStarted(null),
 });
 
 // The cadastre (twins with parcels): parcel and land-use layers, and the parcel under a click.
@@ -221,10 +236,7 @@ const proposals = new ProposalsPanel({
     if (permalink) schedulePermalink();
   },
   onError: (error) => fail(error),
-  onToolStart: () => {
-    scenario.cancelTool();
-    places.cancelTool();
-  },
+  onToolStart: () => toolStarted(proposals),
   onData: () => moderation.refresh().catch(fail),
   ...mapTools,
   districts: () => districtChoices(state.twin, state.layersData),
@@ -292,16 +304,17 @@ const deckgl = new Deck({
     if (state.compare) deckgl.setProps({ viewState });
     population.onZoom(viewState.zoom);
     places.onView();
+    sun.onView();
     proposals.onView();
     schedulePermalink();
     return viewState;
   },
   getTooltip: tooltip,
   getCursor: ({ isDragging }) =>
-    places.cursor() ?? forMe.cursor() ?? proposals.cursor() ?? (drawingMode ? "crosshair" : isDragging ? "grabbing" : "grab"),
+    measure.cursor() ?? places.cursor() ?? forMe.cursor() ?? proposals.cursor() ?? (drawingMode ? "crosshair" : isDragging ? "grabbing" : "grab"),
   onHover: (info) => {
     places.hover(info);
-    if (scenario.hover(info) || proposals.hover(info)) render();
+    if (measure.hover(info) || scenario.hover(info) || proposals.hover(info)) render();
   },
   onClick: handleClick,
   onAfterRender: () => {
@@ -388,24 +401,18 @@ function render() {
   const highlight = highlightLayer(twin, state.building);
   if (highlight) layers.push(highlight);
   layers.push(...scenario.layers());
+  layers.push(...sun.layers(layers)); // translucent, on the ground or the cell map drawn so far
   layers.push(...population.layers()); // partly transparent: drawn last, so what lies below shows through
   layers.push(...proposals.layers());
   layers.push(...places.layers()); // pins over everything
   layers.push(...forMe.layers());
+  layers.push(...measure.layers()); // lines and labels over everything
   if (scenario.compare !== state.compare) setCompare(scenario.compare);
   divider.show(scenario.swipe);
   basemap.setVisible(state.visible.basemap);
   document.getElementById("legend-panel").hidden = !(state.visible.choropleth && c);
   probe.swipe = scenario.swipe ? swipe.split : null;
   deckgl.setProps({ layers });
-}
-
-function choroplethFor(twin) {
-  const config = twin.choropleth;
-  if (!config) return null;
-  const layer = twin.layers.find((l) => l.id === config.layer);
-  if (!layer) return null;
-  return { layerId: layer.id, variable: config.variable, label: config.label, url: layer.url };
 }
 
 async function loadTwin(name) {
@@ -415,6 +422,8 @@ async function loadTwin(name) {
   Object.assign(state, { twin, tileset: null, layersData: {}, building: null, selectedArea: null });
   state.choropleth = choroplethFor(twin);
   forMe.reset();
+  measure.open(twin);
+  sun.open(twin);
   parcels.open(twin);
   search.open(twin);
   dom.description.textContent = twin.description;
@@ -473,7 +482,7 @@ async function loadTwin(name) {
 }
 
 function showToggles(twin) {
-  renderToggles(dom.toggles, toggleList(twin), (key, checked) => {
+  renderToggles(dom.toggles, layerToggles(twin, state.visible, parcels.toggles(twin)), (key, checked) => {
     state.visible[key] = checked;
     if (key === "population") population.setVisible(checked);
     else render();
@@ -512,23 +521,8 @@ function flyTo(view) {
   deckgl.setProps(state.compare ? { viewState: flight } : { initialViewState: flight });
 }
 
-function toggleList(twin) {
-  const list = [];
-  if (twin.basemap) list.push({ key: "basemap", label: "layerBasemap" });
-  if (twin.tileset) list.push({ key: "buildings", label: "layerBuildings" });
-  if (twin.choropleth) list.push({ key: "choropleth", label: "layerChoropleth" });
-  if (twin.counts?.personas) list.push({ key: "population", label: "layerPopulation" });
-  if (twin.layers.some((l) => l.kind === "districts" && l.id !== twin.choropleth?.layer)) {
-    list.push({ key: "districts", label: "layerDistricts" });
-  }
-  if (twin.layers.some((l) => l.kind === "paths")) list.push({ key: "paths", label: "layerPaths" });
-  if (twin.layers.some((l) => l.kind === "facilities")) list.push({ key: "facilities", label: "layerFacilities" });
-  list.push(...parcels.toggles(twin));
-  return list.map((item) => ({ ...item, checked: state.visible[item.key] }));
-}
-
 async function handleClick(info) {
-  if (!state.twin || forMe.click(info) || scenario.click(info) || proposals.click(info) || places.click(info)) return;
+  if (!state.twin || measure.click(info) || forMe.click(info) || scenario.click(info) || proposals.click(info) || places.click(info)) return;
   if (info.layer && population.pick(info)) return;
   if (!info.layer?.id.startsWith("buildings-")) return void parcels.click(info); // no building: the parcel there
   // deck.gl picks a tile, not a building: find the 3D point under the cursor and ask the server what is there.
@@ -565,6 +559,8 @@ async function start() {
       survey.relabel();
       forMe.relabel();
       parcels.relabel();
+      measure.relabel();
+      sun.relabel();
       search.relabel();
       divider.relabel();
       basemap.relabel();

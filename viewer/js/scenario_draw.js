@@ -6,6 +6,7 @@ import { formatNumber, t } from "./i18n.js";
 import { liftMatrix } from "./layers.js";
 import { POLYGON_KINDS } from "./scenario_model.js";
 import { LINE_KINDS, floodTooltip, isFloodLayer } from "./flood_tool.js";
+import { ROAD_LINE_KINDS, isPlanningLayer, planningTooltip } from "./scenario_planning_tools.js";
 
 const { PathLayer, PolygonLayer, ScatterplotLayer } = globalThis.deck;
 
@@ -17,6 +18,9 @@ export const KIND_COLORS = {
   add_facility: [123, 50, 170],
   remove_facility: [90, 90, 90],
   infill: [189, 0, 38],
+  planned_building: [200, 120, 30],
+  add_road: [235, 125, 0],
+  close_road: [214, 39, 40],
 };
 const STOREY_M = 3;
 // Drawn over everything, so the outline stays visible where buildings stand.
@@ -49,7 +53,7 @@ export class DrawTool {
   }
 
   get drawsLine() {
-    return LINE_KINDS.includes(this.tool);
+    return LINE_KINDS.includes(this.tool) || ROAD_LINE_KINDS.includes(this.tool);
   }
 
   // A line ends after two points, a polygon closes after three; the i18n keys of what the drawing says.
@@ -138,7 +142,8 @@ export class DrawTool {
 // proposal's measures are drawn beside the scenario panel's).
 export function measureLayers(twin, measures, visible, prefix = "scenario") {
   const ground = liftMatrix(twin.origin.height + 0.4);
-  const areas = measures.filter((m) => ["green_space", "hazard", "flood"].includes(m.kind) || (m.kind === "infill" && m.area));
+  // A hazard may take its area from a layer instead (no drawn area).
+  const areas = measures.filter((m) => m.area && ["green_space", "hazard", "flood", "infill", "close_road"].includes(m.kind));
   const housing = measures.filter((m) => m.kind === "new_housing");
   const points = measures.filter((m) => m.kind === "add_facility" || (m.kind === "remove_facility" && m.local?.at));
   return [
@@ -190,7 +195,7 @@ export function measureLayers(twin, measures, visible, prefix = "scenario") {
 
 export function isMeasureLayer(layer, prefix = "scenario") {
   const ids = [`${prefix}-areas`, `${prefix}-housing`, `${prefix}-facilities`];
-  return ids.includes(layer?.id) || (prefix === "scenario" && isFloodLayer(layer));
+  return ids.includes(layer?.id) || (prefix === "scenario" && (isFloodLayer(layer) || isPlanningLayer(layer)));
 }
 
 // The tooltip of a drawn measure; `local` is what the panel knows of a closed facility (its name).
@@ -203,5 +208,7 @@ export function measureTooltip(m, local) {
   if (m.kind === "add_facility") return { text: `${kind}: ${t(`fac_${m.facility}`)}\n${m.name ?? ""}`.trim() };
   if (m.kind === "remove_facility") return { text: `${kind}: ${local?.name ?? m.facility_id}` };
   if (m.kind === "flood" || m.kind === "flood_wall") return floodTooltip(m);
+  const planning = planningTooltip(m);
+  if (planning) return planning;
   return { text: `${kind}${m.name ? `: ${m.name}` : ""}` };
 }

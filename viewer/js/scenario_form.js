@@ -5,6 +5,7 @@ import { formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { FACILITY_TYPES, FIELDS, HAZARDS, areaHa, parseNumber } from "./scenario_model.js";
 import { INFILL_FIELDS, planOptions } from "./scenario_infill.js";
+import { layerErrorText } from "./scenario_planning_tools.js";
 
 const ERROR_KEYS = {
   greater_than_equal: ["err_ge", "ge"],
@@ -25,12 +26,13 @@ const ERROR_KEYS = {
 // An error from the server in the page's language where its type is known, else as the server said it.
 export function errorText(error) {
   const [key, ctxName] = ERROR_KEYS[error.type] ?? [];
-  if (!key || (error.field !== "measures" && key === "err_noMeasures")) return error.message;
+  if (!key || (error.field !== "measures" && key === "err_noMeasures")) return layerErrorText(error) ?? error.message;
   return t(key, { v: ctxName ? formatNumber(error.ctx[ctxName], 2) : "" });
 }
 
 // One measure's item; ctx: {errorFor(uid, field), local(measure), districts(), onRemove(uid),
-// onEdit({redraw, rerender})}.
+// onEdit({redraw, rerender}), buildings (optional: the planned and removed buildings' tools, scenario_buildings.js),
+// planning (optional: roads, high points, noise maps, a hazard's layer; scenario_planning_tools.js)}.
 export function measureItem(m, n, ctx) {
   const item = el("li", { class: "measure", "data-kind": m.kind, "data-uid": String(m.uid) });
   const head = el("div", { class: "measure-head" });
@@ -42,15 +44,19 @@ export function measureItem(m, n, ctx) {
   if (m.kind === "remove_facility") title += `: ${ctx.local(m)?.name ?? m.facility_id}`;
   if (m.kind === "add_storeys") title += `: ${t("buildingsPicked", { n: m.building_ids.length })}`;
   if (m.kind === "infill" && !m.area) title += ` (${t("infillWholeTwin")})`;
+  title += ctx.buildings?.title(m) ?? "";
+  title += ctx.planning?.title(m) ?? "";
   const remove = el("button", { type: "button", class: "link" }, t("remove"));
   remove.setAttribute("aria-label", t("removeMeasure", { n }));
   remove.addEventListener("click", () => ctx.onRemove(m.uid));
   head.append(el("span", { class: "measure-title" }, title), remove);
   item.append(head);
   const fields = el("div", { class: "measure-fields" });
-  for (const field of FIELDS[m.kind] ?? INFILL_FIELDS[m.kind] ?? []) fields.append(fieldControl(m, field, ctx));
+  for (const field of FIELDS[m.kind] ?? INFILL_FIELDS[m.kind] ?? ctx.buildings?.fields(m) ?? ctx.planning?.fields(m) ?? []) fields.append(fieldControl(m, field, ctx));
+  fields.append(...(ctx.buildings?.extras(m, ctx) ?? []));
+  fields.append(...(ctx.planning?.extras(m, ctx) ?? []));
   item.append(fields);
-  for (const name of ["area", "location", "facility_id", "kind"]) {
+  for (const name of ["area", "location", "facility_id", "kind", "footprint", "model", "building_ids", "line", "road_ids"]) {
     const error = ctx.errorFor(m.uid, name);
     if (error) item.append(el("p", { class: "field-error", role: "alert" }, `${t(`f_${name}`)}: ${error}`));
   }
@@ -79,7 +85,8 @@ function fieldControl(m, field, ctx) {
     });
   } else {
     input = el("select", { id });
-    input.append(...options(field.type, m[field.name], ctx.districts()));
+    const choices = field.type === "choice" ? field.choices.map((v) => el("option", { value: v }, field.label(v))) : null;
+    input.append(...(choices ?? options(field.type, m[field.name], ctx.districts())));
     input.value = m[field.name] ?? "";
     input.addEventListener("change", () => {
       m[field.name] = field.type === "plan" ? input.value || null : input.value; // no plan: null, not ""

@@ -19,7 +19,7 @@ export const FACILITY_TYPES = [
   "culture",
 ];
 export const HAZARDS = ["flood", "heavy_rain", "heat", "other"];
-export const POLYGON_KINDS = ["new_housing", "green_space", "hazard", "flood"];
+export const POLYGON_KINDS = ["new_housing", "green_space", "hazard", "flood", "planned_building", "close_road"];
 export const HOUSING_DEFAULTS = { storeys: 4, dwellings: 100, occupancy: 1.0, mix: "new_build" };
 export const CAPACITY_DEFAULTS = { kita: 75, school: 400, care_home: 80 };
 

@@ -16,6 +16,8 @@ import { againstBox, ScenarioLibrary } from "./scenario_library.js";
 import { renderResults } from "./scenario_results.js";
 import { infillLayers, infillMeasure, infillTooltip, installInfill, loadPlans } from "./scenario_infill.js";
 import { clipped } from "./swipe.js";
+import { BuildingTools, PICK_TOOLS, POINT_TOOLS } from "./scenario_buildings.js";
+import { LANDMARK_TOOL, PlanningTools, planningLayers } from "./scenario_planning_tools.js";
 
 const EDITABLE = "input, select, textarea, button, a, summary";
 
@@ -49,6 +51,8 @@ export class ScenarioPanel {
     };
     this.dom.toggle.addEventListener("click", () => this.setOpen(this.dom.body.hidden));
     installInfill(() => this.add(infillMeasure("infill"), "default_gfz")); // before the tools are wired up
+    this.buildings = new BuildingTools(this); // planned, placed and removed buildings: its tools too
+    this.planning = new PlanningTools(this); // roads, high points, noise maps, a hazard's layer: its tools too
     for (const button of document.querySelectorAll("[data-tool]")) {
       button.addEventListener("click", () => this.startTool(button.dataset.tool));
     }
@@ -95,6 +99,7 @@ export class ScenarioPanel {
     this.catalogueReady = catalogue.catch(() => {}); // the table falls back to persona ids
     this.library.refresh().catch((error) => this.host.onError(error));
     loadPlans(twin).then(() => this.renderMeasures(), (error) => this.host.onError(error));
+    this.planning.open(twin);
     if (!scenarioId) return catalogue;
     return this.load(scenarioId);
   }
@@ -122,6 +127,8 @@ export class ScenarioPanel {
     if (this.twin !== twin) return;
     const restored = fromSpec(stored.spec);
     this.measures = restored.measures;
+    this.buildings.restore(this.measures);
+    this.planning.restore(this.measures);
     this.dom.name.value = restored.name;
     this.dom.description.value = restored.description;
     this.dom.years.value = restored.years ?? "";
@@ -158,7 +165,7 @@ export class ScenarioPanel {
 
   startTool(tool) {
     this.tool.start(tool);
-    this.storeysUid = null;
+    this.buildings.pickUid = {};
     if (tool === "remove_facility") this.host.showLayer("facilities");
     this.updateDrawing();
   }
@@ -170,10 +177,8 @@ export class ScenarioPanel {
   }
 
   addPoint(lonLat) {
-    if (!lonLat) return;
-    if (this.tool.tool === "add_storeys") {
-      this.pickBuilding(lonLat).catch((error) => this.host.onError(error));
-    } else if (this.tool.drawsPolygon) {
+    if (!lonLat || this.buildings.point(lonLat) || this.planning.point(lonLat)) return;
+    if (this.tool.drawsPolygon) {
       if (this.tool.add(lonLat)) this.updateDrawing();
     } else if (this.tool.tool === "add_facility") {
       this.tool.cancel();
@@ -194,7 +199,8 @@ export class ScenarioPanel {
     const [kind, points] = [this.tool.tool, [...this.tool.points]];
     this.tool.cancel();
     const flood = floodMeasure(kind, points, this.twin) ?? infillMeasure(kind, points);
-    this.add(...(flood ? [flood, FLOOD_FOCUS[kind] ?? "default_gfz"] : drawnMeasure(kind, points)));
+    const planned = this.buildings.finish(kind, points) ?? this.planning.finish(kind, points);
+    this.add(...(planned ?? (flood ? [flood, FLOOD_FOCUS[kind] ?? "default_gfz"] : drawnMeasure(kind, points))));
   }
 
   updateDrawing() {
@@ -203,7 +209,7 @@ export class ScenarioPanel {
     this.dom.finish.hidden = !tool.drawsPolygon;
     for (const button of this.dom.drawing.querySelectorAll(".polygon-only")) button.hidden = !tool.drawsPolygon;
     // By keyboard, a point, a facility's place or a building is taken at the map's centre.
-    const centred = tool.drawsPolygon || tool.tool === "add_storeys" || tool.tool === "add_facility";
+    const centred = tool.drawsPolygon || POINT_TOOLS.includes(tool.tool) || tool.tool === LANDMARK_TOOL;
     this.dom.drawing.querySelector("#draw-centre").hidden = !centred;
     for (const button of document.querySelectorAll("[data-tool]")) {
       button.setAttribute("aria-pressed", String(button.dataset.tool === tool.tool));
@@ -213,10 +219,7 @@ export class ScenarioPanel {
     if (tool.drawsPolygon) hint = t(tool.texts.hint, { what: t(`m_${tool.tool}`), count: tool.points.length });
     else if (tool.tool === "add_facility") hint = t("placePointHint", { what: t(`fac_${this.dom.facilityType.value}`) });
     else if (tool.tool === "remove_facility") hint = t("pickFacilityHint");
-    else if (tool.tool === "add_storeys") {
-      const picked = this.measures.find((m) => m.uid === this.storeysUid)?.building_ids.length ?? 0;
-      hint = t("pickBuildingsHint", { n: picked });
-    }
+    else hint = this.buildings.hint(tool.tool) ?? this.planning.hint(tool.tool) ?? "";
     this.dom.hint.textContent = hint;
     this.dom.hint.hidden = !hint;
     this.syncProbe();
@@ -231,7 +234,7 @@ export class ScenarioPanel {
       if (info.layer?.id.startsWith("facilities-") && p?.facility_id) this.closeFacility(info.object);
       return true;
     }
-    this.addPoint(this.tool.tool === "add_storeys" ? this.host.roofAt(info.x, info.y) : this.host.unproject(info.x, info.y));
+    this.addPoint(PICK_TOOLS.includes(this.tool.tool) ? this.host.roofAt(info.x, info.y) : this.host.unproject(info.x, info.y));
     return true;
   }
 
@@ -256,41 +259,13 @@ export class ScenarioPanel {
     }
     if (event.target.closest?.(EDITABLE)) return;
     if (event.key === "Enter") {
-      if (this.tool.tool === "add_storeys") this.cancelTool();
+      if (!this.tool.drawsPolygon) this.cancelTool();
       else this.finish();
       event.preventDefault();
     } else if (event.key === "Backspace") {
       this.undo();
       event.preventDefault();
     }
-  }
-
-  // "Gebäude aufstocken": each building clicked (or at the map centre, by keyboard) joins the measure this tool
-  // started; a second click on a building takes it out again.
-  async pickBuilding(lonLat) {
-    let building;
-    try {
-      building = await this.host.buildingAt(lonLat);
-    } catch (error) {
-      if (error.status !== 404) throw error;
-      this.dom.hint.textContent = t("noBuildingPicked");
-      return;
-    }
-    if (this.tool.tool !== "add_storeys") return;
-    const id = building.building_id;
-    let measure = this.measures.find((m) => m.uid === this.storeysUid);
-    if (!measure) {
-      measure = newMeasure("add_storeys", { building_ids: [], storeys: 2, occupancy: 1.0, mix: "new_build" });
-      this.storeysUid = measure.uid;
-      this.measures.push(measure);
-    }
-    const ids = measure.building_ids;
-    measure.building_ids = ids.includes(id) ? ids.filter((b) => b !== id) : [...ids, id];
-    if (!measure.building_ids.length) this.measures = this.measures.filter((m) => m.uid !== measure.uid);
-    this.probe.storeysBuildings = [...measure.building_ids];
-    this.edited();
-    this.renderMeasures();
-    this.updateDrawing();
   }
 
   closeFacility(feature) {
@@ -354,6 +329,8 @@ export class ScenarioPanel {
       errorFor: (uid, field) => this.errorFor(uid, field),
       local: (m) => this.local(m),
       districts: () => this.host.districts(),
+      buildings: this.buildings,
+      planning: this.planning,
       onRemove: (uid) => this.remove(uid),
       onEdit: ({ redraw, rerender }) => {
         this.edited();
@@ -540,12 +517,13 @@ export class ScenarioPanel {
   // ---- what the page asks --------------------------------------------------------------------------------
 
   layers() {
-    if (!this.twin) return [];
+    if (!this.twin) return [this.buildings.mask(null, [], false)];
     for (const m of this.measures) this.local(m);
     const shown = !(this.results && this.mode === "baseline");
     const results = this.stale ? null : this.results; // flood and infill results: drawn after the cell map
     const flood = [...floodLayers(this.twin, this.measures, results, shown), ...infillLayers(this.twin, results, shown)];
-    const scenarioOnly = measureLayers(this.twin, this.measures, shown);
+    flood.push(...planningLayers(this.twin, this.measures, shown)); // roads and high points: over the cell map too
+    const scenarioOnly = [...measureLayers(this.twin, this.measures, shown), ...this.buildings.layers(this.twin, this.measures, shown)];
     if (this.swipe) {
       const layers = [...scenarioOnly, ...this.cells.layers(this.twin, "scenario"), ...flood];
       return [...layers.map((layer) => clipped(layer, "right")), ...this.tool.layers(this.twin), ...this.cellLayers()];
@@ -570,7 +548,7 @@ export class ScenarioPanel {
   }
 
   tooltip(info) {
-    const cell = this.cells.tooltip(info) ?? infillTooltip(info);
+    const cell = this.cells.tooltip(info) ?? infillTooltip(info) ?? this.buildings.tooltip(info);
     if (cell) return cell;
     if (!isMeasureLayer(info.layer) || !info.object) return null;
     return measureTooltip(info.object, this.local(info.object));
@@ -594,6 +572,7 @@ export class ScenarioPanel {
     this.renderErrors();
     this.renderResults();
     this.library.relabel();
+    this.buildings.relabel();
     this.updateDrawing();
     this.setState(this.state, this.message);
   }

@@ -7,6 +7,7 @@ import { el } from "./panels.js";
 import { ALL, hexToRgb, personaLabel } from "./population.js";
 import { floodSection } from "./flood_results.js";
 import { infillSection } from "./scenario_infill.js";
+import { planningSections } from "./planning_results.js";
 
 addStrings({
   de: {
@@ -372,6 +373,7 @@ export function renderResults(container, { results, catalogue, mode, stale, onMo
   }
   container.append(...floodSection(results.flood, { catalogue, table, personaRows }));
   container.append(...infillSection(results.infill, { catalogue, table, personaRows }));
+  container.append(...planningSections(results, { catalogue, table, personaRows }));
   const green = greenTable(results.green_space, catalogue);
   if (green) container.append(el("h4", {}, t("greenTitle")), green.note, green.table);
   else if (results.data_gaps?.greens) container.append(el("p", { class: "muted small", id: "scenario-green-gap" }, t("greenGap")));

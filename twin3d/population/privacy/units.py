@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -111,14 +112,20 @@ class PublishedUnits:
         return np.bincount(self.member_unit, weights=self.member_weight, minlength=len(self))
 
     def share_of(self, point_inside: np.ndarray) -> np.ndarray:
-        """float (units,): the share of each unit's public weight at the points marked (bool, one per point)."""
-        inside = np.asarray(point_inside, bool)[self.member_point]
+        """float (units,): the share of each unit's public weight at the points marked (one per point: True, or the
+        part of the point's homes, 0 to 1)."""
+        inside = np.asarray(point_inside, np.float64)[self.member_point]
         return self._share(self.member_unit, self.member_weight * inside)
 
     def building_share(self, building_ids: Sequence[str]) -> np.ndarray:
         """float (units,): the share of each unit's public weight in the buildings named."""
-        hit = np.isin(self.building_ids, np.asarray(list(building_ids), dtype=object))
-        return self._share(self.member_unit[self.building_member[hit]], self.building_weight[hit])
+        return self.share_of_buildings(np.isin(self.building_ids, np.asarray(list(building_ids), dtype=object)))
+
+    def share_of_buildings(self, part: np.ndarray) -> np.ndarray:
+        """float (units,): the share of each unit's public weight in the buildings marked (one entry per entry of
+        :attr:`building_ids`: True, or the part of the building's homes, 0 to 1)."""
+        part = np.asarray(part, np.float64)
+        return self._share(self.member_unit[self.building_member], self.building_weight * part)
 
     def _share(self, unit: np.ndarray, weight: np.ndarray) -> np.ndarray:
         """float (units,): the weight given per unit (``unit``, ``weight``: one pair each) over its whole weight."""
@@ -138,6 +145,39 @@ class PublishedUnits:
         persons = float(np.dot(share, self.persons[:, 0]))
         households = float(np.dot(share, self.households[:, 0]))
         return persons < rules.min_persons or households < rules.min_households
+
+    def persona_counts(self, rules: PrivacyRules) -> list[dict[str, Any]]:
+        """Households and persons per persona summed over these units (shown counts plus each unit's rest by the
+        town's suppressed mix), rounded; a persona below ``rules.min_group`` households is left out. Every figure is
+        a sum of published values: what domain code may publish about a set of units."""
+        households = self.group_households().sum(axis=0)
+        persons = self.group_persons().sum(axis=0)
+        return [
+            {"persona": pid, "households": round(float(households[i])), "persons": round(float(persons[i]))}
+            for i, pid in enumerate(self.group_names)
+            if households[i] >= rules.min_group
+        ]
+
+    def estimate(self, share: np.ndarray, rules: PrivacyRules) -> dict[str, Any] | None:
+        """The households and persons (all, and per persona) that ``share`` of each unit's public weight holds: the
+        published values times the share, as :meth:`too_small` estimates them; None when that part is too small to
+        report on. For conditions that hold building by building (sun at a façade, a noise band, a view): a
+        one-building condition must not reveal its households, and every figure stays a function of published
+        values and public geometry. Personas below ``rules.min_group`` households are left out."""
+        share = np.asarray(share, np.float64)
+        if self.too_small(share, rules):
+            return None
+        households = share @ self.group_households()
+        persons = share @ self.group_persons()
+        return {
+            "households": round(float(share @ self.households[:, 0])),
+            "persons": round(float(share @ self.persons[:, 0])),
+            "by_persona": [
+                {"persona": pid, "households": round(float(households[i])), "persons": round(float(persons[i]))}
+                for i, pid in enumerate(self.group_names)
+                if households[i] >= rules.min_group
+            ],
+        }
 
     def rows(self, resolution: int) -> np.ndarray:
         """uint64 (units,): the published row each unit counts in at ``resolution`` (see :class:`.atoms.Units`)."""

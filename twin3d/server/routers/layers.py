@@ -8,35 +8,46 @@ Uploads (admins, see :data:`twin3d.server.access.MATRIX`) are limited in size wh
 copied into a private temporary folder under a cleaned file name, and loaded all or nothing by
 :func:`twin3d.layers.load.load_layer`; a file that cannot be loaded is a 422 naming the file and record, and leaves
 the catalogue as it was.
+
+Layers from web services (:mod:`twin3d.layers.services`) are registered by admins (``POST .../layers/services``,
+a 422 naming the field when the service, layer, style or format does not fit). A WMS/WMTS layer's tiles and legend
+come through this router, asked for and cached by the server, so the page stays on the twin's origin: 204 outside
+the layer's bounds, 502 with a plain sentence when the service fails or answers no image.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path as FsPath
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from twin3d.errors import InputError, NotFoundError, Twin3dError
 from twin3d.layers.catalogue import get_layer, layer_file, list_layers, remove_layer
 from twin3d.layers.context import LoadOptions, TwinInfo
 from twin3d.layers.formats import MIB
 from twin3d.layers.load import load_layer
-from twin3d.layers.model import LAYER_ID_PATTERN, LayerEntry, visible_to
+from twin3d.layers.model import LAYER_ID_PATTERN, LayerEntry, LayerStyle, ServiceKind, Visibility, visible_to
 from twin3d.layers.raster_tiles import empty_tile, native_zoom, render_tile
 from twin3d.layers.report import LoadReport
+from twin3d.layers.service_http import ServiceError, shown_url
+from twin3d.layers.service_tiles import Tile, TileCache, service_legend, service_tile
+from twin3d.layers.services import ServiceRequest, refresh_service, register_service
 from twin3d.pipeline.config import load_pipeline
 from twin3d.server.access import request_role
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
-from twin3d.settings import LayerSettings, PathSettings
+from twin3d.settings import LayerSettings, PathSettings, ServiceSettings
 
 LayerId = Annotated[str, Path(pattern=LAYER_ID_PATTERN)]
 # Plain names and folders only (no "..", no leading "/"), ending in the suffixes 3D Tiles clients pick parsers by.
@@ -51,6 +62,82 @@ PNG = "image/png"
 RASTER_KINDS = ("raster", "terrain")
 THREED_KINDS = ("tiles3d", "pointcloud")
 FORM_SLACK = MIB  # room for the form fields and multipart headers beside the file
+UPSTREAM_FAILED = {
+    "error": "the map service of this layer did not answer with an image",
+    "hint": "try again later; if it persists, tell the administration",
+}
+log = logging.getLogger("twin3d.server")
+
+
+class ServiceOut(BaseModel):
+    """Where a layer read from a web service comes from (never the URL's credentials or query)."""
+
+    kind: ServiceKind
+    host: str = Field(description="host and path of the service")
+    layer: str
+    fetched_at: str
+
+
+class LayerOut(BaseModel):
+    """A catalogue entry as clients see it (:func:`describe`); optional keys only where they apply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    description: str
+    kind: str
+    format: str
+    geometry_type: str | None
+    origin: str
+    source: str
+    licence: str
+    attribution: str
+    extent: list[float]
+    feature_count: int
+    visibility: Visibility
+    style: dict[str, Any]
+    legend: list[dict[str, Any]]
+    fields: dict[str, str]
+    updated_at: str
+    url: str
+    collection: str | None = None
+    mvt: str | None = None
+    tiles: str | None = None
+    maxzoom: int | None = None
+    tileset: str | None = None
+    service: ServiceOut | None = None
+    legend_image: str | None = Field(default=None, description="the service's legend, through this server")
+
+
+class LoadedLayerOut(LayerOut):
+    """A layer just loaded or registered: its entry, the load's counts and notes, and the one-line report."""
+
+    stats: dict[str, Any]
+    notes: list[str]
+    report: str
+
+
+class ServiceLayerIn(BaseModel):
+    """A layer from a web service to register (see :class:`twin3d.layers.services.ServiceRequest`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ServiceKind
+    url: str = Field(min_length=10, max_length=2000, description="the service's http(s) URL")
+    layer: str = Field(min_length=1, max_length=200, description="layer, feature type or collection")
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    id: str | None = Field(default=None, pattern=LAYER_ID_PATTERN)
+    visibility: Visibility = "public"
+    style: str = Field(default="", max_length=200)
+    format: str | None = Field(default=None, max_length=100)
+    time: str | None = Field(default=None, max_length=100)
+    version: Literal["1.3.0", "1.1.1"] | None = None
+    description: str = Field(default="", max_length=2000)
+    licence: str = Field(default="", max_length=200)
+    attribution: str = Field(default="", max_length=500)
+    opacity: float | None = Field(default=None, ge=0, le=1, description="map layers: how opaque they start")
+    replace: bool = False
 
 
 def mvt_collection(layer_id: str) -> str:
@@ -94,6 +181,21 @@ def describe(entry: LayerEntry) -> dict[str, Any]:
             out["maxzoom"] = native_zoom(entry.raster.resolution[0])
     elif entry.kind in THREED_KINDS and "tileset" in entry.files:
         out["tileset"] = f"{base}/tileset/{PurePosixPath(entry.files['tileset']).name}"
+    source = entry.service
+    if source is not None:
+        fetched = source.fetched_at.isoformat()
+        out["service"] = {
+            "kind": source.kind,
+            "host": shown_url(source.url),
+            "layer": source.layer,
+            "fetched_at": fetched,
+        }
+        if entry.kind == "service":
+            out["tiles"] = f"{base}/tiles/{{z}}/{{x}}/{{y}}.png"
+            if source.tile_matrices:
+                out["maxzoom"] = max(source.tile_matrices)
+        if source.legend_url:
+            out["legend_image"] = f"{base}/legend"
     return out
 
 
@@ -172,15 +274,96 @@ def _not_modified(request: Request, etag: str) -> bool:
     return etag in re.split(r"\s*,\s*", request.headers.get("if-none-match", ""))
 
 
-def router(paths: PathSettings, limits: LayerSettings, cache_seconds: int) -> APIRouter:
+def _upstream_failed(entry: LayerEntry, exc: ServiceError) -> JSONResponse:
+    """A plain 502 for the caller (no URL, host, path or upstream text); what happened goes to the log."""
+    log.warning("layer %s/%s: %s", entry.twin, entry.id, exc.one_line())
+    return JSONResponse(UPSTREAM_FAILED, status_code=502, headers={"Cache-Control": "no-store"})
+
+
+def _image_response(request: Request, tile: Tile, cache_control: str) -> Response:
+    headers = {"ETag": tile.etag, "Cache-Control": cache_control}
+    if _not_modified(request, tile.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(tile.body, media_type=tile.media_type, headers=headers)
+
+
+def _service_routes(
+    r: APIRouter,
+    paths: PathSettings,
+    limits: LayerSettings,
+    *,
+    services: ServiceSettings,
+    tile_cache: TileCache,
+    cache_control: Callable[[LayerEntry], str],
+) -> None:
+    """The routes of layers from web services: a map layer's legend, registering a layer, refreshing one (a map
+    layer's tiles come through the raster tile route)."""
+
+    @r.get(
+        "/{layer_id}/legend",
+        summary="The legend image of a layer from a map service, through this server",
+        response_class=Response,
+        responses={200: {"content": {PNG: {}}}, 502: {"description": "the service failed"}},
+    )
+    def legend(twin: Twin, request: Request, layer_id: LayerId) -> Response:
+        entry = visible_layer(paths, twin.name, layer_id, request_role(request))
+        try:
+            image = service_legend(paths, entry, settings=services, cache=tile_cache)
+        except ServiceError as exc:
+            return _upstream_failed(entry, exc)
+        if image is None:
+            raise NotFoundError(f"layer {layer_id!r} has no legend image", hint="its legend is in the catalogue entry")
+        return _image_response(request, image, cache_control(entry))
+
+    def loaded(entry: LayerEntry, report: LoadReport, response: Response) -> LoadedLayerOut:
+        body = {**describe(entry), "stats": entry.stats.model_dump(mode="json"), "notes": report.notes}
+        response.headers["Location"] = body["url"]
+        return LoadedLayerOut.model_validate({**body, "report": report.one_line()})
+
+    @r.post(
+        "/services",
+        status_code=201,
+        summary="Add a layer from a web service (admins): WMS/WMTS as map tiles, WFS/OGC API Features imported",
+        response_model=LoadedLayerOut,
+        response_model_exclude_unset=True,
+    )
+    def add_service(twin: Twin, body: ServiceLayerIn, response: Response) -> LoadedLayerOut:
+        request = ServiceRequest(body.kind, body.url, body.layer, body.style, body.format, body.time, body.version)
+        style = LayerStyle(opacity=body.opacity) if body.opacity is not None else None
+        options = LoadOptions(
+            title=body.title, layer_id=body.id, description=body.description, visibility=body.visibility,
+            licence=body.licence, attribution=body.attribution, style=style, replace=body.replace, origin="service",
+        )  # fmt: skip
+        info = twin_info_of(paths, twin)
+        entry, report = register_service(paths, info, request, options, settings=services, limits=limits)
+        return loaded(entry, report, response)
+
+    @r.post(
+        "/{layer_id}/refresh",
+        summary="Ask a service layer's service again (admins): new capabilities, or the features imported anew",
+        response_model=LoadedLayerOut,
+        response_model_exclude_unset=True,
+    )
+    def refresh(twin: Twin, layer_id: LayerId, response: Response) -> LoadedLayerOut:
+        info = twin_info_of(paths, twin)
+        entry, report = refresh_service(paths, info, layer_id, settings=services, limits=limits)
+        return loaded(entry, report, response)
+
+
+def router(
+    paths: PathSettings, limits: LayerSettings, cache_seconds: int, services: ServiceSettings | None = None
+) -> APIRouter:
     """Routes of the layer catalogue.
 
     Args:
         paths: where the layers are (``paths.layers_dir``) and the pipeline definitions.
         limits: size limits of uploads and loads.
         cache_seconds: ``max-age`` of tiles and tileset files (0: always revalidate by ETag).
+        services: limits of requests to web services; default from ``TWIN3D_SERVICE_*``.
     """
     r = APIRouter(prefix="/api/twins/{twin}/layers", tags=["layers"])
+    services = services or ServiceSettings()
+    tile_cache = TileCache(services)  # per app: counts what it wrote, to trim each layer's cache in time
 
     def cache_control(entry: LayerEntry) -> str:
         # Tiles of a restricted layer must not sit in a shared cache, where a public caller could get them.
@@ -216,6 +399,14 @@ def router(paths: PathSettings, limits: LayerSettings, cache_seconds: int) -> AP
         if x >= 2**z or y >= 2**z:
             raise InputError(f"no tile {z}/{x}/{y}", record="x/y", hint=f"x and y lie in 0..{2**z - 1} at zoom {z}")
         entry = visible_layer(paths, twin.name, layer_id, request_role(request))
+        if entry.kind == "service":
+            try:
+                tile = service_tile(paths, entry, z, x, y, settings=services, cache=tile_cache)
+            except ServiceError as exc:
+                return _upstream_failed(entry, exc)
+            if tile is None:
+                return Response(status_code=204, headers={"Cache-Control": cache_control(entry)})
+            return _image_response(request, tile, cache_control(entry))
         if entry.kind not in RASTER_KINDS:
             raise NotFoundError(f"layer {layer_id!r} is a {entry.kind} layer, not a raster")
         file = layer_file(paths, entry, "raster")
@@ -293,6 +484,8 @@ def router(paths: PathSettings, limits: LayerSettings, cache_seconds: int) -> AP
         body = {**describe(entry), "stats": entry.stats.model_dump(mode="json"), "notes": report.notes}
         body["report"] = report.one_line()
         return JSONResponse(body, status_code=201, headers={"Location": describe(entry)["url"]})
+
+    _service_routes(r, paths, limits, services=services, tile_cache=tile_cache, cache_control=cache_control)
 
     @r.delete("/{layer_id}", status_code=204, summary="Remove a layer and its files (admins)")
     def delete(twin: Twin, layer_id: LayerId) -> Response:

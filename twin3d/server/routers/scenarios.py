@@ -22,9 +22,11 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from h3ronpy.vector import cells_to_wkb_polygons
 from pydantic import BaseModel, ConfigDict
+from pyproj import CRS
 
 from twin3d.csvsafe import write_csv
 from twin3d.errors import ForbiddenError, InputError, NotFoundError
+from twin3d.layers.models import models_dir
 from twin3d.participation.guard import Guard
 from twin3d.participation.ratelimit import token_hash
 from twin3d.participation.service import PARTICIPANT_HEADER
@@ -33,15 +35,23 @@ from twin3d.server.access import at_least, request_role, request_user
 from twin3d.server.deps import Twin
 from twin3d.server.proxies import client_address
 from twin3d.server.state import TwinHandle
+from twin3d.settings import PathSettings
 from twin3d.simulation.engine import Baseline, load_baseline, run_scenario
 from twin3d.simulation.for_me import Prepared, prepare
+from twin3d.simulation.infill import LayerSource
+from twin3d.simulation.layer_inputs import hazard_areas, noise_at
+from twin3d.simulation.models3d import check_models
 from twin3d.simulation.report_html import scenario_report_file
 from twin3d.simulation.scenario import (
+    AddRoad,
     AddStoreys,
+    CloseRoad,
     Flood,
     FloodWall,
+    Hazard,
     Infill,
     NewHousing,
+    NoiseMap,
     RemoveBuildings,
     RemoveFacility,
     ScenarioSpec,
@@ -74,7 +84,11 @@ class Simulations:
     """
 
     def __init__(
-        self, pipelines_dir: Path, key_file: Callable[[str], Path], max_results: int = 64, max_states: int = 8
+        self,
+        pipelines_dir: Path,
+        key_file: Callable[[str], Path],
+        max_results: int = 64,
+        max_states: int = 8,
     ) -> None:
         self.pipelines_dir = pipelines_dir
         self.key_file = key_file
@@ -95,7 +109,14 @@ class Simulations:
             # Made now if the build did not (older stores): never a key per process, which several workers
             # would each use, so that averaging their answers would thin the noise out.
             secret = read_or_create_secret(self.key_file(twin.name))
-            self._baselines[twin.build_key] = load_baseline(twin.cursor(), self.pipelines_dir, key=secret)
+            beside = PathSettings(store_dir=twin.store_file.parent)  # the server's folders, as its routers use them
+            self._baselines[twin.build_key] = load_baseline(
+                twin.cursor(),
+                self.pipelines_dir,
+                key=secret,
+                models=models_dir(beside, twin.name),
+                layers=LayerSource(beside, twin.name),
+            )
         return self._baselines[twin.build_key]
 
     def baseline(self, twin: TwinHandle) -> Baseline:
@@ -141,6 +162,8 @@ def check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
     cur = twin.cursor()
     if any(isinstance(m, Flood | FloodWall) for m in spec.measures):
         check_heights(spec, *terrain_range(cur))
+    beside = PathSettings(store_dir=twin.store_file.parent)  # where the server keeps the twin's models and layers
+    check_models(spec, models_dir(beside, twin.name))
     for i, m in enumerate(spec.measures):
         if isinstance(m, Infill) and not twin.counts.get("parcels"):
             raise InputError(
@@ -163,6 +186,10 @@ def check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
                     record=f"measures.{i}.facility_id",
                     hint="GET .../facilities.geojson lists the facilities and their ids",
                 )
+        elif isinstance(m, AddRoad | CloseRoad):
+            _check_road(i, m, twin)
+        elif isinstance(m, Hazard | NoiseMap) and m.layer is not None:
+            _check_layer(i, m, twin, spec.visibility)
         elif isinstance(m, RemoveBuildings | AddStoreys):
             found = cur.execute(
                 "SELECT count(DISTINCT building_id) FROM buildings WHERE building_id IN (SELECT unnest(?))",
@@ -174,6 +201,59 @@ def check_against_twin(spec: ScenarioSpec, twin: TwinHandle) -> None:
                     record=f"measures.{i}.building_ids",
                     hint="pick buildings in the viewer or GET .../buildings/{id}",
                 )
+
+
+def _check_road(i: int, m: AddRoad | CloseRoad, twin: TwinHandle) -> None:
+    """Roads are added to or closed in the twin's road network, which the noise model needs."""
+    if not twin.counts.get("roads"):
+        raise InputError(
+            f"measures.{i}: this twin has no roads for the noise model",
+            record=f"measures.{i}.kind",
+            hint=f'add a source of kind = "roads" (the OSM extract) to pipelines/{twin.name}.toml and build it again',
+        )
+    if isinstance(m, CloseRoad) and m.road_ids is not None:
+        found = (
+            twin.cursor()
+            .execute("SELECT count(DISTINCT road_id) FROM roads WHERE road_id IN (SELECT unnest(?))", [m.road_ids])
+            .fetchone()
+        )
+        unknown = len(set(m.road_ids)) - (found[0] if found else 0)
+        if unknown:
+            raise InputError(
+                f"measures.{i}.road_ids: {unknown} unknown road id(s)",
+                record=f"measures.{i}.road_ids",
+                hint="close roads by an area, or by the road_id of the twin's roads (GET .../features: roads)",
+            )
+
+
+def _check_layer(i: int, m: Hazard | NoiseMap, twin: TwinHandle, visibility: str) -> None:
+    """A hazard's or noise map's layer must be loaded, visible to the scenario's audience and of the right kind."""
+    assert m.layer is not None
+    layers = LayerSource(PathSettings(store_dir=twin.store_file.parent), twin.name)
+    crs = CRS.from_user_input(twin.meta["crs"])
+    if isinstance(m, Hazard):
+        found, why = hazard_areas(layers, m.layer, visibility, crs) if layers else (None, "layer_missing")
+    else:
+        levels, why = (
+            noise_at(layers, m.layer, visibility, crs, np.zeros(0), np.zeros(0)) if layers else (None, "layer_missing")
+        )
+        found = levels
+    if found is None:
+        raise InputError(
+            f"measures.{i}.layer: layer {m.layer!r} cannot serve here ({why})",
+            record=f"measures.{i}.layer",
+            hint=LAYER_HINTS.get(why or "", "GET .../layers lists the loaded layers and their kinds"),
+        )
+
+
+LAYER_HINTS = {
+    "layer_missing": "load the layer first (GET .../layers lists the loaded ones)",
+    "layer_hidden": "the layer is for a narrower audience than the scenario: give the scenario that visibility",
+    "layer_not_polygons": "a hazard needs a layer of polygons (e.g. flood zones from a WFS)",
+    "layer_empty": "the layer has no polygons with an area",
+    "layer_not_levels": "a noise map needs a raster of levels in dB, or polygons with a dB attribute",
+    "layer_no_levels": "the polygons need a numeric attribute such as lden or db",
+}
 
 
 def stored_spec(live: LiveStores, twin: TwinHandle, scenario_id: str, role: str) -> dict[str, Any]:
