@@ -46,7 +46,7 @@ from twin3d.io.osm_pass import (
     check_readable,
     is_area_relation,
     osmium_errors,
-    way_line,
+    way_lines,
 )
 from twin3d.io.surfaces import SkipLog
 from twin3d.io.vector import FeatureTable
@@ -428,29 +428,11 @@ def read_osm_paths(path: Path, target_crs: CRS, *, skipped: SkipLog | None = Non
         InputError: the file is missing, empty, truncated or not OSM data.
     """
     path = Path(path)
-    check_readable(path)
-    factory = osmium.geom.WKBFactory()
+
+    def skip(tags: osmium.osm.TagList) -> str | None:
+        highway = tags.get("highway")
+        return "" if highway is None or highway in EXCLUDED_HIGHWAYS or tags.get("area") == "yes" else None
+
     rows = Rows(("osm_id",), ("highway", "name", *PATH_TAGS))
-    log: list[tuple[str, str]] = []
-    processor = (
-        osmium.FileProcessor(path, osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-        .with_filter(osmium.filter.KeyFilter("highway"))
-    )
-    with osmium_errors(path):
-        for obj in processor:
-            if not isinstance(obj, osmium.osm.Way):
-                continue
-            highway = obj.tags.get("highway")
-            if highway is None or highway in EXCLUDED_HIGHWAYS or obj.tags.get("area") == "yes":
-                continue
-            line = way_line(factory, obj)
-            if isinstance(line, str):
-                log.append((f"way/{obj.id}", line))
-            else:
-                rows.add(line, obj.tags, f"way/{obj.id}")
-    if skipped is not None:
-        for osm_id, reason in log:
-            skipped.add(path, osm_id, reason)
-    return FeatureTable(path, WGS84, reproject(rows.geometries(), WGS84, target_crs), rows.attributes())
+    lines, attributes = way_lines(path, target_crs, rows, osmium.filter.KeyFilter("highway"), skip, skipped=skipped)
+    return FeatureTable(path, WGS84, lines, attributes)

@@ -9,13 +9,14 @@ bulk, and every object that cannot be built is listed with its reason (the ``SKI
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeGuard
 
 import numpy as np
 import osmium
+import osmium.filter
 import osmium.geom
 import osmium.osm
 import pyarrow as pa
@@ -180,3 +181,49 @@ def area_polygons(rows: Rows, target_crs: CRS) -> np.ndarray:
         # still make an OGC-invalid polygon; "structure" keeps it polygonal.
         geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
     return geoms
+
+
+def way_lines(
+    path: Path,
+    target_crs: CRS,
+    rows: Rows,
+    tag_filter: osmium.filter.KeyFilter | osmium.filter.TagFilter,
+    skip: Callable[[osmium.osm.TagList], str | None],
+    *,
+    skipped: SkipLog | None,
+) -> tuple[np.ndarray, pa.Table]:
+    """One pass over the ways that pass ``tag_filter``: each as a LineString (``target_crs``) with its tags in
+    ``rows``, in file order. ``skip(tags)`` decides per way: None keeps it, ``""`` leaves it out without a record,
+    any other text is the reason it is left out and listed in ``skipped``; so are ways :func:`way_line` cannot
+    build (nodes missing at the extract's edge, fewer than two distinct nodes).
+
+    Returns:
+        The lines and the attribute table of the ways kept.
+
+    Raises:
+        InputError: the file is missing, empty, truncated or not OSM data.
+    """
+    check_readable(path)
+    factory = osmium.geom.WKBFactory()
+    log: list[tuple[str, str]] = []
+    processor = (
+        osmium.FileProcessor(path, osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(tag_filter)
+    )
+    with osmium_errors(path):
+        for obj in processor:
+            if not isinstance(obj, osmium.osm.Way):
+                continue
+            reason = skip(obj.tags)
+            line = way_line(factory, obj) if reason is None else reason
+            if isinstance(line, str):
+                if line:
+                    log.append((f"way/{obj.id}", line))
+            else:
+                rows.add(line, obj.tags, f"way/{obj.id}")
+    if skipped is not None:
+        for osm_id, why in log:
+            skipped.add(path, osm_id, why)
+    return reproject(rows.geometries(), WGS84, target_crs), rows.attributes()

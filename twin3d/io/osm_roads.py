@@ -30,8 +30,7 @@ import osmium.geom
 import osmium.osm
 from pyproj import CRS
 
-from twin3d.io.crs import reproject
-from twin3d.io.osm_pass import WGS84, Rows, check_readable, osmium_errors, way_line
+from twin3d.io.osm_pass import WGS84, Rows, way_lines
 from twin3d.io.surfaces import SkipLog
 from twin3d.io.vector import FeatureTable
 
@@ -155,30 +154,15 @@ def read_osm_roads(path: Path, target_crs: CRS, *, skipped: SkipLog | None = Non
         InputError: the file is missing, empty, truncated or not OSM data.
     """
     path = Path(path)
-    check_readable(path)
-    factory = osmium.geom.WKBFactory()
-    rows = Rows(("osm_id",), ("highway", *ROAD_TAGS))
     classes = frozenset(MOTOR_ROAD_CLASSES)
-    log: list[tuple[str, str]] = []
-    processor = (
-        osmium.FileProcessor(path, osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-        .with_filter(osmium.filter.TagFilter(*(("highway", c) for c in MOTOR_ROAD_CLASSES)))
+
+    def skip(tags: osmium.osm.TagList) -> str | None:
+        if tags.get("highway") not in classes:
+            return ""
+        return SKIP_ROAD_AREA if tags.get("area") == "yes" else None
+
+    road_filter = osmium.filter.TagFilter(*(("highway", c) for c in MOTOR_ROAD_CLASSES))
+    lines, attributes = way_lines(
+        path, target_crs, Rows(("osm_id",), ("highway", *ROAD_TAGS)), road_filter, skip, skipped=skipped
     )
-    with osmium_errors(path):
-        for obj in processor:
-            if not isinstance(obj, osmium.osm.Way) or obj.tags.get("highway") not in classes:
-                continue
-            if obj.tags.get("area") == "yes":
-                log.append((f"way/{obj.id}", SKIP_ROAD_AREA))
-                continue
-            line = way_line(factory, obj)
-            if isinstance(line, str):
-                log.append((f"way/{obj.id}", line))
-            else:
-                rows.add(line, obj.tags, f"way/{obj.id}")
-    if skipped is not None:
-        for osm_id, reason in log:
-            skipped.add(path, osm_id, reason)
-    return FeatureTable(path, WGS84, reproject(rows.geometries(), WGS84, target_crs), rows.attributes())
+    return FeatureTable(path, WGS84, lines, attributes)

@@ -57,7 +57,7 @@ from twin3d.simulation.scenario import (
     PlannedBuilding,
     ScenarioSpec,
 )
-from twin3d.simulation.surface import Obstacles, Surface, fitting_cell_m
+from twin3d.simulation.surface import Obstacles, Surface, fitting_cell_m, positions
 from twin3d.simulation.terrain import Terrain
 from twin3d.simulation.viewshed import DISTANCE_FACTOR, ViewSettings, viewshed
 from twin3d.store.queries import has_table
@@ -118,11 +118,7 @@ class PlanningGround:
 
     def index_of(self, building_ids: np.ndarray) -> np.ndarray:
         """int64: the obstacle index of each building id (-1: not a building of the twin)."""
-        ids = self.obstacles.ids.astype(str)
-        wanted = np.asarray(building_ids, dtype=object).astype(str)
-        pos = np.minimum(np.searchsorted(ids, wanted), max(len(ids) - 1, 0))
-        found = (ids[pos] == wanted) if len(ids) else np.zeros(len(wanted), bool)
-        return np.where(found, pos, -1).astype(np.int64)
+        return positions(self.obstacles.ids, building_ids)
 
 
 def _bounds(obstacles: Obstacles) -> tuple[float, float, float, float]:
@@ -142,12 +138,9 @@ def _nobody() -> dict[str, Any]:
 
 def _in_buildings(units: PublishedUnits, ids: np.ndarray, part: np.ndarray, rules: PrivacyRules) -> dict[str, Any]:
     """The group of residents in the buildings ``ids``, ``part`` of each building's homes (1: all of them)."""
-    order = np.argsort(ids.astype(str))
-    sorted_ids = ids.astype(str)[order]
-    pos = np.minimum(np.searchsorted(sorted_ids, units.building_ids.astype(str)), max(len(ids) - 1, 0))
-    found = sorted_ids[pos] == units.building_ids.astype(str) if len(ids) else np.zeros(len(units.building_ids), bool)
-    per_building = np.where(found, np.asarray(part, np.float64)[order][pos] if len(ids) else 0.0, 0.0)
-    return _group(units, units.share_of_buildings(per_building), rules)
+    at = positions(ids, units.building_ids)
+    part = np.append(np.asarray(part, np.float64), 0.0)  # position -1 (not among ``ids``) reads the 0 at the end
+    return _group(units, units.share_of_buildings(part[at]), rules)
 
 
 class _State:

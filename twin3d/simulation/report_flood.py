@@ -135,6 +135,27 @@ def table(caption: str, heads: list[str], rows: list[list[str]], attrs: str, tex
     return f"<table{attrs}>{top}<tbody>{body}</tbody></table>"
 
 
+def persona_table(
+    caption: str,
+    heads: tuple[str, str, str],
+    counts: list[dict[str, Any]],
+    names: dict[str, tuple[str, str]],
+    lang: str,
+    *,
+    table_id: str,
+) -> str:
+    """Households and persons per persona (rows of the gate's persona counts), each persona named with its colour;
+    ``caption`` and ``heads`` are plain text."""
+    e = html.escape
+    rows = []
+    for r in counts:
+        name, color = names.get(r["persona"], (r["persona"], "#999999"))
+        rows.append(
+            [f"{swatch(color)}{e(name)}", format_number(r["households"], 0, lang), format_number(r["persons"], 0, lang)]
+        )
+    return table(e(caption), [e(h) for h in heads], rows, f' id="{table_id}"')
+
+
 def _terrain(flood: dict[str, Any], lang: str) -> str:
     fx, t = FLOOD_TEXTS[lang], flood["terrain"]
     if t["kind"] == "dem":
@@ -215,14 +236,10 @@ def _exposed(flood: dict[str, Any], names: dict[str, tuple[str, str]], lang: str
     total = fx["exposed_total"].format(
         persons=format_number(x["persons"], 0, lang), households=format_number(x["households"], 0, lang)
     )
-    rows = []
-    for r in x["personas"]:
-        name, color = names.get(r["persona"], (r["persona"], "#999999"))
-        rows.append(
-            [f"{swatch(color)}{e(name)}", format_number(r["households"], 0, lang), format_number(r["persons"], 0, lang)]
-        )
-    heads = [e(fx["persona"]), e(fx["households"]), e(fx["persons"])]
-    return f"{head}<p>{e(total)}</p>" + table(e(fx["exposed"]), heads, rows, ' id="flood-exposed"')
+    heads = (fx["persona"], fx["households"], fx["persons"])
+    return f"{head}<p>{e(total)}</p>" + persona_table(
+        fx["exposed"], heads, x["personas"], names, lang, table_id="flood-exposed"
+    )
 
 
 def _cut_off(flood: dict[str, Any], lang: str) -> str:

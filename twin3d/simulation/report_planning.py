@@ -11,8 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from twin3d.simulation.report_flood import table
-from twin3d.simulation.report_maps import swatch
+from twin3d.simulation.report_flood import persona_table, table
 from twin3d.simulation.report_texts import format_number
 
 PLANNING_TEXTS: dict[str, dict[str, str]] = {
@@ -162,14 +161,11 @@ def _group(title: str, group: dict[str, Any] | None, names: dict[str, tuple[str,
     total = px["total"].format(
         households=format_number(group["households"], 0, lang), persons=format_number(group["persons"], 0, lang)
     )
-    rows = []
-    for r in group["by_persona"]:
-        name, color = names.get(r["persona"], (r["persona"], "#999999"))
-        rows.append(
-            [f"{swatch(color)}{e(name)}", format_number(r["households"], 0, lang), format_number(r["persons"], 0, lang)]
-        )
-    heads = [e(px["persona"]), e(px["households"]), e(px["persons"])]
-    return f"{head}<p>{e(total)}</p>" + (table(e(title), heads, rows, f' id="{key}"') if rows else "")
+    heads = (px["persona"], px["households"], px["persons"])
+    personas = (
+        persona_table(title, heads, group["by_persona"], names, lang, table_id=key) if group["by_persona"] else ""
+    )
+    return f"{head}<p>{e(total)}</p>" + personas
 
 
 def _short(group: dict[str, Any] | None, lang: str) -> str:

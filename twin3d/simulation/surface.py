@@ -52,6 +52,17 @@ CHUNK = 4_000_000
 """Points per batch of a segment query (bounds memory at about 200 MB)."""
 
 
+def positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """int64 (len(wanted),): where each of the ids ``wanted`` stands in ``ids`` (any order), -1 where it does not."""
+    keys = np.asarray(ids, dtype=object).astype(str)
+    asked = np.asarray(wanted, dtype=object).astype(str)
+    if not len(keys):
+        return np.full(len(asked), -1, np.int64)
+    order = np.argsort(keys, kind="stable")
+    at = np.minimum(np.searchsorted(keys[order], asked), len(keys) - 1)
+    return np.where(keys[order][at] == asked, order[at], -1).astype(np.int64)
+
+
 def fitting_cell_m(bounds: tuple[float, float, float, float], margin_m: float = MARGIN_M) -> float:
     """:data:`CELL_M`, or the smallest half-metre step above it whose raster over ``bounds`` (plus ``margin_m`` on
     every side) stays within :data:`MAX_CELLS`: a large town gets coarser cells instead of a refusal."""
@@ -106,13 +117,7 @@ class Obstacles:
             (same footprint, ground and height); bool (len(other),): whether an obstacle of ``other`` is new or
             changed.
         """
-        ids, other_ids = self.ids.astype(str), other.ids.astype(str)
-        order = np.argsort(other_ids, kind="stable")
-        position = np.minimum(np.searchsorted(other_ids[order], ids), max(len(other) - 1, 0))
-        remap = np.full(len(self), -1, np.int64)
-        if len(other):
-            found = other_ids[order][position] == ids
-            remap[found] = order[position[found]]
+        remap = positions(other.ids, self.ids)
         same = np.zeros(len(self), bool)
         if (remap >= 0).any():
             o = np.flatnonzero(remap >= 0)
