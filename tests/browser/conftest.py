@@ -57,13 +57,14 @@ class PageWatch:
 
 @contextmanager
 def watched_page(
-    browser: Browser, base_url: str, tmp_path: Path, request: pytest.FixtureRequest
+    browser: Browser, base_url: str, tmp_path: Path, request: pytest.FixtureRequest, **context_options: Any
 ) -> Iterator[tuple[Page, PageWatch]]:
     """A fresh page that records console errors and requests leaving ``base_url``'s origin.
 
-    A screenshot is kept under ``tmp_path`` when the test fails.
+    A screenshot is kept under ``tmp_path`` when the test fails. ``context_options`` go to Playwright's
+    ``new_context`` (a phone: ``viewport``, ``has_touch``, ``is_mobile``).
     """
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **context_options})
     pg = context.new_page()
     watch = PageWatch(base_url)
     origin = urlsplit(base_url).netloc

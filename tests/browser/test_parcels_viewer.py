@@ -80,6 +80,49 @@ def test_a_click_on_a_parcel_shows_its_label_grz_and_gfz(
     watch.assert_clean()
 
 
+def test_in_english_the_parcel_is_named_without_german_cadastral_terms(
+    page: tuple[Page, PageWatch], live_server: str, client: TestClient
+) -> None:
+    """Issue 19: the label "Gemarkung Monzel (2566), Flur 1, Flurstück 6/2" was stored in German and shown so on the
+    English page; the viewer now writes it from its parts in the reader's language (the API keeps the German)."""
+    pg, watch = page
+    monzel = next(t for t in client.get("/api/twins").json() if t["name"] == "monzel")
+    parcel, (lon, lat) = _parcel_with_a_house(client)
+    assert parcel["label"].startswith("Gemarkung Monzel (2566), Flur ")
+    parts = parcel["label_parts"]
+    number = "/".join(p for p in (parts["numerator"], parts["denominator"]) if p)
+    english = f"Cadastral district Monzel (2566), Flur {parts['flur']}, parcel {number}"
+    pg.add_init_script("localStorage.setItem('twin3d.lang', 'en')")
+    pg.goto(f"{live_server}/#twin=monzel&view={lon},{lat},19,0,0")
+    pg.wait_for_function("window.__twin3d && window.__twin3d.twin === 'monzel' && window.__twin3d.tilesetReady",
+                         timeout=TIMEOUT_MS)  # fmt: skip
+    assert pg.evaluate("document.documentElement.lang") == "en"
+    pg.get_by_label("Parcels", exact=True).check()
+    pg.wait_for_function("window.__twin3d.parcels.tiles > 0", timeout=TIMEOUT_MS)
+    x, y = pg.evaluate(f"window.__twin3d.project({lon}, {lat}, {monzel['origin']['height']})")[:2]
+    box = pg.locator("#deck-container").bounding_box()
+    assert box is not None
+    pg.wait_for_function(f"window.__twin3d.pickLayer({x}, {y})?.startsWith('parcels-monzel')", timeout=TIMEOUT_MS)
+    click_until(pg, box, x, y, f"window.__twin3d.parcels.selected?.parcel_id === {parcel['parcel_id']!r}")
+
+    details = pg.locator("#parcel-details")
+    assert details.locator(".parcel-label").inner_text() == english
+    assert details.locator("[data-field=gemarkung]").inner_text() == "Monzel (2566)"
+    shown = [details.inner_text(), pg.locator("#parcel-panel").inner_text()]
+    popup = pg.locator("#info-popup")
+    if popup.is_visible():  # the popup at the click names the parcel too
+        shown.append(popup.inner_text())
+        assert english in shown[-1]
+    for text in shown:
+        assert "Gemarkung" not in text, text
+        assert "Flurstück" not in text, text
+    # Back in German the panel reads as the server's label.
+    pg.locator("#lang-toggle").click()
+    assert pg.evaluate("document.documentElement.lang") == "de"
+    assert details.locator(".parcel-label").inner_text() == parcel["label"]
+    watch.assert_clean()
+
+
 def test_a_twin_without_parcels_has_no_parcel_layer(page: tuple[Page, PageWatch], live_server: str) -> None:
     pg, watch = page
     pg.goto(f"{live_server}/#twin=lauf")

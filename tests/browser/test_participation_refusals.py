@@ -133,6 +133,7 @@ def test_a_refused_citizen_reads_the_german_refusal_before_the_form_and_joins_wi
     pg.get_by_role("button", name="Stecknadel in Kartenmitte").click()
     pg.get_by_label("Kurzer Titel").fill("Sitzbänke am Markt")
     pg.get_by_label("Ihr Beitrag").fill("Hier fehlen Bänke im Schatten.")
+    pg.locator("#place-category").select_option("green")  # no topic is preselected
     pg.get_by_role("button", name="Absenden").click()
     pg.wait_for_function("window.__twin3d.places.submitted !== null")
     listed = _call(f"{url}/api/twins/lauf/places?cluster=false")[1]["places"]

@@ -145,7 +145,7 @@ def _fill_the_form_by_keyboard(pg: Page) -> int:
     assert pg.evaluate("document.activeElement.name") == "place-kind"
     pg.keyboard.press("ArrowDown")  # "Könnte besser sein"
     pg.keyboard.press("Tab")
-    pg.keyboard.press("ArrowDown")  # the second topic: Mobilität
+    pg.keyboard.press("m")  # type-ahead to Mobilität (no topic is preselected: "Bitte wählen")
     pg.keyboard.press("Tab")
     pg.keyboard.type("Schulweg ohne Ampel")
     pg.keyboard.press("Tab")
@@ -285,6 +285,9 @@ def test_script_payloads_are_rendered_as_text(
     assert body.locator(".place-answer-text").inner_text() == PAYLOADS[0]
     # Reporting a comment (the form opens and sends) changes nothing on screen but the message.
     body.get_by_role("button", name="Kommentar melden").first.click()
+    body.get_by_role("button", name="Meldung senden").click()  # no reason is preselected: the form asks for one
+    assert "Bitte wählen Sie einen Grund" in body.locator(".field-error").inner_text()
+    body.get_by_label("Grund der Meldung").select_option("other")
     body.get_by_role("button", name="Meldung senden").click()
     pg.wait_for_function(f"document.getElementById('place-{first}-body').innerText.includes('Moderation sieht')")
 
@@ -385,13 +388,18 @@ def test_keyboard_only_pin_at_the_map_centre_and_submit(
     _use_my_location(pg, url)
     _pin_at_the_map_centre(pg)
 
-    # The form: kind "gern" and the first topic stay; title, text, an age band; Enter on "Absenden".
+    # The form: kind "gern" stays; no topic is preselected, so Enter on "Absenden" first asks for one.
     pg.locator("input[name=place-kind]:checked").focus()
     pg.keyboard.press("Tab")
     pg.keyboard.press("Tab")
     pg.keyboard.type("Bank am Markt")
     pg.keyboard.press("Tab")
     pg.keyboard.type("Schöner Platz zum Ausruhen.")
+    _tab_to(pg, "#place-submit")
+    pg.keyboard.press("Enter")
+    assert pg.locator("#place-category-error").inner_text() == "Bitte wählen Sie ein Thema."
+    assert pg.evaluate("document.activeElement.id") == "place-category"
+    pg.keyboard.press("ArrowDown")  # the first topic: Wohnen
     _tab_to(pg, "#place-age")
     pg.keyboard.press("ArrowDown")  # unter 18: a voluntary self-description
     _tab_to(pg, "#place-submit")

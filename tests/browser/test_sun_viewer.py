@@ -37,7 +37,7 @@ GEOD = Geod(ellps="WGS84")
 def sun_server(
     tmp_path_factory: pytest.TempPathFactory, demo_paths: PathSettings, built: dict[str, BuildReport]
 ) -> Iterator[str]:
-    with private_server(tmp_path_factory.mktemp("sun-viewer"), demo_paths, ("lauf",)) as url:
+    with private_server(tmp_path_factory.mktemp("sun-viewer"), demo_paths, ("lauf", "rostock")) as url:
         yield url
 
 
@@ -216,4 +216,50 @@ def test_a_30_m_slab_beside_homes_casts_moving_shadows_and_the_panel_counts_who_
         assert rows.nth(i).get_attribute("data-persona") == row["persona"]
         cells = rows.nth(i).locator("td.num")
         assert cells.nth(0).inner_text() == str(row["households"])
+    watch.assert_clean()
+
+
+def test_the_open_panel_follows_a_switch_to_rostock_without_a_refused_request(
+    page: tuple[Page, PageWatch], sun_server: str
+) -> None:
+    """Issue 19: with the panel open in Lauf, choosing Rostock sent two shadow requests the server refused (422): the
+    viewer's box of 2.4 km a side spans 2.5 km of grid easting in Rostock's UTM zone, turned by the meridians'
+    convergence. Now one request per moment, answered, and the slider works on in Rostock."""
+    pg, watch = page
+    pg.set_default_timeout(TIMEOUT_MS)
+    asked: list[str] = []
+    answers: list[tuple[str, int]] = []
+    pg.on("request", lambda r: asked.append(r.url) if r.url.endswith("/shadows") else None)
+    pg.on("response", lambda r: answers.append((r.url, r.status)) if r.url.endswith("/shadows") else None)
+    pg.goto(f"{sun_server}/#twin=lauf")
+    pg.wait_for_function("window.__twin3d && window.__twin3d.twin === 'lauf' && window.__twin3d.allTilesLoaded")
+    pg.get_by_role("button", name="Sonne & Schatten").click()
+    pg.wait_for_function("Number(document.body.dataset.sunShadows || 0) >= 1")
+    drawn = int(pg.evaluate("Number(document.body.dataset.sunShadows)"))
+
+    pg.get_by_label("Zwilling").select_option("rostock")
+    pg.wait_for_function(
+        f"window.__twin3d.twin === 'rostock' && Number(document.body.dataset.sunShadows) > {drawn}", timeout=TIMEOUT_MS
+    )
+    toggle = pg.get_by_role("button", name="Sonne & Schatten")
+    assert toggle.is_visible()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    status = pg.locator("#sun-status").inner_text()
+    assert "nicht verfügbar" not in status, status
+    assert "Sonnenaufgang" in pg.locator("#sun-day").inner_text()
+
+    # The slider goes on working in Rostock: a step later, that moment's shadows.
+    before = pg.evaluate("window.__twin3d.sun")
+    drawn = before["drawn"]
+    slider = pg.get_by_label("Uhrzeit")
+    slider.focus()
+    pg.keyboard.press("ArrowLeft" if slider.input_value() != "0" else "ArrowRight")
+    pg.wait_for_function(f"Number(document.body.dataset.sunShadows) > {drawn}")
+    after = pg.evaluate("window.__twin3d.sun")
+    assert after["time"] != before["time"]
+    assert after["azimuth"] != before["azimuth"]
+
+    # One request per moment (opening the panel asked twice before), each answered.
+    assert [url for url in asked if "/twins/rostock/" in url] == [f"{sun_server}/api/twins/rostock/shadows"] * 2
+    assert [code for url, code in answers if "/twins/rostock/" in url] == [200, 200], answers
     watch.assert_clean()

@@ -466,6 +466,8 @@ def _build(
                 "name": twin.name,
                 "title": twin.title,
                 "description": twin.description,
+                # The municipality's texts in the viewer's other language (German is the default).
+                "i18n": {"en": twin.english()},
                 "crs": twin.crs,
                 "origin": {"lon": lon, "lat": lat, "height": ground_ellipsoidal},
                 "ground_height": twin.ground_height,
@@ -480,7 +482,12 @@ def _build(
                 "tileset": TILESET_FILE if report.tiles else None,
                 "basemap": basemap,
                 "district_levels": [
-                    {"level": s.level, "title": s.level_title or s.level, "parent_level": s.parent_level}
+                    {
+                        "level": s.level,
+                        "title": s.level_title or s.level,
+                        "title_en": s.level_title_en,
+                        "parent_level": s.parent_level,
+                    }
                     for s in cfg.sources
                     if isinstance(s, DistrictsSource)
                 ],

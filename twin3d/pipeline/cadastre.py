@@ -69,7 +69,8 @@ def _number(numerator: pa.Array, denominator: pa.Array) -> pa.Array:
 
 
 def parcels_table(src: ParcelsSource, file: Path, ctx: StepContext, summary: SourceSummary) -> pa.Table:
-    """Parcels with their key, number, a label a person reads, and their official and geometric area."""
+    """Parcels with their key, the parts of their name (Gemarkung, Flur, number), a label in German for API clients
+    (viewers build theirs from the parts, in their reader's language), and their official and geometric area."""
     table = read_cadastre(src, file, ctx, summary, "parcels")
     ids = id_column(table, _field(src, "id_field", table), f"{src.name}-")
     kept, kept_ids, _ = checked(ctx, summary, table, POLYGONAL, ids, min_area=MIN_PARCEL_AREA_M2)
@@ -97,6 +98,7 @@ def parcels_table(src: ParcelsSource, file: Path, ctx: StepContext, summary: Sou
             "parcel_id": kept_ids,
             "cadastral_id": cadastral,
             "gemarkung": gemarkung,
+            "gemarkung_name": pa.array([src.gemarkung_name] * n, pa.string()),
             "flur": flur,
             "number": number,
             "label": label,

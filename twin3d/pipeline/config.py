@@ -38,6 +38,7 @@ class Choropleth(_Strict):
     layer: str = Field(pattern=r"^(grid|districts:[a-z0-9_]+)$", description="'grid' or 'districts:<level>'")
     variable: str
     label: str
+    label_en: str | None = Field(default=None, min_length=1, description="the label in the English viewer")
     year: int | None = None
 
 
@@ -47,6 +48,9 @@ class TwinSection(_Strict):
     name: str = Field(pattern=TWIN_NAME_PATTERN)
     title: str
     description: str = ""
+    # What the municipality writes is German; the English viewer shows these where given (else the German text).
+    title_en: str | None = Field(default=None, min_length=1, description="the title in the English viewer")
+    description_en: str | None = Field(default=None, min_length=1, description="the description in English")
     crs: str = Field(description="the twin's projected CRS, e.g. EPSG:25832")
     ground_height: float = Field(description="twin-wide ground height in the height_system (default DHHN2016), metres")
     geoid_undulation: float = Field(
@@ -59,7 +63,25 @@ class TwinSection(_Strict):
     dem: str | None = Field(default=None, description="terrain GeoTIFF, relative to the pipeline file")
     dem_crs: str | None = Field(default=None, description="CRS of a DEM file that carries none")
     attribution: list[str] = Field(default_factory=list)
+    attribution_en: list[str] | None = Field(default=None, description="the attribution lines in English, one each")
     choropleth: Choropleth | None = None
+
+    @model_validator(mode="after")
+    def _english_beside_german(self) -> TwinSection:
+        if self.description_en and not self.description:
+            raise ValueError("description_en is given but description is not: write the German description too")
+        if self.attribution_en is not None and len(self.attribution_en) != len(self.attribution):
+            raise ValueError(
+                f"attribution_en has {len(self.attribution_en)} line(s), attribution {len(self.attribution)}: "
+                "translate each line of attribution, in the same order"
+            )
+        return self
+
+    def english(self) -> dict[str, str | list[str]]:
+        """The twin's texts in English, where the definition gives them (``title``, ``description``,
+        ``attribution``)."""
+        texts = {"title": self.title_en, "description": self.description_en, "attribution": self.attribution_en}
+        return {key: text for key, text in texts.items() if text}
 
     @field_validator("crs")
     @classmethod
@@ -193,6 +215,7 @@ class DistrictsSource(_SourceBase):
     kind: Literal["districts"]
     level: str = Field(pattern=r"^[a-z0-9_]+$")
     level_title: str = ""
+    level_title_en: str | None = Field(default=None, min_length=1, description="the level's title in English")
     code_field: str
     name_field: str
     parent_level: str | None = Field(

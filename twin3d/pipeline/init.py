@@ -252,6 +252,11 @@ def _twin_section(
     title, given = plan.ask("title", "The twin's title, shown in the viewer", plan.name.replace("_", " ").title())
     doc.set("title", title, todo=None if given else "the title the viewer shows (from the twin's name)")
     doc.comment('description = ""  (a sentence about the twin, shown in the viewer)')
+    doc.comment(
+        'title_en = "", description_en = "" and attribution_en = [...]  (the title, the sentence and each '
+        "attribution line in English, for the English viewer; without them it shows the German ones)",
+        todo=True,
+    )
     doc.set("crs", crs[0], crs[1])
     dem = _dem(plan, used, lonlat)
     ground = _ground_from_dem(dem, twin_crs, lonlat) if dem is not None else None

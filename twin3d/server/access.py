@@ -51,6 +51,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/twins"): PUBLIC,
     ("GET", _T): PUBLIC,
     ("GET", _T + "/districts/{level}.geojson"): PUBLIC,
+    ("GET", _T + "/districts/{level}/series"): PUBLIC,  # published district statistics over the years
     ("GET", _T + "/grid.geojson"): PUBLIC,
     ("GET", _T + "/facilities.geojson"): PUBLIC,
     ("GET", _T + "/paths.geojson"): PUBLIC,
@@ -79,6 +80,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", _T + "/layers/{layer_id}/tileset/{tile_path:path}"): PUBLIC,
     ("POST", _T + "/layers"): ADMIN,
     ("DELETE", _T + "/layers/{layer_id}"): ADMIN,
+    ("GET", _T + "/layers/{layer_id}/summary"): PUBLIC,  # a vector layer's field summary (visibility per layer)
     ("GET", _T + "/layers/{layer_id}/legend"): PUBLIC,  # a service layer's legend (visibility per layer and role)
     ("POST", _T + "/layers/services"): ADMIN,  # the server then asks that URL: administrators only
     ("POST", _T + "/layers/{layer_id}/refresh"): ADMIN,

@@ -89,9 +89,11 @@ CREATE TABLE parcels (
     parcel_id        VARCHAR PRIMARY KEY, -- the object id (ALKIS gml_id)
     cadastral_id     VARCHAR,             -- Flurstückskennzeichen, e.g. 072566001000060002__
     gemarkung        VARCHAR,             -- Gemarkungsnummer
+    gemarkung_name   VARCHAR,             -- the Gemarkung's name (the pipeline's gemarkung_name), e.g. Monzel
     flur             VARCHAR,             -- Flurnummer
     number           VARCHAR,             -- Flurstücksnummer: Zähler or Zähler/Nenner
-    label            VARCHAR NOT NULL,    -- what a person reads: Gemarkung Monzel (2566), Flur 1, Flurstück 6/2
+    label            VARCHAR NOT NULL,    -- in German: Gemarkung Monzel (2566), Flur 1, Flurstück 6/2 (the viewer
+                                          -- builds its own, in the page's language, from the columns above)
     official_area_m2 DOUBLE,              -- amtliche Fläche
     area_m2          DOUBLE NOT NULL,     -- of the geometry
     land_use         VARCHAR,             -- the land-use class covering most of the parcel (land_use.land_use_class)

@@ -458,6 +458,8 @@ def twin_collections(cur: Cursor, meta: dict[str, Any], counts: dict[str, int]) 
             )
         )
     named_cells = has_column(cur, "grid_cells", "name")  # stores built before cells had names lack the column
+    # The Gemarkung's name, so a viewer writes a parcel's name in its reader's language (label is German).
+    gemarkung_name = ("gemarkung_name",) if has_column(cur, "parcels", "gemarkung_name") else ()
     plain = [
         ("buildings", "Buildings", "Building footprints with type, height and storeys.", "building_id",
          ("building_id", "building_type", "building_type_name", "name", "height", "levels", "footprint_m2",
@@ -472,8 +474,8 @@ def twin_collections(cur: Cursor, meta: dict[str, Any], counts: dict[str, int]) 
          ("cell_id", "name", "resolution_m") if named_cells else ("cell_id", "resolution_m")),
         ("parcels", "Parcels", "Cadastre parcels (Flurstücke) with their areas, main land use and what is built on "
          "them: GRZ = built-up area / parcel area, GFZ = floor area / parcel area.", "parcel_id",
-         ("parcel_id", "label", "cadastral_id", "number", "flur", "gemarkung", "area_m2", "official_area_m2",
-          "land_use_name", "buildings", "built_m2", "floor_area_m2", "grz", "gfz")),
+         ("parcel_id", "label", "cadastral_id", "number", "flur", "gemarkung", *gemarkung_name, "area_m2",
+          "official_area_m2", "land_use_name", "buildings", "built_m2", "floor_area_m2", "grz", "gfz")),
         ("land_use", "Land use", "Actual land use (ALKIS tatsächliche Nutzung) by class and group.", "land_use_id",
          ("land_use_id", "land_use_class", "name", "land_use_group", "function", "label", "area_m2")),
     ]  # fmt: skip

@@ -13,10 +13,11 @@ from typing import Any
 from pyproj import CRS
 
 from twin3d.io.crs import transformer
-from twin3d.store.queries import WGS84, Cursor, has_table
+from twin3d.store.queries import WGS84, Cursor, has_column, has_table
 
 _PARCEL = """
-SELECT p.parcel_id, p.label, p.cadastral_id, p.gemarkung, p.flur, p.number, p.area_m2, p.official_area_m2,
+SELECT p.parcel_id, p.label, p.cadastral_id, p.gemarkung, {gemarkung_name}, p.flur, p.number, p.area_m2,
+       p.official_area_m2,
        p.land_use, p.land_use_name,
        (SELECT any_value(l.name_en) FROM land_use AS l WHERE l.land_use_class = p.land_use) AS land_use_name_en,
        p.buildings, p.built_m2, p.floor_area_m2, p.storeys_estimated, p.grz, p.gfz,
@@ -34,7 +35,7 @@ WHERE r.parcel_id = ?
 ORDER BY r.area_m2 DESC, b.building_id
 """
 _OF_BUILDING = """
-SELECT r.parcel_id, p.label, r.area_m2, r.share
+SELECT r.parcel_id, p.label, p.gemarkung, {gemarkung_name}, p.flur, p.number, r.area_m2, r.share
 FROM building_parcels AS r JOIN parcels AS p USING (parcel_id)
 WHERE r.building_id = ?
 ORDER BY r.share DESC, r.parcel_id
@@ -46,6 +47,30 @@ def has_parcels(cur: Cursor) -> bool:
     return has_table(cur, "parcels") and has_table(cur, "building_parcels")
 
 
+def _with_names(cur: Cursor, sql: str) -> str:
+    """A query of parcels with their Gemarkung's name (null from a store built before parcels kept it)."""
+    name = "p.gemarkung_name" if has_column(cur, "parcels", "gemarkung_name") else "NULL::VARCHAR AS gemarkung_name"
+    return sql.format(gemarkung_name=name)
+
+
+def label_parts(row: dict[str, Any]) -> dict[str, str | None] | None:
+    """The parts a parcel's name is built from, for a viewer to write it in its reader's language (``label`` is
+    German): the Gemarkung's name and number, the Flur, and the Flurstück number's numerator and denominator
+    (``6/2``: Zähler 6, Nenner 2). Pops ``gemarkung_name`` from ``row``; None where the parcel has none of them
+    (its label is then its cadastral key or id)."""
+    name = row.pop("gemarkung_name", None)
+    number = row.get("number")
+    numerator, _, denominator = number.partition("/") if number else (None, "", "")
+    parts = {
+        "gemarkung_name": name or None,
+        "gemarkung": row.get("gemarkung") or None,
+        "flur": row.get("flur") or None,
+        "numerator": numerator or None,
+        "denominator": denominator or None,
+    }
+    return parts if any(parts.values()) else None
+
+
 def _rounded(value: Any, digits: int) -> float | None:
     return None if value is None else round(float(value), digits)
 
@@ -54,12 +79,13 @@ def parcel(cur: Cursor, parcel_id: str) -> dict[str, Any] | None:
     """One parcel with its figures (areas in m², GRZ and GFZ) and the buildings on it; None if there is none."""
     if not has_parcels(cur):
         return None
-    cur.execute(_PARCEL, [parcel_id])
+    cur.execute(_with_names(cur, _PARCEL), [parcel_id])
     row = cur.fetchone()
     if row is None:
         return None
     names = [d[0] for d in cur.description or []]
     out = dict(zip(names, row, strict=True))
+    out["label_parts"] = label_parts(out)
     out["geometry"] = json.loads(out["geometry"])
     for key in ("area_m2", "official_area_m2", "built_m2", "floor_area_m2"):
         out[key] = _rounded(out[key], 1)
@@ -101,15 +127,25 @@ def parcel_at(cur: Cursor, lon: float, lat: float, crs: str) -> dict[str, Any] |
 
 
 def building_parcels(cur: Cursor, building_id: str) -> list[dict[str, Any]]:
-    """The parcels a building stands on: id, label, the footprint area on each and its share of the footprint,
-    the largest share first (empty without a cadastre)."""
+    """The parcels a building stands on: id, label (German) and its parts (:func:`label_parts`), the footprint area
+    on each and its share of the footprint, the largest share first (empty without a cadastre)."""
     if not has_parcels(cur):
         return []
-    cur.execute(_OF_BUILDING, [building_id])
-    return [
-        {"parcel_id": p, "label": label, "area_m2": _rounded(area, 1), "share": _rounded(min(float(share), 1.0), 3)}
-        for p, label, area, share in cur.fetchall()
-    ]
+    cur.execute(_with_names(cur, _OF_BUILDING), [building_id])
+    names = [d[0] for d in cur.description or []]
+    out = []
+    for values in cur.fetchall():
+        row = dict(zip(names, values, strict=True))
+        out.append(
+            {
+                "parcel_id": row["parcel_id"],
+                "label": row["label"],
+                "label_parts": label_parts(row),
+                "area_m2": _rounded(row["area_m2"], 1),
+                "share": _rounded(min(float(row["share"]), 1.0), 3),
+            }
+        )
+    return out
 
 
 def type_name(cur: Cursor, domain: str, code: str | None) -> tuple[str | None, str | None]:

@@ -143,13 +143,15 @@ def grid_geojson(cur: Cursor, year: int | None) -> bytes:
 
 def facilities_geojson(cur: Cursor, category: str | None) -> bytes:
     """Facilities (points of interest), optionally of one category, with the category's name in German and English
-    (``type_names``; the category itself where it has none)."""
+    (``type_names``; the category itself where it has none) and the source's attributes kept for them (operator,
+    wheelchair access, capacity ...: the viewer's info popup labels them)."""
     rows = cur.execute(
         f"""
         SELECT ST_AsGeoJSON(f.geom_wgs84),
                json_object('facility_id', f.facility_id, 'category', f.category,
                            'category_name', coalesce(n.name, f.category),
-                           'category_name_en', coalesce(n.name_en, n.name, f.category), 'name', f.name)::VARCHAR
+                           'category_name_en', coalesce(n.name_en, n.name, f.category), 'name', f.name,
+                           'attributes', coalesce(f.attributes, '{{}}'::JSON))::VARCHAR
         FROM facilities AS f
         LEFT JOIN {type_names_relation(cur)} AS n ON n.domain = 'facility_category' AND n.code = f.category
         WHERE $category IS NULL OR f.category = $category

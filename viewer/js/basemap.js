@@ -7,13 +7,8 @@
 // deck.gl's canvas, so that the 3D buildings never hide them; it draws only the style's symbol layers on a
 // transparent canvas.
 
-import { addStrings, currentLang } from "./i18n.js";
+import { currentLang } from "./i18n.js";
 import { basemapStyle, LABEL_LAYERS, nameField } from "./basemap_style.js";
-
-addStrings({
-  de: { layerBasemap: "Grundkarte" },
-  en: { layerBasemap: "Basemap" },
-});
 
 // URL templates must keep their braces: `new URL()` would percent-encode them.
 const base = () => `${location.origin}${new URL(".", location.href).pathname}`;
@@ -107,6 +102,8 @@ export function createBasemap({ container, labelsContainer, probe }) {
       attributionControl: false, // the page's footer names the sources
       renderWorldCopies: false, // deck.gl's MapView does not repeat the world either
       maxPitch: MAX_PITCH,
+      // Kept after each frame, so that the print view (print.js) can read the map at any time.
+      canvasContextAttributes: { preserveDrawingBuffer: true },
       ...(view ? camera(view) : {}),
     });
     // Errors (a tile or a glyph range that failed) are the probe's and the console's warnings: a missing

@@ -1,11 +1,13 @@
 // The twin's districts as the panels need them, from the districts layers the viewer has loaded.
 
+import { localText } from "./names.js";
+
 // The districts a new quarter's households may be like (the "mix" of a housing measure), per districts layer.
 export function districtChoices(twin, layersData) {
   return (twin?.layers ?? [])
     .filter((l) => l.kind === "districts" && layersData[l.id])
     .map((l) => ({
-      title: l.title,
+      title: localText(l, "title"),
       districts: layersData[l.id].features.map((f) => ({
         value: `like:${f.properties.district_id}`,
         name: f.properties.name ?? f.properties.code,
@@ -26,7 +28,9 @@ export function choroplethFor(twin) {
   if (!config) return null;
   const layer = twin.layers.find((l) => l.id === config.layer);
   if (!layer) return null;
-  return { layerId: layer.id, variable: config.variable, label: config.label, url: layer.url };
+  const choropleth = { layerId: layer.id, variable: config.variable, url: layer.url, year: config.year };
+  // A getter: the label is read when drawn, so it follows the page's language.
+  return Object.defineProperty(choropleth, "label", { get: () => localText(config, "label"), enumerable: true });
 }
 
 // The layers a twin offers to switch on and off, with whether each is on; `extra`: the cadastre's toggles.

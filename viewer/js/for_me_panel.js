@@ -4,58 +4,10 @@
 // when it closes. Any element `button.for-me-open[data-scenario]` opens the panel for that scenario.
 
 import { authHeaders } from "./api.js";
-import { addStrings, currentLang, t } from "./i18n.js";
+import { currentLang, t } from "./i18n.js";
 import { el } from "./panels.js";
-import "./places_i18n.js"; // the age band and household words of the self-description (age_*, hh_*)
 
 const { ScatterplotLayer } = globalThis.deck;
-
-addStrings({
-  de: {
-    forMeTitle: "Wie betrifft mich das?",
-    forMeIntro:
-      "Wählen Sie eine Persona, die zu Ihnen passt, oder beantworten Sie zwei Fragen, und klicken Sie auf der Karte, wo Sie wohnen. Nichts davon wird gespeichert.",
-    forMePersona: "Persona",
-    forMeAnswer: "– lieber Fragen beantworten –",
-    forMeAge: "Ihr Alter",
-    forMeHousehold: "Ihr Haushalt",
-    forMeChoose: "bitte wählen",
-    forMeHome: "Wohnort auf der Karte wählen",
-    forMeHomeArmed: "Klicken Sie jetzt auf die Karte …",
-    forMeHomeSet: "Wohnort gewählt.",
-    forMeHomeNone: "Noch kein Wohnort gewählt.",
-    forMeRun: "Anzeigen",
-    forMeRunning: "Wird berechnet …",
-    forMeClose: "Schließen",
-    forMeNeedHome: "Wählen Sie zuerst Ihren Wohnort auf der Karte.",
-    forMeNeedWho: "Wählen Sie eine Persona oder beantworten Sie beide Fragen.",
-    forMeFailed: "Keine Antwort: {message}",
-    forMeOpen: "Wie betrifft mich das?",
-    forMeScenario: "Szenario: {title}",
-  },
-  en: {
-    forMeTitle: "How does this affect me?",
-    forMeIntro:
-      "Choose a persona that fits you, or answer two questions, and click on the map where you live. Nothing of this is stored.",
-    forMePersona: "Persona",
-    forMeAnswer: "– answer questions instead –",
-    forMeAge: "Your age",
-    forMeHousehold: "Your household",
-    forMeChoose: "please choose",
-    forMeHome: "Choose your home on the map",
-    forMeHomeArmed: "Now click on the map …",
-    forMeHomeSet: "Home chosen.",
-    forMeHomeNone: "No home chosen yet.",
-    forMeRun: "Show",
-    forMeRunning: "Computing …",
-    forMeClose: "Close",
-    forMeNeedHome: "First choose your home on the map.",
-    forMeNeedWho: "Choose a persona or answer both questions.",
-    forMeFailed: "No answer: {message}",
-    forMeOpen: "How does this affect me?",
-    forMeScenario: "Scenario: {title}",
-  },
-});
 
 const AGE_BANDS = ["under_18", "18_29", "30_44", "45_64", "65_79", "80_plus"];
 const HOUSEHOLDS = ["alone", "couple", "family_young_children", "family_school_children", "single_parent", "shared"];

@@ -5,12 +5,13 @@
 
 import { api, authHeaders, authToken, isAdminIn, setAuthToken } from "./api.js";
 import { formatNumber, t } from "./i18n.js";
+import { createLayerStyle } from "./layer_style.js";
 import { LayerUpload } from "./layer_upload.js";
-import { MainThreadMVTLoader } from "./mvt_loader.js";
 import { el } from "./panels.js";
 import { serviceDetails, serviceTileLayer } from "./service_layers.js";
 
-const { MVTLayer, TileLayer, BitmapLayer, Tile3DLayer, GeoJsonLayer } = globalThis.deck;
+// MVTLoader parses on the main thread (with loadOptions' worker: false); deck.gl's default loader needs a CDN worker.
+const { MVTLayer, MVTLoader, TileLayer, BitmapLayer, Tile3DLayer, GeoJsonLayer } = globalThis.deck;
 
 const KIND_KEYS = { raster: "kindRaster", terrain: "kindTerrain", tiles3d: "kindTiles3d", pointcloud: "kindPointcloud", service: "kindService" };
 const GEOMETRY_KEYS = { points: "kindPoints", lines: "kindLines", polygons: "kindPolygons" };
@@ -74,6 +75,8 @@ export class LayerCatalogue {
       focusLayer: (layerId) => document.getElementById(`catalogue-${layerId}`)?.focus(),
       onError: (error) => this.onError(error),
     });
+    // "Stil & Filter" of vector layers: colour and filter by an attribute (layer_style.js).
+    this.styles = createLayerStyle({ probe, onChange: () => this.onChange(), onError: (error) => this.onError(error) });
   }
 
   async open(twin) {
@@ -191,6 +194,7 @@ export class LayerCatalogue {
       item.append(el("ol", { class: "legend", "aria-label": t("legendOf", { title: entry.title }) }));
       item.lastElementChild.append(...entry.legend.map(legendItem));
     }
+    item.append(...this.styles.controls(this.twin, entry));
     if (entry.description) item.append(el("p", { class: "muted small" }, entry.description));
     const remove = this.upload.deleteControl(entry);
     if (remove) item.append(remove);
@@ -228,6 +232,7 @@ export class LayerCatalogue {
     const c = this.probe.catalogue;
     c.tiles[entry.id] = (c.tiles[entry.id] ?? 0) + 1;
     c.features[entry.id] = (c.features[entry.id] ?? 0) + featureCount(tile?.content);
+    if (entry.mvt) this.styles.tileLoaded(this.twin, entry, tile);
   }
 
   failed(error) {
@@ -287,7 +292,7 @@ export class LayerCatalogue {
     return new MVTLayer({
       ...common,
       data: entry.mvt,
-      loaders: [MainThreadMVTLoader],
+      loaders: [MVTLoader],
       binary: false,
       extent: entry.extent,
       maxZoom: 16,
@@ -306,6 +311,7 @@ export class LayerCatalogue {
       getPointRadius: style.point_radius,
       pointRadiusUnits: "pixels",
       pointType: "circle",
+      ...this.styles.layerProps(twin, entry), // colour and filter by an attribute, if chosen
       onTileLoad: (tile) => this.counted(entry, tile),
       // MVTLayer draws each tile in tile-local coordinates with its own model matrix, whose z stays in metres:
       // raise it to the twin's ground, as the flat layers of layers.js are.
@@ -317,14 +323,10 @@ export class LayerCatalogue {
     });
   }
 
-  tooltip(info) {
-    if (!info.layer?.id.startsWith("catalogue-") || !info.object) return null;
-    const entry = this.entries.find((e) => info.layer.id.startsWith(`catalogue-${this.twin?.name}-${e.id}`));
-    const props = info.object.properties ?? {};
-    const lines = Object.entries(props)
-      .filter(([key, value]) => !["id", "fid", "layerName"].includes(key) && value !== null && value !== "")
-      .slice(0, 6)
-      .map(([key, value]) => `${key}: ${value}`);
-    return { text: [entry?.title ?? "", ...lines].join("\n").trim() };
+  // The catalogue entry a map layer draws (the info popup names its features' fields from the entry's `fields`).
+  entryOf(layerId) {
+    const prefix = `catalogue-${this.twin?.name}-`;
+    if (!layerId?.startsWith(prefix)) return null;
+    return this.entries.find((e) => layerId === prefix + e.id) ?? this.entries.find((e) => layerId.startsWith(prefix + e.id)) ?? null;
   }
 }

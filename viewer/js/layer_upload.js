@@ -4,69 +4,8 @@
 // it is shown with its hint in an alert region. Text is always set with textContent.
 
 import { api } from "./api.js";
-import { addStrings, t } from "./i18n.js";
+import { t } from "./i18n.js";
 import { el } from "./panels.js";
-
-addStrings({
-  de: {
-    uploadTitle: "Ebene hochladen",
-    uploadIntro: "GeoJSON, GeoPackage, Shapefile (als ZIP), CSV mit Koordinaten, GeoTIFF, CityJSON oder LAS/LAZ. Die neue Ebene ist zunächst ausgeschaltet.",
-    uploadFile: "Datei",
-    uploadLayerTitle: "Titel",
-    uploadVisibility: "Sichtbar für",
-    visPublicOpt: "alle (öffentlich)",
-    visCouncilOpt: "Rat und Verwaltung",
-    visAdminOpt: "nur Verwaltung",
-    uploadLicence: "Lizenz (optional)",
-    uploadAttribution: "Quellenangabe (optional)",
-    uploadCrs: "Koordinatensystem, z. B. EPSG:25832 (optional)",
-    uploadSubmit: "Hochladen",
-    uploadNeedFile: "Bitte eine Datei wählen.",
-    uploadNeedTitle: "Bitte einen Titel angeben.",
-    uploadSending: "„{file}“ wird hochgeladen … {percent} %",
-    uploadLoading: "„{file}“ wird geprüft und geladen …",
-    uploadDone: "Ebene „{title}“ geladen: {report}",
-    uploadFailed: "Hochladen fehlgeschlagen: {message}",
-    uploadRecord: "Stelle: {record}",
-    uploadHint: "Hinweis: {hint}",
-    layerDelete: "Löschen",
-    layerDeleteOf: "Ebene {title} löschen",
-    layerDeleteConfirm: "Ebene „{title}“ mit ihren Dateien endgültig löschen?",
-    layerDeleteYes: "Ja, löschen",
-    layerDeleteNo: "Abbrechen",
-    layerDeleted: "Ebene „{title}“ gelöscht.",
-    layerDeleteFailed: "Löschen fehlgeschlagen: {message}",
-  },
-  en: {
-    uploadTitle: "Upload a layer",
-    uploadIntro: "GeoJSON, GeoPackage, Shapefile (zipped), CSV with coordinates, GeoTIFF, CityJSON or LAS/LAZ. The new layer starts switched off.",
-    uploadFile: "File",
-    uploadLayerTitle: "Title",
-    uploadVisibility: "Visible to",
-    visPublicOpt: "everyone (public)",
-    visCouncilOpt: "council and administration",
-    visAdminOpt: "administration only",
-    uploadLicence: "Licence (optional)",
-    uploadAttribution: "Attribution (optional)",
-    uploadCrs: "Coordinate system, e.g. EPSG:25832 (optional)",
-    uploadSubmit: "Upload",
-    uploadNeedFile: "Please choose a file.",
-    uploadNeedTitle: "Please give a title.",
-    uploadSending: "Uploading “{file}” … {percent} %",
-    uploadLoading: "Checking and loading “{file}” …",
-    uploadDone: "Layer “{title}” loaded: {report}",
-    uploadFailed: "Upload failed: {message}",
-    uploadRecord: "Where: {record}",
-    uploadHint: "Hint: {hint}",
-    layerDelete: "Delete",
-    layerDeleteOf: "Delete layer {title}",
-    layerDeleteConfirm: "Delete the layer “{title}” and its files for good?",
-    layerDeleteYes: "Yes, delete",
-    layerDeleteNo: "Cancel",
-    layerDeleted: "Layer “{title}” deleted.",
-    layerDeleteFailed: "Deleting failed: {message}",
-  },
-});
 
 // A failed request's text: the server's message (it names the file), where in it, and what to do.
 function errorLines(error) {

@@ -3,7 +3,7 @@
 
 import { colorFor } from "./classify.js";
 
-const { Tile3DLayer, GeoJsonLayer, MaskExtension } = globalThis.deck;
+const { Tile3DLayer, GeoJsonLayer, MaskExtension, TextLayer } = globalThis.deck;
 
 // The mask that hides buildings a scenario replaces or removes: the scenario panel draws a layer of this id with
 // their footprints (scenario_buildings.js); the building tiles keep only what lies outside it.
@@ -90,22 +90,54 @@ export function pathsLayer(twin, data, visible) {
   });
 }
 
-export function facilitiesLayer(twin, data, visible) {
-  return new GeoJsonLayer({
-    id: `facilities-${twin.name}`,
-    data,
-    visible,
-    pickable: true,
-    pointType: "circle",
-    modelMatrix: liftMatrix(twin.origin.height + 1),
-    getFillColor: [214, 39, 40, 230],
-    getLineColor: [255, 255, 255, 255],
-    stroked: true,
-    getPointRadius: 4,
-    pointRadiusUnits: "pixels",
-    getLineWidth: 1,
-    lineWidthUnits: "pixels",
-  });
+// A facility's point: a point's own, else the mean of its outline's corners (parks and schools may be areas).
+function facilityPoint(feature) {
+  const g = feature.geometry;
+  if (g?.type === "Point") return g.coordinates;
+  const ring = g?.type === "Polygon" ? g.coordinates[0] : g?.type === "MultiPolygon" ? g.coordinates[0][0] : null;
+  if (!ring?.length) return null;
+  return [0, 1].map((i) => ring.reduce((sum, p) => sum + p[i], 0) / ring.length);
+}
+
+// The facilities in their category's colour (facility_style.js) with its letter on the disc, so that colour is not
+// the only cue. `style`: {classOf(properties) -> {color, letter}, key (changes when the classes do)}.
+export function facilitiesLayer(twin, data, visible, style) {
+  const z = twin.origin.height + 1;
+  const points = data.features
+    .map((f) => ({ position: facilityPoint(f), letter: style.classOf(f.properties).letter }))
+    .filter((d) => d.position && d.letter);
+  const characters = [...new Set(points.map((d) => d.letter))].join("");
+  return [
+    new GeoJsonLayer({
+      id: `facilities-${twin.name}`,
+      data,
+      visible,
+      pickable: true,
+      pointType: "circle",
+      modelMatrix: liftMatrix(z),
+      getFillColor: (f) => [...style.classOf(f.properties).color, 235],
+      getLineColor: [255, 255, 255, 255],
+      stroked: true,
+      getPointRadius: 8,
+      pointRadiusUnits: "pixels",
+      getLineWidth: 1.5,
+      lineWidthUnits: "pixels",
+      updateTriggers: { getFillColor: style.key },
+    }),
+    new TextLayer({
+      id: `facilities-letters-${twin.name}`,
+      data: points,
+      visible,
+      getPosition: (d) => [d.position[0], d.position[1], z],
+      getText: (d) => d.letter,
+      getSize: 11,
+      getColor: [255, 255, 255, 255],
+      fontWeight: "bold",
+      fontFamily: "system-ui, sans-serif",
+      characterSet: characters,
+      updateTriggers: { getText: style.key },
+    }),
+  ];
 }
 
 export function highlightLayer(twin, building) {

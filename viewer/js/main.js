@@ -2,12 +2,11 @@
 
 import { api } from "./api.js";
 import { quantileBreaks } from "./classify.js";
-import { addStrings, applyStaticTexts, formatNumber, t, toggleLang } from "./i18n.js";
+import { applyStaticTexts, t, toggleLang } from "./i18n.js";
 import {
   areaId,
   buildingsLayer,
   choroplethLayer,
-  facilitiesLayer,
   highlightLayer,
   outlineLayer,
   pathsLayer,
@@ -25,17 +24,19 @@ import { choroplethFor, districtChoices, districtShapes, layerToggles } from "./
 import { buildingPoint, viewBounds } from "./places_map.js";
 import { mountDivider, swipe } from "./swipe.js";
 import { createParcels } from "./parcels.js";
-import { areaName, categoryName } from "./names.js";
+import { localText, twinLabel } from "./names.js";
 import { createSearch } from "./search.js";
 import { createBasemap } from "./basemap.js";
 import * as views from "./views.js";
+import { createPermalink } from "./permalink.js";
+import { createShare } from "./share.js";
+import { createPrint } from "./print.js";
 import { createMeasure } from "./measure.js";
 import { createSunTool, draftBuildings } from "./sun_tool.js";
-
-addStrings({
-  de: { twinUnavailable: "{title} (derzeit nicht verfügbar)" },
-  en: { twinUnavailable: "{title} (not available at the moment)" },
-});
+import { createStatsTimeline } from "./stats_timeline.js";
+import { createBottomSheet, createMapHint } from "./bottom_sheet.js";
+import { createTileWatch } from "./tiles_status.js";
+import { createInfo } from "./info_popup.js";
 
 const { Deck, MapView, FlyToInterpolator } = globalThis.deck;
 
@@ -110,7 +111,7 @@ const population = new PopulationPanel({
     state.visible.population = population.visible;
     if (toggles && state.twin) showToggles(state.twin);
     render();
-    schedulePermalink();
+    hashLink.schedule();
   },
   onError: (error) => fail(error),
 });
@@ -159,7 +160,7 @@ const scenario = new ScenarioPanel({
     if (tool) setDrawing(scenario.drawing || proposals.drawing);
     if (tool && scenario.drawing) toolStarted(scenario);
     render();
-    if (permalink) schedulePermalink();
+    if (permalink) hashLink.schedule();
   },
   onError: (error) => fail(error),
   showLayer: (key) => {
@@ -182,6 +183,8 @@ const sun = createSunTool({
   draft: () => draftBuildings(scenario.measures),
   setEffects: (effects) => deckgl.setProps({ effects }),
 });
+// The statistics time slider over the choropleth's years (stats_timeline.js; the share link uses year()/setYear()).
+const timeline = createStatsTimeline({ probe, onChange: () => { updateChoropleth(); render(); hashLink.schedule(); }, onError: fail });
 
 // Citizens' places (pin, form, list, lens) and the administration's moderation view.
 const places = new PlacesPanel({
@@ -233,7 +236,7 @@ const proposals = new ProposalsPanel({
   onChange: ({ permalink = false, tool = false } = {}) => {
     if (tool) setDrawing(scenario.drawing || proposals.drawing);
     render();
-    if (permalink) schedulePermalink();
+    if (permalink) hashLink.schedule();
   },
   onError: (error) => fail(error),
   onToolStart: () => toolStarted(proposals),
@@ -306,25 +309,23 @@ const deckgl = new Deck({
     places.onView();
     sun.onView();
     proposals.onView();
-    schedulePermalink();
+    hashLink.schedule();
     return viewState;
   },
-  getTooltip: tooltip,
+  getTooltip: (info) => infoPopup.tooltip(info),
   getCursor: ({ isDragging }) =>
     measure.cursor() ?? places.cursor() ?? forMe.cursor() ?? proposals.cursor() ?? (drawingMode ? "crosshair" : isDragging ? "grabbing" : "grab"),
   onHover: (info) => {
     places.hover(info);
     if (measure.hover(info) || scenario.hover(info) || proposals.hover(info)) render();
   },
-  onClick: handleClick,
+  onClick: (info) => infoPopup.click(info),
   onAfterRender: () => {
     probe.frames += 1;
     basemap.sync(deckgl.getViewports());
+    infoPopup.follow(); // the popup stays at its object while the map moves
     probe.populationDrawn = probe.populationLoads; // a frame with the latest population data is on screen
-    if (state.tileset && state.tileset.isLoaded() && probe.tilesLoaded > 0 && !probe.allTilesLoaded) {
-      probe.allTilesLoaded = true;
-      setStatus(t("tilesReady", { count: probe.tilesLoaded }));
-    }
+    if (tiles.ready()) probe.allTilesLoaded = true; // drawn: the frame after the tileset had all it needs
   },
   onError: (error) => fail(error),
   onLoad: () => {
@@ -332,8 +333,17 @@ const deckgl = new Deck({
     const canvas = deckgl.getCanvas();
     canvas?.setAttribute("tabindex", "0");
     canvas?.setAttribute("aria-label", t("mapLabel"));
+    canvas?.setAttribute("data-i18n-aria", "mapLabel"); // relabelled with the page's texts
   },
 });
+
+// "N Gebäudekacheln geladen" once the tileset has every tile the view needs; a frame then draws them.
+const tiles = createTileWatch(() => {
+  setStatus(t("tilesReady", { count: probe.tilesLoaded }));
+  deckgl.redraw("tiles ready");
+});
+// On a phone the sidebar is a sheet over the map; the map hint speaks of touch on touch screens (bottom_sheet.js).
+const phoneParts = [createBottomSheet({ probe }), createMapHint()];
 
 // The search box: streets, addresses, districts and places of the twin; picking one flies the map there.
 const search = createSearch({
@@ -342,40 +352,33 @@ const search = createSearch({
   mapSize: () => [document.getElementById("deck-container").clientWidth, document.getElementById("deck-container").clientHeight],
   status: setStatus,
   focusMap: () => deckgl.getCanvas()?.focus(),
-  showBuilding: (building) => {
-    state.building = building;
-    probe.lastBuilding = building.building_id;
-    renderBuilding(dom.details, building);
-    render();
-  },
+  showBuilding,
 });
-
-function tooltip(info) {
-  const cell = places.tooltip(info) ?? proposals.tooltip(info) ?? population.tooltip(info) ?? scenario.tooltip(info) ?? catalogue.tooltip(info) ?? parcels.tooltip(info);
-  if (cell) return cell;
-  const p = info.object?.properties;
-  if (!p) return null;
-  if (p.facility_id) return { text: `${p.name ?? ""}\n${categoryName(p)}`.trim() };
-  if (info.layer?.id.startsWith("choropleth")) {
-    const name = areaName(p);
-    return { text: `${name}\n${t("population")}: ${formatNumber(p.population)}` };
-  }
-  return null;
+// A building chosen by the search, a link or a click (null: none, with the panel's message), selected and drawn.
+function showBuilding(building, message) {
+  state.building = building;
+  if (building) probe.lastBuilding = building.building_id;
+  renderBuilding(dom.details, building, message);
+  render();
 }
+
+// The info popup at what is clicked, tapped or under the map's centre (Enter), after the tools that want the click.
+const infoPopup = createInfo({ deckgl: () => deckgl, probe, twin: () => state.twin, groundAt, showBuilding,
+  facilities: () => state.layersData.facilities, visible: () => state.visible, choropleth: () => state.choropleth,
+  tools: [measure, forMe, scenario, proposals, places], tooltips: [places, proposals, population, scenario, parcels],
+  population, parcels, places, proposals, catalogue, onError: fail,
+  busy: () => drawingMode || [measure, places, forMe, proposals].some((tool) => tool.cursor()) });
 
 // The view over a bounding box (the twin's home by default) in the map's current size.
 const fitView = (twin, bbox = twin.home_bbox) => views.fitBox(twin, bbox, document.getElementById("deck-container"));
 
-// Permalink (views.js), kept current while the user moves.
-let permalinkTimer = null;
-function schedulePermalink() {
-  clearTimeout(permalinkTimer);
-  permalinkTimer = setTimeout(() => {
-    if (!state.twin || !state.viewState) return;
-    const shown = { pop: population.hashParam(), scenario: scenario.hashParam(), proposal: proposals.hashParam() };
-    history.replaceState(null, "", views.permalinkHash(state.twin.name, state.viewState, shown));
-  }, 300);
-}
+// The link to this view (url_state.js, permalink.js), kept current in the address bar; "Teilen" and "Drucken".
+const hashLink = createPermalink({ probe, twin: () => state.twin, view: () => state.viewState, visible: () => state.visible,
+  shown: () => ({ pop: population.hashParam(), scenario: scenario.hashParam(), proposal: proposals.hashParam() }),
+  catalogue, building: () => state.building?.building_id ?? null, showBuilding, year: timeline });
+const title = () => dom.select.selectedOptions[0]?.textContent ?? "";
+const printer = createPrint({ probe, deckgl: () => deckgl, groundAt, view: () => state.viewState, title });
+createShare({ probe, link: hashLink.link, title, print: () => printer.print().catch(fail) });
 
 function render() {
   const twin = state.twin;
@@ -386,7 +389,7 @@ function render() {
   if (data.paths) layers.push(pathsLayer(twin, data.paths, state.visible.paths));
   if (c && data[c.layerId]) {
     layers.push(
-      choroplethLayer(twin, data[c.layerId], c.variable, state.breaks, state.visible.choropleth, state.selectedArea),
+      choroplethLayer(twin, timeline.shown(data[c.layerId]), c.variable, state.breaks, state.visible.choropleth, state.selectedArea),
     );
   }
   for (const [id, geojson] of Object.entries(data)) {
@@ -396,7 +399,7 @@ function render() {
   }
   layers.push(...parcels.layers()); // flat, under the other layers and the buildings
   layers.push(...catalogue.layers());
-  if (data.facilities) layers.push(facilitiesLayer(twin, data.facilities, state.visible.facilities));
+  layers.push(...infoPopup.layers()); // the facilities, in their categories' colours
   if (twin.tileset && state.visible.buildings) layers.push(state.buildingsLayer);
   const highlight = highlightLayer(twin, state.building);
   if (highlight) layers.push(highlight);
@@ -420,28 +423,28 @@ async function loadTwin(name) {
   if (!twin) return;
   Object.assign(probe, { twin: name, tilesLoaded: 0, tileErrors: 0, tilesetReady: false, allTilesLoaded: false });
   Object.assign(state, { twin, tileset: null, layersData: {}, building: null, selectedArea: null });
+  tiles.reset();
   state.choropleth = choroplethFor(twin);
+  timeline.open(twin, state.choropleth).catch(fail);
   forMe.reset();
   measure.open(twin);
   sun.open(twin);
   parcels.open(twin);
   search.open(twin);
-  dom.description.textContent = twin.description;
+  dom.description.textContent = localText(twin, "description");
   renderAttribution(dom.attribution, twin);
   renderBuilding(dom.details, null);
-  const initialView = views.viewFromHash(twin) ?? fitView(twin);
+  const link = hashLink.take(twin); // what the address bar's link asks for; its layer toggles are set now
+  const initialView = link.view ?? fitView(twin);
   state.viewState = initialView;
   basemap.open(twin, initialView);
-  const populationView = views.populationFromHash(twin);
-  const scenarioId = views.scenarioFromHash(twin);
-  const proposalId = views.proposalFromHash(twin);
-  history.replaceState(null, "", `#twin=${encodeURIComponent(name)}`);
 
   state.buildingsLayer = twin.tileset
     ? buildingsLayer(twin, {
         onTilesetLoad: (tileset) => {
           state.tileset = tileset;
           probe.tilesetReady = true;
+          tiles.attach(tileset);
         },
         onTileLoad: () => {
           probe.tilesLoaded += 1;
@@ -449,6 +452,7 @@ async function loadTwin(name) {
         },
         onTileError: (_tile, url, message) => {
           probe.tileErrors += 1;
+          tiles.tileFailed();
           fail(new Error(`${url}: ${message}`));
         },
       })
@@ -456,15 +460,15 @@ async function loadTwin(name) {
   deckgl.setProps({
     initialViewState: { ...initialView, transitionDuration: 0, transitionInterpolator: new FlyToInterpolator() },
   });
-  state.visible.population = populationView.visible;
+  state.visible.population = link.population.visible;
   showToggles(twin);
   render();
   population.onZoom(initialView.zoom);
-  const populationReady = population.open(twin, populationView).catch(fail);
-  const scenarioReady = scenario.open(twin, scenarioId).catch(fail);
+  const populationReady = population.open(twin, link.population).catch(fail);
+  const scenarioReady = scenario.open(twin, link.scenario).catch(fail);
   const catalogueReady = catalogue.open(twin).catch(fail);
   const placesReady = places.open(twin).catch(fail);
-  const proposalsReady = proposals.open(twin, proposalId).catch(fail);
+  const proposalsReady = proposals.open(twin, link.proposal).catch(fail);
   const moderationReady = moderation.open(twin).catch(fail);
   survey.open(twin).catch(fail);
 
@@ -479,6 +483,7 @@ async function loadTwin(name) {
   scenario.relabel(); // the districts for the households' mix, the names of closed facilities
   render();
   await Promise.all([populationReady, scenarioReady, catalogueReady, placesReady, proposalsReady, moderationReady]);
+  await hashLink.restore(twin, link); // the language, the catalogue's layers, the building, the year, the panel
 }
 
 function showToggles(twin) {
@@ -498,10 +503,12 @@ function updateChoropleth() {
     dom.legend.replaceChildren();
     return;
   }
-  const values = data.features.map((f) => f.properties[c.variable]);
-  state.breaks = quantileBreaks(values);
-  renderLegend(dom.legend, dom.legendLabel, c.label, values, state.breaks);
-  renderAreaList(dom.areaTable, dom.areaCaption, dom.areaValueHead, data.features, c.variable, c.label, selectArea);
+  const shown = timeline.shown(data); // the slider's year; the latest figures where there is no slider
+  const values = shown.features.map((f) => f.properties[c.variable]);
+  state.breaks = timeline.breaks() ?? quantileBreaks(values); // over all years: a colour means one figure
+  const label = timeline.label(c.label);
+  renderLegend(dom.legend, dom.legendLabel, label, timeline.legendValues() ?? values, state.breaks);
+  renderAreaList(dom.areaTable, dom.areaCaption, dom.areaValueHead, shown.features, c.variable, label, selectArea);
 }
 
 function selectArea(feature) {
@@ -519,28 +526,6 @@ function selectArea(feature) {
 function flyTo(view) {
   const flight = { ...view, transitionDuration: 800, transitionInterpolator: new FlyToInterpolator() };
   deckgl.setProps(state.compare ? { viewState: flight } : { initialViewState: flight });
-}
-
-async function handleClick(info) {
-  if (!state.twin || measure.click(info) || forMe.click(info) || scenario.click(info) || proposals.click(info) || places.click(info)) return;
-  if (info.layer && population.pick(info)) return;
-  if (!info.layer?.id.startsWith("buildings-")) return void parcels.click(info); // no building: the parcel there
-  // deck.gl picks a tile, not a building: find the 3D point under the cursor and ask the server what is there.
-  const hit = deckgl.pickObject({ x: info.x, y: info.y, radius: 2, unproject3D: true });
-  const coordinate = hit?.coordinate ?? info.coordinate;
-  if (!coordinate) return;
-  try {
-    const building = await api.buildingAt(state.twin.name, coordinate[0], coordinate[1]);
-    state.building = building;
-    probe.lastBuilding = building.building_id;
-    parcels.afterBuilding(coordinate);
-    renderBuilding(dom.details, building);
-  } catch (error) {
-    if (error.status !== 404) return fail(error);
-    state.building = null;
-    renderBuilding(dom.details, null, t("noBuildingHere"));
-  }
-  render();
 }
 
 async function start() {
@@ -561,11 +546,19 @@ async function start() {
       parcels.relabel();
       measure.relabel();
       sun.relabel();
+      timeline.relabel();
       search.relabel();
+      phoneParts.forEach((part) => part.relabel());
       divider.relabel();
       basemap.relabel();
       updateChoropleth();
-      renderBuilding(dom.details, state.building);
+      showBuilding(state.building); // redrawn: the facilities' letters follow their names
+      infoPopup.relabel();
+      // What the server sent in German with its English beside it, and the status pill, in the new language.
+      dom.description.textContent = localText(state.twin, "description");
+      renderAttribution(dom.attribution, state.twin);
+      for (const option of dom.select.options) option.textContent = twinLabel(state.twins.find((tw) => tw.name === option.value));
+      if (probe.allTilesLoaded) setStatus(t("tilesReady", { count: probe.tilesLoaded }));
     }
   });
   document.getElementById("deck-container").addEventListener("dblclick", (event) => {
@@ -586,7 +579,7 @@ async function start() {
     ...state.twins.map((tw) => {
       const option = document.createElement("option");
       option.value = tw.name;
-      option.textContent = tw.available === false ? t("twinUnavailable", { title: tw.title }) : tw.title;
+      option.textContent = twinLabel(tw);
       if (tw.available === false) {
         option.disabled = true;
         option.title = tw.reason ?? "";
@@ -594,7 +587,7 @@ async function start() {
       return option;
     }),
   );
-  const fromHash = new URLSearchParams(location.hash.slice(1)).get("twin");
+  const fromHash = hashLink.startTwin();
   const first = served.some((tw) => tw.name === fromHash) ? fromHash : served[0].name;
   dom.select.value = first;
   dom.select.addEventListener("change", () => loadTwin(dom.select.value).catch(fail));

@@ -7,109 +7,10 @@
 // minus its ground's ellipsoidal height (a building's ground plus the geoid undulation, else the twin's ground) is
 // its height above the ground. Text is set with textContent only.
 
-import { addStrings, t } from "./i18n.js";
+import { t } from "./i18n.js";
 import { fixed, formatArea, formatLength, geodesicDistance, pathLength, polygonArea } from "./measure_geo.js";
 import { buildingTypeName } from "./names.js";
 import { el } from "./panels.js";
-
-addStrings({
-  de: {
-    measureTool: "Messen",
-    measureToolTitle: "Strecken, Flächen und Höhen messen",
-    measureModes: "Art der Messung",
-    measure_distance: "Strecke",
-    measure_area: "Fläche",
-    measure_height: "Höhe",
-    measureCentre: "Kartenmitte",
-    measureCentreTitle: "Punkt in der Kartenmitte setzen (Tastatur)",
-    measureUndo: "Zurück",
-    measureUndoTitle: "Letzten Punkt entfernen (Rücktaste)",
-    measureFinish: "Fertig",
-    measureFinishTitle: "Messung abschließen (Enter, Doppelklick)",
-    measureHint_distance: "Punkte auf die Karte klicken oder tippen; Doppelklick, Enter oder »Fertig« schließt ab.",
-    measureHint_area: "Ecken der Fläche klicken oder tippen; Doppelklick, Enter oder »Fertig« schließt ab.",
-    measureHint_height: "Auf ein Gebäude klicken oder tippen; ein zweiter Punkt misst den Höhenunterschied.",
-    measureFew_distance: "Eine Strecke braucht mindestens zwei Punkte.",
-    measureFew_area: "Eine Fläche braucht mindestens drei Punkte.",
-    measureFew_height: "Klicken Sie zuerst auf einen Punkt.",
-    measurePanel: "Messungen",
-    measureIntro: "Strecken und Flächen geodätisch auf dem WGS-84-Ellipsoid (waagerecht), Höhen über dem Gelände.",
-    measureEmpty: "Noch keine Messung.",
-    measureCopy: "Als Text kopieren",
-    measureClear: "Alle löschen",
-    measureDelete: "Löschen",
-    measureDeleteLabel: "Messung {n} löschen",
-    measureCopied: "{n} Messungen in die Zwischenablage kopiert.",
-    measureCopyManual: "Kopieren nicht erlaubt: Der Text ist markiert, kopieren Sie ihn mit Strg+C.",
-    measureItem: "{n}. {kind}",
-    measurePoint: "1 Punkt",
-    measurePoints: "{n} Punkte",
-    mv_total: "Länge",
-    mv_segments: "Abschnitte",
-    mv_area: "Fläche",
-    mv_perimeter: "Umfang",
-    mv_building: "Gebäude",
-    mv_building_height: "Gebäudehöhe (Daten)",
-    mv_point_height: "Punkt über Grund",
-    mv_building_2: "Gebäude (Punkt 2)",
-    mv_building_height_2: "Gebäudehöhe (Punkt 2)",
-    mv_point_height_2: "Punkt 2 über Grund",
-    mv_rise: "Höhenunterschied",
-    mv_horizontal: "Waagerechter Abstand",
-    mv_slant: "Schräger Abstand",
-    mv_ground: "Boden (kein Gebäude)",
-    mv_looking: "Gebäude wird gesucht …",
-    mv_points: "Punkte (WGS 84)",
-  },
-  en: {
-    measureTool: "Measure",
-    measureToolTitle: "Measure distances, areas and heights",
-    measureModes: "What to measure",
-    measure_distance: "Distance",
-    measure_area: "Area",
-    measure_height: "Height",
-    measureCentre: "Map centre",
-    measureCentreTitle: "Set a point at the map's centre (keyboard)",
-    measureUndo: "Undo",
-    measureUndoTitle: "Remove the last point (Backspace)",
-    measureFinish: "Finish",
-    measureFinishTitle: "End the measurement (Enter, double-click)",
-    measureHint_distance: "Click or tap points on the map; double-click, Enter or “Finish” ends the line.",
-    measureHint_area: "Click or tap the corners of the area; double-click, Enter or “Finish” closes it.",
-    measureHint_height: "Click or tap a building; a second point measures the difference in height.",
-    measureFew_distance: "A distance needs at least two points.",
-    measureFew_area: "An area needs at least three points.",
-    measureFew_height: "Click a point first.",
-    measurePanel: "Measurements",
-    measureIntro: "Distances and areas geodesic on the WGS 84 ellipsoid (horizontal), heights above the ground.",
-    measureEmpty: "No measurement yet.",
-    measureCopy: "Copy as text",
-    measureClear: "Delete all",
-    measureDelete: "Delete",
-    measureDeleteLabel: "Delete measurement {n}",
-    measureCopied: "{n} measurements copied to the clipboard.",
-    measureCopyManual: "Copying is not allowed here: the text is selected, copy it with Ctrl+C.",
-    measureItem: "{n}. {kind}",
-    measurePoint: "1 point",
-    measurePoints: "{n} points",
-    mv_total: "Length",
-    mv_segments: "Segments",
-    mv_area: "Area",
-    mv_perimeter: "Perimeter",
-    mv_building: "Building",
-    mv_building_height: "Building height (data)",
-    mv_point_height: "Point above ground",
-    mv_building_2: "Building (point 2)",
-    mv_building_height_2: "Building height (point 2)",
-    mv_point_height_2: "Point 2 above ground",
-    mv_rise: "Difference in height",
-    mv_horizontal: "Horizontal distance",
-    mv_slant: "Slant distance",
-    mv_ground: "Ground (no building)",
-    mv_looking: "Looking up the building …",
-    mv_points: "Points (WGS 84)",
-  },
-});
 
 const MODES = ["distance", "area", "height"];
 const MIN_POINTS = { distance: 2, area: 3, height: 1 };
@@ -262,7 +163,7 @@ export function createMeasure(host) {
   }
 
   // Esc ends the measurement in progress: kept when it has its points, else dropped; with none, the tool closes.
-  function escape() {
+  function onEscape() {
     if (s.draft.length === 0) return setOpen(false);
     if (s.draft.length < MIN_POINTS[s.mode]) {
       s.draft = [];
@@ -527,7 +428,7 @@ export function createMeasure(host) {
   });
   document.addEventListener("keydown", (event) => {
     if (!s.open || event.target.closest?.("input, select, textarea")) return;
-    if (event.key === "Escape") escape();
+    if (event.key === "Escape") onEscape();
     else if (event.target.closest?.("button, a, summary")) return;
     else if (event.key === "Enter") finish();
     else if (event.key === "Backspace" && s.draft.pop()) changed();

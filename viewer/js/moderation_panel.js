@@ -5,7 +5,6 @@
 // /api/me says (the server answers the queue only then, too). Text is always set with textContent, so every
 // text is rendered inert.
 
-import "./places_i18n.js";
 import { authToken, isAdminIn } from "./api.js";
 import { t } from "./i18n.js";
 import { el } from "./panels.js";
@@ -19,7 +18,9 @@ const ACTIONS = {
   hide: ["new", "visible", "answered"],
   answer: ["new", "visible", "answered"],
 };
-const ACTION_KEYS = { show: "modShow", hide: "modHide", answer: "modAnswerAction" };
+// Each button says what it acts on: a place's and its comments' "Verbergen" stood side by side under one name.
+const ACTION_KEYS = { show: "modShowPlace", hide: "modHidePlace", answer: "modAnswerAction" };
+const COMMENT_ACTION_KEYS = { show: "modShowComment", hide: "modHideComment" };
 
 export const AUTH_EVENT = "twin3d-auth";
 
@@ -252,7 +253,7 @@ export class ModerationPanel {
     const item = el("li", { class: reply ? "mod-comment reply" : "mod-comment", "data-comment-id": String(comment.comment_id), "data-status": comment.status });
     item.append(el("p", { class: "comment-text" }, comment.text), el("p", { class: "muted small" }, t("statusLabel", { status: t(`status_${comment.status}`) })));
     const action = comment.status === "visible" ? "hide" : "show";
-    const button = el("button", { type: "button", id: `moderation-c${comment.comment_id}-${action}` }, t(ACTION_KEYS[action]));
+    const button = el("button", { type: "button", id: `moderation-c${comment.comment_id}-${action}` }, t(COMMENT_ACTION_KEYS[action]));
     button.addEventListener("click", () => this.decide(action, comment.comment_id).catch((error) => this.fail(error)));
     item.append(button);
     return item;

@@ -1,28 +1,26 @@
 // What a person reads instead of an id or a code: the names the server sends (German, and English where known)
 // in the page's language. The server resolves them (type_names, area names); the viewer only picks the language.
 
-import { addStrings, currentLang, t } from "./i18n.js";
-
-addStrings({
-  de: {
-    src_osm: "OpenStreetMap",
-    src_alkis: "ALKIS (Liegenschaftskataster)",
-    src_cityjson: "3D-Stadtmodell (CityJSON)",
-    src_citygml: "3D-Stadtmodell (CityGML)",
-    src_footprints: "Gebäudegrundrisse",
-  },
-  en: {
-    src_osm: "OpenStreetMap",
-    src_alkis: "ALKIS (official cadastre)",
-    src_cityjson: "3D city model (CityJSON)",
-    src_citygml: "3D city model (CityGML)",
-    src_footprints: "Building footprints",
-  },
-});
+import { currentLang, t } from "./i18n.js";
 
 // The name in the page's language: the English one where the page is English and one is known.
 export function localName(de, en) {
   return currentLang() === "en" ? (en ?? de) : de;
+}
+
+// A text of an object the server sends, in the page's language: named by a key of the string tables where the
+// server names it itself (`title_key`), else the German text with its translations beside it (`i18n: {en:
+// {title}}`, which the twin definition gives for what the municipality wrote).
+export function localText(item, field) {
+  const key = item?.[`${field}_key`];
+  if (key) return t(key);
+  return localName(item?.[field], item?.i18n?.[currentLang()]?.[field]);
+}
+
+// A twin as its entry in the twin list names it (greyed-out twins say they are not available).
+export function twinLabel(twin) {
+  const title = localText(twin, "title");
+  return twin.available === false ? t("twinUnavailable", { title }) : title;
 }
 
 // A building's type as a name (Wohngebäude, House), the raw value where the server knows no name.

@@ -2,11 +2,10 @@
 // textContent (never innerHTML), so data from the server is rendered inert.
 
 import { legendEntries } from "./classify.js";
-import { addStrings, formatNumber, t } from "./i18n.js";
+import { formatNumber, t } from "./i18n.js";
 import { areaId } from "./layers.js";
-import { areaName, buildingTypeName, sourceName } from "./names.js";
-
-addStrings({ de: { parcel: "Flurstück" }, en: { parcel: "Parcel" } });
+import { buildingRows, formatRow } from "./info_format.js";
+import { areaName, localText } from "./names.js";
 
 export function el(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);
@@ -40,7 +39,18 @@ export function renderLegend(list, labelEl, label, values, breaks) {
   }
 }
 
-const HEIGHT_SOURCE_KEYS = { measured: "hs_measured", tag: "hs_tag", levels: "hs_levels", default: "hs_default" };
+// Rows of info_format.js as a definition list: the label (its explanation as a tooltip), the value with its unit,
+// and the field's name in data-field. The side panels and the info popup show objects this one way.
+export function definitionList(rows, attrs = {}) {
+  const dl = el("dl", { ...attrs, class: ["building-attributes", attrs.class].filter(Boolean).join(" ") });
+  for (const r of rows) {
+    const { label, text, hint, field } = formatRow(r);
+    const dt = el("dt", {}, label);
+    if (hint) dt.title = hint;
+    dl.append(dt, el("dd", { "data-field": field }, text));
+  }
+  return dl;
+}
 
 export function renderBuilding(container, building, message = null) {
   container.replaceChildren();
@@ -48,29 +58,7 @@ export function renderBuilding(container, building, message = null) {
     container.append(el("p", { class: "muted" }, message ?? t("clickBuilding")));
     return;
   }
-  const attrs = building.attributes || {};
-  const address = [attrs["addr:street"], attrs["addr:housenumber"]].filter(Boolean).join(" ");
-  const place = [attrs["addr:postcode"], attrs["addr:city"]].filter(Boolean).join(" ");
-  const rows = [
-    ["name", building.name],
-    ["id", building.building_id],
-    ["type", buildingTypeName(building)],
-    ["height", `${formatNumber(building.height, 1)} m`],
-    ["heightSource", t(HEIGHT_SOURCE_KEYS[building.height_source] ?? building.height_source)],
-    ["levels", building.levels === null ? null : formatNumber(building.levels, 1)],
-    ["footprint", `${formatNumber(building.footprint_m2, 0)} m²`],
-    ["address", [address, place].filter(Boolean).join(", ")],
-    ["district", building.district],
-    ["parcel", (building.parcels ?? []).map((p) => p.label).join("; ")],
-    ["source", sourceName(building.source)],
-    ["position", `${building.lat.toFixed(5)}° N, ${building.lon.toFixed(5)}° E`],
-  ];
-  const dl = el("dl", { class: "building-attributes", "data-building-id": building.building_id });
-  for (const [key, value] of rows) {
-    if (value === null || value === undefined || value === "") continue;
-    dl.append(el("dt", {}, t(key)), el("dd", { "data-field": key }, String(value)));
-  }
-  container.append(dl);
+  container.append(definitionList(buildingRows(building), { "data-building-id": building.building_id }));
 }
 
 export function renderAreaList(table, caption, valueHead, features, variable, label, onSelect) {
@@ -99,7 +87,7 @@ export function renderAreaList(table, caption, valueHead, features, variable, la
 
 export function renderAttribution(footer, twin) {
   footer.replaceChildren();
-  for (const line of twin.attribution || []) footer.append(el("span", {}, line));
+  for (const line of localText(twin, "attribution") || []) footer.append(el("span", {}, line));
   // The basemap's sources (OpenStreetMap), unless the twin already names them in the same words.
   const basemap = twin.basemap?.attribution;
   if (basemap && !(twin.attribution || []).includes(basemap)) footer.append(el("span", {}, basemap));

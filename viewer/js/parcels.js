@@ -4,66 +4,14 @@
 // with textContent only, so data from the server is rendered inert.
 
 import { authHeaders } from "./api.js";
-import { addStrings, formatNumber, t } from "./i18n.js";
+import { formatNumber, t } from "./i18n.js";
 import { liftMatrix } from "./layers.js";
-import { MainThreadMVTLoader } from "./mvt_loader.js";
-import { buildingTypeName, localName } from "./names.js";
-import { el } from "./panels.js";
+import { parcelLabel, parcelRows } from "./info_format.js";
+import { buildingTypeName } from "./names.js";
+import { definitionList, el } from "./panels.js";
 
-const { MVTLayer, GeoJsonLayer } = globalThis.deck;
-
-addStrings({
-  de: {
-    layerParcels: "Flurstücke",
-    layerLandUse: "Nutzung",
-    parcelTitle: "Flurstück",
-    p_number: "Flurstücksnummer",
-    p_flur: "Flur",
-    p_gemarkung: "Gemarkung",
-    p_cadastral: "Kennzeichen",
-    p_area: "Fläche",
-    p_official: "Amtliche Fläche",
-    p_landUse: "Tatsächliche Nutzung",
-    p_buildings: "Gebäude",
-    p_built: "Überbaute Fläche",
-    p_floor: "Geschossfläche",
-    p_grz: "GRZ",
-    p_gfz: "GFZ",
-    p_grzTitle: "Grundflächenzahl: überbaute Fläche je Grundstücksfläche",
-    p_gfzTitle: "Geschossflächenzahl: Geschossfläche je Grundstücksfläche",
-    p_estimated: "Geschosszahl teils aus der Gebäudehöhe geschätzt.",
-    p_onParcel: "Gebäude auf dem Flurstück",
-    p_share: "{area} m² auf dem Flurstück ({share} % des Gebäudes)",
-    p_none: "Kein Gebäude auf dem Flurstück.",
-    noParcelHere: "An dieser Stelle ist kein Flurstück.",
-    parcelOf: "Flurstück",
-  },
-  en: {
-    layerParcels: "Parcels",
-    layerLandUse: "Land use",
-    parcelTitle: "Parcel",
-    p_number: "Parcel number",
-    p_flur: "Flur (cadastral sheet)",
-    p_gemarkung: "Gemarkung (cadastral district)",
-    p_cadastral: "Cadastral key",
-    p_area: "Area",
-    p_official: "Official area",
-    p_landUse: "Land use",
-    p_buildings: "Buildings",
-    p_built: "Built-up area",
-    p_floor: "Floor area",
-    p_grz: "GRZ",
-    p_gfz: "GFZ",
-    p_grzTitle: "Site coverage ratio: built-up area per parcel area",
-    p_gfzTitle: "Floor area ratio: floor area per parcel area",
-    p_estimated: "Storeys partly estimated from building heights.",
-    p_onParcel: "Buildings on the parcel",
-    p_share: "{area} m² on the parcel ({share} % of the building)",
-    p_none: "No building on the parcel.",
-    noParcelHere: "There is no parcel here.",
-    parcelOf: "Parcel",
-  },
-});
+// MVTLoader parses on the main thread (with loadOptions' worker: false); deck.gl's default loader needs a CDN worker.
+const { MVTLayer, MVTLoader, GeoJsonLayer } = globalThis.deck;
 
 // Pale fills per land-use group (ALKIS: settlement, traffic, vegetation, water), under everything else.
 const GROUP_FILL = {
@@ -73,6 +21,13 @@ const GROUP_FILL = {
   Gewässer: [150, 195, 235, 130],
 };
 const OTHER_FILL = [210, 210, 210, 90];
+
+// A parcel of the vector tiles as the API sends one, for parcelLabel(): the tiles carry the number as "6/2".
+function tileParcel(p) {
+  const [numerator, denominator] = String(p.number ?? "").split("/");
+  const parts = { gemarkung_name: p.gemarkung_name, gemarkung: p.gemarkung, flur: p.flur, numerator, denominator };
+  return { label: p.label, label_parts: parts };
+}
 
 async function getJson(url) {
   const response = await fetch(url, { headers: { Accept: "application/json", ...authHeaders() } });
@@ -84,35 +39,10 @@ async function getJson(url) {
   return response.json();
 }
 
-function squareMetres(value) {
-  return value === null || value === undefined ? null : `${formatNumber(value, 0)} m²`;
-}
-
 export function renderParcel(container, parcel) {
   container.replaceChildren();
-  container.append(el("p", { class: "parcel-label" }, parcel.label));
-  const rows = [
-    ["p_number", parcel.number],
-    ["p_flur", parcel.flur],
-    ["p_gemarkung", parcel.gemarkung],
-    ["p_area", squareMetres(parcel.area_m2)],
-    ["p_official", squareMetres(parcel.official_area_m2)],
-    ["p_landUse", localName(parcel.land_use_name, parcel.land_use_name_en)],
-    ["p_buildings", formatNumber(parcel.buildings)],
-    ["p_built", squareMetres(parcel.built_m2)],
-    ["p_floor", squareMetres(parcel.floor_area_m2)],
-    ["p_grz", parcel.grz === null ? null : formatNumber(parcel.grz, 2)],
-    ["p_gfz", parcel.gfz === null ? null : formatNumber(parcel.gfz, 2)],
-    ["p_cadastral", parcel.cadastral_id],
-  ];
-  const dl = el("dl", { class: "building-attributes", "data-parcel-id": parcel.parcel_id });
-  for (const [key, value] of rows) {
-    if (value === null || value === undefined || value === "") continue;
-    const dt = el("dt", {}, t(key));
-    if (key === "p_grz" || key === "p_gfz") dt.title = t(`${key}Title`);
-    dl.append(dt, el("dd", { "data-field": key.slice(2) }, String(value)));
-  }
-  container.append(dl);
+  container.append(el("p", { class: "parcel-label" }, parcelLabel(parcel)));
+  container.append(definitionList(parcelRows(parcel), { "data-parcel-id": parcel.parcel_id }));
   if (parcel.storeys_estimated && parcel.buildings > 0) container.append(el("p", { class: "muted small" }, t("p_estimated")));
   if (!parcel.building_list?.length) {
     container.append(el("p", { class: "muted small" }, t("p_none")));
@@ -135,7 +65,7 @@ export function renderParcel(container, parcel) {
  *
  * @param {object} host {probe, onChange() (redraw), onError(error), visible() -> the page's layer visibility,
  *   groundAt(x, y) -> [lon, lat] on the twin's ground under a canvas pixel}.
- * @returns {object} open(twin), toggles(twin), layers(), click(info), afterBuilding(lonLat), tooltip(info),
+ * @returns {object} open(twin), toggles(twin), layers(), at(click), afterBuilding(lonLat), tooltip(info),
  *   relabel().
  */
 export function createParcels(host) {
@@ -159,14 +89,18 @@ export function createParcels(host) {
     const url = `/api/twins/${encodeURIComponent(twin.name)}/parcels/at?lon=${lonLat[0].toFixed(8)}&lat=${lonLat[1].toFixed(8)}`;
     try {
       const found = await getJson(url);
-      if (mine !== request) return;
+      if (mine !== request) return null;
       info.loads += 1;
       show(found);
+      return found;
     } catch (error) {
-      if (mine !== request) return;
-      if (error.status !== 404) return host.onError(error);
-      info.missed += 1;
-      show(null);
+      if (mine !== request) return null;
+      if (error.status !== 404) host.onError(error);
+      else {
+        info.missed += 1;
+        show(null);
+      }
+      return null;
     }
   }
 
@@ -176,7 +110,7 @@ export function createParcels(host) {
     return new MVTLayer({
       id: `${kind}-${twin.name}`,
       data: `/api/twins/${encodeURIComponent(twin.name)}/mvt/${kind === "parcels" ? "parcels" : "land_use"}/{z}/{x}/{y}.pbf`,
-      loaders: [MainThreadMVTLoader],
+      loaders: [MVTLoader],
       loadOptions: { worker: false, fetch: { headers: authHeaders() } },
       binary: false,
       minZoom: 12,
@@ -266,15 +200,14 @@ export function createParcels(host) {
       return out;
     },
 
-    // A click that found no building: the parcel there, on a twin with a cadastre (true when taken).
-    click(clicked) {
-      if (!hasParcels()) return false;
+    // A click on the parcel or land-use layer, or on the bare ground of a twin with a cadastre: the parcel there,
+    // shown in the panel and outlined; a promise of it (null where there is none), or null for other clicks.
+    at(clicked) {
+      if (!hasParcels()) return null;
       const id = clicked.layer?.id ?? "";
-      if (clicked.layer && !id.startsWith("parcels-") && !id.startsWith("land-use-")) return false;
+      if (clicked.layer && !id.startsWith("parcels-") && !id.startsWith("land-use-")) return null;
       const lonLat = host.groundAt(clicked.x, clicked.y);
-      if (!lonLat) return false;
-      showAt(lonLat);
-      return true;
+      return lonLat ? showAt(lonLat) : null;
     },
 
     // A building was clicked: with the parcels shown, the parcel under the click too; otherwise none.
@@ -291,7 +224,7 @@ export function createParcels(host) {
       const id = hovered.layer?.id ?? "";
       const p = hovered.object?.properties;
       if (!p) return null;
-      if (id.startsWith("parcels-")) return { text: [p.label, p.land_use_name].filter(Boolean).join("\n") };
+      if (id.startsWith("parcels-")) return { text: [parcelLabel(tileParcel(p)), p.land_use_name].filter(Boolean).join("\n") };
       if (id.startsWith("land-use-")) return { text: [p.name, p.label].filter(Boolean).join("\n") };
       return null;
     },

@@ -121,7 +121,7 @@ export class PlaceDetails {
     if (p.answer) {
       const answer = el("div", { class: "place-answer" });
       answer.append(
-        el("h4", {}, t("officialAnswer")),
+        el("h3", {}, t("officialAnswer")), // under the panel's h2 (axe: heading order)
         el("p", { class: "place-answer-text" }, p.answer),
         el("p", { class: "muted small" }, formatDate(p.answered_at)),
       );
@@ -177,10 +177,11 @@ export class PlaceDetails {
 
   reportForm(commentId) {
     const id = this.formId(commentId);
-    const form = el("form", { class: "mini-form", id });
+    const form = el("form", { class: "mini-form", id, novalidate: "" });
     const reasons = this.ctx.config?.report_reasons ?? ["spam", "insult", "personal_data", "illegal", "off_topic", "other"];
-    const select = el("select", { id: `${id}-reason` });
-    select.append(...reasons.map((r) => option(r, t(`reason_${r}`))));
+    // No reason is preselected: a report sent without a choice was filed as "Werbung oder Spam".
+    const select = el("select", { id: `${id}-reason`, required: "" });
+    select.append(option("", t("pleaseChoose")), ...reasons.map((r) => option(r, t(`reason_${r}`))));
     const text = el("input", { type: "text", id: `${id}-text`, maxlength: "500", autocomplete: "off" });
     form.append(
       el("label", { for: select.id }, t("reportReason")),
@@ -191,6 +192,14 @@ export class PlaceDetails {
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      document.getElementById(`${select.id}-error`)?.remove();
+      select.removeAttribute("aria-invalid");
+      if (!select.value) {
+        select.setAttribute("aria-invalid", "true");
+        select.setAttribute("aria-describedby", `${select.id}-error`);
+        select.after(el("p", { class: "field-error", id: `${select.id}-error` }, t("needReportReason")));
+        return select.focus();
+      }
       this.report(commentId, select.value, text.value).catch((error) => this.fail(error));
     });
     return form;
@@ -206,7 +215,7 @@ export class PlaceDetails {
 
   commentSection() {
     const section = el("div", { class: "place-comments" });
-    section.append(el("h4", {}, t("commentsTitle")));
+    section.append(el("h3", {}, t("commentsTitle")));
     if (this.comments && this.comments.length === 0) section.append(el("p", { class: "muted small" }, t("commentsNone")));
     const list = el("ul", { class: "comments" });
     for (const comment of this.comments ?? []) {

@@ -4,8 +4,7 @@
 // Below the list, the representation lens names the groups and areas that are not heard.
 // Text is always set with textContent, so what citizens wrote is rendered inert.
 
-import "./places_i18n.js";
-import { formatNumber, t } from "./i18n.js";
+import { formatNumber, showText, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { placesApi } from "./places_api.js";
 import { PlaceDetails, categoryLabel, placeHead } from "./places_item.js";
@@ -239,7 +238,7 @@ export class PlacesPanel {
       return;
     }
     const missing = [d.category, d.title, d.text].filter((input) => !input.value.trim());
-    for (const input of missing) this.showError(input, t("fieldRequired"));
+    for (const input of missing) this.showError(input, t(input === d.category ? "needTopic" : "fieldRequired"));
     if (missing.length) {
       missing[0].focus();
       return;
@@ -274,9 +273,10 @@ export class PlacesPanel {
     const message = t(created.status === "new" ? "placeSentPre" : "placeSent");
     d.title.value = "";
     d.text.value = "";
+    d.category.value = ""; // the next pin gets a topic of its own choosing, too
     this.updateCount();
     this.cancelTool();
-    d.formStatus.textContent = message;
+    showText(d.formStatus, created.status === "new" ? "placeSentPre" : "placeSent"); // follows the language
     this.dom.summary.textContent = message;
     if (created.status !== "new") this.selected = created.place_id;
     this.lens = null;
@@ -529,7 +529,8 @@ export class PlacesPanel {
       if (keep && options.some(([value]) => value === chosen)) select.value = chosen;
     };
     const categories = (this.config?.categories ?? []).map((c) => [c.id, this.categoryName(c.id)]);
-    fill(d.category, categories);
+    // No topic is preselected: a pin filed under the first topic ("Wohnen") without a choice was wrong data.
+    fill(d.category, [["", t("pleaseChoose")], ...categories]);
     fill(d.filterCategory, [["", t("filterAll")], ...categories]);
     fill(d.filterKind, [["", t("filterAll")], ["happy", t("kind_happy")], ["improvable", t("kind_improvable")]]);
     fill(d.sort, ["new", "top", "old"].map((s) => [s, t(`sort_${s}`)]));

@@ -3,67 +3,8 @@
 // from the server through the privacy gate: a group it withholds is shown as withheld, never as zero. Text is set
 // with textContent only.
 
-import { addStrings, formatNumber, t } from "./i18n.js";
+import { formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";
-
-addStrings({
-  de: {
-    sunTitle: "Sonne an den Fassaden",
-    sunNote: "Direkte Sonne an der besten Fassade jedes Wohngebäudes am {day} (Idee der DIN EN 17037: mindestens {threshold} Stunden); neu berechnet für {n} Gebäude im möglichen Schattenwurf der Änderungen.",
-    sunLosing: "Fallen unter {threshold} Stunden",
-    sunGaining: "Kommen über {threshold} Stunden",
-    sunBelowBefore: "Unter {threshold} Stunden vorher",
-    sunBelowAfter: "Unter {threshold} Stunden nachher",
-    sunNewcomersBelow: "Zugezogene unter {threshold} Stunden",
-    sunNone: "Niemand verliert Sonne unter die Schwelle.",
-    groupWithheld: "zu wenige Haushalte für eine Zahl (Datenschutz)",
-    groupTotal: "{households} Haushalte, {persons} Personen",
-    noiseTitle: "Straßenlärm (L_DEN)",
-    noiseNoteModel: "Screening-Modell nach RLS-19, vereinfacht (siehe Dokumentation): Pegel an der lautesten Fassade, {n} Gebäude neu berechnet.",
-    noiseNoteLayer: "Pegel aus der Lärmkarte „{layer}“ an den Wohnorten.",
-    noiseBand: "Pegelklasse",
-    noiseBefore: "vorher",
-    noiseAfter: "nachher",
-    noiseLouder: "Lauter (höhere Klasse)",
-    noiseQuieter: "Leiser (niedrigere Klasse)",
-    noiseNewcomers: "Zugezogene je Pegelklasse",
-    viewsTitle: "Sichtbarkeit",
-    viewsNote: "{structure} „{name}“, {height} m hoch: Haushalte, die ihn aus ihrem Gebäude sehen (Sichtlinie über Gebäude und Gelände, bis {distance} km).",
-    viewsSee: "Sehen ihn",
-    structure_tower: "Turm",
-    structure_wind_turbine: "Windrad",
-    structure_other: "Bauwerk",
-    colHouseholdsPersons: "Haushalte / Personen",
-  },
-  en: {
-    sunTitle: "Sun at the façades",
-    sunNote: "Direct sun at the best façade of each residential building on {day} (the DIN EN 17037 idea: at least {threshold} hours); recomputed for {n} buildings within the shadows the changes can cast.",
-    sunLosing: "Fall below {threshold} hours",
-    sunGaining: "Rise above {threshold} hours",
-    sunBelowBefore: "Below {threshold} hours before",
-    sunBelowAfter: "Below {threshold} hours after",
-    sunNewcomersBelow: "Newcomers below {threshold} hours",
-    sunNone: "Nobody loses sun below the threshold.",
-    groupWithheld: "too few households for a figure (privacy)",
-    groupTotal: "{households} households, {persons} persons",
-    noiseTitle: "Road noise (L_DEN)",
-    noiseNoteModel: "Screening model after RLS-19, simplified (see the documentation): level at the loudest façade, {n} buildings recomputed.",
-    noiseNoteLayer: "Levels from the noise map “{layer}” at the homes.",
-    noiseBand: "Level band",
-    noiseBefore: "before",
-    noiseAfter: "after",
-    noiseLouder: "Louder (a higher band)",
-    noiseQuieter: "Quieter (a lower band)",
-    noiseNewcomers: "Newcomers per level band",
-    viewsTitle: "Visibility",
-    viewsNote: "{structure} “{name}”, {height} m high: households who see it from their building (line of sight over buildings and terrain, up to {distance} km).",
-    viewsSee: "See it",
-    structure_tower: "Tower",
-    structure_wind_turbine: "Wind turbine",
-    structure_other: "Structure",
-    colHouseholdsPersons: "Households / persons",
-  },
-});
 
 function groupTotal(group) {
   if (!group || group.withheld) return t("groupWithheld");
@@ -88,8 +29,8 @@ function sunSection(sun, helpers) {
   const threshold = formatNumber(sun.threshold_h, 1);
   const day = new Date(`${sun.day}T12:00:00`).toLocaleDateString(document.documentElement.lang || "de", { day: "numeric", month: "long" });
   const nodes = [
-    el("h4", { id: "scenario-sun" }, t("sunTitle")),
-    el("p", { class: "note small" }, t("sunNote", { day, threshold, n: formatNumber(sun.buildings_checked) })),
+    el("h4", { id: "scenario-sun" }, t("facadeSunTitle")),
+    el("p", { class: "note small" }, t("facadeSunNote", { day, threshold, n: formatNumber(sun.buildings_checked) })),
   ];
   nodes.push(...groupBlock(t("sunLosing", { threshold }), sun.losing, "sun-losing", helpers));
   if (sun.gaining && (sun.gaining.withheld || sun.gaining.households)) {

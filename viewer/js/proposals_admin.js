@@ -39,7 +39,7 @@ export class ProposalAdmin {
   render() {
     const p = this.place;
     const box = el("section", { class: "proposal-admin", id: `${this.prefix}-admin`, "aria-labelledby": `${this.prefix}-admin-title` });
-    box.append(el("h4", { id: `${this.prefix}-admin-title` }, t("proposalAdminTitle")));
+    box.append(el("h3", { id: `${this.prefix}-admin-title` }, t("proposalAdminTitle")));
     box.append(el("p", { class: "small", "data-field": "status" }, t("statusLabel", { status: t(`status_${p.status}`) })));
     box.append(this.moderationForm(p), this.stageForm(p), this.scenarioForm(p));
     box.append(el("p", { class: "proposal-admin-message small", role: "status", "aria-live": "polite" }, this.message));

@@ -4,7 +4,7 @@
 // scenario's Kita is; and the voluntary self-description. The server is the judge of validity: its answers are
 // shown next to the field they name. Text is set with textContent only.
 
-import { currentLang, formatNumber, t } from "./i18n.js";
+import { currentLang, formatNumber, showText, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { proposalsApi } from "./proposals_api.js";
 import { DRAFT_LAYER, draftLayers } from "./proposals_layers.js";
@@ -350,7 +350,7 @@ export class ProposalForm {
     this.errors = [];
     for (const input of [d.title, d.text, d.topic]) this.clearError(input);
     const missing = [d.title, d.topic, d.text].filter((input) => !input.value.trim());
-    for (const input of missing) this.showError(input, t("fieldRequired"));
+    for (const input of missing) this.showError(input, t(input === d.topic ? "needTopic" : "fieldRequired"));
     if (missing.length) return missing[0].focus();
     if (!this.location && !this.area && !this.measures.length) {
       d.status.textContent = t("proposalNeedWhere");
@@ -371,7 +371,7 @@ export class ProposalForm {
     const message = t(created.status === "new" ? "proposalSentPre" : "proposalSent");
     this.close();
     d.start.focus(); // the button that sent it was disabled meanwhile; the page's focus goes back to the start
-    d.status.textContent = message;
+    showText(d.status, created.status === "new" ? "proposalSentPre" : "proposalSent"); // follows the language
     this.host.onSubmitted(created, message);
   }
 
@@ -443,7 +443,8 @@ export class ProposalForm {
       if (options.some(([value]) => value === chosen)) select.value = chosen;
     };
     const name = (c) => (currentLang() === "en" ? c.name_en : c.name);
-    fill(d.topic, (config?.categories ?? []).map((c) => [c.id, name(c)]));
+    // No topic is preselected: a proposal is filed under the topic its author chose.
+    fill(d.topic, [["", t("pleaseChoose")], ...(config?.categories ?? []).map((c) => [c.id, name(c)])]);
     fill(d.facilityType, FACILITY_TYPES.map((f) => [f, t(`fac_${f}`)]));
     if (!d.facilityType.value) d.facilityType.value = "kita";
     fill(d.age, [["", t("notSaid")], ...(config?.age_bands ?? []).map((a) => [a, t(`age_${a}`)])]);

@@ -126,7 +126,7 @@ export class ProposalDetails extends PlaceDetails {
     if (p.answer) {
       const answer = el("div", { class: "place-answer" });
       answer.append(
-        el("h4", {}, t("officialAnswer")),
+        el("h3", {}, t("officialAnswer")), // under the panel's h2 (axe: heading order)
         el("p", { class: "place-answer-text" }, p.answer),
         el("p", { class: "muted small" }, formatDate(p.answered_at)),
       );
@@ -140,7 +140,7 @@ export class ProposalDetails extends PlaceDetails {
     const id = this.id;
     const section = el("section", { class: "proposal-effects", id: `proposal-${id}-effects`, "aria-labelledby": `proposal-${id}-effects-title` });
     section.dataset.state = this.effects.state;
-    section.append(el("h4", { id: `proposal-${id}-effects-title` }, t("effectsTitle")));
+    section.append(el("h3", { id: `proposal-${id}-effects-title` }, t("effectsTitle")));
     const { state, data } = this.effects;
     if (state !== "ready") {
       const key = { loading: "effectsLoading", pending: "effectsPending", none: "effectsNone" }[state];

@@ -4,7 +4,6 @@
 // its page (proposals_page.js) and shows its measures on the map. Administrators also see proposals that wait for
 // moderation, and moderate them on the page. Text is always set with textContent.
 
-import "./proposals_i18n.js";
 import { authToken, isAdminIn } from "./api.js";
 import { formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";

@@ -7,75 +7,12 @@
 // Texts live here; text is set with textContent only.
 
 import { api, authHeaders } from "./api.js";
-import { addStrings, formatNumber, t } from "./i18n.js";
+import { formatNumber, t } from "./i18n.js";
 import { BUILDING_MASK_ID } from "./layers.js";
 import { el } from "./panels.js";
 import { areaHa, centroid, lonLat, newMeasure, polygonOf } from "./scenario_model.js";
 
 const { PolygonLayer, ScenegraphLayer, WebMercatorViewport } = globalThis.deck;
-
-addStrings({
-  de: {
-    toolPlanned: "Gebäude planen",
-    toolPlaceModel: "Modell platzieren",
-    toolRemoveBuildings: "Gebäude entfernen",
-    modelFile: "3D-Modell eines Gebäudes (.glb)",
-    m_planned_building: "Geplantes Gebäude",
-    m_remove_buildings: "Abriss",
-    f_height_m: "Höhe (m)",
-    f_use: "Nutzung",
-    f_scale: "Maßstab",
-    f_rotation_deg: "Drehung (Grad im Uhrzeigersinn)",
-    f_footprint: "Grundriss",
-    f_model: "Modell",
-    f_building_ids: "Gebäude",
-    use_residential: "Wohnen",
-    use_mixed: "gemischt (Erdgeschoss ohne Wohnungen)",
-    use_non_residential: "kein Wohnen",
-    plannedSize: "{m2} m², {height} m hoch",
-    modelChecking: "„{name}“ wird geprüft …",
-    modelReady: "„{name}“: {width} × {depth} m, {height} m hoch. Auf die Karte klicken, wo es stehen soll.",
-    modelRefused: "„{name}“ wurde nicht angenommen: {message}",
-    modelInfo: "Modell „{name}“: {m2} m² Grundfläche, {height} m hoch (bei Maßstab 1).",
-    placeModelHint: "Modell „{name}“: auf die Karte klicken, wo es stehen soll (oder „Punkt in Kartenmitte“).",
-    needModelFirst: "Zuerst ein Modell (.glb) hochladen.",
-    removeBuildingsHint: "Gebäude anklicken, die abgerissen werden ({n} gewählt); noch einmal klicken nimmt eines heraus. Eingabe beendet.",
-    removedList: "Abgerissene Gebäude",
-    takeBack: "zurücknehmen",
-    takeBackLabel: "{name} nicht abreißen",
-    plannedTooltip: "{kind}\n{size}",
-  },
-  en: {
-    toolPlanned: "Plan a building",
-    toolPlaceModel: "Place a model",
-    toolRemoveBuildings: "Remove buildings",
-    modelFile: "3D model of a building (.glb)",
-    m_planned_building: "Planned building",
-    m_remove_buildings: "Demolition",
-    f_height_m: "Height (m)",
-    f_use: "Use",
-    f_scale: "Scale",
-    f_rotation_deg: "Rotation (degrees clockwise)",
-    f_footprint: "Footprint",
-    f_model: "Model",
-    f_building_ids: "Buildings",
-    use_residential: "Housing",
-    use_mixed: "mixed (no homes on the ground floor)",
-    use_non_residential: "no housing",
-    plannedSize: "{m2} m², {height} m high",
-    modelChecking: "Checking “{name}” …",
-    modelReady: "“{name}”: {width} × {depth} m, {height} m high. Click on the map where it shall stand.",
-    modelRefused: "“{name}” was not accepted: {message}",
-    modelInfo: "Model “{name}”: {m2} m² footprint, {height} m high (at scale 1).",
-    placeModelHint: "Model “{name}”: click on the map where it shall stand (or “Point at map centre”).",
-    needModelFirst: "Upload a model (.glb) first.",
-    removeBuildingsHint: "Click the buildings to demolish ({n} chosen); a second click takes one out. Enter ends.",
-    removedList: "Demolished buildings",
-    takeBack: "take back",
-    takeBackLabel: "Do not demolish {name}",
-    plannedTooltip: "{kind}\n{size}",
-  },
-});
 
 export const STOREY_M = 3; // as the server's STOREY_M
 export const USES = ["residential", "mixed", "non_residential"];

@@ -70,10 +70,13 @@ function fieldControl(m, field, ctx) {
   let input;
   if (field.type === "int" || field.type === "float") {
     input = el("input", { id, type: "number", inputmode: field.type === "int" ? "numeric" : "decimal" });
-    for (const attr of ["min", "max", "step"]) if (field[attr] !== undefined) input.setAttribute(attr, String(field[attr]));
-    input.value = m[field.name] ?? "";
+    // A share (0-1) is shown and typed as a percentage: planners read "80 %", not "0,8".
+    const shown = (v) => (field.percent && typeof v === "number" ? Math.round(v * 100 * 1000) / 1000 : v);
+    for (const attr of ["min", "max", "step"]) if (field[attr] !== undefined) input.setAttribute(attr, String(shown(field[attr])));
+    input.value = shown(m[field.name]) ?? "";
     input.addEventListener("input", () => {
-      m[field.name] = parseNumber(input.value);
+      const value = parseNumber(input.value);
+      m[field.name] = field.percent && typeof value === "number" ? value / 100 : value;
       ctx.onEdit({ redraw: true });
     });
   } else if (field.type === "text") {

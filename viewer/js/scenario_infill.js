@@ -5,94 +5,21 @@
 // Text is set with textContent only; the texts live here.
 
 import { api } from "./api.js";
-import { addStrings, formatNumber, t } from "./i18n.js";
+import { formatNumber, t } from "./i18n.js";
 import { liftMatrix } from "./layers.js";
 import { el } from "./panels.js";
 import { newMeasure, polygonOf } from "./scenario_model.js";
 
 const { PolygonLayer } = globalThis.deck;
 
-addStrings({
-  de: {
-    toolInfill: "Nachverdichtung in einem Gebiet zeichnen",
-    toolInfillAll: "Nachverdichtung im ganzen Ort prüfen",
-    m_infill: "Nachverdichtung",
-    infillWholeTwin: "ganzer Ort",
-    f_plan_layer: "Bebauungsplan",
-    f_default_gfz: "GFZ ohne Bebauungsplan",
-    f_take_up: "Umgesetzt im Zeitraum (Anteil 0–1)",
-    f_dwelling_m2: "Geschossfläche je Wohnung (m²)",
-    f_land_uses: "Nutzungsarten",
-    planNone: "keiner (überall die GFZ ohne Plan)",
-    infillTitle: "Nachverdichtung (Maßnahme {n})",
-    infillParcels: "{n} Flurstücke auf Bauland geprüft: {plan} mit einer GFZ aus dem Bebauungsplan „{title}“, {other} mit der GFZ {gfz} ohne Plan.",
-    infillParcelsNoPlan: "{n} Flurstücke auf Bauland geprüft, alle mit der GFZ {gfz} (kein Bebauungsplan gewählt).",
-    infillPotential: "Ungenutzte Geschossfläche: {unused} m². Ohne neue Versiegelung (Aufstockung bestehender Gebäude, höchstens bis zur Geschosszahl des Plans): {realisable} m²; davon im Zeitraum umgesetzt ({share} %): {realised} m² – {dwellings} Wohnungen.",
-    infillSealing: "Würde neue Versiegelung brauchen und ist nicht mitgezählt: {parcels} unbebaute Flurstücke ({area} m² Fläche) mit {unused} m² ungenutzter Geschossfläche.",
-    infillCapped: "Bei {n} Flurstücken begrenzt die Geschosszahl (Z) des Plans die Aufstockung.",
-    infillNewcomers: "Zuzug: {households} Haushalte mit {persons} Personen, nach Haushaltstyp (nur Gruppen ab der Datenschutz-Mindestzahl):",
-    infillListed: "Karte und Liste: die {n} Flurstücke mit der meisten ungenutzten Geschossfläche (höchstens {max}).",
-    infillLegend: "Farbe: ungenutzte Geschossfläche je Flurstück, hell wenig bis dunkel {max} m²; grau umrandet: unbebaut (bräuchte neue Versiegelung).",
-    infillColParcel: "Flurstück",
-    infillColNow: "GFZ heute",
-    infillColAllowed: "GFZ zulässig",
-    infillColUnused: "ungenutzt (m²)",
-    infillColRealisable: "auf Bestand (m²)",
-    infillLimit_plan: "Plan",
-    infillLimit_plan_grz_x_z: "Plan (GRZ × Z)",
-    infillLimit_default: "ohne Plan",
-    infillNote_plan_layer_missing: "Den Bebauungsplan „{layer}“ gibt es nicht (mehr): überall gilt die GFZ ohne Plan.",
-    infillNote_plan_layer_not_a_plan: "Die Ebene „{layer}“ ist kein Bebauungsplan (XPlanGML): überall gilt die GFZ ohne Plan.",
-    infillNote_plan_layer_hidden: "Der Bebauungsplan „{layer}“ ist nicht für alle freigegeben, die dieses Szenario sehen: er bleibt unberücksichtigt.",
-    infillNote_no_parcels: "Dieser Zwilling hat keine Flurstücke (Liegenschaftskataster): keine Aussage möglich.",
-    infillTooltip: "{label}\nGFZ heute {now}, zulässig {allowed} ({limit})\nungenutzt {unused} m², auf Bestand {realisable} m²",
-    infillTooltipSealing: "{label}\nunbebaut: {unused} m² bräuchten neue Versiegelung",
-  },
-  en: {
-    toolInfill: "Draw an area for infill",
-    toolInfillAll: "Check infill in the whole town",
-    m_infill: "Infill",
-    infillWholeTwin: "whole town",
-    f_plan_layer: "Zoning plan (Bebauungsplan)",
-    f_default_gfz: "Floor area ratio without a plan",
-    f_take_up: "Built within the horizon (share 0–1)",
-    f_dwelling_m2: "Floor area per dwelling (m²)",
-    f_land_uses: "Land uses",
-    planNone: "none (the ratio without a plan everywhere)",
-    infillTitle: "Infill (measure {n})",
-    infillParcels: "{n} parcels on building land checked: {plan} with a floor area ratio from the plan “{title}”, {other} with the ratio {gfz} without a plan.",
-    infillParcelsNoPlan: "{n} parcels on building land checked, all at the floor area ratio {gfz} (no plan chosen).",
-    infillPotential: "Unused floor area: {unused} m². Without new sealing (storeys on existing buildings, up to the plan's storeys at most): {realisable} m²; built within the horizon ({share} %): {realised} m² – {dwellings} dwellings.",
-    infillSealing: "Would need new sealing and is not counted: {parcels} empty parcels ({area} m² of land) with {unused} m² of unused floor area.",
-    infillCapped: "On {n} parcels the plan's number of storeys (Z) limits the added storeys.",
-    infillNewcomers: "Newcomers: {households} households with {persons} persons, by household type (only groups at the privacy minimum or above):",
-    infillListed: "Map and list: the {n} parcels with the most unused floor area (at most {max}).",
-    infillLegend: "Colour: unused floor area per parcel, light little to dark {max} m²; grey outline: empty (would need new sealing).",
-    infillColParcel: "Parcel",
-    infillColNow: "Ratio now",
-    infillColAllowed: "Ratio allowed",
-    infillColUnused: "unused (m²)",
-    infillColRealisable: "on existing (m²)",
-    infillLimit_plan: "plan",
-    infillLimit_plan_grz_x_z: "plan (GRZ × Z)",
-    infillLimit_default: "no plan",
-    infillNote_plan_layer_missing: "There is no (longer a) plan “{layer}”: the ratio without a plan applies everywhere.",
-    infillNote_plan_layer_not_a_plan: "The layer “{layer}” is not a zoning plan (XPlanGML): the ratio without a plan applies everywhere.",
-    infillNote_plan_layer_hidden: "The plan “{layer}” is not released to everyone who sees this scenario: it is left out.",
-    infillNote_no_parcels: "This twin has no parcels (cadastre): nothing to say.",
-    infillTooltip: "{label}\nratio now {now}, allowed {allowed} ({limit})\nunused {unused} m², on existing buildings {realisable} m²",
-    infillTooltipSealing: "{label}\nempty: {unused} m² would need new sealing",
-  },
-});
-
 export const INFILL_DEFAULTS = { plan_layer: null, default_gfz: 0.8, take_up: 0.3, dwelling_m2: 80, occupancy: 1.0, mix: "new_build" };
 export const INFILL_FIELDS = {
   infill: [
     { name: "plan_layer", type: "plan" },
     { name: "default_gfz", type: "float", min: 0.1, max: 4, step: 0.1 },
-    { name: "take_up", type: "float", min: 0.05, max: 1, step: 0.05 },
+    { name: "take_up", type: "float", min: 0.05, max: 1, step: 0.05, percent: true },
     { name: "dwelling_m2", type: "float", min: 20, max: 400, step: 5 },
-    { name: "occupancy", type: "float", min: 0.05, max: 1, step: 0.05 },
+    { name: "occupancy", type: "float", min: 0.05, max: 1, step: 0.05, percent: true },
     { name: "mix", type: "mix" },
   ],
 };

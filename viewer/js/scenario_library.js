@@ -3,39 +3,8 @@
 // the administration save drafts for the council by default, the public saves public scenarios.
 
 import { api, whoami } from "./api.js";
-import { addStrings, currentLang, t } from "./i18n.js";
+import { currentLang, t } from "./i18n.js";
 import { el } from "./panels.js";
-
-addStrings({
-  de: {
-    libraryTitle: "Gespeicherte Szenarien",
-    libraryEmpty: "Noch keine gespeicherten Szenarien.",
-    libraryOpen: "Öffnen",
-    libraryOpenOf: "Szenario {name} öffnen",
-    libraryVersion: "Version {n}",
-    visibilityLabel: "Szenario freigeben für",
-    vis_public: "alle",
-    vis_council: "Rat",
-    vis_admin: "Verwaltung",
-    againstLabel: "Verglichen mit",
-    againstBaseline: "heute (Basis)",
-    againstNote: "Verglichen mit dem Szenario „{name}“: Basis heißt hier dieses Szenario.",
-  },
-  en: {
-    libraryTitle: "Saved scenarios",
-    libraryEmpty: "No saved scenarios yet.",
-    libraryOpen: "Open",
-    libraryOpenOf: "Open scenario {name}",
-    libraryVersion: "version {n}",
-    visibilityLabel: "Share the scenario with",
-    vis_public: "everyone",
-    vis_council: "council",
-    vis_admin: "administration",
-    againstLabel: "Compared with",
-    againstBaseline: "today (baseline)",
-    againstNote: "Compared with the scenario “{name}”: baseline means that scenario here.",
-  },
-});
 
 const LEVELS = ["public", "council", "admin"];
 

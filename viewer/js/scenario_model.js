@@ -2,9 +2,6 @@
 // 422 answers turned into field errors, and the KPI table as CSV. The server is the one judge of validity; the
 // viewer sends what the person entered and shows what the server says, next to the field it names.
 
-import { t } from "./i18n.js";
-import { ALL, personaLabel } from "./population.js";
-
 export const FACILITY_TYPES = [
   "kita",
   "school",
@@ -28,7 +25,7 @@ export const FIELDS = {
   new_housing: [
     { name: "storeys", type: "int", min: 1, max: 40 },
     { name: "dwellings", type: "int", min: 1, max: 50000 },
-    { name: "occupancy", type: "float", min: 0.05, max: 1, step: 0.05 },
+    { name: "occupancy", type: "float", min: 0.05, max: 1, step: 0.05, percent: true },
     { name: "mix", type: "mix" },
   ],
   add_facility: [
@@ -39,7 +36,7 @@ export const FIELDS = {
   remove_facility: [],
   add_storeys: [
     { name: "storeys", type: "int", min: 1, max: 10 },
-    { name: "occupancy", type: "float", min: 0.05, max: 1, step: 0.05 },
+    { name: "occupancy", type: "float", min: 0.05, max: 1, step: 0.05, percent: true },
     { name: "mix", type: "mix" },
   ],
   green_space: [{ name: "name", type: "text", maxlength: 200 }],
@@ -232,12 +229,12 @@ export function download(filename, text, type) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-// Download the results as JSON, or the KPI table as CSV (persona names in the page's language).
-export function exportResults(base, results, catalogue, format) {
+// Download the results as JSON, or the KPI table as CSV; `personaName(id)` names a persona in the page's language
+// (passed in, so that this module needs no map code and imports in Node for its unit tests).
+export function exportResults(base, results, personaName, format) {
   if (format === "json") {
     download(`${base}.json`, JSON.stringify(results, null, 2), "application/json");
     return;
   }
-  const name = (id) => (id === ALL ? t("allPersons") : personaLabel(id, catalogue));
-  download(`${base}-kpis.csv`, kpiCsv(results, name), "text/csv");
+  download(`${base}-kpis.csv`, kpiCsv(results, personaName), "text/csv");
 }

@@ -14,6 +14,7 @@ import { errorText, measureItem } from "./scenario_form.js";
 import { CellMap } from "./scenario_cells.js";
 import { againstBox, ScenarioLibrary } from "./scenario_library.js";
 import { renderResults } from "./scenario_results.js";
+import { personaLabel } from "./population.js";
 import { infillLayers, infillMeasure, infillTooltip, installInfill, loadPlans } from "./scenario_infill.js";
 import { clipped } from "./swipe.js";
 import { BuildingTools, PICK_TOOLS, POINT_TOOLS } from "./scenario_buildings.js";
@@ -511,7 +512,8 @@ export class ScenarioPanel {
   }
 
   export(format) {
-    exportResults(`twin3d-${this.twin.name}-scenario-${this.scenarioId.slice(0, 12)}`, this.results, this.catalogue, format);
+    const personaName = (id) => personaLabel(id, this.catalogue); // personaLabel names ALL "all persons" too
+    exportResults(`twin3d-${this.twin.name}-scenario-${this.scenarioId.slice(0, 12)}`, this.results, personaName, format);
   }
 
   // ---- what the page asks --------------------------------------------------------------------------------

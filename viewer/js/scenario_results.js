@@ -2,37 +2,12 @@
 // scenario values beside the change), the people in hazard areas, green space per resident and the demand
 // outlook. Text is set with textContent only.
 
-import { addStrings, currentLang, formatNumber, t } from "./i18n.js";
+import { currentLang, formatNumber, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { ALL, hexToRgb, personaLabel } from "./population.js";
 import { floodSection } from "./flood_results.js";
 import { infillSection } from "./scenario_infill.js";
 import { planningSections } from "./planning_results.js";
-
-addStrings({
-  de: {
-    dataEdge: "Rand der Daten: Diese Anteile der Einwohner wohnen näher am Rand der Einrichtungsdaten als an der nächsten Einrichtung; eine Einrichtung jenseits des Rands könnte näher sein, ihre Wege sind womöglich überschätzt: {types}.",
-    greenNote: "Öffentliche Grünflächen ({n}) innerhalb von {reach} m Fußweg, geteilt durch alle, die sie erreichen; unverändert heißt höchstens {tolerance} m² Unterschied.",
-    greenGap: "Diesem Zwilling fehlen Daten zu öffentlichen Grünflächen: Grünfläche je Einwohner ist nicht bewertbar, auch nicht für neu gezeichnete Flächen (kein Vergleich mit 0 m²).",
-    outlookHistory: "Kohorten-Komponenten-Methode, angepasst an die Statistik von {town}: Geburten, Sterbefälle und Wanderung nach Alter ({years}).",
-    outlookPrior: "Kohorten-Komponenten-Methode mit Raten für {rates}, ohne eigene Statistik der Stadt; Wanderung angenommen mit {rate} % der Einwohner je Jahr.",
-    outlookFlows: "Im ersten Jahr: {births} Geburten, {deaths} Sterbefälle, Wanderungssaldo {migration}.",
-    colGroup: "Gruppe",
-    groupResidents: "bisherige Bewohner",
-    groupNewcomers: "Zugezogene",
-  },
-  en: {
-    dataEdge: "Edge of the data: these shares of the residents live nearer to the edge of the facility data than to their nearest facility; one beyond the edge could be nearer, so their walks may be overstated: {types}.",
-    greenNote: "Public green areas ({n}) within {reach} m of walking, shared by everyone who reaches them; unchanged means at most {tolerance} m² apart.",
-    greenGap: "This twin has no data on public green space: green space per resident cannot be judged, not even for newly drawn areas (no comparison with 0 m²).",
-    outlookHistory: "Cohort-component method fitted to the statistics of {town}: births, deaths and migration by age ({years}).",
-    outlookPrior: "Cohort-component method with rates for {rates}, the town has no statistics of its own here; net migration assumed at {rate} % of the residents a year.",
-    outlookFlows: "In the first year: {births} births, {deaths} deaths, net migration {migration}.",
-    colGroup: "Group",
-    groupResidents: "existing residents",
-    groupNewcomers: "newcomers",
-  },
-});
 
 export const MODES = ["baseline", "scenario", "compare", "swipe"];
 const MODE_LABEL = { baseline: "modeBaseline", scenario: "modeScenario", compare: "modeCompare", swipe: "modeSwipe" };
@@ -106,7 +81,8 @@ function table(caption, heads, rows, attrs = {}, textColumns = 1) {
   node.append(el("thead"), el("tbody"));
   node.tHead.append(head);
   node.tBodies[0].append(...rows);
-  const wrap = el("div", { class: "table-wrap" });
+  // A table that scrolls is a region the keyboard can reach and scroll (axe: scrollable-region-focusable).
+  const wrap = el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption });
   wrap.append(node);
   return wrap;
 }
@@ -128,7 +104,7 @@ function summaryLine(summary) {
   if (summary.dwellings_added) parts.unshift(part("dwellings_added", "summaryDwellings", { n: formatNumber(summary.dwellings_added) }));
   parts.push(part("sealed_m2", "summarySealed", { n: formatNumber(summary.sealed_m2) }));
   if (summary.residents_per_sealed_ha !== null && summary.residents_per_sealed_ha !== undefined) {
-    const n = formatNumber(summary.residents_per_sealed_ha, 1);
+    const n = formatNumber(summary.residents_per_sealed_ha); // planners say "23 EW/ha", whole residents
     parts.push(part("residents_per_sealed_ha", "summaryDensity", { n }));
   }
   if (summary.no_new_sealing) parts.push(part("no_new_sealing", "summaryNoSealing", {}));
@@ -257,7 +233,7 @@ function assessmentBox(results, catalogue) {
     pp: formatNumber(a.tolerances.coverage_share * 100, 1),
     places: formatNumber(a.tolerances.supply_per_demand * 100, 1),
   });
-  box.append(el("p", { class: "muted small" }, t("assessmentUnchanged", { n: a.unchanged, of: a.compared }) + " " + tolerance));
+  box.append(el("p", { class: "muted small" }, `${t("assessmentUnchanged", { n: a.unchanged, of: a.compared })} ${tolerance}`));
   return box;
 }
 

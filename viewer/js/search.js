@@ -3,44 +3,7 @@
 // a newer query aborts the older request), ArrowUp/ArrowDown move through the results, Enter flies to the active
 // result (the first if none is active), Escape closes the list and gives the focus back.
 
-import { addStrings, currentLang, t } from "./i18n.js";
-
-addStrings({
-  de: {
-    searchLabel: "Ort suchen",
-    searchPlaceholder: "Straße, Adresse, Ort … ( / )",
-    searchHint: "Pfeiltasten wählen, Eingabe springt hin, Escape schließt. Taste / oder Strg+K öffnet die Suche.",
-    searchNone: "Nichts gefunden.",
-    searchFuzzy: "Keine genauen Treffer – ähnliche Namen:",
-    searchCount: "{count} Treffer",
-    searchFailed: "Suche fehlgeschlagen: {message}",
-    searchFlying: "Zu {name}",
-    searchKind_street: "Straße",
-    searchKind_address: "Adresse",
-    searchKind_district: "Gebiet",
-    searchKind_parcel: "Flurstück",
-    searchKind_facility: "Einrichtung",
-    searchKind_green: "Grünfläche",
-    searchKind_place: "Gebäude",
-  },
-  en: {
-    searchLabel: "Find a place",
-    searchPlaceholder: "Street, address, place … ( / )",
-    searchHint: "Arrow keys choose, Enter flies there, Escape closes. Press / or Ctrl+K to search.",
-    searchNone: "Nothing found.",
-    searchFuzzy: "No exact match – similar names:",
-    searchCount: "{count} results",
-    searchFailed: "Search failed: {message}",
-    searchFlying: "To {name}",
-    searchKind_street: "Street",
-    searchKind_address: "Address",
-    searchKind_district: "District",
-    searchKind_parcel: "Parcel",
-    searchKind_facility: "Facility",
-    searchKind_green: "Green space",
-    searchKind_place: "Building",
-  },
-});
+import { currentLang, t } from "./i18n.js";
 
 const DEBOUNCE_MS = 150;
 const LIMIT = 8;
@@ -218,7 +181,7 @@ export function createSearch({ probe, flyTo, mapSize, status, focusMap, showBuil
       event.preventDefault();
       // Enter right after typing: ask now instead of waiting for the pause.
       if (input.value !== shownFor) await run(input.value);
-      pick(active >= 0 ? active : 0);
+      pick(Math.max(active, 0));
     } else if (event.key === "Escape") {
       event.preventDefault();
       close();

@@ -5,31 +5,10 @@
 // Text is set with textContent; the legend image is fetched with the caller's token and shown from a blob URL.
 
 import { authHeaders } from "./api.js";
-import { addStrings, t } from "./i18n.js";
+import { t } from "./i18n.js";
 import { el } from "./panels.js";
 
 const { TileLayer, BitmapLayer } = globalThis.deck;
-
-addStrings({
-  de: {
-    kindService: "Kartendienst",
-    serviceFrom: "Quelle: {kind} {host}, Ebene „{layer}“",
-    serviceLegendOf: "Legende des Kartendienstes für {title}",
-    serviceKind_wms: "WMS",
-    serviceKind_wmts: "WMTS",
-    serviceKind_wfs: "WFS",
-    serviceKind_oapif: "OGC API Features",
-  },
-  en: {
-    kindService: "Map service",
-    serviceFrom: "Source: {kind} {host}, layer “{layer}”",
-    serviceLegendOf: "Legend of the map service for {title}",
-    serviceKind_wms: "WMS",
-    serviceKind_wmts: "WMTS",
-    serviceKind_wfs: "WFS",
-    serviceKind_oapif: "OGC API Features",
-  },
-});
 
 // A tile of the service, through the twin's server: 204 (outside the layer) is no tile, not an error.
 async function tileImage({ url, signal }) {

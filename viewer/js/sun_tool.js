@@ -14,78 +14,10 @@
 // moment, the sun and the planned buildings' shadow.
 
 import { authHeaders } from "./api.js";
-import { addStrings, formatNumber, t } from "./i18n.js";
+import { formatNumber, t } from "./i18n.js";
 import { liftMatrix } from "./layers.js";
 import { el } from "./panels.js";
 import { plannedBuildings } from "./scenario_buildings.js";
-
-addStrings({
-  de: {
-    sunTitle: "Sonne & Schatten",
-    sunIntro: "Sonnenstand und Schattenwurf der Gebäude zu jeder Tageszeit, mit den geplanten Gebäuden des Szenarios.",
-    sunDate: "Datum",
-    sunQuick: "Schnellwahl",
-    sunMarch: "21. März",
-    sunJune: "21. Juni",
-    sunDecember: "21. Dezember",
-    sunTime: "Uhrzeit",
-    sunClock: "{time} Uhr",
-    sunPlay: "Abspielen",
-    sunPause: "Anhalten",
-    sunPosition: "Sonnenstand: Richtung {azimuth}° ({direction}), Höhe {elevation}° über dem Horizont.",
-    sunDay: "Sonnenaufgang {sunrise} Uhr, Sonnenuntergang {sunset} Uhr.",
-    sunNoDay: "An diesem Tag steht die Sonne nicht über dem Horizont.",
-    sunLength: "Ein 10 m hohes Gebäude wirft jetzt {length} m Schatten.",
-    sunCapped: "{n} Schatten auf {max} m gekürzt (tief stehende Sonne).",
-    sunCentre: "Schatten für {km} km um die Kartenmitte; für den ganzen Ausschnitt weiter hineinzoomen.",
-    sunLoading: "Berechne Schatten …",
-    sunFailed: "Schatten nicht verfügbar: {message}",
-    sunExisting: "Schatten der Gebäude",
-    sunPlanned: "Zusätzlicher Schatten geplanter Gebäude",
-    sunNote:
-      "Berechnet für Prismen aus Grundriss und Höhe auf ebenem Boden; am Hang und auf Dächern darunter nur näherungsweise.",
-    dir_0: "Nord",
-    dir_1: "Nordost",
-    dir_2: "Ost",
-    dir_3: "Südost",
-    dir_4: "Süd",
-    dir_5: "Südwest",
-    dir_6: "West",
-    dir_7: "Nordwest",
-  },
-  en: {
-    sunTitle: "Sun & shadows",
-    sunIntro: "The sun's position and the buildings' shadows at any time of day, with the scenario's planned buildings.",
-    sunDate: "Date",
-    sunQuick: "Quick choice",
-    sunMarch: "21 March",
-    sunJune: "21 June",
-    sunDecember: "21 December",
-    sunTime: "Time",
-    sunClock: "{time}",
-    sunPlay: "Play",
-    sunPause: "Pause",
-    sunPosition: "Sun: direction {azimuth}° ({direction}), {elevation}° above the horizon.",
-    sunDay: "Sunrise {sunrise}, sunset {sunset}.",
-    sunNoDay: "The sun does not rise above the horizon on this day.",
-    sunLength: "A 10 m high building now casts a shadow {length} m long.",
-    sunCapped: "{n} shadows cut to {max} m (low sun).",
-    sunCentre: "Shadows for {km} km around the map centre; zoom in for the whole view.",
-    sunLoading: "Computing shadows …",
-    sunFailed: "Shadows not available: {message}",
-    sunExisting: "Shadows of the buildings",
-    sunPlanned: "Added shadow of planned buildings",
-    sunNote: "Computed for prisms of footprint and height on flat ground; on slopes and on roofs below only approximate.",
-    dir_0: "north",
-    dir_1: "north-east",
-    dir_2: "east",
-    dir_3: "south-east",
-    dir_4: "south",
-    dir_5: "south-west",
-    dir_6: "west",
-    dir_7: "north-west",
-  },
-});
 
 const { GeoJsonLayer, LightingEffect, AmbientLight, _SunLight: SunLight } = globalThis.deck;
 
@@ -154,6 +86,7 @@ function requestBox(bounds) {
   return [box.map((v) => Math.round(v * 1e6) / 1e6), cut];
 }
 
+const overlaps = (a, b) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
 const inside = (inner, outer) => inner[0] >= outer[0] && inner[1] >= outer[1] && inner[2] <= outer[2] && inner[3] <= outer[3];
 
 // host: {probe, onChange(), onError(error), bounds() -> {bbox, zoom} | null, draft() -> {planned, removed},
@@ -175,6 +108,7 @@ export function createSunTool(host) {
     drawn: 0,
     version: 0, // of the shadow set shown
     error: null,
+    outside: false, // the view shows no part of the twin
   };
   const timers = { shadows: null, view: null, play: null };
   const dom = build();
@@ -342,6 +276,7 @@ export function createSunTool(host) {
     const lines = [];
     if (s.error) lines.push(t("sunFailed", { message: s.error.message ?? String(s.error) }));
     else if (s.loading) lines.push(t("sunLoading"));
+    else if (s.outside) lines.push(t("sunOutside"));
     const fc = s.shadows;
     if (!s.error && fc?.shadow_per_metre) lines.push(t("sunLength", { length: formatNumber(10 * fc.shadow_per_metre, 1) }));
     if (!s.error && fc?.capped) lines.push(t("sunCapped", { n: formatNumber(fc.capped), max: formatNumber(fc.max_length_m) }));
@@ -383,10 +318,21 @@ export function createSunTool(host) {
     if (!s.open || !twin || !step || !bounds) return;
     const draft = host.draft();
     const draftKey = JSON.stringify(draft);
-    const asked = s.asked;
-    if (asked && asked.time === step.time && asked.draftKey === draftKey && inside(bounds.bbox, asked.bbox) && !asked.cut) return;
     const [bbox, cut] = requestBox(bounds);
+    const asked = s.asked;
+    // What is shown or coming fits: the same moment and draft, and the view inside the box asked for (a view cut to
+    // its centre: the same centre box). Opening the panel refreshes twice in a row; this keeps that one request.
+    const covered = asked && (asked.cut ? bbox.every((v, i) => v === asked.bbox[i]) : inside(bounds.bbox, asked.bbox));
+    if (covered && asked.time === step.time && asked.draftKey === draftKey) return;
     s.loading?.abort();
+    if (twin.bbox && !overlaps(bbox, twin.bbox)) {
+      // The map shows no part of the twin: the server would refuse the box, so the panel says so instead of asking.
+      Object.assign(s, { shadows: null, asked: null, loading: null, error: null, outside: true });
+      showStatus();
+      host.onChange();
+      return;
+    }
+    s.outside = false;
     const controller = new AbortController();
     Object.assign(s, { asked: { bbox, draftKey, time: step.time, cut }, loading: controller, error: null });
     showStatus();
@@ -460,7 +406,7 @@ export function createSunTool(host) {
     open(twin) {
       setPlaying(false);
       s.loading?.abort();
-      Object.assign(s, { twin, path: null, steps: [], index: 0, shadows: null, asked: null, loading: null, error: null });
+      Object.assign(s, { twin, path: null, steps: [], index: 0, shadows: null, asked: null, loading: null, error: null, outside: false });
       panel.hidden = !twin?.tileset;
       if (s.open) setOpen(!panel.hidden); // a twin without buildings gets its light back
       relabel();

@@ -6,102 +6,10 @@
 // survey, and downloads codes (PDF, CSV) and the exports. Nothing of this goes to localStorage. Texts are set
 // with textContent only.
 
-import "./places_i18n.js";
 import { authHeaders, isAdminIn, whoami } from "./api.js";
-import { addStrings, currentLang, formatNumber, t } from "./i18n.js";
+import { currentLang, formatNumber, showText, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { request } from "./places_api.js";
-
-addStrings({
-  de: {
-    surveyTitle: "Umfrage",
-    surveyNone: "Derzeit läuft keine Umfrage.",
-    surveyPick: "Umfrage",
-    surveyOnce: "Jede Person antwortet einmal. Ihre Antworten werden nur zusammengezählt veröffentlicht.",
-    surveyHow: "So nehmen Sie teil",
-    surveyByEmail: "mit E-Mail-Adresse (Bestätigungslink)",
-    surveyByCode: "mit Einladungscode",
-    surveyEmail: "E-Mail-Adresse",
-    surveyEmailNote: "Nur für die Bestätigung; die Adresse wird nicht gespeichert.",
-    surveyCode: "Einladungscode",
-    surveySubmit: "Antwort senden",
-    surveySending: "Wird gesendet …",
-    surveyPending: "Fast geschafft: Wir haben Ihnen eine E-Mail geschickt. Ihre Antwort zählt, sobald Sie den Link darin bestätigen.",
-    surveyCounted: "Danke! Ihre Antwort zählt.",
-    surveyConfirming: "Ihre Antwort wird bestätigt …",
-    surveyConfirmed: "Danke! Ihre Antwort auf „{title}“ ist bestätigt und zählt.",
-    surveyAlready: "Ihre Antwort auf „{title}“ war schon bestätigt.",
-    surveyRequired: "Bitte beantworten Sie diese Frage.",
-    surveyOptional: "(freiwillig)",
-    surveyResults: "Ergebnisse",
-    surveyRespondents: "{n} Personen haben geantwortet.",
-    surveyFew: "< 3",
-    surveyFewNote: "„< 3“: Antworten von weniger als drei Personen werden zu deren Schutz nicht gezählt gezeigt.",
-    surveyAnswered: "{n} Antworten",
-    surveyMean: "Mittelwert {mean}",
-    surveyLater: "Die Ergebnisse erscheinen, wenn die Umfrage beendet ist.",
-    surveyTexts: "Freitexte (nur Verwaltung)",
-    surveyNoTexts: "Keine Freitexte.",
-    surveyAdmin: "Verwaltung",
-    surveyOpen: "Umfrage öffnen",
-    surveyClose: "Umfrage beenden",
-    surveyCodeCount: "Anzahl Einladungscodes",
-    surveyCodesPdf: "Codes als PDF",
-    surveyCodesCsv: "Codes als CSV",
-    surveyResultsCsv: "Ergebnisse (CSV)",
-    surveyResponsesCsv: "Alle Antworten (CSV)",
-    surveyCodesMade: "{n} Codes erstellt. Sie werden nur dieses eine Mal gezeigt.",
-    surveyStatus: "Bestätigt per E-Mail: {email} · per Code: {code} · unbestätigt: {pending} · Codes benutzt: {used} von {made}",
-    phase_draft: "Entwurf",
-    phase_scheduled: "beginnt bald",
-    phase_open: "läuft",
-    phase_closed: "beendet",
-  },
-  en: {
-    surveyTitle: "Survey",
-    surveyNone: "There is no survey at the moment.",
-    surveyPick: "Survey",
-    surveyOnce: "Each person answers once. Your answers are only published as counts.",
-    surveyHow: "How to take part",
-    surveyByEmail: "with an e-mail address (confirmation link)",
-    surveyByCode: "with an invitation code",
-    surveyEmail: "E-mail address",
-    surveyEmailNote: "Only for the confirmation; the address is not stored.",
-    surveyCode: "Invitation code",
-    surveySubmit: "Send answer",
-    surveySending: "Sending …",
-    surveyPending: "Almost done: we have sent you an e-mail. Your answer counts once you confirm the link in it.",
-    surveyCounted: "Thank you! Your answer counts.",
-    surveyConfirming: "Confirming your answer …",
-    surveyConfirmed: "Thank you! Your answer to “{title}” is confirmed and counts.",
-    surveyAlready: "Your answer to “{title}” had already been confirmed.",
-    surveyRequired: "Please answer this question.",
-    surveyOptional: "(optional)",
-    surveyResults: "Results",
-    surveyRespondents: "{n} people answered.",
-    surveyFew: "< 3",
-    surveyFewNote: "“< 3”: answers given by fewer than three people are not shown as a number, to protect them.",
-    surveyAnswered: "{n} answers",
-    surveyMean: "mean {mean}",
-    surveyLater: "The results appear once the survey has closed.",
-    surveyTexts: "Free texts (administration only)",
-    surveyNoTexts: "No free texts.",
-    surveyAdmin: "Administration",
-    surveyOpen: "Open survey",
-    surveyClose: "Close survey",
-    surveyCodeCount: "Number of invitation codes",
-    surveyCodesPdf: "Codes as PDF",
-    surveyCodesCsv: "Codes as CSV",
-    surveyResultsCsv: "Results (CSV)",
-    surveyResponsesCsv: "All answers (CSV)",
-    surveyCodesMade: "{n} codes made. They are shown this once only.",
-    surveyStatus: "Confirmed by e-mail: {email} · by code: {code} · unconfirmed: {pending} · codes used: {used} of {made}",
-    phase_draft: "draft",
-    phase_scheduled: "starts soon",
-    phase_open: "open",
-    phase_closed: "closed",
-  },
-});
 
 const AGE_BANDS = ["under_18", "18_29", "30_44", "45_64", "65_79", "80_plus"];
 const HOUSEHOLDS = ["alone", "couple", "family_young_children", "family_school_children", "single_parent", "shared"];
@@ -354,7 +262,7 @@ export class SurveyPanel {
     status.textContent = t("surveySending");
     try {
       const done = await request("POST", `${base(this.twin.name)}/${this.survey.survey_id}/responses`, { body });
-      status.textContent = t(done.status === "pending" ? "surveyPending" : "surveyCounted");
+      showText(status, done.status === "pending" ? "surveyPending" : "surveyCounted"); // follows the language
       this.probe.submitted = done.status;
       form.hidden = true;
       if (this.admin || this.survey.results) await this.loadResults();
@@ -371,7 +279,7 @@ export class SurveyPanel {
     const s = this.survey;
     this.resultsData = null;
     this.texts = null;
-    if (s && s.results) {
+    if (s?.results) {
       const id = s.survey_id;
       this.resultsData = await request("GET", `${base(this.twin.name)}/${id}/results`);
       if (this.admin) this.texts = await request("GET", `${base(this.twin.name)}/${id}/texts`);

@@ -3,22 +3,9 @@
 // the divider can be dragged across a change. Layers that only one side has are clipped per pixel in the
 // fragment shader (gl_FragCoord), which holds for any pitch and bearing; layers both sides share draw once.
 
-import { addStrings, t } from "./i18n.js";
+import { t } from "./i18n.js";
 
 const { LayerExtension } = globalThis.deck;
-
-addStrings({
-  de: {
-    modeSwipe: "Wischen",
-    swipeDivider: "Trennlinie zwischen Basis und Szenario",
-    swipeValue: "{percent} % Basis links",
-  },
-  en: {
-    modeSwipe: "Swipe",
-    swipeDivider: "Divider between baseline and scenario",
-    swipeValue: "{percent} % baseline on the left",
-  },
-});
 
 const shaderModule = {
   name: "swipe",

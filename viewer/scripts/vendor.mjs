@@ -1,21 +1,18 @@
-// Copies the pinned third-party bundles with their licence files into viewer/vendor/ (committed), so the
-// viewer never loads code from a CDN. `--check` verifies the committed copies match node_modules instead.
+// Puts the pinned third-party code with its licences into viewer/vendor/ (committed), so the viewer never loads code
+// from a CDN: deck.gl is built from the npm packages (build_deck.mjs), MapLibre GL JS is copied as published.
+// `--check` verifies instead that the committed files are byte-identical to a fresh build and copy.
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildDeck, DECK_ENTRY } from "./build_deck.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const modules = join(root, "node_modules");
 const vendor = join(root, "vendor");
 
 // [package, file inside the package, destination inside vendor/]
-const FILES = [
-  ["deck.gl", "dist.min.js", "deck.gl/dist.min.js"],
-  ["deck.gl", "LICENSE", "deck.gl/LICENSE"],
-  ["@loaders.gl/core", "LICENSE", "deck.gl/LICENSE.loaders.gl"],
-  ["@luma.gl/core", "LICENSE", "deck.gl/LICENSE.luma.gl"],
-  ["@math.gl/core", "LICENSE", "deck.gl/LICENSE.math.gl"],
+const COPIED = [
   // The basemap under deck.gl. The CSP build: its worker is a file of our origin (worker-src 'self'), not a blob
   // made from a string, so the page's policy could drop blob: and 'unsafe-eval' without breaking the basemap.
   ["maplibre-gl", "dist/maplibre-gl-csp.js", "maplibre-gl/maplibre-gl-csp.js"],
@@ -24,35 +21,66 @@ const FILES = [
   ["maplibre-gl", "LICENSE.txt", "maplibre-gl/LICENSE.txt"],
 ];
 
-const sha = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
+const sha = (bytes) => createHash("sha256").update(bytes).digest("hex");
 const version = (pkg) => JSON.parse(readFileSync(join(modules, pkg, "package.json"), "utf8")).version;
 
-const check = process.argv.includes("--check");
-const manifest = {};
-let failures = 0;
-for (const [pkg, file, dest] of FILES) {
-  const src = join(modules, pkg, file);
-  const out = join(vendor, dest);
-  if (!existsSync(src)) {
-    console.error(`missing ${src}: run npm ci in viewer/ first`);
-    process.exit(2);
-  }
-  manifest[dest] = { package: pkg, version: version(pkg), sha256: sha(src) };
-  if (check) {
-    if (!existsSync(out) || sha(out) !== sha(src)) {
-      console.error(`vendor/${dest} differs from ${pkg}@${version(pkg)}/${file}`);
+if (!existsSync(join(modules, "deck.gl")) || !existsSync(join(modules, "maplibre-gl"))) {
+  console.error(`missing packages in ${modules}: run npm ci in viewer/ first`);
+  process.exit(2);
+}
+
+// destination inside vendor/ -> { bytes, manifest entry }
+const files = new Map();
+const deck = await buildDeck();
+const built = { built_by: "scripts/build_deck.mjs", entry: DECK_ENTRY, esbuild: deck.esbuild };
+const deckJs = deck.js;
+const deckLicences = new TextEncoder().encode(deck.licences);
+const bundled = deck.packages.map((p) => `${p.name}@${p.version}`);
+files.set("deck.gl/dist.min.js", {
+  bytes: deckJs,
+  entry: { package: "deck.gl", version: version("deck.gl"), sha256: sha(deckJs), ...built, bundled },
+});
+files.set("deck.gl/LICENSES.txt", {
+  bytes: deckLicences,
+  entry: { package: "deck.gl", version: version("deck.gl"), sha256: sha(deckLicences), ...built },
+});
+for (const [pkg, file, dest] of COPIED) {
+  const bytes = readFileSync(join(modules, pkg, file));
+  files.set(dest, { bytes, entry: { package: pkg, version: version(pkg), sha256: sha(bytes) } });
+}
+const manifest = Object.fromEntries([...files].map(([dest, { entry }]) => [dest, entry]));
+const manifestBytes = `${JSON.stringify(manifest, null, 2)}\n`;
+
+if (process.argv.includes("--check")) {
+  let failures = 0;
+  for (const [dest, { entry }] of files) {
+    const out = join(vendor, dest);
+    if (!existsSync(out) || sha(readFileSync(out)) !== entry.sha256) {
+      console.error(`vendor/${dest} differs from a fresh build/copy of ${entry.package}@${entry.version}: npm run vendor`);
       failures += 1;
     }
-  } else {
-    mkdirSync(dirname(out), { recursive: true });
-    copyFileSync(src, out);
   }
-}
-if (!check) {
-  writeFileSync(join(vendor, "MANIFEST.json"), JSON.stringify(manifest, null, 2) + "\n");
-  console.log(`vendored ${FILES.length} files into ${vendor}`);
-} else if (failures) {
-  process.exit(1);
+  // A file left over from an older layout (say a licence of a package no longer bundled) would mislead a reader.
+  for (const folder of ["deck.gl", "maplibre-gl"]) {
+    for (const name of readdirSync(join(vendor, folder))) {
+      if (!files.has(`${folder}/${name}`)) {
+        console.error(`vendor/${folder}/${name} is not produced by npm run vendor: delete it`);
+        failures += 1;
+      }
+    }
+  }
+  const committed = join(vendor, "MANIFEST.json");
+  if (!existsSync(committed) || readFileSync(committed, "utf8") !== manifestBytes) {
+    console.error("vendor/MANIFEST.json is out of date: npm run vendor");
+    failures += 1;
+  }
+  if (failures) process.exit(1);
+  console.log(`vendor/ matches node_modules (${files.size} files, deck.gl bundle ${deckJs.length} bytes)`);
 } else {
-  console.log("vendor/ matches node_modules");
+  for (const [dest, { bytes }] of files) {
+    mkdirSync(dirname(join(vendor, dest)), { recursive: true });
+    writeFileSync(join(vendor, dest), bytes);
+  }
+  writeFileSync(join(vendor, "MANIFEST.json"), manifestBytes);
+  console.log(`vendored ${files.size} files into ${vendor} (deck.gl bundle ${deckJs.length} bytes)`);
 }

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from twin3d.errors import InputError, NotFoundError, Twin3dError
 from twin3d.layers.catalogue import get_layer, layer_file, list_layers, remove_layer
 from twin3d.layers.context import LoadOptions, TwinInfo
+from twin3d.layers.field_summary import summarise_fields
 from twin3d.layers.formats import MIB
 from twin3d.layers.load import load_layer
 from twin3d.layers.model import LAYER_ID_PATTERN, LayerEntry, LayerStyle, ServiceKind, Visibility, visible_to
@@ -108,6 +109,35 @@ class LayerOut(BaseModel):
     tileset: str | None = None
     service: ServiceOut | None = None
     legend_image: str | None = Field(default=None, description="the service's legend, through this server")
+
+
+class CategoryOut(BaseModel):
+    """One value of a categorical field and how many features have it."""
+
+    value: str
+    count: int
+
+
+class FieldSummaryOut(BaseModel):
+    """What one attribute holds over the whole layer (:func:`twin3d.layers.field_summary.summarise_fields`)."""
+
+    kind: Literal["numeric", "categorical"]
+    count: int = Field(description="features with a value")
+    distinct: int = Field(description="distinct values")
+    min: float | None = None
+    max: float | None = None
+    breaks: list[float] | None = Field(default=None, description="numeric: quantile class breaks (5 classes)")
+    class_counts: list[int] | None = Field(default=None, description="numeric: features per class")
+    categories: list[CategoryOut] | None = Field(default=None, description="categorical: the most frequent values")
+    other_count: int | None = Field(default=None, description="categorical: features with a value not listed")
+
+
+class LayerSummaryOut(BaseModel):
+    """A vector layer's attributes summarised, for styling and filtering by one of them."""
+
+    id: str
+    feature_count: int
+    fields: dict[str, FieldSummaryOut]
 
 
 class LoadedLayerOut(LayerOut):
@@ -285,6 +315,31 @@ def _image_response(request: Request, tile: Tile, cache_control: str) -> Respons
     if _not_modified(request, tile.etag):
         return Response(status_code=304, headers=headers)
     return Response(tile.body, media_type=tile.media_type, headers=headers)
+
+
+def _summary_route(r: APIRouter, paths: PathSettings) -> None:
+    """The route summarising a vector layer's attributes (the viewer's "Stil & Filter")."""
+    summaries: dict[tuple[str, str, str], dict[str, Any]] = {}  # by twin, layer and version: a layer never changes
+
+    @r.get(
+        "/{layer_id}/summary",
+        summary="A vector layer's attributes over all its features: ranges and quantile classes, or categories",
+        response_model=LayerSummaryOut,
+        response_model_exclude_none=True,
+    )
+    def summary(twin: Twin, request: Request, layer_id: LayerId) -> dict[str, Any]:
+        entry = visible_layer(paths, twin.name, layer_id, request_role(request))
+        if entry.kind != "vector" or "features" not in entry.files:
+            raise NotFoundError(f"layer {layer_id!r} ({entry.kind}) has no attributes to summarise")
+        key = (twin.name, entry.id, f"{entry.updated_at.isoformat()} {entry.source_sha256}")
+        found = summaries.get(key)
+        if found is None:
+            fields = summarise_fields(twin.cursor(), layer_file(paths, entry, "features"), entry.fields)
+            found = {"id": entry.id, "feature_count": entry.feature_count, "fields": fields}
+            if len(summaries) >= 64:
+                summaries.pop(next(iter(summaries)))
+            summaries[key] = found
+        return found
 
 
 def _service_routes(
@@ -485,6 +540,7 @@ def router(
         body["report"] = report.one_line()
         return JSONResponse(body, status_code=201, headers={"Location": describe(entry)["url"]})
 
+    _summary_route(r, paths)
     _service_routes(r, paths, limits, services=services, tile_cache=tile_cache, cache_control=cache_control)
 
     @r.delete("/{layer_id}", status_code=204, summary="Remove a layer and its files (admins)")

@@ -27,11 +27,24 @@ class ParcelBuilding(BaseModel):
     share: float = Field(description="share of the building's footprint on this parcel (0..1)")
 
 
+class ParcelLabelParts(BaseModel):
+    """The parts of a parcel's name, for a client to write it in its reader's language (``label`` is German)."""
+
+    gemarkung_name: str | None = Field(description="the Gemarkung (cadastral district), e.g. Monzel")
+    gemarkung: str | None = Field(description="Gemarkungsnummer, e.g. 2566")
+    flur: str | None = Field(description="Flurnummer (the Flur: a numbered part of the Gemarkung)")
+    numerator: str | None = Field(description="Flurstücksnummer: Zähler, e.g. 6 of 6/2")
+    denominator: str | None = Field(description="Flurstücksnummer: Nenner, e.g. 2 of 6/2 (null: none)")
+
+
 class Parcel(BaseModel):
     """A parcel and what stands on it. GRZ = built-up area / parcel area; GFZ = floor area / parcel area."""
 
     parcel_id: str
-    label: str = Field(description="e.g. Gemarkung Monzel (2566), Flur 1, Flurstück 6/2")
+    label: str = Field(description="in German, e.g. Gemarkung Monzel (2566), Flur 1, Flurstück 6/2")
+    label_parts: ParcelLabelParts | None = Field(
+        description="what the label is made of (null: the parcel has no number; the label is its key or id)"
+    )
     cadastral_id: str | None = Field(description="Flurstückskennzeichen")
     gemarkung: str | None
     flur: str | None

@@ -24,7 +24,7 @@ import numpy as np
 import shapely
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pyproj import CRS
+from pyproj import CRS, Geod
 
 from twin3d.errors import InputError
 from twin3d.io.crs import reproject
@@ -46,8 +46,9 @@ from twin3d.simulation.solar import TOWN_ZONE
 from twin3d.simulation.terrain import Terrain, load_terrain
 
 GEOJSON = "application/geo+json"
+GEOD = Geod(ellps="WGS84")
 MAX_BOX_M = 2500.0
-"""The longest side of a box shadows are computed for (about 0.6 s of work on Lauf's densest 2.5 km)."""
+"""The longest side (on the ground) of a box shadows are computed for (about 0.6 s of work on Lauf's densest 2.5 km)."""
 MAX_PLANNED = 50
 MAX_REMOVED = 10_000
 """As many removed buildings as a scenario's ``remove_buildings`` measure may name."""
@@ -256,16 +257,25 @@ def _box(scene: ShadowScene, bbox: tuple[float, float, float, float]) -> shapely
             record="bbox",
             hint=f"send a box that overlaps the twin's extent {[round(v, 5) for v in scene.extent.bounds]}",
         )
-    densified = shapely.segmentize(lonlat, max(bbox[2] - bbox[0], bbox[3] - bbox[1]) / 16)
-    box = reproject(np.array([densified], dtype=object), WGS84, scene.crs)[0]
-    x0, y0, x1, y1 = box.bounds
-    if max(x1 - x0, y1 - y0) > MAX_BOX_M:
+    # The sides as measured on the ground, not the extent of the box in the twin's grid: a lon/lat box stands
+    # turned in a UTM grid by the meridian convergence (2.4° in Rostock), so a box of 2,400 m a side spanned
+    # 2,515 m of grid easting there and was refused, while its area (the work) is the same.
+    longest = _longest_side_m(bbox)
+    if longest > MAX_BOX_M:
         raise InputError(
-            f"bbox is {max(x1 - x0, y1 - y0):.0f} m across, more than {MAX_BOX_M:.0f} m",
+            f"bbox is {longest:.0f} m a side, more than {MAX_BOX_M:.0f} m",
             record="bbox",
             hint="zoom in, or ask for the shadows of a smaller box around the place of interest",
         )
-    return box
+    densified = shapely.segmentize(lonlat, max(bbox[2] - bbox[0], bbox[3] - bbox[1]) / 16)
+    return reproject(np.array([densified], dtype=object), WGS84, scene.crs)[0]
+
+
+def _longest_side_m(bbox: tuple[float, float, float, float]) -> float:
+    """The longest of a lon/lat box's four sides on the WGS 84 ellipsoid, in metres."""
+    w, s, e, n = bbox
+    _, _, lengths = GEOD.inv([w, w, w, e], [s, n, s, s], [e, e, w, e], [s, n, n, n])
+    return float(np.max(lengths))
 
 
 def _planned(scene: ShadowScene, planned: list[PlannedPrism]) -> tuple[np.ndarray, np.ndarray]:

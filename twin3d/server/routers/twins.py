@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import weakref
 from typing import Any
 
+import duckdb
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from twin3d.server.access import request_role, request_twins, request_user
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinFault, TwinHandle, Twins
-from twin3d.store import queries
+from twin3d.store import queries, stat_series
 
 
 def tileset_url(handle: TwinHandle) -> str | None:
@@ -52,11 +55,48 @@ class TwinOut(BaseModel):
     name: str
     available: bool
     title: str
+    i18n: dict[str, dict[str, str | list[str]]] = Field(
+        default_factory=dict, description="the twin's texts in English: {'en': {'title', 'description', 'attribution'}}"
+    )
     tileset: str | None = None
     basemap_url: str | None = Field(
         default=None, description="URL template of the basemap tiles, {z}/{x}/{y} left in; null: no basemap"
     )
     basemap: BasemapOut | None = None
+
+
+# The years of each level's statistics, per served store: asked once (one grouped query), not per request.
+_STAT_YEARS: weakref.WeakKeyDictionary[TwinHandle, dict[str, dict[str, list[int]]]] = weakref.WeakKeyDictionary()
+log = logging.getLogger("twin3d.server")
+
+
+def stat_years(handle: TwinHandle) -> dict[str, dict[str, list[int]]]:
+    """The years with statistics per district level and variable (:func:`stat_series.years_by_level`), cached."""
+    found = _STAT_YEARS.get(handle)
+    if found is None:
+        try:
+            found = stat_series.years_by_level(handle.cursor())
+        except duckdb.Error as exc:  # a store retired meanwhile, or one without statistics tables
+            log.warning("twin %s: no statistics years: %s", handle.name, exc)
+            return {}
+        _STAT_YEARS[handle] = found
+    return found
+
+
+def english(texts: dict[str, str | None]) -> dict[str, Any]:
+    """``{"i18n": {"en": {...}}}`` with the English texts the twin definition gives, or nothing: what a
+    municipality wrote in German (titles, labels) reaches the English viewer this way; the viewer translates
+    the texts the server itself names by their ``title_key``."""
+    given = {key: text for key, text in texts.items() if text}
+    return {"i18n": {"en": given}} if given else {}
+
+
+def choropleth(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The default choropleth as the viewer reads it: its English label (``label_en``) under ``i18n``."""
+    if not config:
+        return config
+    out = {key: value for key, value in config.items() if key != "label_en"}
+    return out | english({"label": config.get("label_en")})
 
 
 def describe_fault(fault: TwinFault) -> dict[str, Any]:
@@ -69,35 +109,57 @@ def describe(handle: TwinHandle) -> dict[str, Any]:
     meta = handle.meta
     name = handle.name
     counts = handle.counts
+    years = stat_years(handle)
     layers: list[dict[str, Any]] = [
         {
             "id": f"districts:{lvl['level']}",
             "title": lvl["title"],
+            **english({"title": lvl.get("title_en")}),
             "kind": "districts",
             "url": f"/api/twins/{name}/districts/{lvl['level']}.geojson",
+            # The years of its statistics (any variable, and per variable): the steps of the viewer's time slider.
+            "years": sorted({y for ys in years.get(lvl["level"], {}).values() for y in ys}),
+            "variable_years": years.get(lvl["level"], {}),
+            "series_url": f"/api/twins/{name}/districts/{lvl['level']}/series",
         }
         for lvl in meta.get("district_levels", [])
     ]
     if counts.get("grid_cells"):
         layers.append(
-            {"id": "grid", "title": "Zensus-Gitter", "kind": "grid", "url": f"/api/twins/{name}/grid.geojson"}
+            {
+                "id": "grid",
+                "title": "Zensus-Gitter",
+                "title_key": "layerGrid",
+                "kind": "grid",
+                "url": f"/api/twins/{name}/grid.geojson",
+            }
         )
     if counts.get("facilities"):
         layers.append(
             {
                 "id": "facilities",
                 "title": "Einrichtungen",
+                "title_key": "layerFacilities",
                 "kind": "facilities",
                 "url": f"/api/twins/{name}/facilities.geojson",
             }
         )
     if counts.get("paths"):
-        layers.append({"id": "paths", "title": "Wegenetz", "kind": "paths", "url": f"/api/twins/{name}/paths.geojson"})
+        layers.append(
+            {
+                "id": "paths",
+                "title": "Wegenetz",
+                "title_key": "layerPaths",
+                "kind": "paths",
+                "url": f"/api/twins/{name}/paths.geojson",
+            }
+        )
     return {
         "name": name,
         "available": True,
         "title": meta.get("title", name),
         "description": meta.get("description", ""),
+        "i18n": {"en": meta.get("i18n", {}).get("en", {})},
         "crs": meta.get("crs"),
         "origin": meta.get("origin"),
         "bbox": meta.get("bbox_wgs84"),
@@ -105,7 +167,7 @@ def describe(handle: TwinHandle) -> dict[str, Any]:
         "ground_height": meta.get("ground_height"),
         "geoid_undulation": meta.get("geoid_undulation"),
         "attribution": meta.get("attribution", []),
-        "choropleth": meta.get("choropleth"),
+        "choropleth": choropleth(meta.get("choropleth")),
         "tileset": tileset_url(handle),
         "basemap_url": basemap_url(handle),
         "basemap": meta.get("basemap"),

@@ -1,8 +1,6 @@
-// Texts of the citizens' places, the moderation view and the representation lens (German and English).
+// The texts of the citizens' places, the moderation view and the representation lens in German and English.
 
-import { addStrings } from "./i18n.js";
-
-addStrings({
+export default {
   de: {
     placesTitle: "Orte: Was gefällt, was fehlt",
     placesIntro:
@@ -322,4 +320,4 @@ addStrings({
     action_answer: "answered",
     action_auto_hide: "hidden automatically",
   },
-});
+};

@@ -1,11 +1,6 @@
-// Texts of the citizens' proposals: the panel, the drafting form, the proposal page with its simulated effects,
-// and the administration's moderation and stages (German and English). Shared words (votes, comments, reports,
-// moderation actions, self-description) come from places_i18n.js.
+// The texts of the citizens' proposals: the panel, the drafting form, the proposal page, moderation and stages in German and English.
 
-import "./places_i18n.js";
-import { addStrings } from "./i18n.js";
-
-addStrings({
+export default {
   de: {
     proposalsTitle: "Vorschläge",
     proposalsIntro:
@@ -187,4 +182,4 @@ addStrings({
     scenarioAttached: "Scenario attached.",
     scenarioNeedId: "Please choose a scenario or enter its id.",
   },
-});
+};

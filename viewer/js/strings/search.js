@@ -1,0 +1,38 @@
+// The texts of search.js in German and English.
+
+export default {
+  de: {
+    searchLabel: "Ort suchen",
+    searchPlaceholder: "Straße, Adresse, Ort … ( / )",
+    searchHint: "Pfeiltasten wählen, Eingabe springt hin, Escape schließt. Taste / oder Strg+K öffnet die Suche.",
+    searchNone: "Nichts gefunden.",
+    searchFuzzy: "Keine genauen Treffer – ähnliche Namen:",
+    searchCount: "{count} Treffer",
+    searchFailed: "Suche fehlgeschlagen: {message}",
+    searchFlying: "Zu {name}",
+    searchKind_street: "Straße",
+    searchKind_address: "Adresse",
+    searchKind_district: "Gebiet",
+    searchKind_parcel: "Flurstück",
+    searchKind_facility: "Einrichtung",
+    searchKind_green: "Grünfläche",
+    searchKind_place: "Gebäude",
+  },
+  en: {
+    searchLabel: "Find a place",
+    searchPlaceholder: "Street, address, place … ( / )",
+    searchHint: "Arrow keys choose, Enter flies there, Escape closes. Press / or Ctrl+K to search.",
+    searchNone: "Nothing found.",
+    searchFuzzy: "No exact match – similar names:",
+    searchCount: "{count} results",
+    searchFailed: "Search failed: {message}",
+    searchFlying: "To {name}",
+    searchKind_street: "Street",
+    searchKind_address: "Address",
+    searchKind_district: "District",
+    searchKind_parcel: "Parcel",
+    searchKind_facility: "Facility",
+    searchKind_green: "Green space",
+    searchKind_place: "Building",
+  },
+};
