@@ -37,19 +37,18 @@ def _german(value: float) -> str:
     return f"{value:.2f}".replace(".", ",").rstrip("0").rstrip(",")
 
 
-def test_a_click_on_a_parcel_shows_its_label_grz_and_gfz(
-    page: tuple[Page, PageWatch], live_server: str, client: TestClient
+def _click_parcel(
+    pg: Page, live_server: str, monzel: dict[str, Any], parcel: dict[str, Any], at: tuple[float, float], *, toggle: str
 ) -> None:
-    pg, watch = page
-    monzel = next(t for t in client.get("/api/twins").json() if t["name"] == "monzel")
-    parcel, (lon, lat) = _parcel_with_a_house(client)
+    """Open Monzel over the parcel, switch the parcel layer (labelled ``toggle``) on and click the parcel."""
+    lon, lat = at
     pg.goto(f"{live_server}/#twin=monzel&view={lon},{lat},19,0,0")
     pg.wait_for_function("window.__twin3d && window.__twin3d.twin === 'monzel' && window.__twin3d.tilesetReady",
                          timeout=TIMEOUT_MS)  # fmt: skip
     # Off by default; on, its vector tiles load and are drawn.
-    toggle = pg.get_by_label("Flurstücke", exact=True)
-    assert not toggle.is_checked()
-    toggle.check()
+    layer = pg.get_by_label(toggle, exact=True)
+    assert not layer.is_checked()
+    layer.check()
     pg.wait_for_function("window.__twin3d.parcels.tiles > 0", timeout=TIMEOUT_MS)
     x, y = pg.evaluate(f"window.__twin3d.project({lon}, {lat}, {monzel['origin']['height']})")[:2]
     box = pg.locator("#deck-container").bounding_box()
@@ -57,6 +56,15 @@ def test_a_click_on_a_parcel_shows_its_label_grz_and_gfz(
     # Click once the parcel layer, not a building, is under the cursor.
     pg.wait_for_function(f"window.__twin3d.pickLayer({x}, {y})?.startsWith('parcels-monzel')", timeout=TIMEOUT_MS)
     click_until(pg, box, x, y, f"window.__twin3d.parcels.selected?.parcel_id === {parcel['parcel_id']!r}")
+
+
+def test_a_click_on_a_parcel_shows_its_label_grz_and_gfz(
+    page: tuple[Page, PageWatch], live_server: str, client: TestClient
+) -> None:
+    pg, watch = page
+    monzel = next(t for t in client.get("/api/twins").json() if t["name"] == "monzel")
+    parcel, (lon, lat) = _parcel_with_a_house(client)
+    _click_parcel(pg, live_server, monzel, parcel, (lon, lat), toggle="Flurstücke")
     assert pg.evaluate("window.__twin3d.parcels.selected.parcel_id") == parcel["parcel_id"]
 
     panel = pg.locator("#parcel-panel")
@@ -93,17 +101,8 @@ def test_in_english_the_parcel_is_named_without_german_cadastral_terms(
     number = "/".join(p for p in (parts["numerator"], parts["denominator"]) if p)
     english = f"Cadastral district Monzel (2566), Flur {parts['flur']}, parcel {number}"
     pg.add_init_script("localStorage.setItem('twin3d.lang', 'en')")
-    pg.goto(f"{live_server}/#twin=monzel&view={lon},{lat},19,0,0")
-    pg.wait_for_function("window.__twin3d && window.__twin3d.twin === 'monzel' && window.__twin3d.tilesetReady",
-                         timeout=TIMEOUT_MS)  # fmt: skip
+    _click_parcel(pg, live_server, monzel, parcel, (lon, lat), toggle="Parcels")
     assert pg.evaluate("document.documentElement.lang") == "en"
-    pg.get_by_label("Parcels", exact=True).check()
-    pg.wait_for_function("window.__twin3d.parcels.tiles > 0", timeout=TIMEOUT_MS)
-    x, y = pg.evaluate(f"window.__twin3d.project({lon}, {lat}, {monzel['origin']['height']})")[:2]
-    box = pg.locator("#deck-container").bounding_box()
-    assert box is not None
-    pg.wait_for_function(f"window.__twin3d.pickLayer({x}, {y})?.startsWith('parcels-monzel')", timeout=TIMEOUT_MS)
-    click_until(pg, box, x, y, f"window.__twin3d.parcels.selected?.parcel_id === {parcel['parcel_id']!r}")
 
     details = pg.locator("#parcel-details")
     assert details.locator(".parcel-label").inner_text() == english

@@ -137,6 +137,8 @@ export const api = {
   layer: (url) => getJson(url),
   buildingAt: (twin, lon, lat) =>
     getJson(`/api/twins/${encodeURIComponent(twin)}/buildings/at?lon=${lon.toFixed(8)}&lat=${lat.toFixed(8)}`),
+  // One building by its id (ids may hold "/", e.g. OSM's "way/123": each part is encoded, the slashes stay).
+  building: (twin, id) => getJson(`${twinUrl(twin)}/buildings/${id.split("/").map(encodeURIComponent).join("/")}`),
   personas: (twin) => getJson(`${twinUrl(twin)}/personas`),
   populationSummary: (twin) => getJson(`${twinUrl(twin)}/population/summary`),
   populationCells: (twin, persona, resolution) =>

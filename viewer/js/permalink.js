@@ -2,6 +2,7 @@
 // shows once the twin's panels are loaded, and keeps the address bar's fragment current while the user works, so
 // that the address bar and the share button (share.js) both give a link that opens this view again.
 
+import { api } from "./api.js";
 import { currentLang } from "./i18n.js";
 import { emptyState, format, forTwin, PANELS, parse, popFrom } from "./url_state.js";
 
@@ -140,12 +141,9 @@ export function createPermalink(host) {
 
   // A building of the link, selected as a click on it would; a building that is gone is simply not selected.
   async function selectBuilding(twin, id) {
-    const path = id.split("/").map(encodeURIComponent).join("/");
     try {
-      const response = await fetch(`/api/twins/${encodeURIComponent(twin.name)}/buildings/${path}`, {
-        headers: { Accept: "application/json" },
-      });
-      if (response.ok && host.twin() === twin) host.showBuilding(await response.json());
+      const building = await api.building(twin.name, id);
+      if (host.twin() === twin) host.showBuilding(building);
     } catch {
       // the view is restored; the building's details are a bonus
     }

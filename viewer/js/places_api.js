@@ -153,7 +153,6 @@ export const placesApi = {
   report: (twin, id, reason, text, commentId = null) =>
     write(twin, `${base(twin)}/places/${id}/reports`, commentId ? { reason, text, comment_id: commentId } : { reason, text }),
   lens: (twin) => request("GET", `${base(twin)}/lens`),
-  building: (twin, id) => request("GET", `${base(twin)}/buildings/${id.split("/").map(encodeURIComponent).join("/")}`),
   // the administration
   queue: (twin) => request("GET", `${base(twin)}/moderation/queue`),
   moderate: (twin, id, decision, commentId = null) =>

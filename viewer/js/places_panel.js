@@ -4,6 +4,7 @@
 // Below the list, the representation lens names the groups and areas that are not heard.
 // Text is always set with textContent, so what citizens wrote is rendered inert.
 
+import { api } from "./api.js";
 import { formatNumber, showText, t } from "./i18n.js";
 import { el } from "./panels.js";
 import { placesApi } from "./places_api.js";
@@ -336,7 +337,7 @@ export class PlacesPanel {
       while (queue.length) {
         const id = queue.shift();
         try {
-          const building = await placesApi.building(twin.name, id);
+          const building = await api.building(twin.name, id);
           if (this.twin === twin) this.grounds.set(id, building.ground_height);
         } catch {
           if (this.twin === twin) this.grounds.set(id, null); // drawn at the twin's ground

@@ -3,6 +3,7 @@
 // a newer query aborts the older request), ArrowUp/ArrowDown move through the results, Enter flies to the active
 // result (the first if none is active), Escape closes the list and gives the focus back.
 
+import { api } from "./api.js";
 import { currentLang, t } from "./i18n.js";
 
 const DEBOUNCE_MS = 150;
@@ -138,12 +139,9 @@ export function createSearch({ probe, flyTo, mapSize, status, focusMap, showBuil
 
   // The building an address or a name belongs to, selected as a click on it would (its id in the index).
   async function selectBuilding(forTwin, ref) {
-    const path = ref.split("/").map(encodeURIComponent).join("/");
     try {
-      const response = await fetch(`/api/twins/${encodeURIComponent(forTwin.name)}/buildings/${path}`, {
-        headers: { Accept: "application/json" },
-      });
-      if (response.ok && twin === forTwin) showBuilding(await response.json());
+      const building = await api.building(forTwin.name, ref);
+      if (twin === forTwin) showBuilding(building);
     } catch {
       // the flight has happened; the details are a bonus
     }
