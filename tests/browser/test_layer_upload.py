@@ -84,13 +84,14 @@ def test_public_and_council_see_no_upload_form(
     assert _get(f"{url}/api/me") == {"role": "public", "user": None, "twins": None}
     assert _get(f"{url}/api/me", council)["role"] == "council"
     _open(pg, url)
-    pg.wait_for_timeout(500)
+    pg.wait_for_function("window.__twin3d.upload.roleChecks >= 1", timeout=TIMEOUT_MS)  # the role is known
     assert pg.locator("#layer-upload").is_hidden()
     assert pg.get_by_role("button", name="Hochladen").count() == 0
+    checks = pg.evaluate("window.__twin3d.upload.roleChecks")
     pg.get_by_label("Anmelden (Token)").fill(council)
     pg.get_by_label("Anmelden (Token)").press("Enter")
     pg.wait_for_function("document.getElementById('token-status').textContent.includes('Angemeldet')")
-    pg.wait_for_timeout(500)
+    pg.wait_for_function(f"window.__twin3d.upload.roleChecks > {checks}", timeout=TIMEOUT_MS)  # the council's role
     assert not pg.evaluate("window.__twin3d.upload.admin")
     assert pg.locator("#layer-upload").is_hidden()
     assert pg.locator("#moderation-panel").is_hidden()

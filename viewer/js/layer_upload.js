@@ -45,7 +45,8 @@ export class LayerUpload {
     this.admin = false;
     this.busy = false;
     this.confirming = null; // id of the layer whose deletion waits for a yes
-    host.probe.upload = { admin: false, uploads: 0, failures: 0, deleted: 0, lastError: null };
+    // roleChecks: how often the caller's role has been asked and applied (tests wait on it, not on time).
+    host.probe.upload = { admin: false, roleChecks: 0, uploads: 0, failures: 0, deleted: 0, lastError: null };
     this.dom.file.addEventListener("change", () => {
       const file = this.dom.file.files[0];
       if (file && !this.dom.title.value.trim()) this.dom.title.value = titleOf(file.name);
@@ -62,6 +63,7 @@ export class LayerUpload {
     this.admin = admin;
     this.dom.section.hidden = !admin;
     this.host.probe.upload.admin = admin;
+    this.host.probe.upload.roleChecks += 1;
     if (!admin) this.confirming = null;
   }
 
