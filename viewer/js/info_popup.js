@@ -224,7 +224,8 @@ export function createInfo(host) {
     } else {
       const shown = describe(candidate.kind, candidate.record, contextOf(candidate));
       title.textContent = shown.title;
-      kindLine.textContent = t(`info_kind_${candidate.kind}`);
+      const kind = t(`info_kind_${candidate.kind}`);
+      kindLine.textContent = kind === shown.title ? "" : kind; // an unnamed building is titled by its kind already
       body.replaceChildren(definitionList(shown.rows, { class: "info-rows", "data-kind": candidate.kind }));
       if (candidate.more) body.append(moreButton(candidate));
     }

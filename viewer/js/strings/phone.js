@@ -16,6 +16,7 @@ export default {
     modShowComment: "Kommentar zeigen",
     pleaseChoose: "Bitte wählen",
     needTopic: "Bitte wählen Sie ein Thema.",
+    attributionLabel: "Quellen und Lizenzen der Karte",
     needReportReason: "Bitte wählen Sie einen Grund für die Meldung.",
     tokenHelp:
       "Bürgerinnen und Bürger brauchen kein Token. Rat und Verwaltung bekommen ihres von der Verwaltung des Zwillings (Befehl „twin3d users add NAME --role council“ oder „--role admin“).",
@@ -34,6 +35,7 @@ export default {
     modShowComment: "Show comment",
     pleaseChoose: "Please choose",
     needTopic: "Please choose a topic.",
+    attributionLabel: "Sources and licences of the map",
     needReportReason: "Please choose a reason for the report.",
     tokenHelp:
       "Citizens need no token. The council and the administration get theirs from the twin's administration (command “twin3d users add NAME --role council” or “--role admin”).",
