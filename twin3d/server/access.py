@@ -43,6 +43,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/index.html"): PUBLIC,
     ("GET", "/style.css"): PUBLIC,
+    ("GET", "/print.css"): PUBLIC,
     ("GET", "/favicon.svg"): PUBLIC,
     ("GET", "/js"): PUBLIC,
     ("GET", "/vendor"): PUBLIC,

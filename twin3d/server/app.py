@@ -167,7 +167,12 @@ def create_app(
 
 # What of viewer/ is public: the page, its code and the vendored bundles, never node_modules or scripts.
 VIEWER_DIRS = ("js", "vendor")
-VIEWER_FILES = {"index.html": "text/html", "style.css": "text/css", "favicon.svg": "image/svg+xml"}
+VIEWER_FILES = {
+    "index.html": "text/html",
+    "style.css": "text/css",
+    "print.css": "text/css",
+    "favicon.svg": "image/svg+xml",
+}
 
 
 def mount_viewer(app: FastAPI, viewer: Path) -> None:
