@@ -26,7 +26,7 @@ import duckdb
 
 from twin3d.errors import NotFoundError, StoreError
 from twin3d.pipeline.staging import BUILD_ID, build_dir
-from twin3d.store import queries
+from twin3d.store import queries, stat_series
 from twin3d.store.connection import connect
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,8 @@ class TwinHandle:
     counts: dict[str, int] = field(default_factory=dict)
     build_id: str | None = None
     stamp: Stamp | None = None
+    #: The years of the district statistics per level and variable (the viewer's time slider), read with the counts.
+    stat_years: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     _users: int = field(default=0, init=False, repr=False)
     _retired: bool = field(default=False, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
@@ -174,6 +176,7 @@ def open_twin(name: str, path: Path, tiles_root: Path) -> TwinHandle | TwinFault
     try:
         meta = queries.meta(con, "twin") or {"name": name, "title": name}
         counts = queries.table_counts(con)
+        years = stat_series.years_by_level(con)
         build_id = queries.build_id(con)
     except duckdb.Error as exc:
         con.close()
@@ -185,7 +188,7 @@ def open_twin(name: str, path: Path, tiles_root: Path) -> TwinHandle | TwinFault
     tiles = build_dir(tiles_root / name, build_id)
     if meta.get("tileset") and not tiles.is_dir():
         log.warning("twin %s: the tiles of its build are missing (%s)", name, tiles)
-    return TwinHandle(name, path, tiles, con, meta, counts, build_id, stamp)
+    return TwinHandle(name, path, tiles, con, meta, counts, build_id, stamp, stat_years=years)
 
 
 class Twins:

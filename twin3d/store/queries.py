@@ -81,13 +81,6 @@ def table_counts(cur: Cursor) -> dict[str, int]:
     return out
 
 
-def stat_years(cur: Cursor, table: str) -> list[int]:
-    """The years with statistics in ``district_stats`` or ``grid_stats``."""
-    if table not in ("district_stats", "grid_stats"):
-        raise ValueError(table)
-    return [int(r[0]) for r in cur.execute(f"SELECT DISTINCT year FROM {table} ORDER BY year").fetchall()]
-
-
 def districts_geojson(cur: Cursor, level: str, year: int | None) -> bytes:
     """The districts of one level with their statistics of ``year`` (default: each variable's latest year).
 

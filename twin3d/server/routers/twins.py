@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-import weakref
 from typing import Any
 
-import duckdb
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from twin3d.server.access import request_role, request_twins, request_user
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinFault, TwinHandle, Twins
-from twin3d.store import queries, stat_series
+from twin3d.store import queries
 
 
 def tileset_url(handle: TwinHandle) -> str | None:
@@ -65,24 +62,6 @@ class TwinOut(BaseModel):
     basemap: BasemapOut | None = None
 
 
-# The years of each level's statistics, per served store: asked once (one grouped query), not per request.
-_STAT_YEARS: weakref.WeakKeyDictionary[TwinHandle, dict[str, dict[str, list[int]]]] = weakref.WeakKeyDictionary()
-log = logging.getLogger("twin3d.server")
-
-
-def stat_years(handle: TwinHandle) -> dict[str, dict[str, list[int]]]:
-    """The years with statistics per district level and variable (:func:`stat_series.years_by_level`), cached."""
-    found = _STAT_YEARS.get(handle)
-    if found is None:
-        try:
-            found = stat_series.years_by_level(handle.cursor())
-        except duckdb.Error as exc:  # a store retired meanwhile, or one without statistics tables
-            log.warning("twin %s: no statistics years: %s", handle.name, exc)
-            return {}
-        _STAT_YEARS[handle] = found
-    return found
-
-
 def english(texts: dict[str, str | None]) -> dict[str, Any]:
     """``{"i18n": {"en": {...}}}`` with the English texts the twin definition gives, or nothing: what a
     municipality wrote in German (titles, labels) reaches the English viewer this way; the viewer translates
@@ -109,7 +88,7 @@ def describe(handle: TwinHandle) -> dict[str, Any]:
     meta = handle.meta
     name = handle.name
     counts = handle.counts
-    years = stat_years(handle)
+    years = handle.stat_years
     layers: list[dict[str, Any]] = [
         {
             "id": f"districts:{lvl['level']}",
