@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.request
 from collections.abc import Iterator
@@ -11,7 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, FloatRect, Page, Request, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -90,6 +93,14 @@ def watched_page(
         context.close()
 
 
+def drawn_pixels(page: Page, selector: str = "#deck-container") -> np.ndarray:
+    """The RGB pixels of ``selector`` (int16, so differences may go negative) once the latest change is drawn:
+    deck.gl draws in its animation frame after a change, and the second frame from now comes after that."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
+    shot = page.locator(selector).screenshot()
+    return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=np.int16)
+
+
 def click_until(page: Page, box: FloatRect, x: float, y: float, condition: str, *, attempts: int = 3) -> None:
     """Click at canvas pixel (x, y) until the JavaScript ``condition`` holds.
 
@@ -133,11 +144,13 @@ def private_server(root: Path, demo_paths: PathSettings, twins: tuple[str, ...])
         yield url
 
 
-def json_call(url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None) -> Any:
+def json_call(
+    url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None, *, timeout: float = 30
+) -> Any:
     """One JSON request to the local test server (stdlib only: the test extra has no HTTP client)."""
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(
         url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
     )
-    with urllib.request.urlopen(req, timeout=30) as response:
+    with urllib.request.urlopen(req, timeout=timeout) as response:
         return json.loads(response.read())

@@ -5,9 +5,7 @@ stored scenario comes back with them from its permalink, and an uploaded glTF mo
 
 from __future__ import annotations
 
-import io
 import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page
 from pyproj import Transformer
 
-from tests.browser.conftest import PageWatch, click_until, private_server, watched_page
+from tests.browser.conftest import PageWatch, click_until, drawn_pixels, json_call, private_server, watched_page
 from tests.layers.glb import BOX_DRACO, box_mesh, mesh_model
 from twin3d.layers.models import ModelMeta
 from twin3d.pipeline.report import BuildReport
@@ -34,11 +32,6 @@ REPLACED = "way/45179094"  # a 7.5 m building of 23 m x 17 m south-east of the o
 REMOVED = "way/45179096"  # a 7.5 m building 50 m west of it
 FREE = (11.2770, 49.5085)  # streets and yards, no building within 20 m: where the model is placed
 TO_LONLAT = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
-
-
-def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.loads(response.read())
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +56,7 @@ class Map:
 
     def __init__(self, pg: Page, url: str, centre: tuple[float, float], pitch: int = 0) -> None:
         self.pg = pg
-        lauf = next(t for t in _get_json(f"{url}/api/twins") if t["name"] == "lauf")
+        lauf = next(t for t in json_call(f"{url}/api/twins") if t["name"] == "lauf")
         self.undulation = float(lauf["geoid_undulation"])
         self.ground = float(lauf["ground_height"]) + self.undulation  # ellipsoidal, as the tiles' heights
         pg.goto(f"{url}/#twin=lauf&view={centre[0]},{centre[1]},18.5,{pitch},0")
@@ -81,10 +74,7 @@ class Map:
         click_until(self.pg, self.box, *self.xy(lon, lat, z), condition)
 
     def screen(self) -> np.ndarray:
-        # deck.gl draws in its animation frame after a change; the second frame from now comes after that.
-        self.pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
-        shot = self.pg.locator("#deck-container").screenshot()
-        return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=np.int16)
+        return drawn_pixels(self.pg)
 
     def colour(self, lon: float, lat: float, z: float) -> np.ndarray:
         """The mean colour of the 7 x 7 pixels where (lon, lat, z) is seen."""
@@ -102,7 +92,7 @@ def _building_grey(rgb: np.ndarray) -> bool:
 
 
 def _building(url: str, building_id: str) -> tuple[dict[str, Any], shapely.Polygon]:
-    found = _get_json(f"{url}/api/twins/lauf/buildings/{building_id}")
+    found = json_call(f"{url}/api/twins/lauf/buildings/{building_id}")
     geometry = found["geometry"] if isinstance(found["geometry"], dict) else json.loads(found["geometry"])
     return found, shapely.geometry.shape(geometry)
 
@@ -142,7 +132,7 @@ def test_a_planned_building_stands_extruded_and_hides_the_building_it_replaces(
     pg.wait_for_function("['done', 'error', 'invalid'].includes(window.__twin3d.scenarioState)", timeout=TIMEOUT_MS)
     assert pg.evaluate("window.__twin3d.scenarioState") == "done", pg.locator("#scenario-status").inner_text()
     scenario_id = pg.evaluate("window.__twin3d.scenarioId")
-    spec = _get_json(f"{planned_server}/api/twins/lauf/scenarios/{scenario_id}")["spec"]
+    spec = json_call(f"{planned_server}/api/twins/lauf/scenarios/{scenario_id}")["spec"]
     assert [(x["kind"], x["height_m"], x["storeys"]) for x in spec["measures"]] == [("planned_building", 30, 1)]
     _reopen(pg)
     assert pg.evaluate("window.__twin3d.scenarioMeasures") == ["planned_building"]
@@ -243,7 +233,7 @@ def test_an_uploaded_model_stands_where_placed_prism_puts_it(
 
     [measure] = pg.evaluate("window.__twin3d.scenarioDraft()")
     placement = ModelPlacement.model_validate(measure["model"])
-    model = _get_json(f"{planned_server}/api/twins/lauf/models/{placement.model_id}")
+    model = json_call(f"{planned_server}/api/twins/lauf/models/{placement.model_id}")
     footprint, height = placed_prism(ModelMeta.model_validate(model), placement, "EPSG:25832")
     assert height == pytest.approx(9)
     # The model's roof on screen against the footprint placed_prism gives, projected at the roof's height.

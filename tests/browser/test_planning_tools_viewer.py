@@ -6,19 +6,16 @@ offers no road or noise-map tools."""
 
 from __future__ import annotations
 
-import io
 import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
 from playwright.sync_api import Browser, Locator, Page
 
-from tests.browser.conftest import PageWatch, click_until, watched_page
+from tests.browser.conftest import PageWatch, click_until, drawn_pixels, json_call, watched_page
 from tests.conftest import free_port, private_paths, serving
 from twin3d.layers.context import LoadOptions, twin_info
 from twin3d.layers.load import load_layer
@@ -35,11 +32,6 @@ VIEW = "view=11.2775,49.5110,16,30,0"
 # Noise bands (L_DEN) around the old town, and a flood zone along the Pegnitz south of it (lon/lat boxes).
 NOISE_BOXES = [((11.270, 49.505, 11.285, 49.515), 62.0), ((11.275, 49.508, 11.280, 49.512), 68.0)]
 FLOOD_BOX = (11.272, 49.5060, 11.283, 49.5085)
-
-
-def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=60) as response:
-        return json.loads(response.read())
 
 
 def _box(west: float, south: float, east: float, north: float) -> dict[str, Any]:
@@ -90,7 +82,7 @@ class Map:
 
     def __init__(self, pg: Page, url: str) -> None:
         self.pg = pg
-        lauf = next(t for t in _get_json(f"{url}/api/twins") if t["name"] == "lauf")
+        lauf = next(t for t in json_call(f"{url}/api/twins", timeout=60) if t["name"] == "lauf")
         self.flat = float(lauf["origin"]["height"])  # where flat layers lie (roads are lifted 1 m above it)
         self.ground = float(lauf["ground_height"]) + float(lauf["geoid_undulation"])  # a high point's foot
         pg.goto(f"{url}/#twin=lauf&{VIEW}")
@@ -111,9 +103,7 @@ class Map:
 
     def colour(self, lon: float, lat: float, z: float) -> np.ndarray:
         """The mean colour of the 5 x 5 pixels where (lon, lat, z) is seen, once the latest change is drawn."""
-        self.pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
-        shot = self.pg.locator("#deck-container").screenshot()
-        screen = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=np.int16)
+        screen = drawn_pixels(self.pg)
         x, y = (round(v) for v in self.xy(lon, lat, z))
         return screen[y - 2 : y + 3, x - 2 : x + 3].reshape(-1, 3).mean(axis=0)
 
@@ -202,7 +192,7 @@ def test_a_road_and_a_tower_drawn_with_the_tools_give_noise_bands_and_views_equa
     assert (road["speed_kmh"], road["vehicles_per_day"]) == (None, None)
     assert (tower["kind"], tower["height_m"], tower["structure"]) == ("landmark", 100, "tower")
     scenario_id = _run(pg)
-    results = _get_json(f"{planning_server}/api/twins/lauf/scenarios/{scenario_id}/results")
+    results = json_call(f"{planning_server}/api/twins/lauf/scenarios/{scenario_id}/results", timeout=60)
 
     # Noise: the bands before and after, and who gets louder, as the API counts them.
     noise = results["noise"]
@@ -221,7 +211,7 @@ def test_a_road_and_a_tower_drawn_with_the_tools_give_noise_bands_and_views_equa
     assert int(see.get_attribute("data-households") or 0) > 0
 
     # Stored and permalinked: the road and the tower come back, on the map too.
-    spec = _get_json(f"{planning_server}/api/twins/lauf/scenarios/{scenario_id}")["spec"]
+    spec = json_call(f"{planning_server}/api/twins/lauf/scenarios/{scenario_id}", timeout=60)["spec"]
     assert [x["kind"] for x in spec["measures"]] == ["add_road", "landmark"]
     _reopen(pg)
     pg.wait_for_function("window.__twin3d.allTilesLoaded")
@@ -282,7 +272,7 @@ def test_a_loaded_noise_map_and_a_flood_zone_layer_serve_as_noise_map_and_hazard
 
     layer.select_option(label="Lärmkarte Straßenverkehr")
     scenario_id = _run(pg)
-    results = _get_json(f"{planning_server}/api/twins/lauf/scenarios/{scenario_id}/results")
+    results = json_call(f"{planning_server}/api/twins/lauf/scenarios/{scenario_id}/results", timeout=60)
     noise = results["noise"]
     assert noise["source"] == "layer"
     assert noise["layer"] == "laerm"
@@ -311,7 +301,7 @@ def test_a_loaded_noise_map_and_a_flood_zone_layer_serve_as_noise_map_and_hazard
 def test_the_tools_show_only_where_the_twin_can_use_them(page: tuple[Page, PageWatch], planning_server: str) -> None:
     """Rostock's twin has no roads and no layers: no road tools, no noise map; a high point it can take."""
     pg, watch = page
-    rostock = next(t for t in _get_json(f"{planning_server}/api/twins") if t["name"] == "rostock")
+    rostock = next(t for t in json_call(f"{planning_server}/api/twins", timeout=60) if t["name"] == "rostock")
     assert rostock["counts"]["roads"] == 0
     assert rostock["counts"]["buildings"] > 0
     pg.goto(f"{planning_server}/#twin=rostock")
