@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import shapely
 
+from tests.simulation.flat_scene import GROUND, flat, prisms
 from twin3d.pipeline.build import BuildReport
 from twin3d.settings import PathSettings
 from twin3d.simulation.solar import day_times, solar_position
@@ -21,26 +22,10 @@ from twin3d.simulation.sun import (
     sun_hours,
 )
 from twin3d.simulation.surface import Obstacles, Surface
-from twin3d.simulation.terrain import Terrain, load_terrain
+from twin3d.simulation.terrain import load_terrain
 from twin3d.store.connection import connect
 
-GROUND = 300.0
 LON, LAT = 11.28, 49.51
-
-
-def flat(size: float) -> Terrain:
-    return Terrain(np.full((3, 3), GROUND), (0.0, 0.0), (size, size), None, size, GROUND)
-
-
-def prisms(boxes: list[tuple[float, float, float, float, float]]) -> Obstacles:
-    """Obstacles from (x0, y0, x1, y1, height) on flat ground."""
-    a = np.array(boxes, float)
-    return Obstacles(
-        np.array([f"b{i}" for i in range(len(a))], dtype=object),
-        shapely.box(a[:, 0], a[:, 1], a[:, 2], a[:, 3]),
-        np.full(len(a), GROUND),
-        a[:, 4],
-    )
 
 
 def test_facade_samples_stand_in_front_of_free_walls() -> None:

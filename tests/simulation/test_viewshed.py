@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import shapely
 
+from tests.simulation.flat_scene import GROUND, flat, prisms
 from twin3d.errors import InputError
 from twin3d.simulation.surface import Obstacles, Surface
-from twin3d.simulation.terrain import Terrain
 from twin3d.simulation.viewshed import (
     BELOW_ROOF_M,
     ViewSettings,
@@ -19,22 +19,7 @@ from twin3d.simulation.viewshed import (
     viewshed,
 )
 
-GROUND = 300.0
 SETTINGS = ViewSettings()
-
-
-def flat(size: float) -> Terrain:
-    return Terrain(np.full((3, 3), GROUND), (0.0, 0.0), (size, size), None, size, GROUND)
-
-
-def prisms(boxes: list[tuple[float, float, float, float, float]]) -> Obstacles:
-    a = np.array(boxes, float)
-    return Obstacles(
-        np.array([f"b{i}" for i in range(len(a))], dtype=object),
-        shapely.box(a[:, 0], a[:, 1], a[:, 2], a[:, 3]),
-        np.full(len(a), GROUND),
-        a[:, 4],
-    )
 
 
 def test_a_wall_hides_the_foot_of_a_tower_as_the_line_over_its_crest_says() -> None:
