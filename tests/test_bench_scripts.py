@@ -127,3 +127,13 @@ def test_participation_bench_runs_with_two_workers_on_postgres(postgres_server: 
     assert figures["post_places_per_s"]["backend"] == "postgres"
     assert figures["acknowledged_missing"]["value"] == 0
     assert figures["vote_proposals_per_s"]["errors"] == 0
+
+
+def test_client_bench_runs_on_lauf() -> None:
+    figures = _figures("bench/client.py", "--repeat", "1")
+    client = figures["client_buildings_seconds"]
+    assert client["rows"] == 6492
+    assert float(client["baseline"]) > 0  # type: ignore[arg-type]
+    assert figures["geojson_paging_100_seconds"]["rows"] == 6492
+    assert figures["geojson_paging_100_seconds"]["pages"] == 65
+    assert figures["geojson_paging_1000_seconds"]["rows"] == 6492

@@ -119,6 +119,8 @@ def test_a_builds_tiles_come_from_nginx_with_the_apps_etag(stack: Stack) -> None
         app_status, app_headers, app_body = fetch(stack.app + path)
         assert (app_status, app_body) == (200, body)
         assert app_headers["etag"] == headers["etag"]
+        # Both let a page of another origin (a notebook's map, a file) read the public tiles.
+        assert headers["access-control-allow-origin"] == app_headers["access-control-allow-origin"] == "*"
         for base in (stack.nginx, stack.app):
             assert fetch(base + path, {"If-None-Match": headers["etag"]})[0] == 304
         # nginx gzips a large tileset; its ETag turns weak and still revalidates.
@@ -140,8 +142,9 @@ def test_basemap_tiles_come_from_nginx_and_a_tile_left_out_is_empty(stack: Stack
     # A tile the build left out (no feature there) is an empty 204, which MapLibre draws as an empty tile: a 404 would
     # be a console error in the browser.
     gap = f"/tiles/lauf/{stack.build_id}/basemap/14/0/0.pbf"
-    status, _, body = fetch(stack.nginx + gap)
+    status, gap_headers, body = fetch(stack.nginx + gap)
     assert (status, body) == (204, b"")
+    assert headers["access-control-allow-origin"] == gap_headers["access-control-allow-origin"] == "*"
 
 
 def test_the_viewers_files_come_from_nginx_with_the_apps_headers(stack: Stack) -> None:

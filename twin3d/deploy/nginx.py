@@ -35,7 +35,7 @@ from twin3d.pipeline.staging import BUILD_ID
 from twin3d.server.app import VIEWER_DIRS, VIEWER_FILES
 from twin3d.server.hardening import NOSNIFF, REFERRER_POLICY, viewer_policy
 from twin3d.server.routers.layers import FORM_SLACK
-from twin3d.server.routers.tiles import IMMUTABLE, MEDIA_TYPES, TILE_PATH
+from twin3d.server.routers.tiles import IMMUTABLE, MEDIA_TYPES, READ_FROM_ANYWHERE, TILE_PATH
 from twin3d.server.state import TWIN_NAME
 from twin3d.settings import LayerSettings, ParticipationSettings, ScenarioSettings
 
@@ -194,6 +194,11 @@ def _static(indent: str, cache_control: str, *, csp: str | None = None) -> list[
     return [indent + line for line in lines]
 
 
+def _read_from_anywhere(indent: str) -> list[str]:
+    """The CORS header the app sends with every tile (``twin3d.server.routers.tiles.READ_FROM_ANYWHERE``)."""
+    return [f"{indent}add_header {name} {_quoted(value)};" for name, value in READ_FROM_ANYWHERE.items()]
+
+
 def _viewer_locations(site: NginxSite) -> list[str]:
     v = site.viewer_dir
     gzip = "gzip on; gzip_vary on; gzip_min_length 1024; gzip_types text/css text/javascript image/svg+xml;"
@@ -234,6 +239,7 @@ def _tiles_location(site: NginxSite) -> list[str]:
         "        gzip on; gzip_vary on; gzip_min_length 1024; gzip_types application/json;",
         "        open_file_cache max=10000 inactive=60s; open_file_cache_valid 300s;",
         *_static("        ", IMMUTABLE),
+        *_read_from_anywhere("        "),
         "    }",
     ]
 
@@ -253,8 +259,10 @@ def _basemap_location(site: NginxSite) -> list[str]:
         "        etag on;",
         "        error_page 404 = @empty_tile;",
         *_static("        ", IMMUTABLE),
+        *_read_from_anywhere("        "),
         "    }",
         "    location @empty_tile {",
+        *_read_from_anywhere("        "),
         "        return 204;",
         "    }",
     ]

@@ -16,8 +16,10 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
+import pyarrow as pa
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -37,6 +39,7 @@ from twin3d.store.features import MAX_TILE_FEATURES, Collection, Cursor, ItemsQu
 from twin3d.store.live import LiveStores
 
 GEOJSON = "application/geo+json"
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
 MVT = "application/vnd.mapbox-vector-tile"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
@@ -79,7 +82,7 @@ class FeatureCatalog:
         self._own: dict[tuple[Any, ...], list[Collection]] = {}  # by build (TwinHandle.build_key)
         self._types: dict[tuple[Any, ...], dict[str, str]] = {}
         self._tiles: ByteCache[VectorTile] = ByteCache(max_bytes=cache_bytes)
-        self._pages: ByteCache[tuple[str, int, int]] = ByteCache(max_bytes=cache_bytes)
+        self._pages: ByteCache[tuple[str | bytes, int, int]] = ByteCache(max_bytes=cache_bytes)
         self._lock = threading.Lock()
 
     def collections(self, twin: TwinHandle, role: str) -> dict[str, Collection]:
@@ -102,13 +105,31 @@ class FeatureCatalog:
     def page(self, twin: TwinHandle, collection: Collection, query: ItemsQuery) -> tuple[str, int, int]:
         """A page of items as GeoJSON features, how many it holds and how many match; a build's pages are kept
         (they never change), live collections' never."""
-        key = (*twin.build_key, collection, query)
+        found = self._page(twin, collection, query, "json")
+        assert isinstance(found[0], str)
+        return found[0], found[1], found[2]
+
+    def arrow_page(self, twin: TwinHandle, collection: Collection, query: ItemsQuery) -> tuple[bytes, int, int]:
+        """The same page as an Arrow IPC stream (:func:`twin3d.store.features.items_arrow`), kept alike."""
+        found = self._page(twin, collection, query, "arrow")
+        assert isinstance(found[0], bytes)
+        return found[0], found[1], found[2]
+
+    def _page(
+        self, twin: TwinHandle, collection: Collection, query: ItemsQuery, fmt: str
+    ) -> tuple[str | bytes, int, int]:
+        key = (*twin.build_key, collection, query, fmt)
         found = None if collection.live else self._pages.get(key)
         if found is None:
-            text, returned = features.items(twin.cursor(), collection, query)
-            found = (text, returned, features.count(twin.cursor(), collection, query))
+            body: str | bytes
+            if fmt == "arrow":
+                table = features.items_arrow(twin.cursor(), collection, query)
+                body, returned = ipc_bytes(table), table.num_rows
+            else:
+                body, returned = features.items(twin.cursor(), collection, query)
+            found = (body, returned, features.count(twin.cursor(), collection, query))
             if not collection.live:
-                self._pages.put(key, found, len(text))
+                self._pages.put(key, found, len(body))
         return found
 
     def ready_tile(self, twin: TwinHandle, collection: Collection, z: int, x: int, y: int) -> VectorTile | None:
@@ -137,6 +158,14 @@ class FeatureCatalog:
         tile = features.vector_tile(cur, collection, z, x, y, max_features=cap, types=types)
         self._tiles.put((*twin.build_key, collection, z, x, y), tile, len(tile.data))
         return tile
+
+
+def ipc_bytes(table: pa.Table) -> bytes:
+    """A table as one Arrow IPC stream."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def layer_collections(paths: PathSettings) -> Callable[[TwinHandle], list[Collection]]:
@@ -239,6 +268,12 @@ def _collection_doc(base: str, c: Collection, bbox: list[float] | None) -> dict[
         "links": [
             {"rel": "self", "type": "application/json", "href": f"{base}/collections/{c.id}"},
             {"rel": "items", "type": GEOJSON, "title": c.title, "href": f"{base}/collections/{c.id}/items"},
+            {
+                "rel": "items",
+                "type": ARROW_STREAM,
+                "title": f"{c.title} (Arrow, WKB geometry)",
+                "href": f"{base}/collections/{c.id}/items?f=arrow",
+            },
         ],
     }
     if bbox:
@@ -303,7 +338,11 @@ def router(catalog: FeatureCatalog) -> APIRouter:
         c = catalog.get(twin, role_of(request), collection_id)
         return _collection_doc(_base(request, twin.name), c, features.extent(twin.cursor(), c))
 
-    @r.get("/features/collections/{collection_id}/items", summary="Features of a collection, paged (GeoJSON)")
+    @r.get(
+        "/features/collections/{collection_id}/items",
+        summary="Features of a collection, paged (GeoJSON, or an Arrow stream with f=arrow)",
+        responses={200: {"content": {GEOJSON: {}, ARROW_STREAM: {}}}},
+    )
     def items(
         *,
         twin: Twin,
@@ -312,6 +351,13 @@ def router(catalog: FeatureCatalog) -> APIRouter:
         bbox: Annotated[str | None, Query(max_length=200, description="west,south,east,north in CRS84")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
+        f: Annotated[
+            Literal["json", "arrow"],
+            Query(
+                description="json: GeoJSON; arrow: an Arrow IPC stream, geometry as WKB in lon/lat (GeoArrow), "
+                "the counts in OGC-NumberMatched/-Returned and the next page in a Link header"
+            ),
+        ] = "json",
     ) -> Response:
         c = catalog.get(twin, role_of(request), collection_id)
         filters = []
@@ -324,14 +370,21 @@ def router(catalog: FeatureCatalog) -> APIRouter:
                 )
             filters.append((name, value[:200]))
         query = ItemsQuery(_parse_bbox(bbox), tuple(filters), limit, offset)
-        text, returned, matched = catalog.page(twin, c, query)
         here = f"{_base(request, twin.name)}/collections/{c.id}/items"
         params = [(k, v) for k, v in request.query_params.items() if k not in ("offset", "limit")]
 
-        def link(rel: str, at: int) -> dict[str, str]:
-            query_text = "&".join(f"{k}={v}" for k, v in [*params, ("limit", str(limit)), ("offset", str(at))])
-            return {"rel": rel, "type": GEOJSON, "href": f"{here}?{query_text}"}
+        def link(rel: str, at: int, media_type: str = GEOJSON) -> dict[str, str]:
+            # Encoded: a filter value may hold "&", "#" or spaces (a category such as "amenity=kindergarten").
+            query_text = urlencode([*params, ("limit", str(limit)), ("offset", str(at))])
+            return {"rel": rel, "type": media_type, "href": f"{here}?{query_text}"}
 
+        if f == "arrow":
+            data, returned, matched = catalog.arrow_page(twin, c, query)
+            headers = {"OGC-NumberMatched": str(matched), "OGC-NumberReturned": str(returned)}
+            if offset + returned < matched:
+                headers["Link"] = f'<{link("next", offset + limit, ARROW_STREAM)["href"]}>; rel="next"'
+            return Response(data, media_type=ARROW_STREAM, headers=headers)
+        text, returned, matched = catalog.page(twin, c, query)
         links = [link("self", offset)]
         if offset + returned < matched:
             links.append(link("next", offset + limit))

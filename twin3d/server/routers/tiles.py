@@ -35,6 +35,10 @@ MEDIA_TYPES = {".json": "application/json", ".glb": "model/gltf-binary", ".pbf":
 # The end of a vector tile's path: ``<z>/<x>/<y>.pbf``.
 XYZ_TILE = re.compile(r"(?P<z>[0-9]{1,2})/(?P<x>[0-9]{1,7})/(?P<y>[0-9]{1,7})\.pbf$")
 IMMUTABLE = "public, max-age=31536000, immutable"
+READ_FROM_ANYWHERE = {"Access-Control-Allow-Origin": "*"}
+"""CORS of the twin's tiles: a page of another origin may read them (a notebook's pydeck map, a file, a GIS web
+client). They are public to every role, and the server never takes cookies (bearer tokens only), so a foreign page
+learns nothing a plain HTTP client could not read; no credentials are allowed, so no preflight is ever needed."""
 SMALL_FILE = 512 * 1024  # answered from one read; larger files stream
 MAX_KNOWN = 20_000  # looked-up files kept per process (a few MB)
 
@@ -170,8 +174,9 @@ def router(cache_seconds: int) -> APIRouter:
             gap, versioned = basemap_gap(handle, tile_path)
             if not gap:
                 raise
-            return Response(status_code=204, headers={"Cache-Control": IMMUTABLE if versioned else revalidate})
-        headers = {"ETag": found.etag, "Cache-Control": IMMUTABLE if versioned else revalidate}
+            cache = {"Cache-Control": IMMUTABLE if versioned else revalidate}
+            return Response(status_code=204, headers=cache | READ_FROM_ANYWHERE)
+        headers = {"ETag": found.etag, "Cache-Control": IMMUTABLE if versioned else revalidate, **READ_FROM_ANYWHERE}
         if_none_match = request.headers.get("if-none-match")
         if if_none_match and etag_matches(if_none_match, found.etag):
             return Response(status_code=304, headers=headers)
