@@ -4,6 +4,8 @@ the public API publishes it, and the server's refusals as exceptions with its me
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,10 +19,11 @@ from geopandas.testing import assert_geodataframe_equal
 import twin3d.client as t3
 import twin3d.client.twin as client_twin
 from tests.client.conftest import ClientServer
-from tests.conftest import free_port, serving
+from tests.conftest import PIPELINES, free_port, serving
 from twin3d.client import measures
 from twin3d.server.app import create_app
 from twin3d.settings import ServerSettings
+from twin3d.simulation.facility_types import FACILITY_TYPES, load_facility_types
 
 LAUF_BUILDINGS = 6492
 CENTRE = (11.2745, 49.5080, 11.2805, 49.5116)  # Lauf's old town, lon/lat
@@ -122,6 +125,22 @@ def test_limit_takes_the_first_features_across_pages(public: t3.Twin, monkeypatc
     asked = _counting(monkeypatch, public)
     assert_geodataframe_equal(public.features("buildings", limit=250), first)
     assert len(asked) == 3  # stops when it has enough, not at the last page
+
+
+def test_facilities_carry_the_type_scenarios_speak_of(public: t3.Twin, client_server: ClientServer) -> None:
+    """A planner asks for Kitas, not for the OSM tags that make one: each facility has the scenario type the
+    twin's facility-type table gives it (the simulation's own mapping), or none."""
+    facilities = public.facilities()
+    assert set(facilities["facility_type"].dropna()) <= set(FACILITY_TYPES)
+    kitas = public.facilities(facility_type="kita")
+    assert set(kitas["category"]) == {"amenity=kindergarten"}  # Lauf's OSM data tags all its Kitas alike
+    assert kitas.index.equals(public.facilities(category="amenity=kindergarten").index)
+    stops = public.facilities(facility_type="stop")
+    assert len(stops) > 100
+    rules = load_facility_types(PIPELINES / "facility_types.toml").rules_by_category()
+    assert set(stops["category"]) <= {c for c, found in rules.items() if any(r.type == "stop" for r in found)}
+    untyped = facilities[facilities["facility_type"].isna()]
+    assert len(untyped) > 0  # shops, benches ...: no type, and still listed
 
 
 def test_facilities_paths_grid_collections_and_personas(public: t3.Twin) -> None:
@@ -324,3 +343,10 @@ def test_errors_arrive_with_the_servers_message_field_and_hint(public: t3.Twin, 
         assert error.message in text
         for secret in (str(client_server.paths.store_dir), ".duckdb", "/tmp/", "Traceback"):
             assert secret not in text, (secret, text)
+
+
+def test_without_the_notebook_extra_the_import_says_what_to_install() -> None:
+    blocked = "import sys; sys.modules['pydeck'] = None; import twin3d.client"  # as if pydeck were not installed
+    result = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    assert "twin3d.client needs pydeck: pip install 'twin3d[notebook]'" in result.stderr

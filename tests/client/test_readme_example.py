@@ -23,6 +23,7 @@ def test_readme_client_example_runs(client_server: ClientServer) -> None:
     assert len(scope["buildings"]) == 6492
     assert str(scope["buildings"].crs) == "EPSG:25832"
     assert scope["families"]["persons"].sum() > 0
+    assert len(scope["kitas"]) == 11  # Lauf's Kitas in OpenStreetMap
     kita = scope["results"].kpi("young_families", "kita")
     assert kita["delta"] > 0
     assert kita["verdict"] == "better"

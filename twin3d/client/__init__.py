@@ -12,10 +12,18 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
-from twin3d.client import measures
-from twin3d.client.errors import (
+# The frames and maps need the optional extra: say so at the import, not deep in a first call.
+_MISSING = [name for name in ("geopandas", "pandas", "pydeck", "httpx2") if importlib.util.find_spec(name) is None]
+if _MISSING:
+    raise ModuleNotFoundError(
+        f"twin3d.client needs {', '.join(_MISSING)}: pip install 'twin3d[notebook]'", name=_MISSING[0]
+    )
+
+from twin3d.client import measures  # noqa: E402
+from twin3d.client.errors import (  # noqa: E402
     Conflict,
     Forbidden,
     InvalidRequest,
@@ -27,9 +35,9 @@ from twin3d.client.errors import (
     TwinClientError,
     Unauthorized,
 )
-from twin3d.client.http import Session
-from twin3d.client.scenarios import Scenario, ScenarioResults
-from twin3d.client.twin import Twin
+from twin3d.client.http import Session  # noqa: E402
+from twin3d.client.scenarios import Scenario, ScenarioResults  # noqa: E402
+from twin3d.client.twin import Twin  # noqa: E402
 
 __all__ = [
     "Client", "Conflict", "Forbidden", "InvalidRequest", "NotFound", "RateLimited", "Scenario", "ScenarioResults",

@@ -143,6 +143,7 @@ def create_app(
     catalog = features.FeatureCatalog(
         [features.layer_collections(paths), features.places_collection(live)],
         max_tile_features=server.vector_tile_max_features,
+        facility_types=features.facility_types_of(paths.pipelines_dir),
     )
     app.include_router(features.router(catalog))
     app.include_router(features.vector_tiles_router(catalog))

@@ -461,9 +461,15 @@ def _named_relations(cur: Cursor) -> dict[str, str]:
     }
 
 
-def twin_collections(cur: Cursor, meta: dict[str, Any], counts: dict[str, int]) -> list[Collection]:
+def twin_collections(
+    cur: Cursor, meta: dict[str, Any], counts: dict[str, int], facility_types: pa.Table | None = None
+) -> list[Collection]:
     """The collections every built twin offers: districts per level, buildings, facilities, paths, grid cells,
-    parcels and land use, and the public population aggregates (persons per H3 cell, through the privacy gate)."""
+    parcels and land use, and the public population aggregates (persons per H3 cell, through the privacy gate).
+
+    ``facility_types`` (``facility_id``, ``facility_type``: the scenario types the twin's facility-type table gives
+    its facilities) adds the column ``facility_type`` to the facilities, so a client asks for ``kita`` instead of
+    the OSM tags that make one."""
     credit = "; ".join(str(a.get("text", a)) if isinstance(a, dict) else str(a) for a in meta.get("attribution", []))
     out = []
     for level in meta.get("district_levels", []):
@@ -503,10 +509,28 @@ def twin_collections(cur: Cursor, meta: dict[str, Any], counts: dict[str, int]) 
          ("land_use_id", "land_use_class", "name", "land_use_group", "function", "label", "area_m2")),
     ]  # fmt: skip
     relations = _named_relations(cur)
+    registers: dict[str, Callable[[Cursor], None]] = {}
+    if facility_types is not None:
+        relations["facilities"] = (
+            f"(SELECT f.*, t.facility_type FROM {relations['facilities']} AS f "
+            "LEFT JOIN facility_types_of AS t USING (facility_id))"
+        )
+        types_table = facility_types
+
+        def register_types(c: Cursor) -> None:
+            c.register("facility_types_of", types_table)
+
+        registers["facilities"] = register_types
     for table, title, description, key, props in plain:
         if counts.get(table):
             relation = relations.get(table, table)
-            out.append(Collection(table, title, description, relation, key, properties=props, attribution=credit))
+            typed = ("facility_type",) if table in registers else ()
+            out.append(
+                Collection(
+                    table, title, description, relation, key, properties=(*props, *typed), attribution=credit,
+                    register=registers.get(table),
+                )
+            )  # fmt: skip
     if counts.get("personas"):
         cache: dict[str, pa.Table] = {}
 

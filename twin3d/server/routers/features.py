@@ -2,8 +2,10 @@
 
 ``/api/twins/{twin}/features`` is the landing page a GIS client is given (QGIS: "WFS / OGC API - Features";
 GDAL: ``OAPIF:<url>``). Items are GeoJSON in CRS84, paged by ``limit``/``offset`` with ``next``/``prev`` links,
-filtered by ``bbox`` and by ``<property>=<value>``. The same collections are served as vector tiles under
-``/api/twins/{twin}/mvt/{collection}/{z}/{x}/{y}.pbf`` (with a TileJSON at ``.../{collection}/tilejson.json``);
+filtered by ``bbox`` and by ``<property>=<value>``; with ``f=arrow`` the same page is an Arrow IPC stream with WKB
+geometry (what ``twin3d.client`` reads: a GeoDataFrame without parsing JSON). The same collections are served as
+vector tiles under ``/api/twins/{twin}/mvt/{collection}/{z}/{x}/{y}.pbf`` (with a TileJSON at
+``.../{collection}/tilejson.json``);
 a tile holds at most ``TWIN3D_VECTOR_TILE_MAX_FEATURES`` features, the largest, and says so in ``X-Tile-Thinned``.
 A collection above the caller's role is answered as if it did not exist.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,12 +22,14 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+import duckdb
+import numpy as np
 import pyarrow as pa
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from twin3d.errors import InputError, NotFoundError
+from twin3d.errors import ConfigError, InputError, NotFoundError
 from twin3d.layers.catalogue import layer_file, layers_root, list_layers
 from twin3d.layers.tiles import vector_collection
 from twin3d.participation.export import PROPOSAL_FIELDS, PUBLIC_FIELDS, public_rows
@@ -34,6 +39,7 @@ from twin3d.server.cache import ByteCache
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
 from twin3d.settings import PathSettings
+from twin3d.simulation.facility_types import FACILITY_TYPES, facilities_from_store, load_facility_types
 from twin3d.store import features
 from twin3d.store.features import MAX_TILE_FEATURES, Collection, Cursor, ItemsQuery, VectorTile
 from twin3d.store.live import LiveStores
@@ -49,6 +55,7 @@ CONFORMANCE = [
 ]
 MAX_LIMIT = 10_000
 THINNED_HEADER = "X-Tile-Thinned"
+log = logging.getLogger("twin3d.server")
 RANK = {"public": 0, "council": 1, "admin": 2}
 # Query parameters of the items request that are not property filters.
 RESERVED = {"bbox", "limit", "offset", "f", "bbox-crs", "crs", "datetime"}
@@ -69,6 +76,8 @@ class FeatureCatalog:
         providers: what adds collections to a twin's own (loaded layers, citizens' places).
         cache_bytes: the most bytes each of the two caches holds.
         max_tile_features: the most features one vector tile holds (:func:`twin3d.store.features.vector_tile`).
+        facility_types: the scenario type of each facility of a store (:func:`facility_types_of`), read once per
+            build; None: the facilities have no ``facility_type``.
     """
 
     def __init__(
@@ -76,9 +85,11 @@ class FeatureCatalog:
         providers: Providers | None = None,
         cache_bytes: int = 64 * 2**20,
         max_tile_features: int = MAX_TILE_FEATURES,
+        facility_types: Callable[[Cursor], pa.Table | None] | None = None,
     ) -> None:
         self.providers = providers or []
         self.max_tile_features = max_tile_features
+        self.facility_types = facility_types
         self._own: dict[tuple[Any, ...], list[Collection]] = {}  # by build (TwinHandle.build_key)
         self._types: dict[tuple[Any, ...], dict[str, str]] = {}
         self._tiles: ByteCache[VectorTile] = ByteCache(max_bytes=cache_bytes)
@@ -91,7 +102,9 @@ class FeatureCatalog:
             own = self._own.get(twin.build_key)
             if own is None:
                 self._own = {k: v for k, v in self._own.items() if k[0] != twin.name}  # an older build's
-                own = self._own[twin.build_key] = features.twin_collections(twin.cursor(), twin.meta, twin.counts)
+                cur = twin.cursor()
+                typed = self.facility_types(cur) if self.facility_types and twin.counts.get("facilities") else None
+                own = self._own[twin.build_key] = features.twin_collections(cur, twin.meta, twin.counts, typed)
         extra = [c for provide in self.providers for c in provide(twin)]
         return {c.id: c for c in [*own, *extra] if RANK[c.visibility] <= RANK.get(role, 0)}
 
@@ -158,6 +171,26 @@ class FeatureCatalog:
         tile = features.vector_tile(cur, collection, z, x, y, max_features=cap, types=types)
         self._tiles.put((*twin.build_key, collection, z, x, y), tile, len(tile.data))
         return tile
+
+
+def facility_types_of(pipelines_dir: FilePath) -> Callable[[Cursor], pa.Table | None]:
+    """The scenario type of each listed facility of a store (``facility_id``, ``facility_type``), as the
+    simulation maps them (``pipelines_dir/facility_types.toml``); facilities of no type have none. A table that
+    cannot be read leaves the facilities without the column (and says so in the log), as the search does."""
+
+    def typed(cur: Cursor) -> pa.Table | None:
+        try:
+            config = load_facility_types(pipelines_dir / "facility_types.toml")
+            found, _ = facilities_from_store(cur, config)
+        except (ConfigError, duckdb.Error) as exc:  # no table, or a store older than the columns it reads
+            log.warning("facilities: no facility_type column: %s", exc)
+            return None
+        ids = np.asarray(found.ids, dtype=str)
+        listed = ~np.char.startswith(ids, "building:")  # buildings serving as facilities are no feature here
+        names = np.asarray(FACILITY_TYPES, dtype=object)[found.type[listed]]
+        return pa.table({"facility_id": pa.array(ids[listed]), "facility_type": pa.array(names, pa.string())})
+
+    return typed
 
 
 def ipc_bytes(table: pa.Table) -> bytes:
