@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import GEODATA
+from tests.server.revalidation import assert_revalidates
 from twin3d.auth.users import add_user
 from twin3d.layers.catalogue import get_layer, layer_file
 from twin3d.layers.context import LoadOptions, twin_info
@@ -171,9 +172,7 @@ def test_vector_tile_decodes_in_gdal_with_the_buildings_of_the_tile(
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
     etag = response.headers["etag"]
-    assert (
-        client.get(f"/api/twins/lauf/mvt/buildings/{z}/{x}/{y}.pbf", headers={"If-None-Match": etag}).status_code == 304
-    )
+    assert_revalidates(client, f"/api/twins/lauf/mvt/buildings/{z}/{x}/{y}.pbf", etag)
     path = tmp_path / "tile.mvt"
     path.write_bytes(response.content)
     info = subprocess.run(

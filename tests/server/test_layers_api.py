@@ -20,6 +20,7 @@ from pyproj import Transformer
 from rasterio.transform import from_origin
 
 from tests.conftest import GEODATA
+from tests.server.revalidation import assert_revalidates
 from twin3d.auth.users import add_user
 from twin3d.layers.context import LoadOptions, twin_info
 from twin3d.layers.load import load_layer
@@ -187,8 +188,7 @@ def test_raster_tiles_are_coloured_inside_and_transparent_outside(api: TestClien
     assert high[0] > high[1]
 
     # Revalidation by ETag; a tile far away is an empty transparent PNG; a vector layer has no raster tiles.
-    again = api.get(url, headers={"If-None-Match": response.headers["etag"]})
-    assert again.status_code == 304
+    assert_revalidates(api, url, response.headers["etag"])
     far = api.get(f"/api/twins/lauf/layers/laerm/tiles/{z}/0/0.png")
     assert far.status_code == 200
     assert (np.asarray(Image.open(io.BytesIO(far.content)))[..., 3] == 0).all()
@@ -208,7 +208,7 @@ def test_tileset_files_are_served_and_no_path_leaves_the_tileset(api: TestClient
     assert glb.status_code == 200
     assert glb.headers["content-type"] == "model/gltf-binary"
     assert glb.content[:4] == b"glTF"
-    assert api.get(f"{base}/tileset.json", headers={"If-None-Match": response.headers["etag"]}).status_code == 304
+    assert_revalidates(api, f"{base}/tileset.json", response.headers["etag"])
 
     # A link inside the tileset folder that points out of it is refused like a missing file.
     folder = layered.paths.layers_dir / "rostock" / "tor" / "tileset"

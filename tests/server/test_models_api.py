@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.layers.glb import BOX, BOX_DRACO, box_model
+from tests.server.revalidation import assert_revalidates
 from twin3d.auth.users import add_user
 from twin3d.pipeline.report import BuildReport
 from twin3d.server.access import MATRIX, PUBLIC
@@ -62,7 +63,7 @@ def test_the_public_uploads_a_model_once_and_gets_it_back(client: TestClient, pa
     assert glb.content == TOWER
     assert glb.headers["content-type"] == "model/gltf-binary"
     assert glb.headers["cache-control"] == "public, max-age=31536000, immutable"
-    assert client.get(meta["glb"], headers={"If-None-Match": glb.headers["etag"]}).status_code == 304
+    assert_revalidates(client, meta["glb"], glb.headers["etag"])
     assert client.get(meta["url"]).json() == meta
 
 

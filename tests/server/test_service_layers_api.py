@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from tests.server.revalidation import assert_revalidates
 from tests.services.mapserver import MapServer, census_cells, mapserver
 from twin3d.auth.users import add_user
 from twin3d.server.app import create_app
@@ -114,10 +115,7 @@ def test_tiles_come_through_the_twin_cached_with_204_outside(api: TestClient, se
     assert ((rgba[..., 0] > 200) & (rgba[..., 1] < 60) & (rgba[..., 2] > 200)).mean() > 0.5  # magenta cells
     second = api.get(f"{BASE}/kacheln/tiles/{LAUF_TILE}.png")
     assert second.content == first.content
-    assert (
-        api.get(f"{BASE}/kacheln/tiles/{LAUF_TILE}.png", headers={"If-None-Match": first.headers["etag"]}).status_code
-        == 304
-    )
+    assert_revalidates(api, f"{BASE}/kacheln/tiles/{LAUF_TILE}.png", first.headers["etag"])
     assert setup.ms.count("REQUEST=GetMap") == before + 1  # the second and third never reached MapServer
     assert api.get(f"{BASE}/kacheln/tiles/14/0/0.png").status_code == 204
     assert setup.ms.count("REQUEST=GetMap") == before + 1

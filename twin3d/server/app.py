@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from twin3d import __version__
@@ -20,6 +20,7 @@ from twin3d.participation.surveys.mail import Mailer
 from twin3d.participation.surveys.service import Surveys
 from twin3d.participation.workshops import WorkshopRegistry
 from twin3d.server.access import MATRIX, AccessControl, AccessMiddleware
+from twin3d.server.conditional import nginx_etag, not_modified
 from twin3d.server.errors import install_error_handlers
 from twin3d.server.hardening import (
     HeadMiddleware,
@@ -184,9 +185,11 @@ def mount_viewer(app: FastAPI, viewer: Path) -> None:
         if (viewer / sub).is_dir():
             app.mount(f"/{sub}", StaticFiles(directory=viewer / sub), name=f"viewer-{sub}")
 
-    def static_file(name: str, media_type: str) -> Callable[[], FileResponse]:
-        def serve() -> FileResponse:
-            return FileResponse(viewer / name, media_type=media_type, headers={"Cache-Control": "no-cache"})
+    def static_file(name: str, media_type: str) -> Callable[[Request], Response]:
+        def serve(request: Request) -> Response:
+            # nginx's ETag, so a client revalidates alike behind nginx (which serves these files itself) and without.
+            headers = {"ETag": nginx_etag((viewer / name).stat()), "Cache-Control": "no-cache"}
+            return not_modified(request, headers) or FileResponse(viewer / name, media_type=media_type, headers=headers)
 
         return serve
 

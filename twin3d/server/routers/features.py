@@ -12,7 +12,6 @@ A collection above the caller's role is answered as if it did not exist.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -20,7 +19,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
 import duckdb
 import numpy as np
@@ -28,6 +26,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.datastructures import QueryParams
 
 from twin3d.errors import ConfigError, InputError, NotFoundError
 from twin3d.layers.catalogue import layer_file, layers_root, list_layers
@@ -36,6 +35,7 @@ from twin3d.participation.export import PROPOSAL_FIELDS, PUBLIC_FIELDS, public_r
 from twin3d.participation.store import PROPOSALS
 from twin3d.server.access import request_role
 from twin3d.server.cache import ByteCache
+from twin3d.server.conditional import content_etag, not_modified
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
 from twin3d.settings import PathSettings
@@ -408,7 +408,7 @@ def router(catalog: FeatureCatalog) -> APIRouter:
 
         def link(rel: str, at: int, media_type: str = GEOJSON) -> dict[str, str]:
             # Encoded: a filter value may hold "&", "#" or spaces (a category such as "amenity=kindergarten").
-            query_text = urlencode([*params, ("limit", str(limit)), ("offset", str(at))])
+            query_text = str(QueryParams([*params, ("limit", str(limit)), ("offset", str(at))]))
             return {"rel": rel, "type": media_type, "href": f"{here}?{query_text}"}
 
         if f == "arrow":
@@ -479,13 +479,10 @@ def vector_tiles_router(catalog: FeatureCatalog) -> APIRouter:
         if found is None:
             found = await run_in_threadpool(catalog.tile, twin, c, z, x, y)
         data = found.data
-        etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
-        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        headers = {"ETag": content_etag(data), "Cache-Control": "no-cache"}
         if found.thinned:
             # Said in the answer, so a client can tell a thinned tile from a sparse one: zoom in for the rest.
             headers[THINNED_HEADER] = f"{found.kept} of {found.meeting} features, the largest; zoom in for all"
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers=headers)
-        return Response(data, media_type=MVT, headers=headers)
+        return not_modified(request, headers) or Response(data, media_type=MVT, headers=headers)
 
     return r

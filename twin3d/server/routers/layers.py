@@ -17,7 +17,6 @@ the layer's bounds, 502 with a plain sentence when the service fails or answers 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -46,6 +45,7 @@ from twin3d.layers.service_tiles import Tile, TileCache, service_legend, service
 from twin3d.layers.services import ServiceRequest, refresh_service, register_service
 from twin3d.pipeline.config import load_pipeline
 from twin3d.server.access import request_role
+from twin3d.server.conditional import content_etag, not_modified
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
 from twin3d.settings import LayerSettings, PathSettings, ServiceSettings
@@ -296,14 +296,6 @@ def load_upload(
             raise _as_upload_error(exc, folder, name) from exc
 
 
-def _etag(*parts: object) -> str:
-    return '"' + hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest() + '"'
-
-
-def _not_modified(request: Request, etag: str) -> bool:
-    return etag in re.split(r"\s*,\s*", request.headers.get("if-none-match", ""))
-
-
 def _upstream_failed(entry: LayerEntry, exc: ServiceError) -> JSONResponse:
     """A plain 502 for the caller (no URL, host, path or upstream text); what happened goes to the log."""
     log.warning("layer %s/%s: %s", entry.twin, entry.id, exc.one_line())
@@ -312,9 +304,7 @@ def _upstream_failed(entry: LayerEntry, exc: ServiceError) -> JSONResponse:
 
 def _image_response(request: Request, tile: Tile, cache_control: str) -> Response:
     headers = {"ETag": tile.etag, "Cache-Control": cache_control}
-    if _not_modified(request, tile.etag):
-        return Response(status_code=304, headers=headers)
-    return Response(tile.body, media_type=tile.media_type, headers=headers)
+    return not_modified(request, headers) or Response(tile.body, media_type=tile.media_type, headers=headers)
 
 
 def _summary_route(r: APIRouter, paths: PathSettings) -> None:
@@ -467,12 +457,14 @@ def router(
         file = layer_file(paths, entry, "raster")
         stat = file.stat()
         look = (entry.style.model_dump_json(), json.dumps([i.model_dump(mode="json") for i in entry.legend]))
-        etag = _etag(stat.st_size, stat.st_mtime_ns, entry.updated_at.isoformat(), look, z, x, y)
+        etag = content_etag(
+            repr((stat.st_size, stat.st_mtime_ns, entry.updated_at.isoformat(), look, z, x, y)).encode()
+        )
         headers = {"ETag": etag, "Cache-Control": cache_control(entry)}
-        if _not_modified(request, etag):
-            return Response(status_code=304, headers=headers)
-        png = render_tile(file, entry, z, x, y) or empty_tile()
-        return Response(png, media_type=PNG, headers=headers)
+        # Rendered only when the client does not hold the tile already.
+        return not_modified(request, headers) or Response(
+            render_tile(file, entry, z, x, y) or empty_tile(), media_type=PNG, headers=headers
+        )
 
     @r.get(
         "/{layer_id}/tileset/{tile_path:path}",
@@ -495,9 +487,8 @@ def router(
         stat = target.stat()
         etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
         headers = {"ETag": etag, "Cache-Control": cache_control(entry)}
-        if _not_modified(request, etag):
-            return Response(status_code=304, headers=headers)
-        return FileResponse(target, media_type=TILESET_MEDIA[target.suffix], headers=headers)
+        media_type = TILESET_MEDIA[target.suffix]
+        return not_modified(request, headers) or FileResponse(target, media_type=media_type, headers=headers)
 
     @r.post(
         "",

@@ -24,9 +24,10 @@ from twin3d.participation.guard import Guard
 from twin3d.participation.ratelimit import token_hash
 from twin3d.participation.service import PARTICIPANT_HEADER
 from twin3d.server.access import request_role, request_user
+from twin3d.server.conditional import not_modified
 from twin3d.server.deps import Twin
 from twin3d.server.proxies import client_address
-from twin3d.server.routers.tiles import IMMUTABLE, etag_matches
+from twin3d.server.routers.tiles import IMMUTABLE
 from twin3d.settings import PathSettings
 
 ModelId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$", description="the model's SHA-256")]
@@ -99,8 +100,9 @@ def router(paths: PathSettings, guard: Guard) -> APIRouter:
         if find_model(folder, model_id) is None:
             raise NotFoundError(f"no model {model_id}", hint="upload it: POST /api/twins/<twin>/models")
         headers = {"ETag": f'"{model_id}"', "Cache-Control": IMMUTABLE}
-        if etag_matches(request.headers.get("if-none-match", ""), headers["ETag"]):
-            return Response(status_code=304, headers=headers)
+        unchanged = not_modified(request, headers)
+        if unchanged is not None:
+            return unchanged
         return FileResponse(model_file(folder, model_id), media_type=GLB, headers=headers)
 
     @r.get("/{model_id}", summary="One model's metadata: footprint, height, box in metres", response_model=ModelOut)

@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse
 
 from twin3d.errors import NotFoundError
 from twin3d.pipeline.staging import BUILD_ID
+from twin3d.server.conditional import nginx_etag, not_modified
 from twin3d.server.state import TwinHandle, Twins
 
 # Only plain names and folders, ending in the suffixes deck.gl and CesiumJS pick their parser by (and the basemap's
@@ -51,20 +52,6 @@ class TileFile:
     stat: os.stat_result
     etag: str
     media_type: str
-
-
-def nginx_etag(st: os.stat_result) -> str:
-    """nginx's ETag (``"%xT-%xO"``: mtime seconds and size in hex), so the app and nginx name a file alike."""
-    return f'"{int(st.st_mtime):x}-{st.st_size:x}"'
-
-
-def etag_matches(if_none_match: str, etag: str) -> bool:
-    """Whether an ``If-None-Match`` list names ``etag``: ``*``, or a tag equal by weak comparison (RFC 9110: the
-    ``W/`` prefix of either side is ignored)."""
-    if if_none_match.strip() == "*":
-        return True
-    opaque = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == opaque for tag in if_none_match.split(","))
 
 
 def _tile_row(lat: float, n: int) -> int:
@@ -177,9 +164,9 @@ def router(cache_seconds: int) -> APIRouter:
             cache = {"Cache-Control": IMMUTABLE if versioned else revalidate}
             return Response(status_code=204, headers=cache | READ_FROM_ANYWHERE)
         headers = {"ETag": found.etag, "Cache-Control": IMMUTABLE if versioned else revalidate, **READ_FROM_ANYWHERE}
-        if_none_match = request.headers.get("if-none-match")
-        if if_none_match and etag_matches(if_none_match, found.etag):
-            return Response(status_code=304, headers=headers)
+        unchanged = not_modified(request, headers)
+        if unchanged is not None:
+            return unchanged
         try:
             if found.stat.st_size > SMALL_FILE:
                 st = os.stat(found.path)  # noqa: PTH116  (FileResponse would fail mid-answer on a pruned file)
