@@ -29,6 +29,19 @@ from twin3d.jsonfile import Watched, locked, write_atomic
 Role = Literal["public", "council", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 RANK: dict[str, int] = {role: i for i, role in enumerate(ROLES)}
+
+
+def at_least(role: str, needed: str) -> bool:
+    """Whether ``role`` is ``needed`` or above it (admin > council > public): the one comparison of roles, for
+    routes and for what a role may see (layers, collections, scenarios). An unknown role ranks below the public.
+
+    Example:
+        >>> at_least("council", "public"), at_least("public", "council"), at_least("guest", "public")
+        (True, False, False)
+    """
+    return RANK.get(role, -1) >= RANK[needed]
+
+
 """admin > council > public: a higher role may do what a lower one may."""
 
 TOKEN_PREFIX = "t3d_"

@@ -13,7 +13,7 @@ exports of the Länder (GeoPackage, Shapefile) use too, so one field mapping fit
 
 Example:
     >>> table = read_nas(Path("flurstueck.gml"), CRS.from_epsg(25832), "parcels")  # doctest: +SKIP
-    >>> table.attributes.column_names[:3]
+    >>> table.attributes.column_names[:3]  # doctest: +SKIP
     ['gml_id', 'objektart', 'flurstueckskennzeichen']
 """
 

@@ -15,10 +15,10 @@ Those cannot be assembled; the readers never drop them silently but list each on
 :mod:`twin3d.io.osm_pass`, whose pass the readers share, are the reasons, so that callers can count by reason).
 
 Example:
-    >>> from pyproj import CRS
-    >>> log = SkipLog()
+    >>> from pyproj import CRS  # doctest: +SKIP
+    >>> log = SkipLog()  # doctest: +SKIP
     >>> table = read_osm_buildings(Path("lauf-200115.osm.pbf"), CRS.from_epsg(25832), skipped=log)  # doctest: +SKIP
-    >>> len(table), len(log.entries)
+    >>> len(table), len(log.entries)  # doctest: +SKIP
     (6492, 66)
 """
 

@@ -16,7 +16,7 @@ the ODbL 1.0 (:data:`OSM_ATTRIBUTION`).
 
 Example:
     >>> found = read_osm_basemap(Path("lauf-200115.osm.pbf"), bbox=(11.24, 49.49, 11.31, 49.54))  # doctest: +SKIP
-    >>> sorted(found.layers)
+    >>> sorted(found.layers)  # doctest: +SKIP
     ['landuse', 'places', 'railways', 'roads', 'water', 'waterway']
 """
 

@@ -1,9 +1,9 @@
 """Vector files (GeoJSON, GeoPackage, Shapefile, FlatGeobuf) through GDAL, read as whole columns.
 
 Example:
-    >>> from pyproj import CRS
+    >>> from pyproj import CRS  # doctest: +SKIP
     >>> table = read_vector(Path("geodata/lauf/lauf_buildings.geojson"), CRS.from_epsg(25832))  # doctest: +SKIP
-    >>> len(table), table.source_crs.to_epsg()
+    >>> len(table), table.source_crs.to_epsg()  # doctest: +SKIP
     (6492, 4326)
 """
 

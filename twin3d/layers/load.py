@@ -5,9 +5,9 @@ renamed into place only after the data and the catalogue entry are complete; on 
 removed, so the catalogue and the other layers stay byte for byte as they were.
 
 Example:
-    >>> opts = LoadOptions(title="Bäume")
+    >>> opts = LoadOptions(title="Bäume")  # doctest: +SKIP
     >>> entry, report = load_layer(PathSettings(), "lauf", Path("baeume.gpkg"), opts)  # doctest: +SKIP
-    >>> report.one_line()
+    >>> report.one_line()  # doctest: +SKIP
     'lauf/baeume (vector, baeume.gpkg): 1,234 in -> 1,230 out; repaired 2; dropped 4 (no geometry 4); 0.3 s'
 """
 

@@ -6,7 +6,7 @@ import the pipeline or the loader.
 
 Example:
     >>> entry = LayerEntry.model_validate_json(Path("var/layers/lauf/trees/layer.json").read_text())  # doctest: +SKIP
-    >>> entry.kind, entry.feature_count, entry.extent
+    >>> entry.kind, entry.feature_count, entry.extent  # doctest: +SKIP
     ('vector', 1234, (11.25, 49.49, 11.31, 49.53))
 """
 
@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from twin3d.auth.users import at_least
 
 LAYER_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
@@ -36,13 +38,10 @@ RasterRole = Literal["overlay", "terrain"]
 Origin = Literal["cli", "pipeline", "upload", "service"]
 ServiceKind = Literal["wms", "wmts", "wfs", "oapif"]
 
-# Who may see what: a role sees its own level and every level below it.
-VISIBILITY_RANK: dict[str, int] = {"public": 0, "council": 1, "admin": 2}
-
 
 def visible_to(visibility: str, role: str) -> bool:
     """Whether a caller of ``role`` (public, council or admin) may see a layer of ``visibility``."""
-    return VISIBILITY_RANK.get(role, -1) >= VISIBILITY_RANK[visibility]
+    return at_least(role, visibility)
 
 
 class _Strict(BaseModel):

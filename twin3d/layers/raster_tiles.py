@@ -11,7 +11,7 @@ what the legend says), otherwise the named ``style.colormap`` over ``style.resca
 
 Example:
     >>> png = render_tile(layer_file(paths, entry, "raster"), entry, 15, 17_407, 11_260)  # doctest: +SKIP
-    >>> png[:4]
+    >>> png[:4]  # doctest: +SKIP
     b'\\x89PNG'
 """
 

@@ -17,7 +17,7 @@ plain 502 for the public.
 
 Example:
     >>> up = service_url("https://example.org/wms?map=laerm", ServiceSettings())  # doctest: +SKIP
-    >>> fetch(up, {"SERVICE": "WMS", "REQUEST": "GetCapabilities"}, ServiceSettings()).body[:5]
+    >>> fetch(up, {"SERVICE": "WMS", "REQUEST": "GetCapabilities"}, ServiceSettings()).body[:5]  # doctest: +SKIP
     b'<?xml'
 """
 

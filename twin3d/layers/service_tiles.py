@@ -7,7 +7,7 @@ HTML error page) is a :class:`~twin3d.layers.service_http.ServiceError`; the ser
 
 Example:
     >>> tile = service_tile(paths, entry, 15, 17_407, 11_260, settings=ServiceSettings(), cache=cache)  # doctest: +SKIP
-    >>> tile.media_type
+    >>> tile.media_type  # doctest: +SKIP
     'image/png'
 """
 

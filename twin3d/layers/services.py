@@ -16,9 +16,9 @@ uploaded file is. The entry keeps the service URL and the fetch time; :func:`ref
 Only the registered URL is ever asked (:mod:`twin3d.layers.service_http`).
 
 Example:
-    >>> request = ServiceRequest("wms", "https://example.org/wms", "laerm_lden")
+    >>> request = ServiceRequest("wms", "https://example.org/wms", "laerm_lden")  # doctest: +SKIP
     >>> entry, report = register_service(paths, info, request, LoadOptions(title="Lärm"))  # doctest: +SKIP
-    >>> entry.kind, entry.service.crs
+    >>> entry.kind, entry.service.crs  # doctest: +SKIP
     ('service', 'EPSG:3857')
 """
 

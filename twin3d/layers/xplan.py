@@ -18,7 +18,7 @@ the user's file and a stale one there is never used.
 
 Example:
     >>> table = read_plan(Path("Rotherbaum27.gml"), LoadOptions(), LayerSettings(), report)  # doctest: +SKIP
-    >>> table.attributes.column_names[:4]
+    >>> table.attributes.column_names[:4]  # doctest: +SKIP
     ['plan', 'feature_type', 'grz', 'gfz']
 """
 

@@ -19,7 +19,7 @@ the basemap is no source of the twin's tables.
 
 Example:
     >>> meta = basemap_step(cfg, build, report)  # doctest: +SKIP
-    >>> meta["tiles"], meta["layers"]
+    >>> meta["tiles"], meta["layers"]  # doctest: +SKIP
     ('basemap/{z}/{x}/{y}.pbf', ['landuse', 'water', 'waterway', 'railways', 'roads', 'places'])
 """
 

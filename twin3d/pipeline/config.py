@@ -6,7 +6,7 @@ relative to the definition file.
 
 Example:
     >>> cfg = load_pipeline(Path("pipelines/lauf.toml"))  # doctest: +SKIP
-    >>> cfg.twin.crs
+    >>> cfg.twin.crs  # doctest: +SKIP
     'EPSG:25832'
 """
 

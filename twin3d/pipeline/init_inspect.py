@@ -7,8 +7,9 @@ counts objects, CityJSON from its document, OpenStreetMap extracts from their he
 DEM from a decimated read of its one band.
 
 Example:
-    >>> [(i.label, i.geometry, i.count) for i in inspect_file(Path("geodata/monzel/monzel_alkis.gpkg"))]
-    [('monzel_alkis.gpkg:flurstuecke', 'polygon', 2369), ...]  # doctest: +SKIP
+    >>> found = inspect_file(Path("geodata/monzel/monzel_alkis.gpkg"))  # doctest: +SKIP
+    >>> [(i.label, i.geometry, i.count) for i in found]  # doctest: +SKIP
+    [('monzel_alkis.gpkg:flurstuecke', 'polygon', 2369), ...]
 """
 
 from __future__ import annotations

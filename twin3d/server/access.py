@@ -24,7 +24,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from twin3d.auth.users import RANK, ROLES, Role, User, UserRegistry
+from twin3d.auth.users import RANK, ROLES, Role, User, UserRegistry, at_least
 from twin3d.errors import AuthError, ForbiddenError, Twin3dError
 from twin3d.server.errors import error_response
 
@@ -32,6 +32,7 @@ PUBLIC: frozenset[Role] = frozenset(ROLES)
 COUNCIL: frozenset[Role] = frozenset({"council", "admin"})
 ADMIN: frozenset[Role] = frozenset({"admin"})
 
+__all__ = ["MATRIX", "AccessControl", "AccessMiddleware", "at_least", "request_role", "request_twins", "request_user"]
 ROUTE_CACHE = 10_000  # remembered (method, path) -> route; forgotten all at once when full
 _T = "/api/twins/{twin}"
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {
@@ -179,11 +180,6 @@ def request_twins(request: Request) -> list[str] | None:
     """The twins the caller's role is restricted to; None: every twin (and for an anonymous caller)."""
     twins: list[str] | None = getattr(request.state, "twins", None)
     return twins
-
-
-def at_least(role: str, needed: Role) -> bool:
-    """Whether ``role`` is ``needed`` or above it (admin > council > public)."""
-    return RANK.get(role, -1) >= RANK[needed]
 
 
 def route_table(app: FastAPI) -> list[tuple[Any, str, frozenset[str]]]:

@@ -186,8 +186,10 @@ def project_cohorts(
         n_units: number of units (default: largest index + 1); start_year: calendar year of the base.
 
     Example:
-        >>> p = project_cohorts(np.array([30, 80]), np.array([False, True]), np.array([0, 0]), 10, rates)
-        >>> kita = p.by_group()[:, 0, 0]  # children 0-5 in unit 0, per year
+        >>> rates = load_rates(Path("pipelines/projection/germany.toml"))  # doctest: +SKIP
+        >>> ages, male, unit = np.array([30, 80]), np.array([False, True]), np.array([0, 0])
+        >>> p = project_cohorts(ages, male, unit, 10, rates)  # doctest: +SKIP
+        >>> kita = p.by_group()[:, 0, 0]  # children 0-5 in unit 0, per year  # doctest: +SKIP
     """
     age, place = np.asarray(ages, dtype=np.int64), np.asarray(unit, dtype=np.int64)
     units = int(n_units if n_units is not None else (place.max() + 1 if len(place) else 0))

@@ -18,7 +18,7 @@ measure's (:meth:`~twin3d.population.privacy.PublishedUnits.with_new_housing`); 
 
 Example:
     >>> outcome = infill_potential(Parcels.from_store(con), measure, area=None, plan=None)  # doctest: +SKIP
-    >>> outcome.summary["dwellings"]
+    >>> outcome.summary["dwellings"]  # doctest: +SKIP
     42
 """
 

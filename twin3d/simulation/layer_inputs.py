@@ -17,7 +17,7 @@ Noise levels are read, in dB, from
 A WMS or WMTS map layer is a picture, not levels: it is refused with ``layer_not_levels``.
 
 Example:
-    >>> layers, crs = LayerSource(paths, "lauf"), CRS("EPSG:25832")
+    >>> layers, crs = LayerSource(paths, "lauf"), CRS("EPSG:25832")  # doctest: +SKIP
     >>> areas, reason = hazard_areas(layers, "hochwasser", "public", crs)  # doctest: +SKIP
     >>> levels, reason = noise_at(layers, "laerm", "public", crs, x, y)  # doctest: +SKIP
 """

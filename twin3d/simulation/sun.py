@@ -26,7 +26,7 @@ A scenario changes few buildings: :func:`affected_by` names the buildings whose 
 longest shadow a changed obstacle casts on the day, in the directions it casts it), so only they are computed again.
 
 Example:
-    >>> everyone = np.arange(len(obstacles))
+    >>> everyone = np.arange(len(obstacles))  # doctest: +SKIP
     >>> hours = sun_hours(surface, obstacles, everyone, SunSettings(), lon=11.28, lat=49.51)  # doctest: +SKIP
     >>> (hours < SunSettings().threshold_h).sum()  # buildings below 1.5 hours  # doctest: +SKIP
 """

@@ -18,9 +18,9 @@ The same layers give the same bytes: nothing depends on threads or timing. A til
 previous build is linked from it (same bytes, same file, same ETag).
 
 Example:
-    >>> roads = Layer("roads", lines, properties)
+    >>> roads = Layer("roads", lines, properties)  # doctest: +SKIP
     >>> summary = write_basemap([roads], Path("tiles/lauf/<build>/basemap"), range(8, 15))  # doctest: +SKIP
-    >>> summary.tiles
+    >>> summary.tiles  # doctest: +SKIP
     52
 """
 

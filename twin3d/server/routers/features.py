@@ -33,7 +33,7 @@ from twin3d.layers.catalogue import layer_file, layers_root, list_layers
 from twin3d.layers.tiles import vector_collection
 from twin3d.participation.export import PROPOSAL_FIELDS, PUBLIC_FIELDS, public_rows
 from twin3d.participation.store import PROPOSALS
-from twin3d.server.access import request_role
+from twin3d.server.access import at_least, request_role
 from twin3d.server.cache import ByteCache
 from twin3d.server.conditional import content_etag, not_modified
 from twin3d.server.deps import Twin
@@ -56,7 +56,6 @@ CONFORMANCE = [
 MAX_LIMIT = 10_000
 THINNED_HEADER = "X-Tile-Thinned"
 log = logging.getLogger("twin3d.server")
-RANK = {"public": 0, "council": 1, "admin": 2}
 # Query parameters of the items request that are not property filters.
 RESERVED = {"bbox", "limit", "offset", "f", "bbox-crs", "crs", "datetime"}
 CollectionId = Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,80}$")]
@@ -106,7 +105,7 @@ class FeatureCatalog:
                 typed = self.facility_types(cur) if self.facility_types and twin.counts.get("facilities") else None
                 own = self._own[twin.build_key] = features.twin_collections(cur, twin.meta, twin.counts, typed)
         extra = [c for provide in self.providers for c in provide(twin)]
-        return {c.id: c for c in [*own, *extra] if RANK[c.visibility] <= RANK.get(role, 0)}
+        return {c.id: c for c in [*own, *extra] if at_least(role, c.visibility)}
 
     def get(self, twin: TwinHandle, role: str, collection_id: str) -> Collection:
         """One visible collection; NotFoundError otherwise (also for one the role may not see)."""
