@@ -22,15 +22,13 @@ One JSON line per figure (name, value, unit; targets from issue 18 as ``target``
 - lauf_viewshed_seconds: who sees a 100 m tower on the market square (target 5 s); baseline: the exact lines of
   sight (:func:`~twin3d.simulation.viewshed.exact_lowest_visible`) for ``--reference`` random buildings within
   reach, with the share agreeing on seen or not and on the visible height within 1 m;
-- the noise screening's own line, when :mod:`twin3d.simulation.noise` offers ``bench_case(con)`` (:func:`bench_noise`).
+- the noise screening's own line (:func:`bench_noise`).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -64,18 +62,11 @@ def timed(fn: Any, repeat: int = 1) -> tuple[float, float, Any]:
 
 
 def bench_noise(con: Any) -> None:
-    """The noise screening's figure: :mod:`twin3d.simulation.noise` measures itself (``bench_case(con)`` gives one
-    figure as a dict with name, value and unit); printed as it comes, skipped while the module lacks it."""
-    try:
-        noise = importlib.import_module("twin3d.simulation.noise")
-    except ImportError:
-        print("noise: twin3d.simulation.noise is not there yet", file=sys.stderr)
-        return
-    case = getattr(noise, "bench_case", None)
-    if case is None:
-        print("noise: twin3d.simulation.noise has no bench_case(con) yet", file=sys.stderr)
-        return
-    print(json.dumps(case(con)), flush=True)
+    """The noise screening's figure: one dict with name, value and unit
+    (:func:`twin3d.simulation.noise_bench.bench_case`)."""
+    from twin3d.simulation.noise_bench import bench_case  # noqa: PLC0415  (numba compiles on import)
+
+    print(json.dumps(bench_case(con)), flush=True)
 
 
 def free_plot(obstacles: Any, x: float, y: float) -> tuple[int, Any]:

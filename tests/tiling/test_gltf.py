@@ -8,6 +8,7 @@ import struct
 import numpy as np
 import pytest
 
+from twin3d.tiling.content import encode_content
 from twin3d.tiling.gltf import Property, decode_glb, encode_glb, read_accessor, y_up
 from twin3d.tiling.mesh import Mesh
 
@@ -36,8 +37,10 @@ def _properties(features: int = 40) -> list[Property]:
 @pytest.mark.parametrize("compression", ["none", "meshopt"])
 def test_the_tile_credits_its_data_in_the_gltf_asset(compression: str) -> None:
     mesh = _mesh()
-    credited, _ = decode_glb(encode_glb(mesh, np.zeros(3), _properties(), 40, compression=compression, copyright=ODBL))
-    plain, _ = decode_glb(encode_glb(mesh, np.zeros(3), _properties(), 40, compression=compression))
+    credited, _ = decode_glb(
+        encode_content(mesh, np.zeros(3), _properties(), 40, compression=compression, copyright=ODBL)
+    )
+    plain, _ = decode_glb(encode_content(mesh, np.zeros(3), _properties(), 40, compression=compression))
     assert credited["asset"] == {"version": "2.0", "generator": "twin3d", "copyright": ODBL}
     assert "copyright" not in plain["asset"]
 

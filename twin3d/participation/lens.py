@@ -34,11 +34,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from twin3d.participation.model import AGE_BANDS, HOUSEHOLDS
+from twin3d.population.classes import HOUSEHOLD_TYPES
 from twin3d.population.h3cells import parent
 from twin3d.population.members import NO_CHILD, HouseholdTraits
 from twin3d.population.personas import Match
 from twin3d.population.privacy import suppress_with_margins, with_margins
-from twin3d.population.prototypes import HOUSEHOLD_TYPES
 
 UNDER_HEARD_RATIO = 0.5
 AGE_OF_BAND = {"under_18": 15, "18_29": 24, "30_44": 37, "45_64": 55, "65_79": 72, "80_plus": 85}

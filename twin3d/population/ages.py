@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin3d.population.classes import AGE_CLASSES
 from twin3d.population.fit import round_within
 from twin3d.population.priors import ParentAges, SingleYears
-from twin3d.population.prototypes import AGE_CLASSES
 
 MAX_AGE = AGE_CLASSES[-1][1]
 YEARS = MAX_AGE + 1

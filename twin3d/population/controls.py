@@ -17,9 +17,10 @@ import pyarrow.compute as pc
 import shapely
 
 from twin3d.population.ages import class_totals, fill_bands, smooth_to_bands
+from twin3d.population.classes import ADULT_CLASSES, AGE_CLASSES, CHILD, FEMALE, HOUSEHOLD_TYPES, MALE
 from twin3d.population.fit import Constraint, round_within
 from twin3d.population.priors import Priors
-from twin3d.population.prototypes import ADULT_CLASSES, AGE_CLASSES, CHILD, FEMALE, HOUSEHOLD_TYPES, MALE, Prototypes
+from twin3d.population.prototypes import Prototypes
 
 # Person controls by age: the prototype age classes each published band covers.
 AGE_BANDS: dict[str, tuple[int, ...]] = {

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin3d.population.ages import AgeModel, assign_ages
-from twin3d.population.prototypes import CHILD, FEMALE, MALE, Prototypes
+from twin3d.population.classes import CHILD, FEMALE, MALE
+from twin3d.population.prototypes import Prototypes
 
 NO_CHILD = 255
 

@@ -13,8 +13,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from twin3d.errors import ConfigError
+from twin3d.population.classes import HOUSEHOLD_TYPES
 from twin3d.population.members import HouseholdTraits
-from twin3d.population.prototypes import HOUSEHOLD_TYPES
 from twin3d.tomlfile import load_toml_model
 
 FacilityType = Literal[

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from twin3d.population.classes import AGE_CLASS_NAMES, HOUSEHOLD_TYPES
 from twin3d.tomlfile import load_toml_model
 
 
@@ -68,8 +69,6 @@ class Priors(_Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> Priors:
-        from twin3d.population.prototypes import AGE_CLASS_NAMES, HOUSEHOLD_TYPES  # noqa: PLC0415  (it imports us)
-
         missing = [t for t in HOUSEHOLD_TYPES if t not in self.households.types]
         if missing:
             raise ValueError(f"households.types lacks {', '.join(missing)}")

@@ -13,30 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin3d.population.classes import ADULT_CLASSES, AGE_CLASS_NAMES, AGE_CLASSES, CHILD, FEMALE, HOUSEHOLD_TYPES, MALE
 from twin3d.population.priors import Priors
 
-# Age classes (inclusive years). Finer than any statistic so that every published band is a union of classes:
-# 15-17 and 18-24 split minors from adults, 25-29 marks "singles under 30", 80-99 "very old".
-AGE_CLASSES: tuple[tuple[int, int], ...] = (
-    (0, 2),
-    (3, 5),
-    (6, 14),
-    (15, 17),
-    (18, 24),
-    (25, 29),
-    (30, 34),
-    (35, 44),
-    (45, 54),
-    (55, 64),
-    (65, 74),
-    (75, 79),
-    (80, 99),
-)
-AGE_CLASS_NAMES = tuple(f"{lo}-{hi}" for lo, hi in AGE_CLASSES)
-CHILD_CLASSES = (0, 1, 2, 3)
-ADULT_CLASSES = tuple(range(4, len(AGE_CLASSES)))
-HOUSEHOLD_TYPES = ("single", "couple", "couple_children", "single_parent", "shared")
-MALE, FEMALE, CHILD = 0, 1, 2
 # Which child classes a parent of an adult class can plausibly have: in every pair some years of the two classes
 # are at least 15 years apart (the single years of age then keep every parent that much older than the eldest
 # child), and a mother of 45-54 or 55-64 was at most 49 at the birth.

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from twin3d.population.classes import AGE_CLASSES
 from twin3d.population.controls import AGE_BANDS, GRID_AGE_GROUPS
 from twin3d.population.privacy.atoms import DEFAULT_RULES, PrivacyRules
 from twin3d.population.privacy.tables import publish_table
-from twin3d.population.prototypes import AGE_CLASSES
 from twin3d.population.report import inside_share
 from twin3d.population.synthesis import Population, PopulationInputs
 

@@ -78,7 +78,7 @@ def person_counts(rep: Replicate, unit_of_household: np.ndarray, n_units: int) -
     def count(mask: np.ndarray) -> np.ndarray:
         return np.bincount(unit[inside & mask], minlength=n_units).astype(np.float64)
 
-    from twin3d.population.prototypes import AGE_CLASSES  # noqa: PLC0415
+    from twin3d.population.classes import AGE_CLASSES  # noqa: PLC0415
 
     out = {"persons": count(np.ones(len(age), dtype=bool))}
     for name, classes in {**AGE_BANDS, **GRID_AGE_GROUPS}.items():

@@ -25,6 +25,7 @@ from pyproj import CRS
 
 from twin3d.executor import Executor, LocalExecutor
 from twin3d.population.ages import AgeModel, national_profile
+from twin3d.population.classes import HOUSEHOLD_TYPES
 from twin3d.population.controls import AreaStats, Zones, age_profiles, build_constraints, build_zones
 from twin3d.population.fit import (
     Constraint,
@@ -39,7 +40,7 @@ from twin3d.population.members import Persons, expand_persons, household_traits
 from twin3d.population.personas import PersonaCatalogue
 from twin3d.population.placement import BuildingStock, PlacementRules, Slots, allocate, build_slots
 from twin3d.population.priors import Priors
-from twin3d.population.prototypes import HOUSEHOLD_TYPES, Prototypes, build_prototypes, neighbour_maps
+from twin3d.population.prototypes import Prototypes, build_prototypes, neighbour_maps
 
 Progress = Callable[[str], None]
 

@@ -583,11 +583,3 @@ def affected_by(
             crossing |= _segments_cross(rx[near], ry[near], sx[near], sy[near], tuple(box))
         hit[open_[np.unique(receivers.group[pairs.receiver[near[crossing]]])]] = True
     return np.sort(index[hit])
-
-
-def bench_case(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    """The noise screening's bench figure on a built twin (``bench/sun.py`` prints it): see
-    :func:`twin3d.simulation.noise_bench.bench_case`."""
-    from twin3d.simulation.noise_bench import bench_case as measure  # noqa: PLC0415  (the bench imports this module)
-
-    return measure(con)

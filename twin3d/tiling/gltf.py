@@ -217,11 +217,11 @@ def encode_glb(
     properties: list[Property],
     feature_count: int,
     *,
-    compression: str = "none",
     double_sided: bool = False,
     copyright: str | None = None,
 ) -> bytes:
-    """Encode a building mesh and its property table as a GLB.
+    """Encode a building mesh and its property table as a GLB (:mod:`twin3d.tiling.content` picks this encoder or
+    the meshopt-compressed one).
 
     Args:
         mesh: the tile's triangles in the local ENU frame.
@@ -229,8 +229,6 @@ def encode_glb(
             carries it as its translation.
         properties: the property table columns, each ``feature_count`` long.
         feature_count: number of buildings in the tile.
-        compression: ``"none"``, or ``"meshopt"`` for quantized attributes compressed with
-            ``EXT_meshopt_compression`` (see :mod:`twin3d.tiling.meshopt`).
         double_sided: render both sides of each triangle (LoD2 surfaces from survey data are not always
             oriented consistently).
         copyright: who the content is from (e.g. "© OpenStreetMap contributors, ODbL"): the glTF ``asset.copyright``
@@ -239,12 +237,6 @@ def encode_glb(
     Returns:
         The GLB bytes.
     """
-    if compression == "meshopt":
-        from twin3d.tiling.meshopt import encode_glb_meshopt  # noqa: PLC0415  (optional encoder)
-
-        return encode_glb_meshopt(
-            mesh, origin, properties, feature_count, double_sided=double_sided, copyright=copyright
-        )
     pos = _y_up_rows(mesh.positions, origin)
     nrm = _y_up_rows(mesh.normals)
     wide = mesh.vertex_count > 65535

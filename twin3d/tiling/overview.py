@@ -35,9 +35,10 @@ from pyproj import CRS
 
 from twin3d.executor import Executor, LocalExecutor
 from twin3d.tiling import lod
+from twin3d.tiling.content import encode_content
 from twin3d.tiling.geodesy import LocalFrame
 from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings
-from twin3d.tiling.gltf import Property, encode_glb
+from twin3d.tiling.gltf import Property
 from twin3d.tiling.lod import coarse_content
 from twin3d.tiling.model import PARTITIONS_DIR, Tile, box_bounds, box_volume, tileset_json
 from twin3d.tiling.reuse import link_file
@@ -405,7 +406,9 @@ def _group_content(
         lo, hi = mesh.positions.min(axis=0) - BOX_PAD_M, mesh.positions.max(axis=0) + BOX_PAD_M
         origin = np.round((lo + hi) / 2.0, 3)
         props = [Property("id", "STRING", ids[coarse.shown], "building id in the twin store")]
-        glb = encode_glb(mesh, origin, props, len(coarse.shown), compression=ctx.compression, copyright=ctx.copyright)
+        glb = encode_content(
+            mesh, origin, props, len(coarse.shown), compression=ctx.compression, copyright=ctx.copyright
+        )
         target.write_bytes(glb)
         record = {"input": fingerprint, "box": [*map(float, lo), *map(float, hi)], "bytes": len(glb)}
     result.records[node.key] = record

@@ -30,9 +30,10 @@ from pyproj import CRS
 from twin3d import __version__
 from twin3d.executor import Executor, ExecutorSpec, open_executor
 from twin3d.tiling import lod
+from twin3d.tiling.content import encode_content
 from twin3d.tiling.geodesy import LocalFrame
 from twin3d.tiling.geometry import BuildingGeometry, ExtrudedBuildings
-from twin3d.tiling.gltf import Property, encode_glb
+from twin3d.tiling.gltf import Property
 from twin3d.tiling.lod import coarse_content
 from twin3d.tiling.mesh import Mesh
 from twin3d.tiling.model import PARTITIONS_DIR, Tile, Tileset, box_bounds, box_volume, tileset_json
@@ -211,7 +212,7 @@ def _content(job: _Job, mesh: Mesh, members: np.ndarray, out: Path, name: str) -
     lo, hi = mesh.positions.min(axis=0), mesh.positions.max(axis=0)
     # The content's own origin keeps float32 positions small; the glTF node carries it as a translation.
     origin = np.round((lo + hi) / 2.0, 3)
-    glb = encode_glb(
+    glb = encode_content(
         mesh,
         origin,
         job.properties.table(members),
