@@ -1,4 +1,5 @@
-"""Declarative TOML files (priors, personas, projection rates, facility types) read into pydantic models.
+"""Declarative TOML files (pipelines, priors, personas, projection rates and town histories, facility types, the
+participation table) read into pydantic models.
 
 One reader so that every such file fails the same way: a missing file names the file and where it is configured,
 bad TOML gives the parser's line, an invalid value names its field (``types.kita.default_capacity: ...``).
@@ -24,12 +25,18 @@ def read_toml(path: Path, what: str, missing_hint: str | None = None) -> dict[st
     """The file's TOML as a dict.
 
     Raises:
-        ConfigError: "<what> not found" (with ``missing_hint``), or the file is not valid TOML.
+        ConfigError: "<what> not found" (with ``missing_hint``), the file is not UTF-8, or not valid TOML.
     """
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"{what} not found", file=path, hint=missing_hint) from exc
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; a file saved as Latin-1 (umlauts) would be a traceback
+        raise ConfigError(
+            f"not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r})",
+            file=path,
+            hint="save the file as UTF-8 (TOML files are UTF-8)",
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=path) from exc
 

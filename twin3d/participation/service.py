@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-import tomllib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +57,7 @@ from twin3d.participation.surveys.store import lens_table
 from twin3d.participation.workshops import Workshop, read_workshops
 from twin3d.pipeline.config import ParticipationSection
 from twin3d.store.live import LiveStore, LiveStores
+from twin3d.tomlfile import read_toml
 
 PARTICIPANT_HEADER = "X-Participant-Token"
 LENS_RESOLUTIONS: dict[str, tuple[int, ...]] = {"public": (8,), "council": (8, 9), "admin": (8, 9)}
@@ -129,12 +129,9 @@ def read_section(pipeline_file: Path) -> ParticipationSection:
     Raises:
         ConfigError: the table is invalid (the message names the field).
     """
-    try:
-        raw = tomllib.loads(pipeline_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not pipeline_file.is_file():
         return ParticipationSection()
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"not valid TOML: {exc}", file=pipeline_file) from exc
+    raw = read_toml(pipeline_file, "pipeline definition")
     try:
         return ParticipationSection.model_validate(raw.get("participation", {}))
     except ValidationError as exc:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import glob
 import os
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -24,6 +23,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 
 from twin3d.errors import ConfigError
 from twin3d.layers.model import LayerDefinition
+from twin3d.tomlfile import read_toml
 
 TWIN_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
@@ -503,10 +503,7 @@ def load_pipeline(path: Path) -> PipelineConfig:
     """
     if not path.is_file():
         raise ConfigError("pipeline definition not found", file=path, hint="create it or check the twin name")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"not valid TOML: {exc}", file=path) from exc
+    raw = read_toml(path, "pipeline definition")
     raw["base_dir"] = str(path.parent)
     try:
         cfg = PipelineConfig.model_validate(raw)

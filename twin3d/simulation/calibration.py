@@ -33,19 +33,19 @@ opens a later file, so a backtest cannot see its own future. Why each step is do
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from twin3d.errors import ConfigError, InputError
+from twin3d.errors import InputError
 from twin3d.io.stat_history import Band, DistrictHistory, read_district_history
 from twin3d.simulation.cohort import CohortProjection, Migration, project
 from twin3d.simulation.projection_rates import AGES, FEMALE, MAX_AGE, ProjectionRates, load_rates
+from twin3d.tomlfile import load_toml_model
 
 EVENT_YEARS = 5  # years of births and deaths behind the fertility and mortality factors
 SHRINK_EVENTS = 50.0  # weight of the town's factor in a district's, in expected events
@@ -498,8 +498,5 @@ def town_history(pipelines_dir: Path, twin: str | None) -> tuple[TownHistory, Pr
     path = pipelines_dir / "projection" / "towns" / f"{twin}.toml"
     if twin is None or not path.is_file():
         return None
-    try:
-        town = TownHistory.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise ConfigError(f"not a valid town history file: {exc}", file=path) from exc
+    town = load_toml_model(path, TownHistory, what="town history file", hint="see pipelines/projection/towns/")
     return town, load_rates((path.parent / town.prior).resolve()), [(path.parent / f).resolve() for f in town.history]
