@@ -14,7 +14,8 @@ Nothing in the generated text comes unchecked from the command line: paths are r
 characters and addresses must parse, because nginx would read a ``;``, ``{`` or space in them as syntax.
 
 Example:
-    >>> site = nginx_site(tiles_dir=Path("tiles"), viewer_dir=Path("viewer"), upstreams=["127.0.0.1:8000"])
+    >>> folders = {"tiles_dir": Path("tiles"), "viewer_dir": Path("viewer")}  # of a checkout with built twins
+    >>> site = nginx_site(**folders, upstreams=["127.0.0.1:8000"])  # doctest: +SKIP
     >>> print(server_config(site))  # doctest: +SKIP
 """
 
