@@ -29,6 +29,7 @@ from twin3d.jsonfile import Watched, locked, write_atomic
 Role = Literal["public", "council", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 RANK: dict[str, int] = {role: i for i, role in enumerate(ROLES)}
+"""admin > council > public: a higher role may do what a lower one may."""
 
 
 def at_least(role: str, needed: str) -> bool:
@@ -41,8 +42,6 @@ def at_least(role: str, needed: str) -> bool:
     """
     return RANK.get(role, -1) >= RANK[needed]
 
-
-"""admin > council > public: a higher role may do what a lower one may."""
 
 TOKEN_PREFIX = "t3d_"
 USER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"

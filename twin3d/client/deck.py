@@ -45,6 +45,7 @@ import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
 from twin3d.client.errors import TwinClientError
+from twin3d.client.frames import WGS84, to_crs
 from twin3d.simulation.report_maps import DIVERGING, NO_VALUE
 from twin3d.simulation.report_texts import facility_label
 
@@ -58,7 +59,6 @@ PAGE_TEMPLATE = Path(__file__).with_name("deck_page.html")  # str.format fields:
 # ColorBrewer YlGnBu, 5 classes: the viewer's sequential palette (viewer/js/classify.js).
 SEQUENTIAL = np.array([(255, 255, 204), (161, 218, 180), (65, 182, 196), (44, 127, 184), (37, 52, 148)])
 LAYER_COLORS = ((230, 120, 20), (120, 60, 160), (20, 140, 90), (200, 40, 80), (60, 100, 200))
-WGS84 = "EPSG:4326"
 # Flat layers on one plane are drawn in their order, not depth-tested against each other (no z-fighting of
 # overlapping cells); the buildings, drawn last, are still tested against them.
 FLAT: dict[str, Any] = {"depthCompare": "always"}
@@ -214,7 +214,7 @@ def frame_layer(
     in quantile classes. Points are drawn as dots of a few pixels, lines at least a pixel wide."""
     if frame.crs is None:
         raise TwinClientError(f"the frame of layer {layer_id!r} has no CRS: set one (frame.set_crs(...))")
-    shown = frame.to_crs(WGS84) if not frame.crs.equals(WGS84) else frame
+    shown = to_crs(frame, WGS84)
     if not isinstance(shown.index, pd.RangeIndex) and shown.index.name not in shown.columns:
         shown = shown.reset_index()  # the id a frame is indexed by belongs in the tooltip
     rgba = sequential_colors(pd.to_numeric(shown[column], errors="coerce")) if column else None

@@ -59,5 +59,5 @@ def h3_outlines(cells: pd.Series | pa.Array | list[str]) -> np.ndarray:
 
 def cells_frame(frame: pd.DataFrame, column: str = "h3", crs: Any = None) -> gpd.GeoDataFrame:
     """A frame with an H3 column as a GeoDataFrame of the cells' outlines, in ``crs`` (None: WGS 84)."""
-    geometry = gpd.GeoSeries(h3_outlines(frame[column].astype(str).tolist()), crs=WGS84, index=frame.index)
+    geometry = gpd.GeoSeries(h3_outlines(frame[column].astype(str)), crs=WGS84, index=frame.index)
     return to_crs(gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84), crs)

@@ -98,6 +98,7 @@ class Scenario:
         self.twin = twin
         self.id = scenario_id
         self._stored = stored
+        self._raw: dict[str, dict[str, Any]] = {}  # the server's answer per comparison, whatever the frames' CRS
         self._results: dict[tuple[str, str], ScenarioResults] = {}
 
     def __repr__(self) -> str:
@@ -122,11 +123,12 @@ class Scenario:
     def run(self, against: Scenario | str | None = None, *, crs: Any = None) -> ScenarioResults:
         """The scenario's results against the baseline, or ``against`` another stored scenario (``cells`` in
         ``crs``; None: the twin's)."""
-        other = against.id if isinstance(against, Scenario) else against
-        key = (other or "", str(crs))
+        other = (against.id if isinstance(against, Scenario) else against) or ""
+        if other not in self._raw:
+            self._raw[other] = self.twin.session.get_json(f"{self.path}/results", {"against": other or None})
+        key = (other, str(crs))
         if key not in self._results:
-            raw = self.twin.session.get_json(f"{self.path}/results", {"against": other})
-            self._results[key] = ScenarioResults(raw, self.twin.crs if crs is None else crs)
+            self._results[key] = ScenarioResults(self._raw[other], self.twin.crs if crs is None else crs)
         return self._results[key]
 
     def compare(self, other: Scenario | str, *, crs: Any = None) -> ScenarioResults:

@@ -29,6 +29,11 @@ TWIN = "twin"
 BBox = tuple[float, float, float, float]
 
 
+def bbox_param(bbox: BBox) -> str:
+    """A lon/lat box as the server's ``bbox`` parameter (9 significant digits: about a centimetre)."""
+    return ",".join(f"{float(v):.9g}" for v in bbox)
+
+
 class Twin:
     """A twin of a server (``client.twin("lauf")``).
 
@@ -116,7 +121,7 @@ class Twin:
         """
         params: Params = {"f": "arrow", "limit": min(limit or PAGE_SIZE, PAGE_SIZE)}
         if bbox is not None:
-            params["bbox"] = ",".join(f"{float(v):.9g}" for v in bbox)
+            params["bbox"] = bbox_param(bbox)
         for key, value in (where or {}).items():
             params[key] = str(value)
         url: str | None = f"{self.path}/features/collections/{collection}/items"
@@ -239,7 +244,7 @@ class Twin:
         params: Params = {"format": "arrow", "resolution": resolution, "persona": persona,
                           "scenario": scenario if isinstance(scenario, str) else scenario.id}  # fmt: skip
         if bbox is not None:
-            params["bbox"] = ",".join(f"{float(v):.9g}" for v in bbox)
+            params["bbox"] = bbox_param(bbox)
         table = arrow_table(self.session.get(f"{self.path}/population/h3", params).content)
         return cells_frame(table.to_pandas(), "h3", self._crs(crs))
 

@@ -34,6 +34,7 @@ from twin3d.layers.tiles import vector_collection
 from twin3d.participation.export import PROPOSAL_FIELDS, PUBLIC_FIELDS, public_rows
 from twin3d.participation.store import PROPOSALS
 from twin3d.server.access import at_least, request_role
+from twin3d.server.arrow_ipc import ARROW_STREAM, ipc_bytes
 from twin3d.server.cache import ByteCache
 from twin3d.server.conditional import content_etag, not_modified
 from twin3d.server.deps import Twin
@@ -45,7 +46,6 @@ from twin3d.store.features import MAX_TILE_FEATURES, Collection, Cursor, ItemsQu
 from twin3d.store.live import LiveStores
 
 GEOJSON = "application/geo+json"
-ARROW_STREAM = "application/vnd.apache.arrow.stream"
 MVT = "application/vnd.mapbox-vector-tile"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
@@ -190,14 +190,6 @@ def facility_types_of(pipelines_dir: FilePath) -> Callable[[Cursor], pa.Table | 
         return pa.table({"facility_id": pa.array(ids[listed]), "facility_type": pa.array(names, pa.string())})
 
     return typed
-
-
-def ipc_bytes(table: pa.Table) -> bytes:
-    """A table as one Arrow IPC stream."""
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
 
 
 def layer_collections(paths: PathSettings) -> Callable[[TwinHandle], list[Collection]]:

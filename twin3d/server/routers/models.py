@@ -100,10 +100,9 @@ def router(paths: PathSettings, guard: Guard) -> APIRouter:
         if find_model(folder, model_id) is None:
             raise NotFoundError(f"no model {model_id}", hint="upload it: POST /api/twins/<twin>/models")
         headers = {"ETag": f'"{model_id}"', "Cache-Control": IMMUTABLE}
-        unchanged = not_modified(request, headers)
-        if unchanged is not None:
-            return unchanged
-        return FileResponse(model_file(folder, model_id), media_type=GLB, headers=headers)
+        return not_modified(request, headers) or FileResponse(
+            model_file(folder, model_id), media_type=GLB, headers=headers
+        )
 
     @r.get("/{model_id}", summary="One model's metadata: footprint, height, box in metres", response_model=ModelOut)
     def one(twin: Twin, model_id: ModelId) -> ModelOut:

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from twin3d.errors import ForbiddenError, NotFoundError
 from twin3d.population.report_page import report_html
 from twin3d.server.access import at_least, request_role
+from twin3d.server.arrow_ipc import ARROW_STREAM, arrow_stream
 from twin3d.server.cache import ByteCache
 from twin3d.server.deps import Twin
 from twin3d.server.state import TwinHandle
@@ -25,7 +26,6 @@ from twin3d.store import population_queries as pq
 from twin3d.store import queries
 
 NDJSON = "application/x-ndjson"
-ARROW_STREAM = "application/vnd.apache.arrow.stream"
 # The report page is static: its own inline style, nothing else, no scripts.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 BBOX_PATTERN = r"^\s*-?\d+(\.\d+)?\s*(,\s*-?\d+(\.\d+)?\s*){3}$"
@@ -103,39 +103,6 @@ def cell_query(
 ) -> pq.CellQuery:
     """The validated query parameters of ``/population/h3``."""
     return pq.CellQuery(resolution=resolution, persona=persona, scenario=scenario, bbox=bbox)
-
-
-class _Chunks:
-    """A write-only file that hands out what was written since the last :meth:`take` (for streaming IPC)."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: bytes | memoryview) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.closed = True
-
-    def take(self) -> bytes:
-        out, self.parts = b"".join(self.parts), []
-        return out
-
-
-def arrow_stream(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[bytes]:
-    """Record batches as an Arrow IPC stream, one chunk per batch."""
-    sink = _Chunks()
-    with pa.ipc.new_stream(sink, schema) as writer:
-        yield sink.take()
-        for batch in batches:
-            writer.write_batch(batch)
-            yield sink.take()
-    yield sink.take()
 
 
 def ndjson_stream(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
